@@ -1,0 +1,100 @@
+"""``flask --app api`` commands for operators: seed-demo, create-advertiser, create-partner, add-membership.
+
+``init-db`` lives with the data layer in :mod:`api.db`. Generated passwords
+and API keys are printed once and stored only as hashes.
+"""
+from __future__ import annotations
+
+import secrets
+
+import click
+from flask.cli import with_appcontext
+from flask import Flask
+
+from . import db, demo
+from .errors import TasklinkError
+from .services import advertisers, campaigns, memberships, partners
+
+
+def _fail(exc: TasklinkError) -> click.ClickException:
+    return click.ClickException(exc.message)
+
+
+@click.command("seed-demo")
+@with_appcontext
+@click.option("--shop-url", default=demo.DEFAULT_SHOP_URL, show_default=True,
+              help="Base URL of the demo shop the landing pages point at.")
+def seed_demo_command(shop_url: str) -> None:
+    """Create the demo advertiser, partners, program, campaigns and tasks (once)."""
+    with db.transaction() as conn:
+        created = demo.seed_demo(conn, shop_url)
+    if created:
+        click.echo("Demo data created.")
+        click.echo(f"  advertiser  {demo.ADVERTISER['email']} / {demo.ADVERTISER['password']}"
+                   f"  (API key {demo.ADVERTISER['api_key']})")
+        click.echo(f"  partner     {demo.PARTNER['email']} / {demo.PARTNER['password']}")
+        click.echo(f"  partner     {demo.OTHER['email']} / {demo.OTHER['password']}")
+    else:
+        click.echo("Demo data already present; nothing changed.")
+
+
+@click.command("create-advertiser")
+@with_appcontext
+@click.option("--name", required=True)
+@click.option("--email", required=True)
+@click.option("--password", default=None, help="Generated and printed once when omitted.")
+def create_advertiser_command(name: str, email: str, password: str | None) -> None:
+    """Create an advertiser; print the password (if generated) and the API key once."""
+    password = password or secrets.token_urlsafe(12)
+    try:
+        with db.transaction() as conn:
+            advertiser, api_key = advertisers.create_advertiser(conn, name, email, password)
+    except TasklinkError as exc:
+        raise _fail(exc) from exc
+    click.echo(f"Advertiser {advertiser.id} created: {advertiser.email}")
+    click.echo(f"  password  {password}")
+    click.echo(f"  API key   {api_key}")
+    click.echo("These are shown once; store them now.")
+
+
+@click.command("create-partner")
+@with_appcontext
+@click.option("--name", required=True)
+@click.option("--email", required=True)
+@click.option("--password", default=None, help="Generated and printed once when omitted.")
+def create_partner_command(name: str, email: str, password: str | None) -> None:
+    """Create a partner; print the password once when it was generated."""
+    password = password or secrets.token_urlsafe(12)
+    try:
+        with db.transaction() as conn:
+            partner = partners.create_partner(conn, name, email, password)
+    except TasklinkError as exc:
+        raise _fail(exc) from exc
+    click.echo(f"Partner {partner.id} created: {partner.email}")
+    click.echo(f"  password  {password}")
+    click.echo("The password is shown once; store it now.")
+
+
+@click.command("add-membership")
+@with_appcontext
+@click.option("--partner-email", required=True)
+@click.option("--campaign-id", required=True, type=int)
+@click.option("--status", type=click.Choice(memberships.STATUSES), default="active", show_default=True)
+def add_membership_command(partner_email: str, campaign_id: int, status: str) -> None:
+    """Add a partner to a campaign, or change the status of an existing membership."""
+    try:
+        with db.transaction() as conn:
+            partner = partners.find_by_email(conn, partner_email)
+            if partner is None:
+                raise click.ClickException(f"No partner with the e-mail {partner_email}.")
+            campaign = campaigns.get_campaign(conn, campaign_id)
+            membership = memberships.set_status_for(conn, partner.id, campaign.id, status)
+    except TasklinkError as exc:
+        raise _fail(exc) from exc
+    click.echo(f"{partner.email} is now {membership.status} in campaign {campaign.id} ({campaign.name}).")
+
+
+def init_app(app: Flask) -> None:
+    """Register the operator commands."""
+    for command in (seed_demo_command, create_advertiser_command, create_partner_command, add_membership_command):
+        app.cli.add_command(command)

@@ -1,0 +1,105 @@
+"""Settings from the ``TASKLINK_*`` environment variables (SPEC §1).
+
+Everything the app can be told lives in :class:`Settings`, built once by
+:func:`load_settings`; the rest of the code reads the Flask config keys it sets
+and never the environment directly.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+from .errors import ConfigurationError
+
+DEMO_KEY_FILE = "demo-secret-key"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All operator-facing configuration, with the defaults of SPEC §1."""
+
+    database_url: str
+    secret_keys: tuple[str, ...]
+    base_url: str | None = None
+    extension_origins: tuple[str, ...] = ()
+    ratelimit_storage: str = "memory://"
+    ratelimit_login: str = "10/minute"
+    ratelimit_links: str = "120/minute"
+    demo: bool = False
+    extra: dict[str, object] = field(default_factory=dict)
+
+    def flask_config(self) -> dict[str, object]:
+        """The Flask config keys this settings object stands for."""
+        return {
+            "DATABASE_URL": self.database_url,
+            "SECRET_KEYS": list(self.secret_keys),
+            "SECRET_KEY": self.secret_keys[0],
+            "BASE_URL": self.base_url,
+            "EXTENSION_ORIGINS": list(self.extension_origins),
+            "RATELIMIT_STORAGE_URI": self.ratelimit_storage,
+            "RATELIMIT_LOGIN": self.ratelimit_login,
+            "RATELIMIT_LINKS": self.ratelimit_links,
+            "DEMO": self.demo,
+        }
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def default_database_url(instance_path: str | os.PathLike[str]) -> str:
+    """The embedded default: a SQLite file in the instance folder."""
+    return f"sqlite:///{Path(instance_path) / 'tasklink.db'}"
+
+
+def demo_secret_key(instance_path: str | os.PathLike[str]) -> str:
+    """A development key generated once and kept in the instance folder.
+
+    Only demo mode uses it, so a fresh checkout starts without any set-up while
+    a production start without ``TASKLINK_SECRET_KEYS`` still refuses.
+    """
+    path = Path(instance_path) / DEMO_KEY_FILE
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(32)
+    # Create with 0600 so the key is never world readable, even briefly.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def load_settings(
+    instance_path: str | os.PathLike[str], environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Read the ``TASKLINK_*`` variables; refuse to start without keys outside demo mode."""
+    env = os.environ if environ is None else environ
+    demo = _flag(env.get("TASKLINK_DEMO"))
+    keys = _split(env.get("TASKLINK_SECRET_KEYS"))
+    if not keys:
+        if not demo:
+            raise ConfigurationError(
+                "TASKLINK_SECRET_KEYS is not set. Set it to one or more long random "
+                "keys, newest first and comma-separated, for example "
+                "TASKLINK_SECRET_KEYS=$(python -c 'import secrets; print(secrets.token_urlsafe(32))'), "
+                "or set TASKLINK_DEMO=1 to run the demo with a generated development key."
+            )
+        keys = (demo_secret_key(instance_path),)
+    return Settings(
+        database_url=env.get("TASKLINK_DATABASE_URL") or default_database_url(instance_path),
+        secret_keys=keys,
+        base_url=(env.get("TASKLINK_BASE_URL") or "").rstrip("/") or None,
+        extension_origins=_split(env.get("TASKLINK_EXTENSION_ORIGINS")),
+        ratelimit_storage=env.get("TASKLINK_RATELIMIT_STORAGE") or "memory://",
+        ratelimit_login=env.get("TASKLINK_RATELIMIT_LOGIN") or "10/minute",
+        ratelimit_links=env.get("TASKLINK_RATELIMIT_LINKS") or "120/minute",
+        demo=demo,
+    )

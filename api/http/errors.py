@@ -1,0 +1,87 @@
+"""Turns every error into the shape of SPEC §6 (JSON under /api, a small HTML page elsewhere).
+
+This is the one place where a :class:`~api.errors.TasklinkError` becomes an
+HTTP answer; unexpected exceptions are logged and answered with a 500 that
+reveals nothing.
+"""
+from __future__ import annotations
+
+import html
+
+from flask import Flask, Response, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from ..errors import TasklinkError
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "rule_refused",
+    429: "rate_limited",
+}
+
+NOT_FOUND_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#222}}
+h1{{font-size:1.4rem}}</style></head>
+<body><h1>{title}</h1><p>{message}</p></body></html>
+"""
+
+
+def wants_json() -> bool:
+    """API paths answer JSON; redirects and pages answer HTML."""
+    return request.path.startswith("/api/")
+
+
+def error_response(status: int, code: str, message: str) -> Response:
+    """The error shape of SPEC §6, or an HTML page outside the API."""
+    if wants_json():
+        response = jsonify({"error": {"code": code, "message": message}})
+    else:
+        title = "Link not found" if status == 404 else "Something went wrong"
+        response = Response(
+            NOT_FOUND_PAGE.format(title=html.escape(title), message=html.escape(message)),
+            mimetype="text/html",
+        )
+    response.status_code = status
+    return response
+
+
+def _tasklink_error(exc: TasklinkError) -> Response:
+    return error_response(exc.status, exc.code, exc.message)
+
+
+def _http_error(exc: HTTPException) -> Response:
+    status = exc.code or 500
+    code = _HTTP_CODES.get(status, "error")
+    message = exc.description or exc.name
+    if status == 404 and not wants_json():
+        message = "This link does not exist or is no longer valid."
+    elif status == 400 and "JSON" in (message or ""):
+        message = "The request body must be valid JSON."
+    response = error_response(status, code, message)
+    if status == 405 and getattr(exc, "valid_methods", None):
+        response.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
+    for header, value in (exc.get_headers() if status == 429 else []):
+        if header.lower() == "retry-after":
+            response.headers[header] = value
+    return response
+
+
+def _unexpected(exc: Exception) -> Response:
+    current_app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+    return error_response(500, "internal_error", "Something went wrong on our side. Please try again.")
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers."""
+    app.register_error_handler(TasklinkError, _tasklink_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)

@@ -1,0 +1,279 @@
+"""The tables (SQLAlchemy Core), for SQLite and PostgreSQL alike.
+
+Money is stored as whole minor units (cents) in ``BigInteger`` columns so sums
+are exact on both backends; :mod:`api.money` converts to and from ``Decimal``.
+Revenue share is stored in basis points (1/100 of a percent). Times are UTC.
+Alembic migrations in ``api/migrations`` create these tables; this module is
+the reference they are checked against.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """An aware UTC datetime in Python, a naive UTC timestamp in the database.
+
+    SQLite keeps no zone and PostgreSQL's ``timestamptz`` returns the session's;
+    storing naive UTC on both and re-attaching UTC on the way out makes every
+    backend answer the same values and compare the same way in SQL.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: object) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use an aware UTC datetime")
+        return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: object) -> dt.datetime | None:
+        return None if value is None else value.replace(tzinfo=dt.timezone.utc)
+
+
+# Stable constraint names so migrations can refer to them on both backends.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# BigInteger is INTEGER PRIMARY KEY (rowid) on SQLite only through this variant.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+SUB_ID_MAX = 255
+USER_AGENT_MAX = 512
+REFERRER_MAX = 1024
+
+advertisers = Table(
+    "advertisers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False),
+    # sha256 of the API key: keys are long random strings, so a fast hash
+    # is enough and lets the postback look the key up by equality.
+    Column("api_key_hash", String(64), nullable=False, unique=True),
+    Column("api_key_hint", String(16), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+partners = Table(
+    "partners",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False),
+    # Bumped to revoke every token issued before.
+    Column("token_version", Integer, nullable=False, server_default=text("1")),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+programs = Table(
+    "programs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("advertiser_id", Integer, ForeignKey("advertisers.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("advertiser_id", "name", name="uq_programs_advertiser_name"),
+)
+
+campaigns = Table(
+    "campaigns",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("program_id", Integer, ForeignKey("programs.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("status", String(16), nullable=False, server_default="active"),
+    Column("click_tracking", Boolean, nullable=False, server_default=text("false")),
+    Column("conversion_tracking", Boolean, nullable=False, server_default=text("false")),
+    Column("pay_for_performance", Boolean, nullable=False, server_default=text("false")),
+    Column("payout_model", String(16), nullable=False, server_default="cpa"),
+    # Minor units for cpc/cpa, basis points for revshare.
+    Column("payout_value", BigInteger, nullable=False, server_default=text("0")),
+    Column("currency", String(3), nullable=False, server_default="USD"),
+    Column("landing_mode", String(16), nullable=False, server_default="manual"),
+    Column("attribution_window_days", Integer, nullable=False, server_default=text("30")),
+    Column("click_id_param", String(64), nullable=False, server_default="clickid"),
+    Column("created_at", UTCDateTime(), nullable=False),
+    CheckConstraint("status IN ('active', 'paused', 'ended')", name="status"),
+    CheckConstraint("payout_model IN ('cpc', 'cpa', 'revshare')", name="payout_model"),
+    CheckConstraint("landing_mode IN ('manual', 'choose', 'default')", name="landing_mode"),
+    CheckConstraint("payout_value >= 0", name="payout_value"),
+    CheckConstraint("attribution_window_days BETWEEN 1 AND 3650", name="attribution_window"),
+    UniqueConstraint("program_id", "name", name="uq_campaigns_program_name"),
+)
+
+campaign_domains = Table(
+    "campaign_domains",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=False),
+    # Lower-case ASCII host, or "*.host" for its subdomains.
+    Column("domain", String(255), nullable=False),
+    UniqueConstraint("campaign_id", "domain", name="uq_campaign_domains_campaign_domain"),
+)
+
+landing_pages = Table(
+    "landing_pages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("url", String(2048), nullable=False),
+    Column("is_default", Boolean, nullable=False, server_default=text("false")),
+    Column("created_at", UTCDateTime(), nullable=False),
+    # At most one default per campaign, enforced by the database.
+    Index(
+        "uq_landing_pages_one_default",
+        "campaign_id",
+        unique=True,
+        sqlite_where=text("is_default"),
+        postgresql_where=text("is_default"),
+    ),
+)
+
+tasks = Table(
+    "tasks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("title", String(200), nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    # NULL: open to every active partner of the campaign.
+    Column("partner_id", Integer, ForeignKey("partners.id", ondelete="SET NULL"), nullable=True, index=True),
+    Column("landing_page_id", Integer, ForeignKey("landing_pages.id", ondelete="SET NULL"), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+memberships = Table(
+    "memberships",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("partner_id", Integer, ForeignKey("partners.id", ondelete="CASCADE"), nullable=False),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("status", String(16), nullable=False, server_default="pending"),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    CheckConstraint("status IN ('active', 'pending', 'declined', 'ended')", name="status"),
+    UniqueConstraint("partner_id", "campaign_id", name="uq_memberships_partner_campaign"),
+)
+
+links = Table(
+    "links",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("partner_id", Integer, ForeignKey("partners.id", ondelete="CASCADE"), nullable=False),
+    Column("task_id", Integer, ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False, index=True),
+    # Denormalised from the task so the redirect and the reports need no join.
+    Column("campaign_id", Integer, ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("kind", String(8), nullable=False),
+    # Short links only; NULL for regular (signed) links.
+    Column("code", String(32), nullable=True, unique=True),
+    Column("landing_url", String(2048), nullable=False),
+    Column("sub_id1", String(SUB_ID_MAX), nullable=True),
+    Column("sub_id2", String(SUB_ID_MAX), nullable=True),
+    Column("sub_id3", String(SUB_ID_MAX), nullable=True),
+    Column("shared_id", String(SUB_ID_MAX), nullable=True),
+    Column("disabled", Boolean, nullable=False, server_default=text("false")),
+    Column("created_at", UTCDateTime(), nullable=False),
+    CheckConstraint("kind IN ('short', 'regular')", name="kind"),
+    CheckConstraint("(kind = 'short') = (code IS NOT NULL)", name="code_iff_short"),
+    Index("ix_links_partner_created", "partner_id", "created_at"),
+)
+
+clicks = Table(
+    "clicks",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    # Public, random, unguessable id handed to the landing page.
+    Column("click_id", String(32), nullable=False, unique=True),
+    Column("link_id", Integer, ForeignKey("links.id", ondelete="CASCADE"), nullable=False),
+    # Denormalised so reports group and filter without joins.
+    Column("campaign_id", Integer, nullable=False),
+    Column("partner_id", Integer, nullable=False),
+    Column("task_id", Integer, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("sub_id1", String(SUB_ID_MAX), nullable=True),
+    Column("sub_id2", String(SUB_ID_MAX), nullable=True),
+    Column("sub_id3", String(SUB_ID_MAX), nullable=True),
+    Column("shared_id", String(SUB_ID_MAX), nullable=True),
+    Column("user_agent", String(USER_AGENT_MAX), nullable=True),
+    Column("referrer", String(REFERRER_MAX), nullable=True),
+    # Keyed hash (HMAC) of the IP address; the raw address is never stored.
+    Column("ip_hash", String(64), nullable=False),
+    # Keyed hash of IP hash + user agent: the "visitor" of the uniqueness rule.
+    Column("visitor_hash", String(64), nullable=False),
+    Column("is_bot", Boolean, nullable=False),
+    Column("is_unique", Boolean, nullable=False),
+    Index("ix_clicks_link_visitor_created", "link_id", "visitor_hash", "created_at"),
+    Index("ix_clicks_campaign_created", "campaign_id", "created_at"),
+    Index("ix_clicks_partner_created", "partner_id", "created_at"),
+)
+
+conversions = Table(
+    "conversions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("click_pk", BigInteger, ForeignKey("clicks.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=False),
+    Column("link_id", Integer, nullable=False, index=True),
+    Column("partner_id", Integer, nullable=False),
+    Column("task_id", Integer, nullable=False),
+    Column("order_id", String(255), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("payout_minor", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False, server_default="pending"),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    CheckConstraint("status IN ('pending', 'approved', 'reversed')", name="status"),
+    CheckConstraint("amount_minor >= 0", name="amount"),
+    CheckConstraint("payout_minor >= 0", name="payout"),
+    # An order id counts once per campaign; the database enforces it.
+    UniqueConstraint("campaign_id", "order_id", name="uq_conversions_campaign_order"),
+    Index("ix_conversions_campaign_created", "campaign_id", "created_at"),
+    Index("ix_conversions_partner_created", "partner_id", "created_at"),
+)
+
+#: Every table, parents before children (for seeding and clean-up order).
+ALL_TABLES = (
+    advertisers,
+    partners,
+    programs,
+    campaigns,
+    campaign_domains,
+    landing_pages,
+    tasks,
+    memberships,
+    links,
+    clicks,
+    conversions,
+)

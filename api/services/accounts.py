@@ -1,0 +1,55 @@
+"""What advertisers and partners share: e-mail rules and password hashing."""
+from __future__ import annotations
+
+import re
+
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..errors import ValidationError
+
+# werkzeug's default (scrypt). Tests lower the cost; nothing else should.
+PASSWORD_METHOD = "scrypt"
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 256
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+# Checked against when the e-mail is unknown, so both cases take as long.
+_DUMMY_HASH: str | None = None
+
+
+def normalize_email(value: object) -> str:
+    """Lower-cased, trimmed e-mail; refuses anything that is not one."""
+    if not isinstance(value, str) or len(value) > 254 or not _EMAIL.match(value.strip()):
+        raise ValidationError("Enter a valid e-mail address.", "invalid_email")
+    return value.strip().lower()
+
+
+def normalize_name(value: object, what: str = "Name") -> str:
+    """A trimmed, non-empty display name of at most 200 characters."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(f"{what} must not be empty.", "invalid_name")
+    if len(value.strip()) > 200:
+        raise ValidationError(f"{what} must be at most 200 characters.", "invalid_name")
+    return value.strip()
+
+
+def hash_password(password: object) -> str:
+    """Hash a new password after checking its length."""
+    if not isinstance(password, str) or not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+        raise ValidationError(
+            f"The password must be {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters long.",
+            "invalid_password",
+        )
+    return generate_password_hash(password, method=PASSWORD_METHOD)
+
+
+def password_matches(password_hash: str | None, password: object) -> bool:
+    """Constant-work check: an unknown account costs as much as a wrong password."""
+    global _DUMMY_HASH
+    if not isinstance(password, str) or len(password) > MAX_PASSWORD_LENGTH:
+        return False
+    if password_hash is None:
+        if _DUMMY_HASH is None:
+            _DUMMY_HASH = generate_password_hash("not-a-real-password", method=PASSWORD_METHOD)
+        check_password_hash(_DUMMY_HASH, password)
+        return False
+    return check_password_hash(password_hash, password)

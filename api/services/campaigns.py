@@ -1,0 +1,262 @@
+"""Campaigns: tracking and payout settings, and whether a partner may make links.
+
+:func:`link_availability` is the one place that decides if a partner can
+create a link for a task; the API, the extension (through the API) and the
+admin all show the sentence it returns.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from typing import Any, Mapping
+
+from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from .. import money
+from ..db import utcnow
+from ..errors import Conflict, NotFound, ValidationError
+from ..schema import campaigns, programs
+from ..schema import memberships as membership_table
+from . import accounts, memberships
+
+STATUSES = ("active", "paused", "ended")
+PAYOUT_MODELS = ("cpc", "cpa", "revshare")
+LANDING_MODES = ("manual", "choose", "default")
+_CLICK_ID_PARAM = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class Campaign:
+    id: int
+    program_id: int
+    advertiser_id: int
+    name: str
+    status: str
+    click_tracking: bool
+    conversion_tracking: bool
+    pay_for_performance: bool
+    payout_model: str
+    payout_value: int
+    currency: str
+    landing_mode: str
+    attribution_window_days: int
+    click_id_param: str
+    created_at: dt.datetime
+
+    @classmethod
+    def from_row(cls, row: Row) -> "Campaign":
+        m = row._mapping
+        return cls(**{name: m[name] for name in cls.__dataclass_fields__})
+
+    @property
+    def payout_amount(self) -> Decimal:
+        """Money per click (cpc) or conversion (cpa), or the percent of the sale (revshare)."""
+        if self.payout_model == "revshare":
+            return (Decimal(self.payout_value) / 100).quantize(Decimal("0.01"))
+        return money.from_minor(self.payout_value, self.currency)
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Whether links can be made; when not, ``code`` and a sentence for the partner."""
+
+    available: bool
+    code: str | None = None
+    reason: str | None = None
+
+
+AVAILABLE = Availability(True)
+
+
+def _select():  # type: ignore[no-untyped-def]
+    return select(campaigns, programs.c.advertiser_id).join(programs, programs.c.id == campaigns.c.program_id)
+
+
+def get_campaign(conn: Connection, campaign_id: int) -> Campaign:
+    """Any campaign by id (for services that already checked who is asking)."""
+    row = conn.execute(_select().where(campaigns.c.id == campaign_id)).first()
+    if row is None:
+        raise NotFound("No such campaign.")
+    return Campaign.from_row(row)
+
+
+def get_campaign_for_advertiser(conn: Connection, advertiser_id: int, campaign_id: int) -> Campaign:
+    """One of the advertiser's campaigns, or :class:`NotFound` (also when it is someone else's)."""
+    row = conn.execute(
+        _select().where(campaigns.c.id == campaign_id, programs.c.advertiser_id == advertiser_id)
+    ).first()
+    if row is None:
+        raise NotFound("No such campaign.")
+    return Campaign.from_row(row)
+
+
+def list_campaigns(conn: Connection, advertiser_id: int, program_id: int | None = None) -> list[Campaign]:
+    """The advertiser's campaigns, optionally of one program, by name."""
+    query = _select().where(programs.c.advertiser_id == advertiser_id)
+    if program_id is not None:
+        query = query.where(campaigns.c.program_id == program_id)
+    return [Campaign.from_row(row) for row in conn.execute(query.order_by(campaigns.c.name, campaigns.c.id))]
+
+
+def find_campaign(conn: Connection, program_id: int, name: str) -> Campaign | None:
+    """The program's campaign with this name, or ``None``."""
+    row = conn.execute(_select().where(campaigns.c.program_id == program_id, campaigns.c.name == name)).first()
+    return None if row is None else Campaign.from_row(row)
+
+
+def validate_settings(changes: Mapping[str, Any], current: Campaign | None = None) -> dict[str, Any]:
+    """Check campaign settings and turn them into column values.
+
+    Accepts any of: ``status``, ``click_tracking``, ``conversion_tracking``,
+    ``pay_for_performance``, ``payout_model``, ``payout_amount`` (a decimal:
+    money for cpc/cpa, percent for revshare), ``currency``, ``landing_mode``,
+    ``attribution_window_days``, ``click_id_param``, ``name``. ``current`` is
+    the campaign being changed, whose model and currency apply when not changed.
+    """
+    values: dict[str, Any] = {}
+    for key, value in changes.items():
+        if key in ("click_tracking", "conversion_tracking", "pay_for_performance"):
+            if not isinstance(value, bool):
+                raise ValidationError(f"{key.replace('_', ' ').capitalize()} must be on or off.", "invalid_setting")
+            values[key] = value
+        elif key == "status":
+            if value not in STATUSES:
+                raise ValidationError(f"Status must be one of {', '.join(STATUSES)}.", "invalid_setting")
+            values[key] = value
+        elif key == "payout_model":
+            if value not in PAYOUT_MODELS:
+                raise ValidationError("Payout model must be cpc, cpa or revshare.", "invalid_setting")
+            values[key] = value
+        elif key == "landing_mode":
+            if value not in LANDING_MODES:
+                raise ValidationError("Landing page mode must be manual, choose or default.", "invalid_setting")
+            values[key] = value
+        elif key == "currency":
+            values[key] = money.currency_code(value)
+        elif key == "attribution_window_days":
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 3650:
+                raise ValidationError("The attribution window must be 1 to 3650 days.", "invalid_setting")
+            values[key] = value
+        elif key == "click_id_param":
+            if not isinstance(value, str) or not _CLICK_ID_PARAM.match(value):
+                raise ValidationError(
+                    "The click-id parameter must be 1 to 64 letters, digits, '_', '-' or '.'.", "invalid_setting"
+                )
+            values[key] = value
+        elif key == "name":
+            values[key] = accounts.normalize_name(value, "Campaign name")
+        elif key != "payout_amount":
+            raise ValidationError(f"Unknown campaign setting: {key}.", "invalid_setting")
+    if "payout_amount" in changes:
+        model = values.get("payout_model", current.payout_model if current else "cpa")
+        amount = money.parse_amount(changes["payout_amount"], "The payout amount")
+        if model == "revshare":
+            if amount > 100:
+                raise ValidationError("A revenue share is a percent from 0 to 100.", "invalid_setting")
+            values["payout_value"] = int((amount * 100).to_integral_value())
+        else:
+            currency = values.get("currency", current.currency if current else "USD")
+            values["payout_value"] = money.to_minor(amount, currency)
+    return values
+
+
+def create_campaign(conn: Connection, advertiser_id: int, program_id: int, name: str, **settings: Any) -> Campaign:
+    """Create a campaign in one of the advertiser's programs (everything off until enabled)."""
+    owner = conn.execute(
+        select(programs.c.id).where(programs.c.id == program_id, programs.c.advertiser_id == advertiser_id)
+    ).first()
+    if owner is None:
+        raise NotFound("No such program.")
+    values = validate_settings({"name": name, **settings})
+    try:
+        with conn.begin_nested():
+            new_id = conn.execute(
+                insert(campaigns).values(program_id=program_id, created_at=utcnow(), **values).returning(campaigns.c.id)
+            ).scalar_one()
+    except IntegrityError as exc:
+        raise Conflict(f"The program already has a campaign named “{values['name']}”.", "name_taken") from exc
+    return get_campaign(conn, new_id)
+
+
+def update_settings(conn: Connection, advertiser_id: int, campaign_id: int, **changes: Any) -> Campaign:
+    """Change a campaign's settings; all are checked before anything is written."""
+    campaign = get_campaign_for_advertiser(conn, advertiser_id, campaign_id)
+    values = validate_settings(changes, campaign)
+    changes_units = values.get("payout_model", campaign.payout_model) != campaign.payout_model or values.get(
+        "currency", campaign.currency
+    ) != campaign.currency
+    if changes_units and "payout_amount" not in changes:
+        # The stored number means money or percent by model and currency; a
+        # change of either without the amount would silently change the payout.
+        raise ValidationError("Give the payout amount together with a new payout model or currency.", "invalid_setting")
+    if values.get("landing_mode", campaign.landing_mode) != campaign.landing_mode:
+        from . import landing_pages  # circular at import time only
+
+        landing_pages.check_mode_possible(conn, campaign_id, values["landing_mode"])
+    if values:
+        try:
+            with conn.begin_nested():
+                conn.execute(update(campaigns).where(campaigns.c.id == campaign_id).values(**values))
+        except IntegrityError as exc:
+            raise Conflict("Another campaign of this program already has that name.", "name_taken") from exc
+    return replace(campaign, **{k: v for k, v in values.items() if k in Campaign.__dataclass_fields__})
+
+
+_STATUS_REASONS = {
+    "paused": "The advertiser has paused this campaign, so no new links can be made.",
+    "ended": "This campaign has ended, so no new links can be made.",
+}
+_MEMBERSHIP_REASONS = {
+    None: "You are not a member of this campaign.",
+    "pending": "Your membership in this campaign is pending the advertiser's approval.",
+    "declined": "Your application to this campaign was declined.",
+    "ended": "Your membership in this campaign has ended.",
+}
+
+
+def link_availability(
+    conn: Connection,
+    campaign: Campaign,
+    partner_id: int,
+    task_partner_id: int | None | object = ...,
+    membership: str | None | object = ...,
+) -> Availability:
+    """Can ``partner_id`` make a link in ``campaign`` (for a task assigned to ``task_partner_id``)?
+
+    The conditions are checked in the order of SPEC §2 and the first one that
+    fails is the reason: campaign not active, membership not active, task not
+    open to the partner, click tracking off, conversion tracking off, pay for
+    performance off. Pass ``task_partner_id`` to include the task check (``None``
+    means open to all) and ``membership`` when the caller already knows it.
+    """
+    if campaign.status != "active":
+        return Availability(False, "campaign_not_active", _STATUS_REASONS.get(campaign.status, "This campaign is not active."))
+    status = memberships.membership_status(conn, partner_id, campaign.id) if membership is ... else membership
+    if status != "active":
+        return Availability(False, "membership_not_active", _MEMBERSHIP_REASONS.get(status, _MEMBERSHIP_REASONS[None]))  # type: ignore[arg-type]
+    if task_partner_id is not ... and task_partner_id is not None and task_partner_id != partner_id:
+        return Availability(False, "task_not_open", "This task is assigned to another partner.")
+    if not campaign.click_tracking:
+        return Availability(False, "click_tracking_off", "The advertiser has not enabled click tracking for this campaign.")
+    if not campaign.conversion_tracking:
+        return Availability(
+            False, "conversion_tracking_off", "The advertiser has not enabled conversion tracking for this campaign."
+        )
+    if not campaign.pay_for_performance:
+        return Availability(
+            False, "pay_for_performance_off", "The advertiser has not enabled pay for performance for this campaign."
+        )
+    return AVAILABLE
+
+
+def partner_campaign_ids(conn: Connection, partner_id: int, statuses: tuple[str, ...] = ("active",)) -> list[int]:
+    """Ids of campaigns where the partner's membership has one of ``statuses``."""
+    rows = conn.execute(
+        select(membership_table.c.campaign_id).where(
+            membership_table.c.partner_id == partner_id, membership_table.c.status.in_(statuses)
+        )
+    )
+    return [row[0] for row in rows]

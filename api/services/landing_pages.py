@@ -1,0 +1,236 @@
+"""Landing pages and allowed domains of a campaign, and choosing a link's landing URL.
+
+The URL rules themselves are in :mod:`api.urls`; this module applies them to
+a campaign's data and keeps the one-default rule.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping, Sequence
+
+from sqlalchemy import Connection, Row, delete, insert, select, update
+
+from .. import urls
+from ..db import utcnow
+from ..errors import LandingPageNotAllowed, NotFound, RuleRefused, ValidationError
+from ..schema import campaign_domains, landing_pages, tasks
+from . import accounts
+from .campaigns import Campaign, get_campaign_for_advertiser
+
+
+@dataclass(frozen=True)
+class LandingPage:
+    id: int
+    campaign_id: int
+    name: str
+    url: str
+    is_default: bool
+    created_at: dt.datetime
+
+    @classmethod
+    def from_row(cls, row: Row) -> "LandingPage":
+        return cls(row.id, row.campaign_id, row.name, row.url, row.is_default, row.created_at)
+
+
+def list_landing_pages(conn: Connection, campaign_id: int) -> list[LandingPage]:
+    """The campaign's landing pages, default first, then by name."""
+    rows = conn.execute(
+        select(landing_pages)
+        .where(landing_pages.c.campaign_id == campaign_id)
+        .order_by(landing_pages.c.is_default.desc(), landing_pages.c.name, landing_pages.c.id)
+    )
+    return [LandingPage.from_row(row) for row in rows]
+
+
+def list_allowed_domains(conn: Connection, campaign_id: int) -> list[str]:
+    """The campaign's allowed domains, sorted."""
+    rows = conn.execute(
+        select(campaign_domains.c.domain)
+        .where(campaign_domains.c.campaign_id == campaign_id)
+        .order_by(campaign_domains.c.domain)
+    )
+    return [row[0] for row in rows]
+
+
+def default_landing_page(conn: Connection, campaign_id: int) -> LandingPage | None:
+    """The campaign's default landing page, if it has one."""
+    row = conn.execute(
+        select(landing_pages).where(landing_pages.c.campaign_id == campaign_id, landing_pages.c.is_default)
+    ).first()
+    return None if row is None else LandingPage.from_row(row)
+
+
+def set_allowed_domains(conn: Connection, advertiser_id: int, campaign_id: int, domains: Iterable[object]) -> list[str]:
+    """Replace the campaign's allowed domains; every entry is checked before any is written."""
+    get_campaign_for_advertiser(conn, advertiser_id, campaign_id)
+    cleaned = sorted({urls.normalize_domain(domain) for domain in domains if not (isinstance(domain, str) and not domain.strip())})
+    conn.execute(delete(campaign_domains).where(campaign_domains.c.campaign_id == campaign_id))
+    if cleaned:
+        conn.execute(insert(campaign_domains), [{"campaign_id": campaign_id, "domain": d} for d in cleaned])
+    return cleaned
+
+
+def _clean_page(name: object, url: object) -> tuple[str, str]:
+    return accounts.normalize_name(name, "Landing page name"), urls.normalize_url(url)
+
+
+def add_landing_page(
+    conn: Connection, advertiser_id: int, campaign_id: int, name: str, url: str, is_default: bool = False
+) -> LandingPage:
+    """Add a landing page; the first page of a campaign, or one marked default, becomes the default."""
+    get_campaign_for_advertiser(conn, advertiser_id, campaign_id)
+    name, url = _clean_page(name, url)
+    if default_landing_page(conn, campaign_id) is None:
+        is_default = True
+    if is_default:
+        conn.execute(update(landing_pages).where(landing_pages.c.campaign_id == campaign_id).values(is_default=False))
+    new_id = conn.execute(
+        insert(landing_pages)
+        .values(campaign_id=campaign_id, name=name, url=url, is_default=is_default, created_at=utcnow())
+        .returning(landing_pages.c.id)
+    ).scalar_one()
+    return _get(conn, campaign_id, new_id)
+
+
+def _get(conn: Connection, campaign_id: int, page_id: int) -> LandingPage:
+    row = conn.execute(
+        select(landing_pages).where(landing_pages.c.id == page_id, landing_pages.c.campaign_id == campaign_id)
+    ).first()
+    if row is None:
+        raise NotFound("No such landing page in this campaign.")
+    return LandingPage.from_row(row)
+
+
+def set_default_landing_page(conn: Connection, advertiser_id: int, campaign_id: int, page_id: int) -> LandingPage:
+    """Make one page the campaign's default (and no other)."""
+    get_campaign_for_advertiser(conn, advertiser_id, campaign_id)
+    _get(conn, campaign_id, page_id)
+    conn.execute(update(landing_pages).where(landing_pages.c.campaign_id == campaign_id).values(is_default=False))
+    conn.execute(update(landing_pages).where(landing_pages.c.id == page_id).values(is_default=True))
+    return _get(conn, campaign_id, page_id)
+
+
+def remove_landing_page(conn: Connection, advertiser_id: int, campaign_id: int, page_id: int) -> None:
+    """Remove a page. The default goes only when another page can take its place or none is needed."""
+    campaign = get_campaign_for_advertiser(conn, advertiser_id, campaign_id)
+    page = _get(conn, campaign_id, page_id)
+    remaining = [p for p in list_landing_pages(conn, campaign_id) if p.id != page_id]
+    if page.is_default and remaining:
+        raise RuleRefused("Make another page the default before removing the default page.", "default_required")
+    if not remaining and campaign.landing_mode != "manual":
+        raise RuleRefused(
+            f"The campaign is in {campaign.landing_mode} mode and needs at least one landing page.", "page_required"
+        )
+    conn.execute(update(tasks).where(tasks.c.landing_page_id == page_id).values(landing_page_id=None))
+    conn.execute(delete(landing_pages).where(landing_pages.c.id == page_id))
+
+
+def replace_landing_pages(
+    conn: Connection, advertiser_id: int, campaign_id: int, pages: Sequence[Mapping[str, Any]]
+) -> list[LandingPage]:
+    """Save the admin's whole table at once: rows with an ``id`` are updated, others added, missing ones removed.
+
+    Each row has ``name``, ``url``, ``is_default`` and optionally ``id``.
+    Exactly one row must be the default when there are rows. Every row is
+    checked before anything is written, so a bad row saves nothing.
+    """
+    campaign = get_campaign_for_advertiser(conn, advertiser_id, campaign_id)
+    existing = {p.id: p for p in list_landing_pages(conn, campaign_id)}
+    cleaned = []
+    for index, row in enumerate(pages, start=1):
+        try:
+            name, url = _clean_page(row.get("name"), row.get("url"))
+        except ValidationError as exc:
+            raise ValidationError(f"Row {index}: {exc.message}", exc.code) from exc
+        page_id = row.get("id")
+        if page_id is not None and page_id not in existing:
+            raise NotFound(f"Row {index}: no such landing page in this campaign.")
+        cleaned.append((page_id, name, url, bool(row.get("is_default"))))
+    defaults = sum(1 for *_, is_default in cleaned if is_default)
+    if cleaned and defaults != 1:
+        raise ValidationError("Mark exactly one landing page as the default.", "default_required")
+    if not cleaned and campaign.landing_mode != "manual":
+        raise RuleRefused(
+            f"The campaign is in {campaign.landing_mode} mode and needs at least one landing page.", "page_required"
+        )
+    kept = {page_id for page_id, *_ in cleaned if page_id is not None}
+    removed = [page_id for page_id in existing if page_id not in kept]
+    if removed:
+        conn.execute(update(tasks).where(tasks.c.landing_page_id.in_(removed)).values(landing_page_id=None))
+        conn.execute(delete(landing_pages).where(landing_pages.c.id.in_(removed)))
+    # Clear defaults first so the one-default index never sees two.
+    conn.execute(update(landing_pages).where(landing_pages.c.campaign_id == campaign_id).values(is_default=False))
+    for page_id, name, url, is_default in cleaned:
+        if page_id is None:
+            conn.execute(
+                insert(landing_pages).values(
+                    campaign_id=campaign_id, name=name, url=url, is_default=is_default, created_at=utcnow()
+                )
+            )
+        else:
+            conn.execute(
+                update(landing_pages).where(landing_pages.c.id == page_id).values(name=name, url=url, is_default=is_default)
+            )
+    return list_landing_pages(conn, campaign_id)
+
+
+def check_mode_possible(conn: Connection, campaign_id: int, mode: str) -> None:
+    """Refuse a landing mode the campaign's pages cannot serve (choose/default need a page)."""
+    if mode in ("choose", "default") and default_landing_page(conn, campaign_id) is None:
+        raise RuleRefused(f"Add a landing page before switching to {mode} mode.", "page_required")
+
+
+def choose_landing_url(
+    conn: Connection,
+    campaign: Campaign,
+    task_landing_page_id: int | None,
+    landing_url: object = None,
+    landing_page_id: object = None,
+) -> tuple[str, int | None]:
+    """The landing URL for a new link, by the campaign's mode; returns ``(url, page id or None)``.
+
+    - manual: a typed URL on an allowed domain, or one of the pages by id; with
+      neither, the task's page or the default;
+    - choose: one of the campaign's pages by id (a free URL is refused); with
+      none, the task's page or the default;
+    - default: the task's own page, else the campaign's default; anything given is refused.
+    """
+    if landing_page_id is not None and (isinstance(landing_page_id, bool) or not isinstance(landing_page_id, int)):
+        raise ValidationError("landing_page_id must be a whole number.", "invalid_input")
+    if landing_url is not None and landing_page_id is not None:
+        raise ValidationError("Give either landing_url or landing_page_id, not both.", "invalid_input")
+    mode = campaign.landing_mode
+    if landing_url is not None:
+        if mode != "manual":
+            raise LandingPageNotAllowed(
+                f"This campaign does not allow your own landing URLs ({mode} mode); "
+                + ("pick one of the advertiser's landing pages." if mode == "choose" else "its default page is used."),
+            )
+        return urls.check_landing_url(landing_url, list_allowed_domains(conn, campaign.id)), None
+    if landing_page_id is not None:
+        if mode == "default":
+            raise LandingPageNotAllowed("This campaign uses its default landing page; no other page can be chosen.")
+        row = conn.execute(
+            select(landing_pages).where(landing_pages.c.id == landing_page_id, landing_pages.c.campaign_id == campaign.id)
+        ).first()
+        if row is None:
+            raise LandingPageNotAllowed("That landing page is not one of this campaign's pages.")
+        return row.url, row.id
+    if task_landing_page_id is not None:
+        page = conn.execute(select(landing_pages).where(landing_pages.c.id == task_landing_page_id)).first()
+        if page is not None:
+            return page.url, page.id
+    default = default_landing_page(conn, campaign.id)
+    if default is None:
+        raise LandingPageNotAllowed(
+            "The advertiser has not set a default landing page for this campaign."
+            + (" Enter a landing URL on one of its allowed domains." if mode == "manual" else "")
+        )
+    return default.url, default.id
+
+
+def landing_url_still_allowed(conn: Connection, campaign_id: int, url: str) -> bool:
+    """At redirect time: is the stored URL still one of the pages or on an allowed domain?"""
+    pages = [p.url for p in list_landing_pages(conn, campaign_id)]
+    return urls.landing_url_allowed(url, pages, list_allowed_domains(conn, campaign_id))

@@ -1,0 +1,124 @@
+"""Memberships: a partner's standing in a campaign (active, pending, declined, ended)."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..db import utcnow
+from ..errors import Conflict, NotFound, ValidationError
+from ..schema import campaigns, memberships, partners, programs
+
+STATUSES = ("active", "pending", "declined", "ended")
+
+
+@dataclass(frozen=True)
+class Membership:
+    id: int
+    partner_id: int
+    campaign_id: int
+    status: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    partner_name: str = ""
+    partner_email: str = ""
+
+    @classmethod
+    def from_row(cls, row: Row) -> "Membership":
+        mapping = row._mapping
+        return cls(
+            row.id, row.partner_id, row.campaign_id, row.status, row.created_at, row.updated_at,
+            mapping.get("partner_name", ""), mapping.get("partner_email", ""),
+        )
+
+
+def _check_status(status: object) -> str:
+    if status not in STATUSES:
+        raise ValidationError(f"Membership status must be one of {', '.join(STATUSES)}.", "invalid_status")
+    return str(status)
+
+
+def add_membership(conn: Connection, partner_id: int, campaign_id: int, status: str = "pending") -> Membership:
+    """Add a partner to a campaign (one membership per partner and campaign)."""
+    status = _check_status(status)
+    now = utcnow()
+    try:
+        with conn.begin_nested():
+            new_id = conn.execute(
+                insert(memberships)
+                .values(partner_id=partner_id, campaign_id=campaign_id, status=status, created_at=now, updated_at=now)
+                .returning(memberships.c.id)
+            ).scalar_one()
+    except IntegrityError as exc:
+        raise Conflict("This partner is already a member of the campaign, or the partner or campaign does not exist.",
+                       "membership_exists") from exc
+    return _get(conn, new_id)
+
+
+def _select():  # type: ignore[no-untyped-def]
+    return select(
+        memberships, partners.c.name.label("partner_name"), partners.c.email.label("partner_email")
+    ).join(partners, partners.c.id == memberships.c.partner_id)
+
+
+def _get(conn: Connection, membership_id: int) -> Membership:
+    row = conn.execute(_select().where(memberships.c.id == membership_id)).first()
+    if row is None:
+        raise NotFound("No such membership.")
+    return Membership.from_row(row)
+
+
+def membership_status(conn: Connection, partner_id: int, campaign_id: int) -> str | None:
+    """The partner's status in the campaign, or ``None`` when not a member."""
+    return conn.execute(
+        select(memberships.c.status).where(
+            memberships.c.partner_id == partner_id, memberships.c.campaign_id == campaign_id
+        )
+    ).scalar_one_or_none()
+
+
+def list_memberships(conn: Connection, advertiser_id: int, campaign_id: int) -> list[Membership]:
+    """Members of one of the advertiser's campaigns, pending first, then by name."""
+    owned = (
+        select(campaigns.c.id)
+        .join(programs, programs.c.id == campaigns.c.program_id)
+        .where(campaigns.c.id == campaign_id, programs.c.advertiser_id == advertiser_id)
+    )
+    rows = conn.execute(
+        _select()
+        .where(memberships.c.campaign_id.in_(owned))
+        .order_by((memberships.c.status != "pending"), partners.c.name, memberships.c.id)
+    )
+    return [Membership.from_row(row) for row in rows]
+
+
+def set_membership_status(conn: Connection, advertiser_id: int, membership_id: int, status: str) -> Membership:
+    """Approve (``active``), decline, end or re-open a membership in one of the advertiser's campaigns."""
+    status = _check_status(status)
+    owned = (
+        select(campaigns.c.id)
+        .join(programs, programs.c.id == campaigns.c.program_id)
+        .where(programs.c.advertiser_id == advertiser_id)
+    )
+    result = conn.execute(
+        update(memberships)
+        .where(memberships.c.id == membership_id, memberships.c.campaign_id.in_(owned))
+        .values(status=status, updated_at=utcnow())
+    )
+    if result.rowcount != 1:
+        raise NotFound("No such membership.")
+    return _get(conn, membership_id)
+
+
+def set_status_for(conn: Connection, partner_id: int, campaign_id: int, status: str) -> Membership:
+    """Operator path (CLI, demo data): add or update a membership by partner and campaign."""
+    status = _check_status(status)
+    existing = conn.execute(
+        select(memberships.c.id).where(memberships.c.partner_id == partner_id, memberships.c.campaign_id == campaign_id)
+    ).scalar_one_or_none()
+    if existing is None:
+        return add_membership(conn, partner_id, campaign_id, status)
+    conn.execute(update(memberships).where(memberships.c.id == existing).values(status=status, updated_at=utcnow()))
+    return _get(conn, existing)

@@ -1,0 +1,79 @@
+"""Partners: accounts, sign-in, and revoking their tokens."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..db import utcnow
+from ..errors import AuthenticationError, Conflict, NotFound
+from ..schema import partners
+from . import accounts
+
+
+@dataclass(frozen=True)
+class Partner:
+    id: int
+    name: str
+    email: str
+    token_version: int
+    created_at: dt.datetime
+
+    @classmethod
+    def from_row(cls, row: Row) -> "Partner":
+        return cls(row.id, row.name, row.email, row.token_version, row.created_at)
+
+
+def create_partner(conn: Connection, name: str, email: str, password: str) -> Partner:
+    """Create a partner account."""
+    values = {
+        "name": accounts.normalize_name(name),
+        "email": accounts.normalize_email(email),
+        "password_hash": accounts.hash_password(password),
+        "created_at": utcnow(),
+    }
+    try:
+        with conn.begin_nested():
+            new_id = conn.execute(insert(partners).values(**values).returning(partners.c.id)).scalar_one()
+    except IntegrityError as exc:
+        raise Conflict(f"A partner with the e-mail {values['email']} already exists.", "email_taken") from exc
+    return get_partner(conn, new_id)
+
+
+def get_partner(conn: Connection, partner_id: int) -> Partner:
+    """The partner with this id, or :class:`NotFound`."""
+    row = conn.execute(select(partners).where(partners.c.id == partner_id)).first()
+    if row is None:
+        raise NotFound("No such partner.")
+    return Partner.from_row(row)
+
+
+def find_by_email(conn: Connection, email: str) -> Partner | None:
+    """The partner with this e-mail, or ``None``."""
+    row = conn.execute(select(partners).where(partners.c.email == email.strip().lower())).first()
+    return None if row is None else Partner.from_row(row)
+
+
+def authenticate(conn: Connection, email: object, password: object) -> Partner:
+    """Sign-in: the partner, or :class:`AuthenticationError` (same answer for unknown e-mail)."""
+    row = None
+    if isinstance(email, str):
+        row = conn.execute(select(partners).where(partners.c.email == email.strip().lower())).first()
+    if not accounts.password_matches(row.password_hash if row else None, password) or row is None:
+        raise AuthenticationError("Wrong e-mail or password.", "bad_credentials")
+    return Partner.from_row(row)
+
+
+def revoke_tokens(conn: Connection, partner_id: int) -> int:
+    """Invalidate every token issued to the partner so far; return the new version."""
+    result = conn.execute(
+        update(partners)
+        .where(partners.c.id == partner_id)
+        .values(token_version=partners.c.token_version + 1)
+        .returning(partners.c.token_version)
+    ).first()
+    if result is None:
+        raise NotFound("No such partner.")
+    return int(result.token_version)

@@ -1,0 +1,61 @@
+"""itsdangerous serializers: one salt per purpose, key rotation newest first.
+
+``TASKLINK_SECRET_KEYS`` lists keys newest first (SPEC §1); itsdangerous wants
+them oldest first and signs with the last, so the list is reversed here and
+nowhere else. A token made for one purpose never verifies for another because
+each purpose has its own salt.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any, Sequence
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
+
+LINK_SALT = "tasklink.link.v1"
+PARTNER_SESSION_SALT = "tasklink.partner-session.v1"
+IP_HASH_CONTEXT = b"tasklink.ip-hash.v1"
+
+__all__ = [
+    "BadSignature",
+    "SignatureExpired",
+    "link_serializer",
+    "partner_session_serializer",
+    "ip_hash_key",
+]
+
+
+def _oldest_first(keys: Sequence[str]) -> list[str]:
+    if not keys:
+        raise ValueError("at least one secret key is required")
+    return list(reversed(keys))
+
+
+def link_serializer(keys: Sequence[str]) -> URLSafeSerializer:
+    """Signs regular-link tokens. They do not expire: a printed link must keep working."""
+    return URLSafeSerializer(_oldest_first(keys), salt=LINK_SALT)
+
+
+def partner_session_serializer(keys: Sequence[str]) -> URLSafeTimedSerializer:
+    """Signs partner bearer tokens; the caller passes ``max_age`` when loading."""
+    return URLSafeTimedSerializer(_oldest_first(keys), salt=PARTNER_SESSION_SALT)
+
+
+def ip_hash_key(keys: Sequence[str]) -> bytes:
+    """The key for hashing IP addresses, derived from the newest secret key.
+
+    Derived rather than the secret itself, so the IP hashes reveal nothing
+    about the signing key. Rotating keys changes it: visitors seen before the
+    rotation count as new once more, which only affects the 24-hour
+    uniqueness rule.
+    """
+    return hmac.new(keys[0].encode(), IP_HASH_CONTEXT, hashlib.sha256).digest()
+
+
+def load_link_token(keys: Sequence[str], token: str) -> dict[str, Any]:
+    """Verify and decode a regular-link token; raise ``BadSignature`` when tampered."""
+    payload = link_serializer(keys).loads(token)
+    if not isinstance(payload, dict):
+        raise BadSignature("link token payload is not an object")
+    return payload

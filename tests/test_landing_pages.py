@@ -1,0 +1,142 @@
+"""Landing pages, allowed domains and choosing a link's landing URL."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from api import db
+from api.errors import LandingPageNotAllowed, NotFound, RuleRefused, ValidationError
+from api.schema import landing_pages as pages_table
+from api.services import campaigns, landing_pages
+
+
+def pages(engine, campaign_id):  # type: ignore[no-untyped-def]
+    with db.reading(engine) as conn:
+        return landing_pages.list_landing_pages(conn, campaign_id)
+
+
+def test_first_page_becomes_default_and_default_moves(engine, make, world) -> None:
+    bare = make.campaign(world.advertiser.id, world.program.id, pages=())
+    with db.transaction(engine) as conn:
+        first = landing_pages.add_landing_page(conn, world.advertiser.id, bare.id, "One", "https://brand.test/1")
+        second = landing_pages.add_landing_page(conn, world.advertiser.id, bare.id, "Two", "https://brand.test/2")
+    assert first.is_default and not second.is_default
+    with db.transaction(engine) as conn:
+        landing_pages.set_default_landing_page(conn, world.advertiser.id, bare.id, second.id)
+    assert [(p.name, p.is_default) for p in pages(engine, bare.id)] == [("Two", True), ("One", False)]
+
+
+def test_database_refuses_two_defaults(engine, world) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    with pytest.raises(IntegrityError):
+        with db.transaction(engine) as conn:
+            conn.execute(pages_table.update().where(pages_table.c.campaign_id == world.campaign.id).values(is_default=True))
+
+
+def test_replace_table_adds_edits_removes_atomically(engine, world) -> None:
+    current = pages(engine, world.campaign.id)
+    rows = [
+        {"id": current[1].id, "name": "Sale (renamed)", "url": "https://brand.test/sale2", "is_default": True},
+        {"name": "New", "url": "https://a.brand.test/new", "is_default": False},
+    ]
+    with db.transaction(engine) as conn:
+        saved = landing_pages.replace_landing_pages(conn, world.advertiser.id, world.campaign.id, rows)
+    assert [(p.name, p.url, p.is_default) for p in saved] == [
+        ("Sale (renamed)", "https://brand.test/sale2", True),
+        ("New", "https://a.brand.test/new", False),
+    ]
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [{"name": "A", "url": "https://brand.test/a", "is_default": True},
+         {"name": "B", "url": "javascript:alert(1)", "is_default": False}],
+        [{"name": "A", "url": "https://brand.test/a", "is_default": True},
+         {"name": "B", "url": "https://brand.test/b", "is_default": True}],
+        [{"name": "A", "url": "https://brand.test/a", "is_default": False}],
+        [{"name": "", "url": "https://brand.test/a", "is_default": True}],
+        [{"id": 999999, "name": "A", "url": "https://brand.test/a", "is_default": True}],
+    ],
+)
+def test_bad_table_saves_nothing(engine, world, rows) -> None:
+    before = pages(engine, world.campaign.id)
+    with pytest.raises((ValidationError, NotFound)):
+        with db.transaction(engine) as conn:
+            landing_pages.replace_landing_pages(conn, world.advertiser.id, world.campaign.id, rows)
+    assert pages(engine, world.campaign.id) == before
+
+
+def test_bad_domain_list_saves_nothing(engine, world) -> None:
+    with pytest.raises(ValidationError):
+        with db.transaction(engine) as conn:
+            landing_pages.set_allowed_domains(conn, world.advertiser.id, world.campaign.id, ["ok.test", "https://x.test"])
+    with db.reading(engine) as conn:
+        assert landing_pages.list_allowed_domains(conn, world.campaign.id) == ["*.brand.test", "brand.test"]
+
+
+def test_default_page_cannot_be_removed_while_others_remain(engine, world) -> None:
+    default, other = pages(engine, world.campaign.id)
+    with pytest.raises(RuleRefused):
+        with db.transaction(engine) as conn:
+            landing_pages.remove_landing_page(conn, world.advertiser.id, world.campaign.id, default.id)
+    with db.transaction(engine) as conn:
+        landing_pages.remove_landing_page(conn, world.advertiser.id, world.campaign.id, other.id)
+    assert [p.id for p in pages(engine, world.campaign.id)] == [default.id]
+
+
+def test_other_advertiser_cannot_touch_pages(engine, world) -> None:
+    with pytest.raises(NotFound):
+        with db.transaction(engine) as conn:
+            landing_pages.add_landing_page(conn, world.other_advertiser.id, world.campaign.id, "X", "https://brand.test/x")
+    with db.reading(engine) as conn:
+        assert conn.execute(select(func.count()).select_from(pages_table)).scalar_one() == 2
+
+
+def _choose(engine, campaign_id, task_page=None, **given):  # type: ignore[no-untyped-def]
+    with db.reading(engine) as conn:
+        campaign = campaigns.get_campaign(conn, campaign_id)
+        return landing_pages.choose_landing_url(conn, campaign, task_page, **given)
+
+
+def test_manual_mode_takes_typed_url_on_allowed_domain_or_a_page(engine, world) -> None:
+    default, sale = pages(engine, world.campaign.id)
+    assert _choose(engine, world.campaign.id, landing_url="https://x.brand.test/deep?a=1") == (
+        "https://x.brand.test/deep?a=1", None)
+    assert _choose(engine, world.campaign.id, landing_page_id=sale.id) == (sale.url, sale.id)
+    assert _choose(engine, world.campaign.id) == (default.url, default.id)
+    with pytest.raises(LandingPageNotAllowed):
+        _choose(engine, world.campaign.id, landing_url="https://evil.test/")
+
+
+def test_choose_mode_refuses_free_urls_and_foreign_pages(engine, make, world) -> None:
+    campaign = make.campaign(world.advertiser.id, world.program.id, mode="choose")
+    mine = pages(engine, campaign.id)
+    foreign = pages(engine, world.campaign.id)[0]
+    assert _choose(engine, campaign.id, landing_page_id=mine[1].id) == (mine[1].url, mine[1].id)
+    with pytest.raises(LandingPageNotAllowed):
+        _choose(engine, campaign.id, landing_url="https://brand.test/")
+    with pytest.raises(LandingPageNotAllowed):
+        _choose(engine, campaign.id, landing_page_id=foreign.id)
+
+
+def test_default_mode_uses_task_page_then_campaign_default(engine, make, world) -> None:
+    campaign = make.campaign(world.advertiser.id, world.program.id, mode="default")
+    default, sale = pages(engine, campaign.id)
+    assert _choose(engine, campaign.id) == (default.url, default.id)
+    assert _choose(engine, campaign.id, task_page=sale.id) == (sale.url, sale.id)
+    with pytest.raises(LandingPageNotAllowed):
+        _choose(engine, campaign.id, landing_page_id=sale.id)
+    with pytest.raises(LandingPageNotAllowed):
+        _choose(engine, campaign.id, landing_url="https://brand.test/")
+
+
+def test_landing_url_checked_again_after_domains_change(engine, world) -> None:
+    with db.reading(engine) as conn:
+        assert landing_pages.landing_url_still_allowed(conn, world.campaign.id, "https://x.brand.test/deep")
+    with db.transaction(engine) as conn:
+        landing_pages.set_allowed_domains(conn, world.advertiser.id, world.campaign.id, ["brand.test"])
+    with db.reading(engine) as conn:
+        assert not landing_pages.landing_url_still_allowed(conn, world.campaign.id, "https://x.brand.test/deep")
+        assert landing_pages.landing_url_still_allowed(conn, world.campaign.id, "https://brand.test/sale")

@@ -1,0 +1,149 @@
+"""Landing URL and domain rules: the open-redirect guard (api.urls)."""
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from api import urls
+from api.errors import LandingPageNotAllowed, ValidationError
+
+ALLOWED = ["brand.test", "*.shop.brand.test"]
+
+HOSTILE = [
+    "javascript:alert(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "ftp://brand.test/file",
+    "//evil.test",
+    "///evil.test",
+    "https:evil.test",
+    "https:/evil.test",
+    "https://evil.test",
+    "https://brand.test.evil.test/",
+    "https://evilbrand.test/",
+    "https://brand.test@evil.test/",
+    "https://user:pass@brand.test/",
+    "https://brand.test:443@evil.test/",
+    "https://brand.test\\@evil.test/",
+    "https://brand.test\\evil.test/",
+    "https:\\\\evil.test",
+    "https://evil.test\\.brand.test/",
+    "https://brand%2etest/",
+    "https://evil.test%2f.brand.test/",
+    "https://evil.test%00.brand.test/",
+    "https://brand.test%40evil.test/",
+    "https://brand。test/",
+    "https://bränd.test/",
+    "https://xn--brnd-koa.test/",
+    "https://xn--brand-xyz.test/",
+    "https://127.0.0.1/",
+    "https://2130706433/",
+    "https://0x7f.0.0.1/",
+    "https://[::1]/",
+    "https://brand.test./",
+    "https://bra nd.test/",
+    "https://brand.test/\r\nLocation: https://evil.test",
+    "https://brand.test/\tpath",
+    "\x00https://brand.test/",
+    "https://brand.test:99999/",
+    "https://brand.test:abc/",
+    "https://shop.brand.test.evil.test/",
+    "https://shop.brand.test/",  # the wildcard is for subdomains of shop.brand.test only
+    "https://-brand.test/",
+    "",
+    "   ",
+    "https://" + "a" * 2100 + ".brand.test/",
+]
+
+ACCEPTED = [
+    ("https://brand.test/", "https://brand.test/"),
+    ("https://BRAND.test/Sale?x=1#top", "https://brand.test/Sale?x=1#top"),
+    ("http://brand.test", "http://brand.test/"),
+    ("https://brand.test:8443/a", "https://brand.test:8443/a"),
+    ("https://a.shop.brand.test/p", "https://a.shop.brand.test/p"),
+    ("https://x.y.shop.brand.test/p", "https://x.y.shop.brand.test/p"),
+    ("  https://brand.test/trim  ", "https://brand.test/trim"),
+    ("https://brand.test/café?q=ü", "https://brand.test/caf%C3%A9?q=%C3%BC"),
+    ("https://brand.test/a?next=https://evil.test", "https://brand.test/a?next=https://evil.test"),
+    ("https://brand.test/#@evil.test", "https://brand.test/#@evil.test"),
+]
+
+
+@pytest.mark.parametrize("url", HOSTILE)
+def test_hostile_landing_urls_are_refused(url: str) -> None:
+    with pytest.raises((ValidationError, LandingPageNotAllowed)):
+        urls.check_landing_url(url, ALLOWED)
+
+
+@pytest.mark.parametrize(("url", "expected"), ACCEPTED)
+def test_plain_urls_on_allowed_domains_are_accepted_in_one_form(url: str, expected: str) -> None:
+    assert urls.check_landing_url(url, ALLOWED) == expected
+
+
+def test_refusal_names_the_host_and_the_allowed_domains() -> None:
+    with pytest.raises(LandingPageNotAllowed) as info:
+        urls.check_landing_url("https://evil.test/x", ALLOWED)
+    assert "evil.test" in info.value.message and "brand.test" in info.value.message
+
+
+CORPUS = Path(__file__).parent / "data" / "open-redirect-payloads.txt"
+
+
+def _corpus() -> list[str]:
+    lines = CORPUS.read_text(encoding="utf-8", errors="surrogateescape").splitlines()
+    return [
+        line.replace("www.whitelisteddomain.tld", "brand.test").replace("google.com", "evil.test")
+        for line in lines
+        if line.strip()
+    ]
+
+
+@pytest.mark.parametrize("payload", _corpus())
+def test_open_redirect_corpus_is_refused_or_stays_on_the_allowed_host(payload: str) -> None:
+    """Every payload is refused, or accepted only as a URL a browser opens on brand.test."""
+    try:
+        url = urls.check_landing_url(payload, ["brand.test"])
+    except (ValidationError, LandingPageNotAllowed):
+        return
+    parts = urlsplit(url)
+    assert parts.scheme in ("http", "https")
+    assert parts.hostname == "brand.test"
+    assert "@" not in parts.netloc and "\\" not in url
+    assert all(0x21 <= ord(ch) < 0x7F for ch in url)
+
+
+@pytest.mark.parametrize(
+    ("domain", "expected"),
+    [("brand.com", "brand.com"), (" Brand.COM ", "brand.com"), ("*.brand.com", "*.brand.com"),
+     ("shop.localhost", "shop.localhost"), ("*.localhost", "*.localhost"), ("a-b.co.uk", "a-b.co.uk")],
+)
+def test_domains_are_normalised(domain: str, expected: str) -> None:
+    assert urls.normalize_domain(domain) == expected
+
+
+@pytest.mark.parametrize(
+    "domain",
+    ["https://brand.com", "brand.com/path", "*.com", "*", "bränd.com", "xn--brnd-koa.com", "127.0.0.1",
+     "brand..com", "-brand.com", "brand.com:80", "*.*.brand.com", "brand.*.com", "user@brand.com", "", 42],
+)
+def test_bad_domains_are_refused(domain: object) -> None:
+    with pytest.raises(ValidationError):
+        urls.normalize_domain(domain)
+
+
+def test_wildcard_covers_subdomains_but_not_the_apex_or_look_alikes() -> None:
+    assert urls.host_allowed("a.brand.com", ["*.brand.com"])
+    assert urls.host_allowed("a.b.brand.com", ["*.brand.com"])
+    assert not urls.host_allowed("brand.com", ["*.brand.com"])
+    assert not urls.host_allowed("evilbrand.com", ["*.brand.com"])
+    assert not urls.host_allowed("sub.brand.com", ["brand.com"])
+
+
+def test_stored_urls_are_checked_again_at_redirect_time() -> None:
+    pages = ["https://brand.test/landing"]
+    assert urls.landing_url_allowed("https://brand.test/landing", pages, [])
+    assert urls.landing_url_allowed("https://brand.test/other", pages, ["brand.test"])
+    assert not urls.landing_url_allowed("https://brand.test/other", pages, [])
+    assert not urls.landing_url_allowed("https://evil.test/", pages, ["brand.test"])
+    assert not urls.landing_url_allowed("javascript:alert(1)", pages, ["brand.test"])
