@@ -1,0 +1,56 @@
+"""Who is calling: a partner (bearer session token) or an advertiser (bearer API key).
+
+Views call :func:`current_partner` or :func:`current_advertiser`; each raises
+:class:`AuthenticationError` (401) when the credentials are missing or wrong.
+The identity is resolved once per request and kept on ``flask.g``.
+"""
+from __future__ import annotations
+
+from flask import current_app, g, request
+
+from .. import db
+from ..errors import AuthenticationError
+from ..services import advertisers, sessions
+from ..services.advertisers import Advertiser
+from ..services.partners import Partner
+
+MAX_TOKEN_LENGTH = 1024
+
+
+def bearer_token() -> str | None:
+    """The token of an ``Authorization: Bearer …`` header, if there is one."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip() or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    return token.strip()
+
+
+def current_partner() -> Partner:
+    """The signed-in partner of this request, or 401."""
+    if "tasklink_partner" not in g:
+        token = bearer_token()
+        if token is None:
+            raise AuthenticationError("Sign in to continue: no session token was sent.", "no_token")
+        with db.reading() as conn:
+            g.tasklink_partner = sessions.partner_from_token(conn, current_app.config["SECRET_KEYS"], token)
+    return g.tasklink_partner  # type: ignore[no-any-return]
+
+
+def current_advertiser() -> Advertiser:
+    """The advertiser whose API key this request carries, or 401."""
+    if "tasklink_advertiser" not in g:
+        token = bearer_token()
+        if token is None:
+            raise AuthenticationError("An advertiser API key is required (Authorization: Bearer KEY).", "no_api_key")
+        with db.reading() as conn:
+            g.tasklink_advertiser = advertisers.by_api_key(conn, token)
+    return g.tasklink_advertiser  # type: ignore[no-any-return]
+
+
+def current_identity() -> Partner | Advertiser:
+    """For endpoints both sides use (reports): the advertiser when the key is one, else the partner."""
+    try:
+        return current_advertiser()
+    except AuthenticationError:
+        return current_partner()

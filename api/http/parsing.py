@@ -1,0 +1,100 @@
+"""Reading request input at the edge: JSON bodies and query parameters, or a clear 400.
+
+Everything a view receives has passed through here, so services see values
+of the right type and size.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Iterable
+
+from flask import request
+
+from ..errors import ValidationError
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+def json_object(allowed: Iterable[str]) -> dict[str, Any]:
+    """The request's JSON object; refuses other bodies and fields not in ``allowed``."""
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise ValidationError("The request body is too large.", "body_too_large")
+    body = request.get_json(silent=True, force=True)
+    if not isinstance(body, dict):
+        raise ValidationError("The request body must be a JSON object.", "invalid_json")
+    unknown = sorted(set(body) - set(allowed))
+    if unknown:
+        raise ValidationError(f"Unknown field(s): {', '.join(unknown)}.", "unknown_field")
+    return body
+
+
+def string_field(body: dict[str, Any], name: str, *, required: bool = False, max_length: int = 255) -> str | None:
+    """A string field (trimmed), ``None`` when absent or null and not required."""
+    value = body.get(name)
+    if value is None:
+        if required:
+            raise ValidationError(f"{name} is required.", "missing_field")
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(f"{name} must be a string.", "invalid_field")
+    if len(value) > max_length:
+        raise ValidationError(f"{name} must be at most {max_length} characters.", "invalid_field")
+    return value
+
+
+def int_field(body: dict[str, Any], name: str, *, required: bool = False) -> int | None:
+    """A whole-number field (booleans refused), ``None`` when absent and not required."""
+    value = body.get(name)
+    if value is None:
+        if required:
+            raise ValidationError(f"{name} is required.", "missing_field")
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**63:
+        raise ValidationError(f"{name} must be a positive whole number.", "invalid_field")
+    return value
+
+
+def bool_field(body: dict[str, Any], name: str, *, required: bool = False) -> bool | None:
+    """A JSON boolean field."""
+    value = body.get(name)
+    if value is None:
+        if required:
+            raise ValidationError(f"{name} is required.", "missing_field")
+        return None
+    if not isinstance(value, bool):
+        raise ValidationError(f"{name} must be true or false.", "invalid_field")
+    return value
+
+
+def query_int(name: str, default: int | None = None, minimum: int = 1, maximum: int = 2**31 - 1) -> int | None:
+    """A whole-number query parameter within bounds."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or not minimum <= int(raw) <= maximum:
+        raise ValidationError(f"{name} must be a whole number from {minimum} to {maximum}.", "invalid_query")
+    return int(raw)
+
+
+def query_date(name: str, default: dt.date) -> dt.date:
+    """An ISO date (YYYY-MM-DD) query parameter."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        if len(raw) != 10:
+            raise ValueError(raw)
+        return dt.date.fromisoformat(raw)
+    except ValueError as exc:
+        raise ValidationError(f"{name} must be a date such as 2026-01-31.", "invalid_query") from exc
+
+
+def query_choice(name: str, choices: Iterable[str], default: str) -> str:
+    """A query parameter that must be one of ``choices``."""
+    raw = request.args.get(name)
+    options = list(choices)
+    if raw is None or raw == "":
+        return default
+    if raw not in options:
+        raise ValidationError(f"{name} must be one of {', '.join(options)}.", "invalid_query")
+    return raw

@@ -1,0 +1,229 @@
+"""Links: issuing short and regular (signed) tracking links for a partner's task.
+
+A short link is ``{base}/s/{code}`` with a random base62 code; a regular link
+is ``{base}/c/{token}`` where the token, signed with itsdangerous, carries what
+the redirect needs. Reporting info (Sub IDs, Shared ID) is stored with the
+link and appended to ``url`` but never to ``display_url``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import string
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+from urllib.parse import urlencode
+
+from sqlalchemy import Connection, Row, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..db import utcnow
+from ..errors import Conflict, LinkUnavailable, NotFound, ValidationError
+from ..schema import SUB_ID_MAX, clicks, conversions, links
+from ..signing import link_serializer
+from . import campaigns, landing_pages, tasks
+
+BASE62 = string.digits + string.ascii_letters
+CODE_LENGTH = 7
+CODE_ATTEMPTS = 8
+KINDS = ("short", "regular")
+#: API field name → column name, in the order they are appended to a URL.
+REPORTING_FIELDS = {"subId1": "sub_id1", "subId2": "sub_id2", "subId3": "sub_id3", "sharedid": "shared_id"}
+
+
+@dataclass(frozen=True)
+class Link:
+    id: int
+    partner_id: int
+    task_id: int
+    campaign_id: int
+    kind: str
+    code: str | None
+    landing_url: str
+    sub_id1: str | None
+    sub_id2: str | None
+    sub_id3: str | None
+    shared_id: str | None
+    disabled: bool
+    created_at: dt.datetime
+    clicks: int = 0
+    conversions: int = 0
+
+    @classmethod
+    def from_row(cls, row: Row) -> "Link":
+        m = row._mapping
+        return cls(**{name: m[name] for name in cls.__dataclass_fields__ if name in m})
+
+    @property
+    def reporting(self) -> dict[str, str | None]:
+        """The reporting info under its API names (``subId1``…, ``sharedid``)."""
+        return {api: getattr(self, column) for api, column in REPORTING_FIELDS.items()}
+
+
+def new_code() -> str:
+    """A random short code from ``secrets`` (62^7 ≈ 3.5·10^12 possibilities)."""
+    return "".join(secrets.choice(BASE62) for _ in range(CODE_LENGTH))
+
+
+def clean_reporting(values: Mapping[str, object]) -> dict[str, str | None]:
+    """Check Sub IDs and Shared ID at creation: strings of at most 255 printable characters.
+
+    Returns column names → value (``None`` for absent or empty).
+    """
+    cleaned: dict[str, str | None] = {}
+    for api_name, column in REPORTING_FIELDS.items():
+        value = values.get(api_name)
+        if value is None or value == "":
+            cleaned[column] = None
+            continue
+        if not isinstance(value, str):
+            raise ValidationError(f"{api_name} must be a string.", "invalid_reporting")
+        if len(value) > SUB_ID_MAX:
+            raise ValidationError(f"{api_name} must be at most {SUB_ID_MAX} characters.", "invalid_reporting")
+        if any(ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 for ch in value):
+            raise ValidationError(f"{api_name} must not contain control characters.", "invalid_reporting")
+        cleaned[column] = value
+    return cleaned
+
+
+def with_reporting(url: str, reporting: Mapping[str, str | None]) -> str:
+    """Append reporting info (API names → values) to the end of a URL as query parameters."""
+    params = [(name, value) for name, value in reporting.items() if value]
+    if not params:
+        return url
+    return url + ("&" if "?" in url else "?") + urlencode(params)
+
+
+def regular_token(keys: Sequence[str], link: Link) -> str:
+    """The signed token of a regular link: partner, task, link and landing URL."""
+    return link_serializer(keys).dumps({"l": link.id, "p": link.partner_id, "t": link.task_id, "u": link.landing_url})
+
+
+def link_urls(link: Link, base_url: str, keys: Sequence[str]) -> tuple[str, str]:
+    """``(url, display_url)``: the full link with reporting info, and the shareable one without."""
+    base = base_url.rstrip("/")
+    if link.kind == "short":
+        display = f"{base}/s/{link.code}"
+    else:
+        display = f"{base}/c/{regular_token(keys, link)}"
+    return with_reporting(display, link.reporting), display
+
+
+def create_link(
+    conn: Connection,
+    partner_id: int,
+    task_id: int,
+    *,
+    kind: str = "short",
+    landing_url: object = None,
+    landing_page_id: object = None,
+    reporting: Mapping[str, object] | None = None,
+) -> Link:
+    """Make a link for a task of the partner, after every rule of SPEC §2 and §3.
+
+    Order: the task must be the partner's to see (else 404); then link
+    availability (campaign, membership, task, click/conversion tracking, pay
+    for performance: 422 naming the first missing); then the landing page by
+    the campaign's mode; then the reporting info.
+    """
+    if kind not in KINDS:
+        raise ValidationError("kind must be short or regular.", "invalid_kind")
+    task = tasks.get_task_for_partner(conn, partner_id, task_id)
+    campaign = campaigns.get_campaign(conn, task.campaign_id)
+    availability = campaigns.link_availability(conn, campaign, partner_id, task.partner_id, membership="active")
+    if not availability.available:
+        raise LinkUnavailable(availability.reason or "Links cannot be made for this task.", availability.code)
+    url, _page_id = landing_pages.choose_landing_url(conn, campaign, task.landing_page_id, landing_url, landing_page_id)
+    values = {
+        "partner_id": partner_id,
+        "task_id": task.id,
+        "campaign_id": campaign.id,
+        "kind": kind,
+        "landing_url": url,
+        "disabled": False,
+        "created_at": utcnow(),
+        **clean_reporting(reporting or {}),
+    }
+    for _ in range(CODE_ATTEMPTS):
+        code = new_code() if kind == "short" else None
+        try:
+            # A savepoint, so a code collision retries without losing the transaction.
+            with conn.begin_nested():
+                new_id = conn.execute(insert(links).values(code=code, **values).returning(links.c.id)).scalar_one()
+            return get_link(conn, partner_id, new_id)
+        except IntegrityError:
+            if kind != "short":
+                raise
+    raise Conflict("Could not find a free short code; please try again.", "code_exhausted")
+
+
+def _with_counts():  # type: ignore[no-untyped-def]
+    click_counts = (
+        select(clicks.c.link_id, func.count().label("n")).group_by(clicks.c.link_id).subquery("click_counts")
+    )
+    conversion_counts = (
+        select(conversions.c.link_id, func.count().label("n"))
+        .where(conversions.c.status != "reversed")
+        .group_by(conversions.c.link_id)
+        .subquery("conversion_counts")
+    )
+    return (
+        select(
+            links,
+            func.coalesce(click_counts.c.n, 0).label("clicks"),
+            func.coalesce(conversion_counts.c.n, 0).label("conversions"),
+        )
+        .outerjoin(click_counts, click_counts.c.link_id == links.c.id)
+        .outerjoin(conversion_counts, conversion_counts.c.link_id == links.c.id)
+    )
+
+
+def get_link(conn: Connection, partner_id: int, link_id: int) -> Link:
+    """One of the partner's links with its counts, or :class:`NotFound`."""
+    row = conn.execute(_with_counts().where(links.c.id == link_id, links.c.partner_id == partner_id)).first()
+    if row is None:
+        raise NotFound("No such link.")
+    return Link.from_row(row)
+
+
+def list_links(
+    conn: Connection, partner_id: int, task_id: int | None = None, limit: int = 50, offset: int = 0
+) -> tuple[list[Link], int]:
+    """The partner's links (all, or one task's), newest first, a page at a time; and the total."""
+    where = [links.c.partner_id == partner_id]
+    if task_id is not None:
+        where.append(links.c.task_id == task_id)
+    total = conn.execute(select(func.count()).select_from(links).where(*where)).scalar_one()
+    rows = conn.execute(
+        _with_counts().where(*where).order_by(links.c.created_at.desc(), links.c.id.desc()).limit(limit).offset(offset)
+    )
+    return [Link.from_row(row) for row in rows], int(total)
+
+
+def set_disabled(conn: Connection, partner_id: int, link_id: int, disabled: bool) -> Link:
+    """Disable or enable one of the partner's links (a disabled link sends visitors to the default page)."""
+    result = conn.execute(
+        update(links).where(links.c.id == link_id, links.c.partner_id == partner_id).values(disabled=disabled)
+    )
+    if result.rowcount != 1:
+        raise NotFound("No such link.")
+    return get_link(conn, partner_id, link_id)
+
+
+def to_json(link: Link, base_url: str, keys: Sequence[str]) -> dict[str, Any]:
+    """The link shape of SPEC §6."""
+    url, display_url = link_urls(link, base_url, keys)
+    return {
+        "id": link.id,
+        "task_id": link.task_id,
+        "campaign_id": link.campaign_id,
+        "kind": link.kind,
+        "url": url,
+        "display_url": display_url,
+        "landing_url": link.landing_url,
+        **link.reporting,
+        "disabled": link.disabled,
+        "created_at": link.created_at.isoformat().replace("+00:00", "Z"),
+        "clicks": link.clicks,
+        "conversions": link.conversions,
+    }
