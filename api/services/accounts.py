@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import Connection, Row, Table, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..errors import ValidationError
+from ..errors import AuthenticationError, ValidationError
 
 # werkzeug's default (scrypt). Tests lower the cost; nothing else should.
 PASSWORD_METHOD = "scrypt"
@@ -53,3 +54,18 @@ def password_matches(password_hash: str | None, password: object) -> bool:
         check_password_hash(_DUMMY_HASH, password)
         return False
     return check_password_hash(password_hash, password)
+
+
+def find_by_email(conn: Connection, table: Table, email: object) -> Row | None:
+    """The account row of ``table`` with this e-mail (any case, trimmed), or ``None``."""
+    if not isinstance(email, str):
+        return None
+    return conn.execute(select(table).where(table.c.email == email.strip().lower())).first()
+
+
+def authenticate(conn: Connection, table: Table, email: object, password: object) -> Row:
+    """The account row whose e-mail and password match; one error for every failure."""
+    row = find_by_email(conn, table, email)
+    if not password_matches(row.password_hash if row is not None else None, password) or row is None:
+        raise AuthenticationError("Wrong e-mail or password.", "bad_credentials")
+    return row

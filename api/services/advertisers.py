@@ -75,18 +75,13 @@ def get_advertiser(conn: Connection, advertiser_id: int) -> Advertiser:
 
 def find_by_email(conn: Connection, email: str) -> Advertiser | None:
     """The advertiser with this e-mail, or ``None``."""
-    row = conn.execute(select(advertisers).where(advertisers.c.email == email.strip().lower())).first()
+    row = accounts.find_by_email(conn, advertisers, email)
     return None if row is None else Advertiser.from_row(row)
 
 
 def authenticate(conn: Connection, email: object, password: object) -> Advertiser:
-    """Sign-in for the admin: the advertiser, or :class:`AuthenticationError`."""
-    row = None
-    if isinstance(email, str):
-        row = conn.execute(select(advertisers).where(advertisers.c.email == email.strip().lower())).first()
-    if not accounts.password_matches(row.password_hash if row else None, password) or row is None:
-        raise AuthenticationError("Wrong e-mail or password.", "bad_credentials")
-    return Advertiser.from_row(row)
+    """Sign-in: the advertiser, or :class:`AuthenticationError` (the same for an unknown e-mail)."""
+    return Advertiser.from_row(accounts.authenticate(conn, advertisers, email, password))
 
 
 def by_api_key(conn: Connection, api_key: object) -> Advertiser:

@@ -8,7 +8,7 @@ from sqlalchemy import Connection, Row, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..db import utcnow
-from ..errors import AuthenticationError, Conflict, NotFound
+from ..errors import Conflict, NotFound
 from ..schema import partners
 from . import accounts
 
@@ -52,18 +52,13 @@ def get_partner(conn: Connection, partner_id: int) -> Partner:
 
 def find_by_email(conn: Connection, email: str) -> Partner | None:
     """The partner with this e-mail, or ``None``."""
-    row = conn.execute(select(partners).where(partners.c.email == email.strip().lower())).first()
+    row = accounts.find_by_email(conn, partners, email)
     return None if row is None else Partner.from_row(row)
 
 
 def authenticate(conn: Connection, email: object, password: object) -> Partner:
-    """Sign-in: the partner, or :class:`AuthenticationError` (same answer for unknown e-mail)."""
-    row = None
-    if isinstance(email, str):
-        row = conn.execute(select(partners).where(partners.c.email == email.strip().lower())).first()
-    if not accounts.password_matches(row.password_hash if row else None, password) or row is None:
-        raise AuthenticationError("Wrong e-mail or password.", "bad_credentials")
-    return Partner.from_row(row)
+    """Sign-in: the partner, or :class:`AuthenticationError` (the same for an unknown e-mail)."""
+    return Partner.from_row(accounts.authenticate(conn, partners, email, password))
 
 
 def revoke_tokens(conn: Connection, partner_id: int) -> int:
