@@ -6,18 +6,30 @@ paths in ``OPENAPI_PATHS``); add a new module here and nowhere else.
 from __future__ import annotations
 
 from flask import Flask
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import BaseConverter
 
 from . import cors, errors, limits, links, openapi, partner, sessions
 
 MODULES = [openapi, sessions, partner, links]
 
 
-class IdConverter(IntegerConverter):
-    """``<id:name>``: a database id, 1 to 2^31-1; anything else is a 404, never a database error."""
+class IdConverter(BaseConverter):
+    """``<id:name>``: a database id; one out of range (0, or past 2^31-1) becomes 0, which no row has.
 
-    def __init__(self, map, *args, **kwargs):  # type: ignore[no-untyped-def]
-        super().__init__(map, min=1, max=openapi.MAX_ID)
+    So the view answers its usual 404 rather than a database overflow error.
+    (Refusing the value in the converter instead makes werkzeug answer 405
+    for non-GET methods.)
+    """
+
+    regex = r"\d+"
+    weight = 50
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        return number if 1 <= number <= openapi.MAX_ID else 0
+
+    def to_url(self, value: object) -> str:
+        return str(int(value))  # type: ignore[call-overload]
 
 
 def register_http(app: Flask) -> None:

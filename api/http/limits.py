@@ -35,13 +35,17 @@ def _address_key() -> str:
 
 
 def _login_email_key() -> str:
-    """The e-mail of a login body, normalised as sign-in does; empty (no limit) when there is none."""
-    if request.content_length is None or request.content_length > MAX_BODY_BYTES:
-        return ""
-    body = request.get_json(silent=True, force=True)
-    email = body.get("email") if isinstance(body, dict) else None
+    """The e-mail of a login body, normalised as sign-in does (``email:-`` when there is none).
+
+    A body without an e-mail is refused with 400 before any password check,
+    so its shared bucket only ever counts the odd blank e-mail.
+    """
+    email = None
+    if request.content_length is not None and request.content_length <= MAX_BODY_BYTES:
+        body = request.get_json(silent=True, force=True)
+        email = body.get("email") if isinstance(body, dict) else None
     if not isinstance(email, str) or not email.strip():
-        return ""
+        return "email:-"
     return "email:" + email.strip().lower()[:254]
 
 
