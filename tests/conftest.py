@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from api import create_app, db, migrations
+from openapi_check import ValidatingClient
 from api.schema import ALL_TABLES, metadata
 from api.services import (
     accounts,
@@ -96,6 +97,8 @@ def app_config(database_url: str) -> dict[str, Any]:
 @pytest.fixture
 def app(engine: Engine, app_config: dict[str, Any]):  # type: ignore[no-untyped-def]
     application = create_app(app_config)
+    # Every /api/v1 answer in every test is checked against the OpenAPI document.
+    application.test_client_class = ValidatingClient
     yield application
     db.get_engine(application).dispose()
 
@@ -193,6 +196,18 @@ class Make:
         task = self.task(advertiser.id, campaign.id)
         other_advertiser, other_api_key = self.advertiser()
         return World(advertiser, api_key, program, campaign, task, partner, other_partner, other_advertiser, other_api_key)
+
+
+@pytest.fixture
+def auth():  # type: ignore[no-untyped-def]
+    """``auth(partner)`` → the Authorization header of a fresh session token for that partner."""
+    from api.services import sessions
+
+    def headers(partner: partners.Partner) -> dict[str, str]:
+        token, _expires = sessions.issue_partner_token(SECRET_KEYS, partner)
+        return {"Authorization": f"Bearer {token}"}
+
+    return headers
 
 
 @pytest.fixture

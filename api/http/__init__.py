@@ -6,14 +6,37 @@ paths in ``OPENAPI_PATHS``); add a new module here and nowhere else.
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.routing import BaseConverter
 
-from . import errors, openapi
+from . import cors, errors, limits, links, openapi, partner, sessions
 
-MODULES = [openapi]
+MODULES = [openapi, sessions, partner, links]
+
+
+class IdConverter(BaseConverter):
+    """``<id:name>``: a database id; one out of range (0, or past 2^31-1) becomes 0, which no row has.
+
+    So the view answers its usual 404 rather than a database overflow error.
+    (Refusing the value in the converter instead makes werkzeug answer 405
+    for non-GET methods.)
+    """
+
+    regex = r"\d+"
+    weight = 50
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        return number if 1 <= number <= openapi.MAX_ID else 0
+
+    def to_url(self, value: object) -> str:
+        return str(int(value))  # type: ignore[call-overload]
 
 
 def register_http(app: Flask) -> None:
-    """Error handlers first, then every blueprint."""
+    """Error handlers first, then rate limits and CORS, then every blueprint."""
+    app.url_map.converters["id"] = IdConverter
     errors.init_app(app)
+    limits.init_app(app)
+    cors.init_app(app)
     for module in MODULES:
         app.register_blueprint(module.bp)

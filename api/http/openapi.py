@@ -32,6 +32,52 @@ def error_response(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 
 
+#: Ids are 32-bit database integers; the ``id`` URL converter refuses others (404).
+MAX_ID = 2**31 - 1
+ID_SCHEMA: dict[str, Any] = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+
+_STATUS_TEXT = {
+    400: "Malformed input: bad JSON, a wrong type, an unknown field or a value too long",
+    401: "No credentials, or wrong, expired or revoked ones",
+    403: "Not allowed",
+    404: "Not found, or not the caller's",
+    409: "Conflict with existing data",
+    422: "Well-formed, but a rule refuses it (the message says which)",
+    429: "Rate limited; Retry-After says when to try again",
+}
+
+
+def json_response(description: str, schema: dict[str, Any], headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A response object with a JSON body of ``schema``."""
+    response: dict[str, Any] = {"description": description, "content": {"application/json": {"schema": schema}}}
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+def ref(name: str) -> dict[str, str]:
+    """A reference to a shared schema in ``components``."""
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def errors(*statuses: int) -> dict[str, Any]:
+    """Response objects for the given error statuses, all in the shared error shape."""
+    responses: dict[str, Any] = {}
+    for status in statuses:
+        response = error_response(_STATUS_TEXT[status])
+        if status == 429:
+            response["headers"] = {
+                "Retry-After": {"description": "Seconds until the limit resets", "schema": {"type": "integer"}}
+            }
+        responses[str(status)] = response
+    return responses
+
+
+def json_body(schema: dict[str, Any], required: bool = True) -> dict[str, Any]:
+    """A request body object with a JSON ``schema``."""
+    return {"required": required, "content": {"application/json": {"schema": schema}}}
+
+
 OPENAPI_PATHS: dict[str, Any] = {
     "/api/v1/openapi.json": {
         "get": {

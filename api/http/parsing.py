@@ -42,14 +42,14 @@ def string_field(body: dict[str, Any], name: str, *, required: bool = False, max
     return value
 
 
-def int_field(body: dict[str, Any], name: str, *, required: bool = False) -> int | None:
-    """A whole-number field (booleans refused), ``None`` when absent and not required."""
+def int_field(body: dict[str, Any], name: str, *, required: bool = False, maximum: int = 2**63 - 1) -> int | None:
+    """A positive whole-number field up to ``maximum`` (booleans refused), ``None`` when absent and not required."""
     value = body.get(name)
     if value is None:
         if required:
             raise ValidationError(f"{name} is required.", "missing_field")
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**63:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= maximum:
         raise ValidationError(f"{name} must be a positive whole number.", "invalid_field")
     return value
 

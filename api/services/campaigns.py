@@ -270,3 +270,43 @@ def partner_campaign_ids(conn: Connection, partner_id: int, statuses: tuple[str,
         )
     )
     return [row[0] for row in rows]
+
+
+@dataclass(frozen=True)
+class PartnerCampaign:
+    """A campaign as one partner sees it: membership status and whether links can be made."""
+
+    campaign: Campaign
+    program_name: str
+    membership: str
+    availability: Availability
+
+
+def list_campaigns_for_partner(
+    conn: Connection,
+    partner_id: int,
+    program_id: int | None = None,
+    statuses: tuple[str, ...] = ("active", "pending"),
+) -> list[PartnerCampaign]:
+    """The partner's campaigns whose membership has one of ``statuses``, by program and name.
+
+    Pending ones are included by default so the extension can show them
+    disabled with the reason instead of hiding them.
+    """
+    query = (
+        _select()
+        .add_columns(programs.c.name.label("program_name"), membership_table.c.status.label("membership_status"))
+        .join(membership_table, membership_table.c.campaign_id == campaigns.c.id)
+        .where(membership_table.c.partner_id == partner_id, membership_table.c.status.in_(statuses))
+        .order_by(programs.c.name, campaigns.c.name, campaigns.c.id)
+    )
+    if program_id is not None:
+        query = query.where(campaigns.c.program_id == program_id)
+    result = []
+    for row in conn.execute(query):
+        campaign = Campaign.from_row(row)
+        status = row.membership_status
+        result.append(
+            PartnerCampaign(campaign, row.program_name, status, link_availability(conn, campaign, partner_id, membership=status))
+        )
+    return result

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..db import utcnow
 from ..errors import Conflict, LinkUnavailable, NotFound, ValidationError
+from .. import urls
 from ..schema import SUB_ID_MAX, clicks, conversions, links
 from ..signing import link_serializer
 from . import campaigns, landing_pages, tasks
@@ -155,6 +156,82 @@ def create_link(
             if kind != "short":
                 raise
     raise Conflict("Could not find a free short code; please try again.", "code_exhausted")
+
+
+@dataclass(frozen=True)
+class LinkOptions:
+    """What the link form needs for one task: the campaign's mode, pages and domains, and availability."""
+
+    mode: str
+    landing_pages: list[landing_pages.LandingPage]
+    default_landing_page_id: int | None
+    allowed_domains: list[str]
+    availability: campaigns.Availability
+
+
+def campaign_link_options(conn: Connection, partner_id: int, campaign: campaigns.Campaign) -> LinkOptions:
+    """The options of a campaign for the partner (before any task is picked)."""
+    pages = landing_pages.list_landing_pages(conn, campaign.id)
+    default = next((page.id for page in pages if page.is_default), None)
+    return LinkOptions(
+        mode=campaign.landing_mode,
+        landing_pages=pages,
+        default_landing_page_id=default,
+        allowed_domains=landing_pages.list_allowed_domains(conn, campaign.id),
+        availability=campaigns.link_availability(conn, campaign, partner_id),
+    )
+
+
+def task_link_options(conn: Connection, partner_id: int, task: tasks.Task, base: LinkOptions) -> LinkOptions:
+    """A task's options: the task's own page is its default, and an assigned task is checked."""
+    availability = base.availability
+    if availability.available and not task.open_to(partner_id):
+        availability = campaigns.Availability(False, "task_not_open", "This task is assigned to another partner.")
+    default = base.default_landing_page_id
+    if task.landing_page_id is not None and any(page.id == task.landing_page_id for page in base.landing_pages):
+        default = task.landing_page_id
+    return LinkOptions(base.mode, base.landing_pages, default, base.allowed_domains, availability)
+
+
+def link_options(conn: Connection, partner_id: int, task: tasks.Task) -> LinkOptions:
+    """The options of one task the partner can see (see :func:`tasks.get_task_for_partner`)."""
+    campaign = campaigns.get_campaign(conn, task.campaign_id)
+    return task_link_options(conn, partner_id, task, campaign_link_options(conn, partner_id, campaign))
+
+
+@dataclass(frozen=True)
+class MatchRule:
+    """Pages on which the extension offers a link for a campaign: host patterns of its domains and pages."""
+
+    campaign_id: int
+    campaign_name: str
+    program_id: int
+    mode: str
+    domains: list[str]
+    allowed_domains: list[str]
+
+
+def match_rules(conn: Connection, partner_id: int) -> list[MatchRule]:
+    """One rule per link-available campaign of the partner.
+
+    ``domains`` holds the allowed domains (``brand.com`` is that host only,
+    ``*.brand.com`` its subdomains) plus the hosts of the campaign's landing
+    pages, so a campaign in choose or default mode, which may list no
+    domains, still matches its own pages; ``allowed_domains`` alone are where
+    the current page may be the landing URL (manual mode).
+    """
+    rules = []
+    for entry in campaigns.list_campaigns_for_partner(conn, partner_id, statuses=("active",)):
+        if not entry.availability.available:
+            continue
+        campaign = entry.campaign
+        allowed = landing_pages.list_allowed_domains(conn, campaign.id)
+        hosts = set(allowed)
+        hosts.update(urls.url_host(page.url) for page in landing_pages.list_landing_pages(conn, campaign.id))
+        rules.append(
+            MatchRule(campaign.id, campaign.name, campaign.program_id, campaign.landing_mode, sorted(hosts), allowed)
+        )
+    return rules
 
 
 def _with_counts():  # type: ignore[no-untyped-def]

@@ -12,7 +12,8 @@ from typing import Sequence
 from sqlalchemy import Connection
 
 from ..errors import AuthenticationError, NotFound
-from ..signing import BadSignature, SignatureExpired, partner_session_serializer
+from ..db import utcnow
+from ..signing import BadSignature, partner_session_serializer
 from . import partners
 
 TOKEN_TTL = dt.timedelta(days=30)
@@ -20,21 +21,43 @@ TOKEN_TTL = dt.timedelta(days=30)
 
 def issue_partner_token(keys: Sequence[str], partner: partners.Partner) -> tuple[str, dt.datetime]:
     """A new token for the partner and the moment it expires."""
-    token = partner_session_serializer(keys).dumps({"p": partner.id, "v": partner.token_version})
-    return token, dt.datetime.now(dt.timezone.utc).replace(microsecond=0) + TOKEN_TTL
+    serializer = partner_session_serializer(keys)
+    token = serializer.dumps({"p": partner.id, "v": partner.token_version})
+    # The expiry is computed from the timestamp inside the token, so what the
+    # client is told and what the server enforces are the same second.
+    _payload, issued = serializer.loads(token, return_timestamp=True)
+    return token, issued.astimezone(dt.timezone.utc) + TOKEN_TTL
+
+
+def sign_in(conn: Connection, keys: Sequence[str], email: object, password: object) -> tuple[str, dt.datetime]:
+    """Check a partner's e-mail and password and issue a token: ``(token, expires_at)``."""
+    return issue_partner_token(keys, partners.authenticate(conn, email, password))
+
+
+def sign_out_everywhere(conn: Connection, partner_id: int) -> None:
+    """Revoke every token the partner holds (the extension's Log out calls this)."""
+    partners.revoke_tokens(conn, partner_id)
 
 
 def partner_from_token(
-    conn: Connection, keys: Sequence[str], token: str, max_age: dt.timedelta = TOKEN_TTL
+    conn: Connection,
+    keys: Sequence[str],
+    token: str,
+    max_age: dt.timedelta = TOKEN_TTL,
+    now: dt.datetime | None = None,
 ) -> partners.Partner:
-    """The partner a token belongs to, or :class:`AuthenticationError` saying why not."""
+    """The partner a token belongs to, or :class:`AuthenticationError` saying why not.
+
+    ``now`` defaults to the current time; the expiry check uses it rather than
+    itsdangerous' own clock so tests can pass time in instead of sleeping.
+    """
     serializer = partner_session_serializer(keys)
     try:
-        payload = serializer.loads(token, max_age=int(max_age.total_seconds()))
-    except SignatureExpired as exc:
-        raise AuthenticationError("Your session has expired; sign in again.", "token_expired") from exc
+        payload, issued = serializer.loads(token, return_timestamp=True)
     except BadSignature as exc:
         raise AuthenticationError("Sign in to continue: the session token is not valid.", "bad_token") from exc
+    if (now or utcnow()) - issued.astimezone(dt.timezone.utc) > max_age:
+        raise AuthenticationError("Your session has expired; sign in again.", "token_expired")
     if not isinstance(payload, dict) or not isinstance(payload.get("p"), int) or not isinstance(payload.get("v"), int):
         raise AuthenticationError("Sign in to continue: the session token is not valid.", "bad_token")
     try:

@@ -1,0 +1,104 @@
+"""Rate limits (Flask-Limiter), all in one place: login attempts and link creation.
+
+Limits are read from the config at request time (``RATELIMIT_LOGIN``,
+``RATELIMIT_LINKS``) and counted in ``RATELIMIT_STORAGE_URI`` — ``memory://``
+for one process, ``redis://…`` so several app nodes share one count.
+
+- Login: failed attempts (answers 401) are counted per e-mail *and* per client
+  address; once either count reaches the limit, every attempt (right password
+  or not) is answered 429 until the window passes. Successful sign-ins cost
+  nothing, so a person who types the password right is never locked out by
+  their own earlier use.
+- Link creation: every attempt is counted per partner (per address before
+  sign-in), which lets a busy person through and stops a script.
+
+A breach answers the error shape of SPEC §6 with ``Retry-After``.
+"""
+from __future__ import annotations
+
+import time
+from typing import Callable, TypeVar
+
+from flask import Flask, Response, current_app, request
+from flask_limiter import Limiter, RequestLimit
+from flask_limiter.util import get_remote_address
+
+from ..errors import TasklinkError
+from .errors import error_response
+from .parsing import MAX_BODY_BYTES
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def _address_key() -> str:
+    return "addr:" + (get_remote_address() or "unknown")
+
+
+def _login_email_key() -> str:
+    """The e-mail of a login body, normalised as sign-in does (``email:-`` when there is none).
+
+    A body without an e-mail is refused with 400 before any password check,
+    so its shared bucket only ever counts the odd blank e-mail.
+    """
+    email = None
+    if request.content_length is not None and request.content_length <= MAX_BODY_BYTES:
+        body = request.get_json(silent=True, force=True)
+        email = body.get("email") if isinstance(body, dict) else None
+    if not isinstance(email, str) or not email.strip():
+        return "email:-"
+    return "email:" + email.strip().lower()[:254]
+
+
+def _partner_key() -> str:
+    """The signed-in partner; an unauthenticated request is counted by address (and then refused)."""
+    from .auth import current_partner  # the identity is cached on g for the view
+
+    try:
+        return f"partner:{current_partner().id}"
+    except TasklinkError:
+        return _address_key()
+
+
+def _login_limit() -> str:
+    return str(current_app.config.get("RATELIMIT_LOGIN") or "10/minute")
+
+
+def _links_limit() -> str:
+    return str(current_app.config.get("RATELIMIT_LINKS") or "120/minute")
+
+
+def _failed_sign_in(response: Response) -> bool:
+    return response.status_code == 401
+
+
+def _breach(limit: RequestLimit) -> Response:
+    retry_after = max(1, int(limit.reset_at - time.time()))
+    response = error_response(
+        429, "rate_limited", f"Too many attempts; try again in {retry_after} second{'s' if retry_after != 1 else ''}."
+    )
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+limiter = Limiter(_address_key, on_breach=_breach)
+
+
+def login_limits(view: F) -> F:
+    """Failed sign-ins per e-mail and per client address (``RATELIMIT_LOGIN``)."""
+    view = limiter.limit(
+        _login_limit, key_func=_login_email_key, deduct_when=_failed_sign_in, methods=["POST"], scope="login"
+    )(view)
+    return limiter.limit(  # type: ignore[no-any-return]
+        _login_limit, key_func=_address_key, deduct_when=_failed_sign_in, methods=["POST"], scope="login"
+    )(view)
+
+
+def link_creation_limit(view: F) -> F:
+    """Link creation per partner (``RATELIMIT_LINKS``)."""
+    return limiter.limit(_links_limit, key_func=_partner_key, methods=["POST"], scope="links")(view)  # type: ignore[no-any-return]
+
+
+def init_app(app: Flask) -> None:
+    """Attach the limiter; its storage comes from ``RATELIMIT_STORAGE_URI``."""
+    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    limiter.init_app(app)
