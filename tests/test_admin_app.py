@@ -84,7 +84,15 @@ def partner_availability(engine, world) -> campaigns.Availability:  # type: igno
         return campaigns.link_availability(conn, campaign, world.partner.id, world.task.partner_id)
 
 
-def test_pay_for_performance_off_stops_links_with_that_reason_and_on_restores(admin_env, engine, world) -> None:
+def partner_api_campaign(client, auth, world) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    response = client.get("/api/v1/campaigns", headers=auth(world.partner))
+    assert response.status_code == 200
+    return next(c for c in response.json["campaigns"] if c["id"] == world.campaign.id)
+
+
+def test_pay_for_performance_off_stops_links_with_that_reason_and_on_restores(
+    admin_env, engine, world, client, auth
+) -> None:
     cid = world.campaign.id
     at = no_exceptions(open_admin(world.advertiser.id))
     assert at.toggle(key=f"pay_for_performance_{cid}").value is True
@@ -97,11 +105,15 @@ def test_pay_for_performance_off_stops_links_with_that_reason_and_on_restores(ad
     off = partner_availability(engine, world)
     assert (off.available, off.code) == (False, "pay_for_performance_off")
     assert off.reason in texts(at.warning)[0]  # the admin shows the partner's sentence
+    seen = partner_api_campaign(client, auth, world)
+    assert (seen["link_available"], seen["reason"]) == (False, off.reason)
 
     at.toggle(key=f"pay_for_performance_{cid}").set_value(True)
     at.button(key=f"save_tracking_{cid}").click().run()
     assert partner_availability(engine, world).available
     assert not at.warning
+    seen = partner_api_campaign(client, auth, world)
+    assert (seen["link_available"], seen["reason"]) == (True, None)
 
 
 def test_bad_tracking_input_is_refused_with_the_services_sentence(admin_env, engine, world) -> None:
