@@ -8,11 +8,60 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Iterable
 
-from flask import request
+from flask import Flask, request
+from flask.json.provider import DefaultJSONProvider
 
 from ..errors import ValidationError
 
 MAX_BODY_BYTES = 64 * 1024
+
+
+def _refuse_constant(name: str) -> float:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _refuse_lone_surrogates(value: Any) -> None:
+    """Raise ``ValueError`` when a string anywhere in ``value`` holds a lone surrogate (``"\\ud800"``).
+
+    Python's JSON decoder accepts them, but they are not text: they cannot be
+    encoded to UTF-8, so the database driver, Redis and URL building would
+    fail on them later with a 500.
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError("a string holds a lone surrogate") from None
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+class StrictJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, refusing what is not JSON text: ``NaN``/``Infinity`` and lone surrogates.
+
+    A refused body reads as no body (``get_json(silent=True)`` gives ``None``),
+    so views answer their usual 400 and the rate limiter's key functions
+    never see such strings.
+    """
+
+    sort_keys = False
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        kwargs.setdefault("parse_constant", _refuse_constant)
+        value = super().loads(s, **kwargs)
+        _refuse_lone_surrogates(value)
+        return value
+
+
+def init_app(app: Flask) -> None:
+    """Install the strict JSON provider (keeping the app's no-sorting setting)."""
+    app.json = StrictJSONProvider(app)
 
 
 def json_object(allowed: Iterable[str]) -> dict[str, Any]:
