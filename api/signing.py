@@ -11,7 +11,8 @@ import hashlib
 import hmac
 from typing import Any, Sequence
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, Signer, TimestampSigner, URLSafeSerializer, URLSafeTimedSerializer
+from itsdangerous.encoding import base64_decode, base64_encode, want_bytes
 
 LINK_SALT = "tasklink.link.v1"
 PARTNER_SESSION_SALT = "tasklink.partner-session.v1"
@@ -26,6 +27,31 @@ __all__ = [
 ]
 
 
+class _CanonicalSignatureMixin:
+    """Accept a signature only in its one canonical base64 spelling.
+
+    The last base64 character of a 20-byte signature carries spare bits, so
+    itsdangerous alone accepts a few other last characters for the same
+    signature. SPEC §3 says changing any character of a token makes it
+    invalid: re-encoding the decoded signature must give back the exact text.
+    """
+
+    def verify_signature(self, value: str | bytes, sig: str | bytes) -> bool:
+        try:
+            canonical = base64_encode(base64_decode(sig)) == want_bytes(sig)
+        except Exception:  # malformed base64 is simply a bad signature
+            return False
+        return canonical and super().verify_signature(value, sig)  # type: ignore[misc]
+
+
+class CanonicalSigner(_CanonicalSignatureMixin, Signer):
+    """:class:`Signer` that refuses non-canonical signatures."""
+
+
+class CanonicalTimestampSigner(_CanonicalSignatureMixin, TimestampSigner):
+    """:class:`TimestampSigner` that refuses non-canonical signatures."""
+
+
 def _oldest_first(keys: Sequence[str]) -> list[str]:
     if not keys:
         raise ValueError("at least one secret key is required")
@@ -34,12 +60,12 @@ def _oldest_first(keys: Sequence[str]) -> list[str]:
 
 def link_serializer(keys: Sequence[str]) -> URLSafeSerializer:
     """Signs regular-link tokens. They do not expire: a printed link must keep working."""
-    return URLSafeSerializer(_oldest_first(keys), salt=LINK_SALT)
+    return URLSafeSerializer(_oldest_first(keys), salt=LINK_SALT, signer=CanonicalSigner)
 
 
 def partner_session_serializer(keys: Sequence[str]) -> URLSafeTimedSerializer:
     """Signs partner bearer tokens; the caller passes ``max_age`` when loading."""
-    return URLSafeTimedSerializer(_oldest_first(keys), salt=PARTNER_SESSION_SALT)
+    return URLSafeTimedSerializer(_oldest_first(keys), salt=PARTNER_SESSION_SALT, signer=CanonicalTimestampSigner)
 
 
 def ip_hash_key(keys: Sequence[str]) -> bytes:

@@ -156,3 +156,16 @@ def test_partner_sees_only_tasks_of_active_memberships(engine, make, world) -> N
             tasks.list_tasks_for_partner(conn, world.other_partner.id, world.campaign.id)
         with pytest.raises(NotFound):
             tasks.get_task_for_partner(conn, world.other_partner.id, world.task.id)
+
+
+def test_advertiser_sees_the_sentence_partners_get(engine, world) -> None:
+    with db.reading(engine) as conn:
+        assert campaigns.availability_for_partners(conn, campaigns.get_campaign(conn, world.campaign.id)).available
+    with db.transaction(engine) as conn:
+        campaigns.update_settings(conn, world.advertiser.id, world.campaign.id, pay_for_performance=False)
+    with db.reading(engine) as conn:
+        campaign = campaigns.get_campaign(conn, world.campaign.id)
+        for_partners = campaigns.availability_for_partners(conn, campaign)
+        for_partner = campaigns.link_availability(conn, campaign, world.partner.id)
+    assert not for_partners.available
+    assert (for_partners.code, for_partners.reason) == (for_partner.code, for_partner.reason)

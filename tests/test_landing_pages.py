@@ -140,3 +140,37 @@ def test_landing_url_checked_again_after_domains_change(engine, world) -> None:
     with db.reading(engine) as conn:
         assert not landing_pages.landing_url_still_allowed(conn, world.campaign.id, "https://x.brand.test/deep")
         assert landing_pages.landing_url_still_allowed(conn, world.campaign.id, "https://brand.test/sale")
+
+
+def test_landing_setup_saves_mode_pages_and_domains_together(engine, make, world) -> None:
+    bare = make.campaign(world.advertiser.id, world.program.id, pages=(), domains=())
+    rows = [{"name": "Home", "url": "https://brand.test/", "is_default": True}]
+    with db.transaction(engine) as conn:
+        mode, saved, domains = landing_pages.save_landing_setup(
+            conn, world.advertiser.id, bare.id, mode="choose", pages=rows, domains=["brand.test", " "]
+        )
+    assert (mode, [p.name for p in saved], domains) == ("choose", ["Home"], ["brand.test"])
+    # Leaving choose mode and removing the last page in one save is allowed.
+    with db.transaction(engine) as conn:
+        landing_pages.save_landing_setup(conn, world.advertiser.id, bare.id, mode="manual", pages=[], domains=["brand.test"])
+    assert pages(engine, bare.id) == []
+
+
+@pytest.mark.parametrize(
+    ("mode", "rows", "domains"),
+    [
+        ("choose", [], ["brand.test"]),
+        ("manual", [{"name": "New", "url": "https://brand.test/new", "is_default": True}], ["https://brand.test"]),
+        ("manual", [{"name": "New", "url": "ftp://brand.test/new", "is_default": True}], ["brand.test"]),
+        ("sideways", [{"name": "New", "url": "https://brand.test/new", "is_default": True}], ["brand.test"]),
+    ],
+)
+def test_landing_setup_refused_saves_nothing(engine, world, mode, rows, domains) -> None:
+    before = pages(engine, world.campaign.id)
+    with pytest.raises((ValidationError, RuleRefused)):
+        with db.transaction(engine) as conn:
+            landing_pages.save_landing_setup(conn, world.advertiser.id, world.campaign.id, mode=mode, pages=rows, domains=domains)
+    assert pages(engine, world.campaign.id) == before
+    with db.reading(engine) as conn:
+        assert landing_pages.list_allowed_domains(conn, world.campaign.id) == ["*.brand.test", "brand.test"]
+        assert campaigns.get_campaign(conn, world.campaign.id).landing_mode == "manual"

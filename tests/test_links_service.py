@@ -81,3 +81,28 @@ def test_list_is_newest_first_and_paged(engine, world) -> None:
         page, total = links.list_links(conn, world.partner.id, limit=2, offset=1)
     assert total == 5
     assert [l.id for l in page] == [made[3].id, made[2].id]
+
+
+def test_counts_are_per_link_and_leave_out_reversed_conversions(engine, world) -> None:
+    import datetime as dt
+
+    from api.schema import clicks, conversions
+
+    first, second = create(engine, world), create(engine, world)
+    now = dt.datetime.now(dt.timezone.utc)
+    with db.transaction(engine) as conn:
+        for n, link in enumerate([first, first, first, second]):
+            pk = conn.execute(clicks.insert().values(
+                click_id=f"c{n}", link_id=link.id, campaign_id=link.campaign_id, partner_id=link.partner_id,
+                task_id=link.task_id, created_at=now, ip_hash="h", visitor_hash="v", is_bot=False, is_unique=True,
+            ).returning(clicks.c.id)).scalar_one()
+            if n < 2 or link is second:
+                conn.execute(conversions.insert().values(
+                    click_pk=pk, campaign_id=link.campaign_id, link_id=link.id, partner_id=link.partner_id,
+                    task_id=link.task_id, order_id=f"o{n}", amount_minor=100, currency="USD", payout_minor=5,
+                    status="reversed" if n == 1 else "approved", created_at=now, updated_at=now))
+    with db.reading(engine) as conn:
+        page, _ = links.list_links(conn, world.partner.id)
+        counts = {link.id: (link.clicks, link.conversions) for link in page}
+        assert counts == {first.id: (3, 1), second.id: (1, 1)}
+        assert (links.get_link(conn, world.partner.id, first.id).clicks) == 3

@@ -8,7 +8,7 @@ import pytest
 from api import db
 from api.services import campaigns, landing_pages, memberships
 from api.signing import load_link_token
-from conftest import SECRET_KEYS
+from conftest import SECRET_KEYS, short_id
 
 
 # --- discovery -----------------------------------------------------------------
@@ -272,7 +272,13 @@ def test_task_of_another_partner_or_unknown_is_not_found(client, make, world, au
         (b'{"task_id": 1, "landing_page_id": "3"}', "invalid_field"),
         (b'{"task_id": 1, "subId1": ["a"]}', "invalid_field"),
         (b'{"task_id": 1, "subId2": {"a": 1}}', "invalid_field"),
+        (b'{"task_id": 1, "subId1": "\\ud800"}', "invalid_field"),
+        (b'{"task_id": 1, "landing_url": "https://brand.test/\\udfff"}', "invalid_field"),
+        (b"[" * 60_000, "invalid_json"),
+        (b'{"task_id": ' + b"[" * 60_000, "invalid_json"),
+        (b"\xff\xfe\x00garbage", "invalid_json"),
     ],
+    ids=short_id,
 )
 def test_malformed_link_requests_are_400(client, world, auth, body, code) -> None:
     body = body.replace(b'"task_id": 1', f'"task_id": {world.task.id}'.encode())
@@ -315,7 +321,8 @@ def test_list_is_newest_first_paged_with_total_and_counts(client, make, world, a
     assert all(link["clicks"] == 0 and link["conversions"] == 0 for link in everything["links"])
     one_task = client.get(f"/api/v1/links?task_id={second_task.id}", headers=headers).json
     assert [link["id"] for link in one_task["links"]] == [made[4]] and one_task["total"] == 1
-    for query in ("limit=0", "limit=101", "offset=-1", "limit=x", "task_id=0"):
+    for query in ("limit=0", "limit=101", "offset=-1", "limit=x", "task_id=0", "limit=²", "offset=%D9%A3",
+                  "task_id=99999999999999999999"):
         assert client.get(f"/api/v1/links?{query}", headers=headers).status_code == 400, query
 
 
@@ -356,3 +363,65 @@ def test_a_membership_ending_keeps_the_links_listed_but_refuses_new_ones(client,
     assert create(client, headers, task_id=world.task.id).status_code == 404
     assert [l["id"] for l in client.get("/api/v1/links", headers=headers).json["links"]] == [link["id"]]
 
+
+
+# --- concurrency and codes ---------------------------------------------------------
+
+
+@pytest.fixture
+def busy_app(app_config, engine):  # type: ignore[no-untyped-def]
+    from api import create_app
+
+    app = create_app({**app_config, "RATELIMIT_LINKS": "100000/minute"})
+    yield app
+    db.get_engine(app).dispose()
+
+
+def test_concurrent_link_creation_gives_distinct_codes_and_no_errors(busy_app, make, auth) -> None:
+    import threading
+
+    world = make.world()
+    make.membership(world.other_partner.id, world.campaign.id)
+    threads_n, per_thread = 8, 15
+    results: list[tuple[int, dict]] = []
+    lock = threading.Lock()
+    start = threading.Barrier(threads_n)
+
+    def work(n: int) -> None:
+        client = busy_app.test_client()
+        headers = auth(world.partner if n % 2 else world.other_partner)
+        start.wait()
+        for i in range(per_thread):
+            kind = "regular" if i % 5 == 0 else "short"
+            response = client.post("/api/v1/links", headers=headers,
+                                   json={"task_id": world.task.id, "kind": kind, "subId1": f"t{n}-{i}"})
+            with lock:
+                results.append((response.status_code, response.get_json()))
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(threads_n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [status for status, _ in results] == [201] * threads_n * per_thread, [b for s, b in results if s != 201][:3]
+    urls = [body["display_url"] for _, body in results]
+    ids = [body["id"] for _, body in results]
+    assert len(set(urls)) == len(urls) and len(set(ids)) == len(ids)
+    codes = [url.rsplit("/s/", 1)[1] for url in urls if "/s/" in url]
+    assert len(codes) == threads_n * per_thread * 4 // 5 and all(len(code) >= 7 for code in codes)
+    with db.reading(make.engine) as conn:
+        from api.services import links
+
+        assert links.list_links(conn, world.partner.id)[1] + links.list_links(conn, world.other_partner.id)[1] == len(ids)
+
+
+def test_a_short_code_collision_retries_with_a_new_code(client, world, auth, monkeypatch) -> None:
+    from api.services import links
+
+    headers = auth(world.partner)
+    first = create(client, headers, task_id=world.task.id).json
+    taken = first["display_url"].rsplit("/s/", 1)[1]
+    codes = iter([taken, taken, "Fresh01"])
+    monkeypatch.setattr(links, "new_code", lambda: next(codes))
+    second = create(client, headers, task_id=world.task.id)
+    assert second.status_code == 201 and second.json["display_url"].endswith("/s/Fresh01")

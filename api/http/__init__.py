@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.routing import BaseConverter
 
-from . import cors, errors, limits, links, openapi, parsing, partner, sessions
+from . import cors, errors, limits, links, openapi, partner, sessions
 
 MODULES = [openapi, sessions, partner, links]
 
@@ -35,7 +35,6 @@ class IdConverter(BaseConverter):
 def register_http(app: Flask) -> None:
     """Error handlers first, then rate limits and CORS, then every blueprint."""
     app.url_map.converters["id"] = IdConverter
-    parsing.init_app(app)
     errors.init_app(app)
     limits.init_app(app)
     cors.init_app(app)

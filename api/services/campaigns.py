@@ -252,6 +252,16 @@ def link_availability(
     return AVAILABLE
 
 
+def availability_for_partners(conn: Connection, campaign: Campaign) -> Availability:
+    """Can the campaign's active partners make links now, and if not, the API's sentence why.
+
+    The advertiser's view of :func:`link_availability`: the campaign-wide
+    conditions only (status, the three switches), for a partner whose
+    membership is active and a task open to them.
+    """
+    return link_availability(conn, campaign, partner_id=0, membership="active")
+
+
 def partner_campaign_ids(conn: Connection, partner_id: int, statuses: tuple[str, ...] = ("active",)) -> list[int]:
     """Ids of campaigns where the partner's membership has one of ``statuses``."""
     rows = conn.execute(

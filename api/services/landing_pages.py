@@ -175,6 +175,33 @@ def replace_landing_pages(
     return list_landing_pages(conn, campaign_id)
 
 
+def save_landing_setup(
+    conn: Connection,
+    advertiser_id: int,
+    campaign_id: int,
+    *,
+    mode: str,
+    pages: Sequence[Mapping[str, Any]],
+    domains: Iterable[object],
+) -> tuple[str, list[LandingPage], list[str]]:
+    """Save the admin's landing section at once: mode, the pages table and the allowed domains.
+
+    Returns ``(mode, pages, domains)`` as saved. The caller's transaction
+    makes it all or nothing; the order lets any valid combination through
+    (leaving choose mode while removing every page, or adding the first page
+    while entering it).
+    """
+    from . import campaigns  # the module, not just its names: update_settings imports us back
+
+    if mode == "manual":
+        campaigns.update_settings(conn, advertiser_id, campaign_id, landing_mode=mode)
+    saved_pages = replace_landing_pages(conn, advertiser_id, campaign_id, pages)
+    saved_domains = set_allowed_domains(conn, advertiser_id, campaign_id, domains)
+    if mode != "manual":
+        campaigns.update_settings(conn, advertiser_id, campaign_id, landing_mode=mode)
+    return mode, saved_pages, saved_domains
+
+
 def check_mode_possible(conn: Connection, campaign_id: int, mode: str) -> None:
     """Refuse a landing mode the campaign's pages cannot serve (choose/default need a page)."""
     if mode in ("choose", "default") and default_landing_page(conn, campaign_id) is None:

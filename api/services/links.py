@@ -151,7 +151,8 @@ def create_link(
             # A savepoint, so a code collision retries without losing the transaction.
             with conn.begin_nested():
                 new_id = conn.execute(insert(links).values(code=code, **values).returning(links.c.id)).scalar_one()
-            return get_link(conn, partner_id, new_id)
+            # A new link has no clicks or conversions yet: no need to read it back.
+            return Link(id=new_id, code=code, **values)
         except IntegrityError:
             if kind != "short":
                 raise
@@ -235,24 +236,25 @@ def match_rules(conn: Connection, partner_id: int) -> list[MatchRule]:
 
 
 def _with_counts():  # type: ignore[no-untyped-def]
-    click_counts = (
-        select(clicks.c.link_id, func.count().label("n")).group_by(clicks.c.link_id).subquery("click_counts")
-    )
-    conversion_counts = (
-        select(conversions.c.link_id, func.count().label("n"))
-        .where(conversions.c.status != "reversed")
-        .group_by(conversions.c.link_id)
-        .subquery("conversion_counts")
-    )
-    return (
-        select(
-            links,
-            func.coalesce(click_counts.c.n, 0).label("clicks"),
-            func.coalesce(conversion_counts.c.n, 0).label("conversions"),
+    """Links with their click and (non-reversed) conversion counts.
+
+    Correlated subqueries, so a page of links costs its own rows' counts
+    (through the ``link_id`` indexes) rather than an aggregate over every click.
+    """
+    global _WITH_COUNTS
+    if _WITH_COUNTS is None:
+        click_count = select(func.count()).where(clicks.c.link_id == links.c.id).correlate(links).scalar_subquery()
+        conversion_count = (
+            select(func.count())
+            .where(conversions.c.link_id == links.c.id, conversions.c.status != "reversed")
+            .correlate(links)
+            .scalar_subquery()
         )
-        .outerjoin(click_counts, click_counts.c.link_id == links.c.id)
-        .outerjoin(conversion_counts, conversion_counts.c.link_id == links.c.id)
-    )
+        _WITH_COUNTS = select(links, click_count.label("clicks"), conversion_count.label("conversions"))
+    return _WITH_COUNTS
+
+
+_WITH_COUNTS = None
 
 
 def get_link(conn: Connection, partner_id: int, link_id: int) -> Link:

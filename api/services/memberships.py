@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from ..db import utcnow
 from ..errors import Conflict, NotFound, ValidationError
 from ..schema import campaigns, memberships, partners, programs
+from . import accounts
 
 STATUSES = ("active", "pending", "declined", "ended")
 
@@ -122,3 +123,35 @@ def set_status_for(conn: Connection, partner_id: int, campaign_id: int, status: 
         return add_membership(conn, partner_id, campaign_id, status)
     conn.execute(update(memberships).where(memberships.c.id == existing).values(status=status, updated_at=utcnow()))
     return _get(conn, existing)
+
+
+def add_partner_by_email(
+    conn: Connection, advertiser_id: int, campaign_id: int, email: object, status: str = "active"
+) -> Membership:
+    """The advertiser adds an existing partner account to one of their campaigns, by e-mail."""
+    status = _check_status(status)
+    if status not in ("active", "pending"):
+        raise ValidationError("A new member starts active or pending.", "invalid_status")
+    _owned_campaign(conn, advertiser_id, campaign_id)
+    partner = accounts.find_by_email(conn, partners, accounts.normalize_email(email))
+    if partner is None:
+        raise NotFound(f"No partner account has the e-mail {str(email).strip().lower()}.", "partner_not_found")
+    if membership_status(conn, partner.id, campaign_id) is not None:
+        raise Conflict(f"{partner.name} is already a member of this campaign; change the status below.", "membership_exists")
+    return add_membership(conn, partner.id, campaign_id, status)
+
+
+def list_assignable(conn: Connection, advertiser_id: int, campaign_id: int) -> list[Membership]:
+    """Members a task of the campaign can be assigned to (active or pending), by name."""
+    members = [m for m in list_memberships(conn, advertiser_id, campaign_id) if m.status in ("active", "pending")]
+    return sorted(members, key=lambda m: (m.partner_name.lower(), m.id))
+
+
+def _owned_campaign(conn: Connection, advertiser_id: int, campaign_id: int) -> None:
+    owned = conn.execute(
+        select(campaigns.c.id)
+        .join(programs, programs.c.id == campaigns.c.program_id)
+        .where(campaigns.c.id == campaign_id, programs.c.advertiser_id == advertiser_id)
+    ).first()
+    if owned is None:
+        raise NotFound("No such campaign.")

@@ -1,0 +1,563 @@
+"""Tasklink advertiser admin: one notebook-style Streamlit page (SPEC §8).
+
+Run it next to the API, on the same database and with the same settings
+(the ``TASKLINK_*`` variables, read through ``api.create_app``)::
+
+    streamlit run admin_app.py
+
+It reads top to bottom: sign in, pick a program and a campaign, then
+1 Tracking, 2 Landing pages, 3 Tasks, 4 Partners, 5 Performance,
+6 Conversions, 7 Keys. This file is layout only: every read and every write
+goes through ``api.services`` inside ``api.db.reading`` / ``api.db.transaction``,
+so the admin obeys exactly the rules the API does, and a refused save shows the
+service's own sentence and leaves nothing half-saved.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, TypeVar
+
+import pandas as pd
+import streamlit as st
+from flask import Flask
+from sqlalchemy import Connection, Engine
+
+import api
+from api import db
+from api.errors import NotFound, TasklinkError
+from api.services import advertisers, campaigns, landing_pages, memberships, programs, tasks
+
+st.set_page_config(page_title="Tasklink admin", page_icon="🔗", layout="wide")
+
+T = TypeVar("T")
+
+PAYOUT_LABELS = {"cpc": "CPC: per billable click", "cpa": "CPA: per conversion", "revshare": "Revenue share: % of the sale"}
+MODE_LABELS = {
+    "manual": "Manual: partners type any URL on the allowed domains",
+    "choose": "Choose: partners pick one of your landing pages",
+    "default": "Default: your default page, the link is made at once",
+}
+STATUS_LABELS = {"active": "Active", "paused": "Paused", "ended": "Ended"}
+MEMBER_ACTIONS = {  # status → the buttons offered (label, new status)
+    "pending": (("Approve", "active"), ("Decline", "declined")),
+    "active": (("End", "ended"),),
+    "declined": (("Approve", "active"),),
+    "ended": (("Re-activate", "active"),),
+}
+READ_TTL = 60  # seconds; every write clears the cache, so staleness only concerns other writers (the API)
+
+
+# ---------------------------------------------------------------------------
+# Cached helpers: the app and its engine once per process, reads for a minute
+# ---------------------------------------------------------------------------
+
+
+def settings_fingerprint() -> tuple[tuple[str, str], ...]:
+    """The TASKLINK_* variables: when they change (another database in tests), a new app is built."""
+    return tuple(sorted((name, value) for name, value in os.environ.items() if name.startswith("TASKLINK_")))
+
+
+def _release_app(app: Flask) -> None:
+    db.get_engine(app).dispose()
+
+
+@st.cache_resource(show_spinner=False, on_release=_release_app)
+def tasklink_app(fingerprint: tuple[tuple[str, str], ...]) -> Flask:
+    """The Flask app (settings and engine) built like the API's, from the TASKLINK_* variables.
+
+    ``fingerprint`` is only the cache key: ``create_app`` reads the same variables itself.
+    """
+    return api.create_app()
+
+
+# Cached reads take the engine; it is identified by its URL (password hidden) in the cache key.
+ENGINE_HASH = {Engine: lambda engine: repr(engine.url)}
+
+
+@st.cache_data(ttl=READ_TTL, show_spinner=False, hash_funcs=ENGINE_HASH)
+def load_advertiser(engine: Engine, advertiser_id: int) -> advertisers.Advertiser:
+    """The signed-in advertiser (name, e-mail, API key hint)."""
+    with db.reading(engine) as conn:
+        return advertisers.get_advertiser(conn, advertiser_id)
+
+
+@st.cache_data(ttl=READ_TTL, show_spinner=False, hash_funcs=ENGINE_HASH)
+def load_programs(engine: Engine, advertiser_id: int) -> list[programs.Program]:
+    """The advertiser's programs."""
+    with db.reading(engine) as conn:
+        return programs.list_programs(conn, advertiser_id)
+
+
+@st.cache_data(ttl=READ_TTL, show_spinner=False, hash_funcs=ENGINE_HASH)
+def load_campaigns(engine: Engine, advertiser_id: int, program_id: int) -> list[campaigns.Campaign]:
+    """The campaigns of one of the advertiser's programs."""
+    with db.reading(engine) as conn:
+        return campaigns.list_campaigns(conn, advertiser_id, program_id)
+
+
+@st.cache_data(ttl=READ_TTL, show_spinner=False, hash_funcs=ENGINE_HASH)
+def load_campaign(engine: Engine, advertiser_id: int, campaign_id: int) -> tuple[campaigns.Campaign, campaigns.Availability]:
+    """One campaign and whether its active partners can make links now."""
+    with db.reading(engine) as conn:
+        campaign = campaigns.get_campaign_for_advertiser(conn, advertiser_id, campaign_id)
+        return campaign, campaigns.availability_for_partners(conn, campaign)
+
+
+@st.cache_data(ttl=READ_TTL, show_spinner=False, hash_funcs=ENGINE_HASH)
+def load_landing(engine: Engine, advertiser_id: int, campaign_id: int) -> tuple[list[landing_pages.LandingPage], list[str]]:
+    """The campaign's landing pages and allowed domains."""
+    with db.reading(engine) as conn:
+        campaigns.get_campaign_for_advertiser(conn, advertiser_id, campaign_id)
+        return landing_pages.list_landing_pages(conn, campaign_id), landing_pages.list_allowed_domains(conn, campaign_id)
+
+
+@st.cache_data(ttl=READ_TTL, show_spinner=False, hash_funcs=ENGINE_HASH)
+def load_tasks(engine: Engine, advertiser_id: int, campaign_id: int) -> tuple[list[tasks.Task], list[memberships.Membership]]:
+    """The campaign's tasks, and the members a task can be assigned to."""
+    with db.reading(engine) as conn:
+        return (
+            tasks.list_tasks(conn, advertiser_id, campaign_id),
+            memberships.list_assignable(conn, advertiser_id, campaign_id),
+        )
+
+
+@st.cache_data(ttl=READ_TTL, show_spinner=False, hash_funcs=ENGINE_HASH)
+def load_memberships(engine: Engine, advertiser_id: int, campaign_id: int) -> list[memberships.Membership]:
+    """Every membership in the campaign, pending first."""
+    with db.reading(engine) as conn:
+        return memberships.list_memberships(conn, advertiser_id, campaign_id)
+
+
+def write(engine: Engine, action: Callable[[Connection], T]) -> tuple[bool, T | None]:
+    """One unit of work; a refusal shows the service's sentence and saves nothing."""
+    try:
+        with db.transaction(engine) as conn:
+            return True, action(conn)
+    except TasklinkError as exc:
+        st.error(exc.message)
+        return False, None
+
+
+def saved(section: str, message: str) -> None:
+    """After a write: forget cached reads, keep the success message for the next run, and rerun."""
+    st.cache_data.clear()
+    st.session_state.flash = {section: message}
+    st.rerun()
+
+
+def show_flash(section: str) -> None:
+    """The success message a save in this section left for this run."""
+    message = st.session_state.get("flash", {}).pop(section, None)
+    if message:
+        st.success(message)
+
+
+def forget_widget(key: str) -> None:
+    """Drop a widget's edits (the pages table) so it starts from the saved data again."""
+    if key in st.session_state:
+        del st.session_state[key]
+
+
+def clean_cell(value: Any) -> Any:
+    """A data-editor cell as plain Python: empty cells (NaN, NaT, None) become None."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+ENGINE = db.get_engine(tasklink_app(settings_fingerprint()))
+if "advertiser_id" not in st.session_state:
+    st.session_state.advertiser_id = None
+if "flash" not in st.session_state:
+    st.session_state.flash = {}
+
+
+# ---------------------------------------------------------------------------
+# Sign in: nothing else is shown until the advertiser has signed in
+# ---------------------------------------------------------------------------
+
+if st.session_state.advertiser_id is None:
+    st.title("Tasklink admin")
+    st.caption("Sign in with your advertiser e-mail and password to manage your campaigns.")
+    with st.form("sign_in"):
+        email = st.text_input("E-mail", key="sign_in_email")
+        password = st.text_input("Password", type="password", key="sign_in_password")
+        signing_in = st.form_submit_button("Sign in", key="sign_in_submit", type="primary")
+    if signing_in:
+        try:
+            with db.reading(ENGINE) as conn:
+                signed_in = advertisers.authenticate(conn, email, password)
+        except TasklinkError as exc:
+            st.error(exc.message)
+        else:
+            st.session_state.advertiser_id = signed_in.id
+            st.rerun()
+    st.stop()
+
+try:
+    advertiser = load_advertiser(ENGINE, st.session_state.advertiser_id)
+except NotFound:
+    # The account is gone (or the database changed under a running session).
+    st.session_state.clear()
+    st.rerun()
+
+with st.sidebar:
+    st.markdown(f"Signed in as **{advertiser.name}**  \n{advertiser.email}")
+    if st.button("Sign out", key="sign_out"):
+        st.session_state.clear()
+        st.cache_data.clear()
+        st.rerun()
+    st.markdown(
+        "**Sections**  \n[Program and campaign](#program-and-campaign)  \n[1. Tracking](#tracking)  \n"
+        "[2. Landing pages](#landing-pages)  \n[3. Tasks](#tasks)  \n[4. Partners](#partners)  \n"
+        "[7. Keys](#keys)"
+    )
+
+
+# ---------------------------------------------------------------------------
+# Program and campaign: what every section below is about
+# ---------------------------------------------------------------------------
+
+st.title("Tasklink admin")
+st.header("Program and campaign", anchor="program-and-campaign")
+st.caption("A program groups your campaigns. Pick the campaign to work on: every section below is about it.")
+show_flash("campaign")
+
+program_list = load_programs(ENGINE, advertiser.id)
+program_names = {p.id: p.name for p in program_list}
+
+
+def new_program_form() -> None:
+    """Create a program (a newcomer's first step)."""
+    with st.form("new_program", clear_on_submit=False):
+        name = st.text_input("Program name", key="new_program_name", placeholder="Spring collection")
+        creating = st.form_submit_button("Create program", key="create_program")
+    if creating:
+        ok, program = write(ENGINE, lambda conn: programs.create_program(conn, advertiser.id, name))
+        if ok and program is not None:
+            st.session_state.next_program_id = program.id  # the picker is already drawn; it takes this next run
+            saved("campaign", f"Program “{program.name}” created. Now create its first campaign.")
+
+
+def new_campaign_form(program_id: int) -> None:
+    """Create a campaign in the program; it starts with tracking off and manual landing pages."""
+    with st.form(f"new_campaign_{program_id}"):
+        name = st.text_input("Campaign name", key=f"new_campaign_name_{program_id}", placeholder="Spring sale")
+        left, middle, right = st.columns(3)
+        model = left.selectbox("Payout model", campaigns.PAYOUT_MODELS, format_func=PAYOUT_LABELS.get,
+                               key=f"new_campaign_model_{program_id}")
+        amount = middle.text_input("Payout amount", value="0.00", key=f"new_campaign_amount_{program_id}",
+                                   help="Money per click or conversion, or the percent of the sale for a revenue share.")
+        currency = right.text_input("Currency", value="USD", max_chars=3, key=f"new_campaign_currency_{program_id}")
+        creating = st.form_submit_button("Create campaign", key=f"create_campaign_{program_id}")
+    if creating:
+        ok, campaign = write(
+            ENGINE,
+            lambda conn: campaigns.create_campaign(
+                conn, advertiser.id, program_id, name,
+                payout_model=model, payout_amount=amount, currency=currency.strip().upper(),
+            ),
+        )
+        if ok and campaign is not None:
+            st.session_state.next_campaign_id = campaign.id
+            saved(
+                "campaign",
+                f"Campaign “{campaign.name}” created. Next: turn tracking on (1), add landing pages or allowed "
+                "domains (2), a task (3) and partners (4).",
+            )
+
+
+if not program_list:
+    st.info("You have no programs yet. Create one to start; your first campaign comes next.")
+    new_program_form()
+    st.stop()
+
+if "next_program_id" in st.session_state:
+    st.session_state.program_id = st.session_state.pop("next_program_id")
+if st.session_state.get("program_id") not in program_names:
+    st.session_state.program_id = program_list[0].id
+program_id = st.selectbox("Program", list(program_names), format_func=program_names.get, key="program_id")
+campaign_list = load_campaigns(ENGINE, advertiser.id, program_id)
+campaign_names = {c.id: c.name for c in campaign_list}
+
+if not campaign_list:
+    st.info(f"“{program_names[program_id]}” has no campaigns yet. Create the first one.")
+    new_campaign_form(program_id)
+    with st.expander("New program"):
+        new_program_form()
+    st.stop()
+
+campaign_key = f"campaign_id_{program_id}"
+if "next_campaign_id" in st.session_state:
+    st.session_state[campaign_key] = st.session_state.pop("next_campaign_id")
+if st.session_state.get(campaign_key) not in campaign_names:
+    st.session_state[campaign_key] = campaign_list[0].id
+campaign_id = st.selectbox("Campaign", list(campaign_names), format_func=campaign_names.get, key=campaign_key)
+with st.expander("New campaign or program"):
+    st.markdown("**New campaign in this program**")
+    new_campaign_form(program_id)
+    st.markdown("**New program**")
+    new_program_form()
+
+campaign, availability = load_campaign(ENGINE, advertiser.id, campaign_id)
+cid = campaign.id
+
+
+# ---------------------------------------------------------------------------
+# 1. Tracking
+# ---------------------------------------------------------------------------
+
+st.header("1. Tracking", anchor="tracking")
+st.caption(
+    "What Tasklink records and pays for in this campaign. Partners can create links only while the "
+    "campaign is active and all three switches are on."
+)
+show_flash("tracking")
+if availability.available:
+    st.success("Partners can create links now: the campaign is active and tracked, and pays for performance.")
+else:
+    st.warning(f"Partners cannot create links now. They are told: “{availability.reason}”")
+
+with st.form(f"tracking_{cid}"):
+    left, middle, right = st.columns(3)
+    click_tracking = left.toggle("Click tracking", value=campaign.click_tracking, key=f"click_tracking_{cid}",
+                                 help="Record every click on a partner's link before redirecting.")
+    conversion_tracking = middle.toggle("Conversion tracking", value=campaign.conversion_tracking,
+                                        key=f"conversion_tracking_{cid}",
+                                        help="Accept your conversion postbacks and attribute them to clicks.")
+    pay_for_performance = right.toggle("Pay for performance", value=campaign.pay_for_performance,
+                                       key=f"pay_for_performance_{cid}",
+                                       help="Pay partners for clicks, conversions or a share of the sale.")
+    left, middle, right = st.columns(3)
+    payout_model = left.selectbox("Payout model", campaigns.PAYOUT_MODELS, format_func=PAYOUT_LABELS.get,
+                                  index=campaigns.PAYOUT_MODELS.index(campaign.payout_model), key=f"payout_model_{cid}")
+    payout_amount = middle.text_input(
+        f"Payout amount ({campaign.currency}, or % for a revenue share)", value=str(campaign.payout_amount),
+        key=f"payout_amount_{cid}",
+    )
+    status = right.selectbox("Status", campaigns.STATUSES, format_func=STATUS_LABELS.get,
+                             index=campaigns.STATUSES.index(campaign.status), key=f"status_{cid}",
+                             help="Paused or ended: no new links; existing links still redirect.")
+    left, middle, _ = st.columns(3)
+    attribution_window = left.number_input(
+        "Attribution window (days)", min_value=1, max_value=3650, step=1, value=campaign.attribution_window_days,
+        key=f"attribution_window_{cid}", help="A conversion counts when it comes at most this many days after the click.",
+    )
+    click_id_param = middle.text_input(
+        "Click-id parameter", value=campaign.click_id_param, key=f"click_id_param_{cid}",
+        help="The query parameter that carries the click id to your landing page, e.g. ?clickid=…",
+    )
+    saving_tracking = st.form_submit_button("Save tracking settings", key=f"save_tracking_{cid}", type="primary")
+if saving_tracking:
+    ok, _ = write(
+        ENGINE,
+        lambda conn: campaigns.update_settings(
+            conn, advertiser.id, cid,
+            click_tracking=click_tracking, conversion_tracking=conversion_tracking,
+            pay_for_performance=pay_for_performance, payout_model=payout_model, payout_amount=payout_amount,
+            status=status, attribution_window_days=int(attribution_window), click_id_param=click_id_param.strip(),
+        ),
+    )
+    if ok:
+        saved("tracking", "Tracking settings saved.")
+
+
+# ---------------------------------------------------------------------------
+# 2. Landing pages
+# ---------------------------------------------------------------------------
+
+st.header("2. Landing pages", anchor="landing-pages")
+st.caption(
+    "Where partners may send traffic. Edit the table (add rows at the bottom, tick exactly one default, "
+    "select rows to delete them); mode, pages and domains are saved together or not at all."
+)
+show_flash("landing")
+page_list, domain_list = load_landing(ENGINE, advertiser.id, cid)
+pages_key = f"landing_pages_{cid}"
+with st.form(f"landing_{cid}"):
+    landing_mode = st.radio("Landing page mode", campaigns.LANDING_MODES, format_func=MODE_LABELS.get,
+                            index=campaigns.LANDING_MODES.index(campaign.landing_mode), key=f"landing_mode_{cid}")
+    pages_table = pd.DataFrame(
+        [{"id": p.id, "name": p.name, "url": p.url, "is_default": p.is_default} for p in page_list],
+        columns=["id", "name", "url", "is_default"],
+    ).astype({"id": "Int64", "name": "string", "url": "string", "is_default": "boolean"})
+    edited_pages = st.data_editor(
+        pages_table,
+        key=pages_key,
+        num_rows="dynamic",
+        hide_index=True,
+        use_container_width=True,
+        column_order=["name", "url", "is_default"],
+        column_config={
+            "name": st.column_config.TextColumn("Name", required=True, max_chars=200),
+            "url": st.column_config.TextColumn("URL", required=True, width="large", help="http or https"),
+            "is_default": st.column_config.CheckboxColumn("Default", default=False),
+        },
+    )
+    domains_text = st.text_area(
+        "Allowed domains (manual mode), one per line", value="\n".join(domain_list), key=f"domains_{cid}",
+        help="brand.com allows brand.com only; write *.brand.com to allow its subdomains.",
+    )
+    saving_landing = st.form_submit_button("Save landing pages", key=f"save_landing_{cid}", type="primary")
+if saving_landing:
+    rows = [
+        {"id": clean_cell(row["id"]), "name": clean_cell(row["name"]) or "", "url": clean_cell(row["url"]) or "",
+         "is_default": bool(clean_cell(row["is_default"]))}
+        for row in edited_pages.to_dict("records")
+    ]
+    ok, result = write(
+        ENGINE,
+        lambda conn: landing_pages.save_landing_setup(
+            conn, advertiser.id, cid, mode=landing_mode, pages=rows, domains=domains_text.splitlines()
+        ),
+    )
+    if ok and result is not None:
+        _, saved_pages, saved_domains = result
+        default_page = next((p.name for p in saved_pages if p.is_default), None)
+        forget_widget(pages_key)
+        saved(
+            "landing",
+            f"Landing pages saved: {len(saved_pages)} page(s)"
+            + (f", default “{default_page}”" if default_page else "")
+            + f"; {len(saved_domains)} allowed domain(s); {landing_mode} mode.",
+        )
+if landing_mode == "manual" and not domain_list:
+    st.info("No allowed domains yet: in manual mode partners can only use your landing pages until you add one.")
+
+
+# ---------------------------------------------------------------------------
+# 3. Tasks
+# ---------------------------------------------------------------------------
+
+st.header("3. Tasks", anchor="tasks")
+st.caption("The work partners make links for. A task is open to every partner of the campaign or assigned to one.")
+show_flash("tasks")
+task_list, assignable = load_tasks(ENGINE, advertiser.id, cid)
+page_names = {p.id: p.name for p in page_list}
+OPEN_TO_ALL = 0  # selectbox value for "no partner"
+NO_PAGE = 0  # selectbox value for "the campaign's default"
+partner_choices = {OPEN_TO_ALL: "Open to all partners", **{m.partner_id: f"{m.partner_name} ({m.status})" for m in assignable}}
+page_choices = {NO_PAGE: "Campaign default / partner's choice", **page_names}
+
+if task_list:
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {"Task": t.title, "Assigned to": t.partner_name or "Open to all", "Landing page":
+                 page_names.get(t.landing_page_id, "—") if t.landing_page_id else "—",
+                 "Description": t.description, "Created": t.created_at.strftime("%Y-%m-%d")}
+                for t in task_list
+            ]
+        ),
+        hide_index=True,
+        use_container_width=True,
+    )
+else:
+    st.info("No tasks yet: create one so partners have something to make links for.")
+
+
+def task_form(form_key: str, task: tasks.Task | None) -> None:
+    """Create a task (``task`` is None) or edit one; the assignee may be any active or pending member."""
+    current_partner = task.partner_id if task and task.partner_id else OPEN_TO_ALL
+    choices = dict(partner_choices)
+    if current_partner not in choices and task is not None:
+        choices[current_partner] = f"{task.partner_name} (no longer a member)"
+    current_page = task.landing_page_id if task and task.landing_page_id in page_names else NO_PAGE
+    with st.form(form_key):
+        title = st.text_input("Title", value=task.title if task else "", key=f"{form_key}_title",
+                              placeholder="Instagram story for the spring sale")
+        description = st.text_area("Description", value=task.description if task else "", key=f"{form_key}_description")
+        left, right = st.columns(2)
+        assignee = left.selectbox("Assign to", list(choices), format_func=choices.get,
+                                  index=list(choices).index(current_partner), key=f"{form_key}_partner")
+        page = right.selectbox("Landing page", list(page_choices), format_func=page_choices.get,
+                               index=list(page_choices).index(current_page), key=f"{form_key}_page")
+        submitted = st.form_submit_button("Save task" if task else "Create task", key=f"{form_key}_submit")
+    if submitted:
+        partner_id = None if assignee == OPEN_TO_ALL else assignee
+        landing_page_id = None if page == NO_PAGE else page
+        if task is None:
+            ok, made = write(ENGINE, lambda conn: tasks.create_task(
+                conn, advertiser.id, cid, title, description, partner_id=partner_id, landing_page_id=landing_page_id))
+        else:
+            ok, made = write(ENGINE, lambda conn: tasks.update_task(
+                conn, advertiser.id, task.id, title=title, description=description,
+                partner_id=partner_id, landing_page_id=landing_page_id))
+        if ok and made is not None:
+            who = made.partner_name or "all partners"
+            saved("tasks", f"Task “{made.title}” {'saved' if task else 'created'}; open to {who}.")
+
+
+new_tab, edit_tab = st.tabs(["New task", "Edit a task"])
+with new_tab:
+    task_form(f"new_task_{cid}", None)
+with edit_tab:
+    if task_list:
+        task_titles = {t.id: t.title for t in task_list}
+        chosen_task = st.selectbox("Task", list(task_titles), format_func=task_titles.get, key=f"edit_task_{cid}")
+        task_form(f"task_{chosen_task}", next(t for t in task_list if t.id == chosen_task))
+    else:
+        st.caption("Nothing to edit yet.")
+
+
+# ---------------------------------------------------------------------------
+# 4. Partners
+# ---------------------------------------------------------------------------
+
+st.header("4. Partners", anchor="partners")
+st.caption(
+    "Who takes part in this campaign. Only active members can make links; approve or decline "
+    "applications, end a membership, or add a partner by the e-mail of their Tasklink account."
+)
+show_flash("partners")
+member_list = load_memberships(ENGINE, advertiser.id, cid)
+if not member_list:
+    st.info("No partners in this campaign yet. Add one below by e-mail.")
+for member in member_list:
+    name_col, status_col, *action_cols = st.columns([4, 2, 1.2, 1.2])
+    name_col.markdown(f"**{member.partner_name}**  \n{member.partner_email}")
+    status_col.markdown(f"{member.status.capitalize()}  \nsince {member.updated_at:%Y-%m-%d}")
+    for column, (label, new_status) in zip(action_cols, MEMBER_ACTIONS.get(member.status, ())):
+        if column.button(label, key=f"member_{member.id}_{new_status}"):
+            ok, changed = write(
+                ENGINE, lambda conn: memberships.set_membership_status(conn, advertiser.id, member.id, new_status)
+            )
+            if ok and changed is not None:
+                saved("partners", f"{changed.partner_name} is now {changed.status}.")
+
+with st.form(f"add_partner_{cid}"):
+    left, right = st.columns([3, 1])
+    partner_email = left.text_input("Partner e-mail", key=f"add_partner_email_{cid}", placeholder="partner@example.com")
+    start_status = right.selectbox("Start as", ("active", "pending"), format_func=str.capitalize,
+                                   key=f"add_partner_status_{cid}")
+    adding_partner = st.form_submit_button("Add partner", key=f"add_partner_submit_{cid}")
+if adding_partner:
+    ok, added = write(
+        ENGINE, lambda conn: memberships.add_partner_by_email(conn, advertiser.id, cid, partner_email, start_status)
+    )
+    if ok and added is not None:
+        saved("partners", f"{added.partner_name} added to the campaign as {added.status}.")
+
+
+# ---------------------------------------------------------------------------
+# 7. Keys
+# ---------------------------------------------------------------------------
+
+st.header("7. Keys", anchor="keys")
+st.caption(
+    "Your API key signs your conversion postbacks (Authorization: Bearer KEY). Only its hint is stored "
+    "readable: a new key is shown once, and the old one stops working at once."
+)
+show_flash("keys")
+new_key = st.session_state.pop("new_api_key", None)
+if new_key:
+    st.warning("Copy the new key now: it is shown only this once.")
+    st.code(new_key, language=None)
+st.markdown(f"Current key: `{advertiser.api_key_hint}`")
+confirm_rotation = st.checkbox("I understand that the current key stops working at once.", key="rotate_confirm")
+if st.button("Rotate API key", key="rotate_key", disabled=not confirm_rotation):
+    ok, rotated = write(ENGINE, lambda conn: advertisers.rotate_api_key(conn, advertiser.id))
+    if ok and rotated:
+        st.session_state.new_api_key = rotated
+        forget_widget("rotate_confirm")
+        saved("keys", "API key rotated: the old key no longer works. Update your postback with the new one.")

@@ -1,0 +1,299 @@
+"""The advertiser admin (admin_app.py) driven through Streamlit's AppTest, on the test database.
+
+The admin builds its app from the TASKLINK_* variables, so each test points
+them at the test database; Streamlit's caches are process-wide, so they are
+cleared before and after every test (the cached app's engine is disposed).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from api import db
+from api.services import advertisers, campaigns, landing_pages, memberships, tasks
+
+from conftest import PASSWORD, SECRET_KEYS
+
+ADMIN = str(Path(__file__).resolve().parents[1] / "admin_app.py")
+TIMEOUT = 60
+
+
+def clear_streamlit_caches() -> None:
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def admin_env(engine, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """TASKLINK_* pointing at the test database, and Streamlit caches that start and end empty."""
+    for name in ("TASKLINK_DEMO", "TASKLINK_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TASKLINK_DATABASE_URL", database_url)
+    monkeypatch.setenv("TASKLINK_SECRET_KEYS", ",".join(SECRET_KEYS))
+    clear_streamlit_caches()
+    yield
+    clear_streamlit_caches()
+
+
+def open_admin(advertiser_id: int | None = None) -> AppTest:
+    """The admin after its first run; signed in as ``advertiser_id`` when given."""
+    at = AppTest.from_file(ADMIN, default_timeout=TIMEOUT)
+    if advertiser_id is not None:
+        at.session_state["advertiser_id"] = advertiser_id
+    return at.run()
+
+
+def no_exceptions(at: AppTest) -> AppTest:
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def texts(elements) -> list[str]:  # type: ignore[no-untyped-def]
+    return [element.value for element in elements]
+
+
+def test_sign_in_refused_then_accepted(admin_env, world) -> None:
+    at = no_exceptions(open_admin())
+    assert [h.value for h in at.header] == []  # nothing but the sign-in form
+    at.text_input(key="sign_in_email").input(world.advertiser.email)
+    at.text_input(key="sign_in_password").input("wrong password")
+    at.button(key="sign_in_submit").click().run()
+    assert texts(at.error) == ["Wrong e-mail or password."]
+    assert at.session_state["advertiser_id"] is None
+    assert not at.toggle
+
+    at.text_input(key="sign_in_password").input(PASSWORD)
+    at.button(key="sign_in_submit").click().run()
+    no_exceptions(at)
+    assert at.session_state["advertiser_id"] == world.advertiser.id
+    assert "1. Tracking" in [h.value for h in at.header]
+    assert at.selectbox(key=f"campaign_id_{world.program.id}").value == world.campaign.id
+
+    at.button(key="sign_out").click().run()
+    assert at.session_state["advertiser_id"] is None
+    assert not at.toggle
+
+
+def partner_availability(engine, world) -> campaigns.Availability:  # type: ignore[no-untyped-def]
+    with db.reading(engine) as conn:
+        campaign = campaigns.get_campaign(conn, world.campaign.id)
+        return campaigns.link_availability(conn, campaign, world.partner.id, world.task.partner_id)
+
+
+def partner_api_campaign(client, auth, world) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    response = client.get("/api/v1/campaigns", headers=auth(world.partner))
+    assert response.status_code == 200
+    return next(c for c in response.json["campaigns"] if c["id"] == world.campaign.id)
+
+
+def test_pay_for_performance_off_stops_links_with_that_reason_and_on_restores(
+    admin_env, engine, world, client, auth
+) -> None:
+    cid = world.campaign.id
+    at = no_exceptions(open_admin(world.advertiser.id))
+    assert at.toggle(key=f"pay_for_performance_{cid}").value is True
+    assert "Partners can create links now" in texts(at.success)[0]
+
+    at.toggle(key=f"pay_for_performance_{cid}").set_value(False)
+    at.button(key=f"save_tracking_{cid}").click().run()
+    no_exceptions(at)
+    assert "Tracking settings saved." in texts(at.success)
+    off = partner_availability(engine, world)
+    assert (off.available, off.code) == (False, "pay_for_performance_off")
+    assert off.reason in texts(at.warning)[0]  # the admin shows the partner's sentence
+    seen = partner_api_campaign(client, auth, world)
+    assert (seen["link_available"], seen["reason"]) == (False, off.reason)
+
+    at.toggle(key=f"pay_for_performance_{cid}").set_value(True)
+    at.button(key=f"save_tracking_{cid}").click().run()
+    assert partner_availability(engine, world).available
+    assert not at.warning
+    seen = partner_api_campaign(client, auth, world)
+    assert (seen["link_available"], seen["reason"]) == (True, None)
+
+
+def test_bad_tracking_input_is_refused_with_the_services_sentence(admin_env, engine, world) -> None:
+    cid = world.campaign.id
+    at = open_admin(world.advertiser.id)
+    at.toggle(key=f"click_tracking_{cid}").set_value(False)
+    at.text_input(key=f"payout_amount_{cid}").input("-3")
+    at.button(key=f"save_tracking_{cid}").click().run()
+    no_exceptions(at)
+    assert len(at.error) == 1 and "payout amount" in at.error[0].value
+    with db.reading(engine) as conn:
+        assert campaigns.get_campaign(conn, cid) == world.campaign  # nothing half-saved
+
+
+def pages_of(engine, campaign_id):  # type: ignore[no-untyped-def]
+    with db.reading(engine) as conn:
+        return [(p.name, p.url, p.is_default) for p in landing_pages.list_landing_pages(conn, campaign_id)]
+
+
+def test_landing_page_added_made_default_and_removed(admin_env, engine, world) -> None:
+    cid = world.campaign.id
+    at = open_admin(world.advertiser.id)
+    # Shown default first: 0 = Home (default), 1 = Sale.
+    at.session_state[f"landing_pages_{cid}"] = {
+        "edited_rows": {0: {"is_default": False}},
+        "added_rows": [{"name": "Winter", "url": "https://shop.brand.test/winter", "is_default": True}],
+        "deleted_rows": [],
+    }
+    at.button(key=f"save_landing_{cid}").click().run()
+    no_exceptions(at)
+    assert any(m.startswith("Landing pages saved: 3 page(s), default “Winter”") for m in texts(at.success))
+    assert pages_of(engine, cid) == [
+        ("Winter", "https://shop.brand.test/winter", True),
+        ("Home", "https://brand.test/", False),
+        ("Sale", "https://brand.test/sale", False),
+    ]
+    # The table shows the saved pages again, and a row can be removed.
+    assert list(at.dataframe[0].value["name"]) == ["Winter", "Home", "Sale"]
+    at.session_state[f"landing_pages_{cid}"] = {"edited_rows": {}, "added_rows": [], "deleted_rows": [2]}
+    at.button(key=f"save_landing_{cid}").click().run()
+    no_exceptions(at)
+    assert [name for name, *_ in pages_of(engine, cid)] == ["Winter", "Home"]
+
+
+@pytest.mark.parametrize(
+    ("edit", "domains", "message"),
+    [
+        ({"added_rows": [{"name": "Evil", "url": "javascript:alert(1)", "is_default": False}]}, None, "Row 3"),
+        ({"edited_rows": {1: {"url": "https://"}}}, None, "Row 2"),
+        ({"edited_rows": {1: {"is_default": True}}}, None, "exactly one"),
+        ({}, "brand.test\nhttps://evil.test/path", "domain"),
+    ],
+)
+def test_invalid_url_or_domain_is_refused_and_nothing_saved(admin_env, engine, world, edit, domains, message) -> None:
+    cid = world.campaign.id
+    before_pages = pages_of(engine, cid)
+    at = open_admin(world.advertiser.id)
+    at.session_state[f"landing_pages_{cid}"] = {"edited_rows": {}, "added_rows": [], "deleted_rows": [], **edit}
+    if domains is not None:
+        at.text_area(key=f"domains_{cid}").input(domains)
+    at.radio(key=f"landing_mode_{cid}").set_value("choose")
+    at.button(key=f"save_landing_{cid}").click().run()
+    no_exceptions(at)
+    assert len(at.error) == 1 and message in at.error[0].value, texts(at.error)
+    assert pages_of(engine, cid) == before_pages
+    with db.reading(engine) as conn:
+        assert landing_pages.list_allowed_domains(conn, cid) == ["*.brand.test", "brand.test"]
+        assert campaigns.get_campaign(conn, cid).landing_mode == "manual"
+
+
+def test_task_created_assigned_and_edited(admin_env, engine, world) -> None:
+    cid = world.campaign.id
+    at = open_admin(world.advertiser.id)
+    form = f"new_task_{cid}"
+    at.text_input(key=f"{form}_title").input("Reel for the winter sale")
+    at.selectbox(key=f"{form}_partner").set_value(world.partner.id)
+    at.button(key=f"{form}_submit").click().run()
+    no_exceptions(at)
+    assert f"Task “Reel for the winter sale” created; open to {world.partner.name}." in texts(at.success)
+    with db.reading(engine) as conn:
+        made = [t for t in tasks.list_tasks(conn, world.advertiser.id, cid) if t.title == "Reel for the winter sale"]
+    assert [(t.partner_id, t.landing_page_id) for t in made] == [(world.partner.id, None)]
+
+    # Edit: open it to everyone again.
+    at.selectbox(key=f"edit_task_{cid}").set_value(made[0].id).run()
+    at.selectbox(key=f"task_{made[0].id}_partner").set_value(0)
+    at.button(key=f"task_{made[0].id}_submit").click().run()
+    no_exceptions(at)
+    with db.reading(engine) as conn:
+        assert tasks.get_task(conn, made[0].id).partner_id is None
+
+
+def test_membership_approved_and_partner_added(admin_env, engine, make, world) -> None:
+    cid = world.campaign.id
+    applicant = make.membership(world.other_partner.id, cid, "pending")
+    newcomer = make.partner()
+    at = open_admin(world.advertiser.id)
+    at.button(key=f"member_{applicant.id}_active").click().run()
+    no_exceptions(at)
+    assert f"{world.other_partner.name} is now active." in texts(at.success)
+    with db.reading(engine) as conn:
+        assert memberships.membership_status(conn, world.other_partner.id, cid) == "active"
+
+    at.text_input(key=f"add_partner_email_{cid}").input("nobody@test.example")
+    at.button(key=f"add_partner_submit_{cid}").click().run()
+    assert texts(at.error) == ["No partner account has the e-mail nobody@test.example."]
+    at.text_input(key=f"add_partner_email_{cid}").input(newcomer.email)
+    at.button(key=f"add_partner_submit_{cid}").click().run()
+    no_exceptions(at)
+    with db.reading(engine) as conn:
+        assert memberships.membership_status(conn, newcomer.id, cid) == "active"
+
+
+def test_rotating_the_key_shows_the_new_one_once_and_kills_the_old(admin_env, engine, world) -> None:
+    at = open_admin(world.advertiser.id)
+    assert f"`{world.advertiser.api_key_hint}`" in " ".join(m.value for m in at.markdown)
+    at.checkbox(key="rotate_confirm").check().run()
+    at.button(key="rotate_key").click().run()
+    no_exceptions(at)
+    shown = [c.value for c in at.code]
+    assert len(shown) == 1 and shown[0].startswith("tlk_")
+    with db.reading(engine) as conn:
+        assert advertisers.by_api_key(conn, shown[0]).id == world.advertiser.id
+        with pytest.raises(Exception, match="valid advertiser API key"):
+            advertisers.by_api_key(conn, world.api_key)
+    at.run()
+    assert not at.code  # shown once
+
+
+def test_newcomer_goes_from_nothing_to_a_working_campaign(admin_env, engine, make) -> None:
+    advertiser, _ = make.advertiser()
+    partner = make.partner()
+    at = open_admin(advertiser.id)
+    assert "no programs yet" in at.info[0].value
+    at.text_input(key="new_program_name").input("First program")
+    at.button(key="create_program").click().run()
+    no_exceptions(at)
+    program_id = at.session_state["program_id"]
+    at.text_input(key=f"new_campaign_name_{program_id}").input("First campaign")
+    at.text_input(key=f"new_campaign_amount_{program_id}").input("2.50")
+    at.button(key=f"create_campaign_{program_id}").click().run()
+    no_exceptions(at)
+    cid = at.session_state[f"campaign_id_{program_id}"]
+    assert "Partners cannot create links now" in at.warning[0].value
+    for switch in ("click_tracking", "conversion_tracking", "pay_for_performance"):
+        at.toggle(key=f"{switch}_{cid}").set_value(True)
+    at.button(key=f"save_tracking_{cid}").click().run()
+    at.session_state[f"landing_pages_{cid}"] = {
+        "edited_rows": {}, "deleted_rows": [],
+        "added_rows": [{"name": "Home", "url": "https://first.test/", "is_default": True}],
+    }
+    at.text_area(key=f"domains_{cid}").input("first.test")
+    at.button(key=f"save_landing_{cid}").click().run()
+    at.text_input(key=f"add_partner_email_{cid}").input(partner.email)
+    at.button(key=f"add_partner_submit_{cid}").click().run()
+    at.text_input(key=f"new_task_{cid}_title").input("First task")
+    at.button(key=f"new_task_{cid}_submit").click().run()
+    no_exceptions(at)
+    assert not at.error and not at.warning
+    with db.reading(engine) as conn:
+        campaign = campaigns.get_campaign_for_advertiser(conn, advertiser.id, cid)
+        task = tasks.list_tasks(conn, advertiser.id, cid)[0]
+        assert campaigns.link_availability(conn, campaign, partner.id, task.partner_id).available
+        assert landing_pages.choose_landing_url(conn, campaign, None, landing_url="https://first.test/p") == (
+            "https://first.test/p", None)
+
+
+def test_an_advertiser_sees_only_their_own_campaigns(admin_env, make, world) -> None:
+    at = open_admin(world.other_advertiser.id)
+    no_exceptions(at)
+    assert "no programs yet" in at.info[0].value
+    assert not at.toggle
+    # A campaign id of someone else's in session state is never shown.
+    program = make.program(world.other_advertiser.id)
+    make.campaign(world.other_advertiser.id, program.id)
+    st.cache_data.clear()  # written behind the admin's back: reads are cached for a minute
+    at = AppTest.from_file(ADMIN, default_timeout=TIMEOUT)
+    at.session_state["advertiser_id"] = world.other_advertiser.id
+    at.session_state[f"campaign_id_{program.id}"] = world.campaign.id
+    at.run()
+    no_exceptions(at)
+    assert at.selectbox(key=f"campaign_id_{program.id}").value != world.campaign.id
+    assert world.campaign.name not in at.selectbox(key=f"campaign_id_{program.id}").options
