@@ -26,6 +26,7 @@ import api
 from api import db
 from api.errors import NotFound, TasklinkError
 from api.services import advertisers, campaigns, landing_pages, memberships, programs, tasks
+from api.services.sign_in_limits import SignInLimiter
 
 st.set_page_config(page_title="Tasklink admin", page_icon="🔗", layout="wide")
 
@@ -68,6 +69,13 @@ def tasklink_app(fingerprint: tuple[tuple[str, str], ...]) -> Flask:
     ``fingerprint`` is only the cache key: ``create_app`` reads the same variables itself.
     """
     return api.create_app()
+
+
+@st.cache_resource(show_spinner=False)
+def sign_in_limiter(fingerprint: tuple[tuple[str, str], ...]) -> SignInLimiter:
+    """Failed sign-ins per e-mail, with the API's login limit and storage."""
+    config = tasklink_app(fingerprint).config
+    return SignInLimiter(config["RATELIMIT_STORAGE_URI"], config["RATELIMIT_LOGIN"])
 
 
 # Cached reads take the engine; it is identified by its URL (password hidden) in the cache key.
@@ -184,9 +192,15 @@ if st.session_state.advertiser_id is None:
         password = st.text_input("Password", type="password", key="sign_in_password")
         signing_in = st.form_submit_button("Sign in", key="sign_in_submit", type="primary")
     if signing_in:
+        limiter = sign_in_limiter(settings_fingerprint())
         try:
-            with db.reading(ENGINE) as conn:
-                signed_in = advertisers.authenticate(conn, email, password)
+            limiter.check(email)
+            try:
+                with db.reading(ENGINE) as conn:
+                    signed_in = advertisers.authenticate(conn, email, password)
+            except TasklinkError:
+                limiter.failed(email)
+                raise
         except TasklinkError as exc:
             st.error(exc.message)
         else:
@@ -545,8 +559,8 @@ if adding_partner:
 
 st.header("7. Keys", anchor="keys")
 st.caption(
-    "Your API key signs your conversion postbacks (Authorization: Bearer KEY). Only its hint is stored "
-    "readable: a new key is shown once, and the old one stops working at once."
+    "Your API key authenticates your conversion postbacks (Authorization: Bearer KEY). Tasklink keeps only "
+    "a hash of it and the hint below, so a new key is shown once; rotating stops the old key at once."
 )
 show_flash("keys")
 new_key = st.session_state.pop("new_api_key", None)

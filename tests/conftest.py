@@ -36,6 +36,12 @@ SECRET_KEYS = ["test-key-newest", "test-key-older"]
 PASSWORD = "correct horse battery"
 
 
+def short_id(value: object) -> str:
+    """Readable test ids for long inputs."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:30]}...({len(text)} chars)"
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     url = os.environ.get("TASKLINK_TEST_DATABASE_URL")
     return f"tasklink database: {'PostgreSQL ' + url if url else 'SQLite (temporary file)'}"

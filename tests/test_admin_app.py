@@ -78,6 +78,20 @@ def test_sign_in_refused_then_accepted(admin_env, world) -> None:
     assert not at.toggle
 
 
+def test_repeated_failed_sign_ins_are_limited(admin_env, world, monkeypatch) -> None:
+    monkeypatch.setenv("TASKLINK_RATELIMIT_LOGIN", "3/minute")
+    at = open_admin()
+    at.text_input(key="sign_in_email").input(world.advertiser.email)
+    for _ in range(3):
+        at.text_input(key="sign_in_password").input("wrong password")
+        at.button(key="sign_in_submit").click().run()
+        assert texts(at.error) == ["Wrong e-mail or password."]
+    at.text_input(key="sign_in_password").input(PASSWORD)
+    at.button(key="sign_in_submit").click().run()
+    assert "Too many failed sign-ins" in at.error[0].value
+    assert at.session_state["advertiser_id"] is None
+
+
 def partner_availability(engine, world) -> campaigns.Availability:  # type: ignore[no-untyped-def]
     with db.reading(engine) as conn:
         campaign = campaigns.get_campaign(conn, world.campaign.id)

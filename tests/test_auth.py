@@ -7,7 +7,7 @@ import pytest
 
 from api import db
 from api.services import partners, sessions
-from conftest import PASSWORD, SECRET_KEYS
+from conftest import PASSWORD, SECRET_KEYS, short_id
 
 
 def login(client, email, password=PASSWORD):  # type: ignore[no-untyped-def]
@@ -39,7 +39,9 @@ def test_an_advertiser_cannot_sign_in_as_a_partner(client, world) -> None:
     "body",
     [b"", b"{", b"[]", b'{"email": "a@b.test"}', b'{"password": "x"}', b'{"email": 5, "password": "x"}',
      b'{"email": "a@b.test", "password": null}', b'{"email": "a@b.test", "password": "x", "remember": true}',
-     b'{"email": "' + b"a" * 300 + b'@b.test", "password": "x"}'],
+     b'{"email": "' + b"a" * 300 + b'@b.test", "password": "x"}', b'{"email": "\\ud800@b.test", "password": "x"}',
+     b'{"email": "a@b.test", "password": "\\udfff"}', b"[" * 60_000, b'{"email": ' + b"{" * 60_000],
+    ids=short_id,
 )
 def test_malformed_login_is_400(client, body) -> None:
     response = client.post("/api/v1/auth/login", data=body, headers={"Content-Type": "application/json"})

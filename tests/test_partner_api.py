@@ -8,7 +8,7 @@ import pytest
 from api import db
 from api.services import campaigns, landing_pages, memberships
 from api.signing import load_link_token
-from conftest import SECRET_KEYS
+from conftest import SECRET_KEYS, short_id
 
 
 # --- discovery -----------------------------------------------------------------
@@ -197,6 +197,12 @@ def test_links_use_the_configured_base_url(app_config, engine, make) -> None:
     db.get_engine(app).dispose()
 
 
+def test_an_empty_landing_url_means_the_default_page(client, world, auth) -> None:
+    for empty in ("", "   ", None):
+        response = create(client, auth(world.partner), task_id=world.task.id, landing_url=empty)
+        assert response.status_code == 201 and response.json["landing_url"] == "https://brand.test/"
+
+
 def test_choose_mode_takes_a_page_and_refuses_a_free_url(client, make, engine, world, auth) -> None:
     campaign = make.campaign(world.advertiser.id, world.program.id, mode="choose")
     make.membership(world.partner.id, campaign.id)
@@ -272,7 +278,13 @@ def test_task_of_another_partner_or_unknown_is_not_found(client, make, world, au
         (b'{"task_id": 1, "landing_page_id": "3"}', "invalid_field"),
         (b'{"task_id": 1, "subId1": ["a"]}', "invalid_field"),
         (b'{"task_id": 1, "subId2": {"a": 1}}', "invalid_field"),
+        (b'{"task_id": 1, "subId1": "\\ud800"}', "invalid_field"),
+        (b'{"task_id": 1, "landing_url": "https://brand.test/\\udfff"}', "invalid_field"),
+        (b"[" * 60_000, "invalid_json"),
+        (b'{"task_id": ' + b"[" * 60_000, "invalid_json"),
+        (b"\xff\xfe\x00garbage", "invalid_json"),
     ],
+    ids=short_id,
 )
 def test_malformed_link_requests_are_400(client, world, auth, body, code) -> None:
     body = body.replace(b'"task_id": 1', f'"task_id": {world.task.id}'.encode())
@@ -315,7 +327,8 @@ def test_list_is_newest_first_paged_with_total_and_counts(client, make, world, a
     assert all(link["clicks"] == 0 and link["conversions"] == 0 for link in everything["links"])
     one_task = client.get(f"/api/v1/links?task_id={second_task.id}", headers=headers).json
     assert [link["id"] for link in one_task["links"]] == [made[4]] and one_task["total"] == 1
-    for query in ("limit=0", "limit=101", "offset=-1", "limit=x", "task_id=0"):
+    for query in ("limit=0", "limit=101", "offset=-1", "limit=x", "task_id=0", "limit=²", "offset=%D9%A3",
+                  "task_id=99999999999999999999"):
         assert client.get(f"/api/v1/links?{query}", headers=headers).status_code == 400, query
 
 

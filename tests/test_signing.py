@@ -112,3 +112,22 @@ def test_rotation_through_the_api(app_config, make) -> None:
     old_session, _ = sessions.issue_partner_token(["old-key"], world.partner)
     with db.reading(make.engine) as conn:
         assert sessions.partner_from_token(conn, ["new-key", "old-key"], old_session).id == world.partner.id
+
+
+def test_mutated_regular_links_are_refused_by_the_redirect(app, client, world, auth, engine) -> None:
+    """Through ``/c/``: the real link redirects, none of 1,000 mutations does, and none records a click."""
+    from sqlalchemy import func, select
+
+    from api.schema import clicks
+
+    if not any(rule.rule.startswith("/c/") for rule in app.url_map.iter_rules()):
+        pytest.skip("the /c/ redirect (tracking, issue 4) is not in this tree yet")
+    link = client.post("/api/v1/links", headers=auth(world.partner), json={"task_id": world.task.id, "kind": "regular"}).json
+    token = link["display_url"].split("/c/", 1)[1]
+    assert client.get(f"/c/{token}").status_code == 302
+    with db.reading(engine) as conn:
+        before = conn.execute(select(func.count()).select_from(clicks)).scalar_one()
+    statuses = {client.get(f"/c/{mutated}").status_code for mutated in mutations(token, 1000)}
+    assert statuses == {404}
+    with db.reading(engine) as conn:
+        assert conn.execute(select(func.count()).select_from(clicks)).scalar_one() == before

@@ -19,13 +19,13 @@ from __future__ import annotations
 import time
 from typing import Callable, TypeVar
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app
 from flask_limiter import Limiter, RequestLimit
 from flask_limiter.util import get_remote_address
 
 from ..errors import TasklinkError
 from .errors import error_response
-from .parsing import MAX_BODY_BYTES
+from .parsing import is_text, request_json
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -40,11 +40,9 @@ def _login_email_key() -> str:
     A body without an e-mail is refused with 400 before any password check,
     so its shared bucket only ever counts the odd blank e-mail.
     """
-    email = None
-    if request.content_length is not None and request.content_length <= MAX_BODY_BYTES:
-        body = request.get_json(silent=True, force=True)
-        email = body.get("email") if isinstance(body, dict) else None
-    if not isinstance(email, str) or not email.strip():
+    body = request_json()
+    email = body.get("email") if isinstance(body, dict) else None
+    if not isinstance(email, str) or not email.strip() or not is_text(email):
         return "email:-"
     return "email:" + email.strip().lower()[:254]
 

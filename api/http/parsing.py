@@ -15,11 +15,34 @@ from ..errors import ValidationError
 MAX_BODY_BYTES = 64 * 1024
 
 
+def request_json() -> Any:
+    """The request body parsed as JSON, or ``None`` when it is not JSON (or too large to read).
+
+    Whatever the body, this never raises: nesting deep enough to exhaust the
+    parser's recursion is treated as "not JSON" too, not as a server error.
+    """
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        return None
+    try:
+        return request.get_json(silent=True, force=True)
+    except RecursionError:
+        return None
+
+
+def is_text(value: str) -> bool:
+    """True when ``value`` can be stored: encodable as UTF-8 (JSON can smuggle in lone surrogates)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def json_object(allowed: Iterable[str]) -> dict[str, Any]:
     """The request's JSON object; refuses other bodies and fields not in ``allowed``."""
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         raise ValidationError("The request body is too large.", "body_too_large")
-    body = request.get_json(silent=True, force=True)
+    body = request_json()
     if not isinstance(body, dict):
         raise ValidationError("The request body must be a JSON object.", "invalid_json")
     unknown = sorted(set(body) - set(allowed))
@@ -37,6 +60,8 @@ def string_field(body: dict[str, Any], name: str, *, required: bool = False, max
         return None
     if not isinstance(value, str):
         raise ValidationError(f"{name} must be a string.", "invalid_field")
+    if not is_text(value):
+        raise ValidationError(f"{name} must be valid Unicode text.", "invalid_field")
     if len(value) > max_length:
         raise ValidationError(f"{name} must be at most {max_length} characters.", "invalid_field")
     return value
@@ -71,7 +96,8 @@ def query_int(name: str, default: int | None = None, minimum: int = 1, maximum: 
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or not minimum <= int(raw) <= maximum:
+    # isascii: str.isdigit() also accepts "²" and other digits int() refuses.
+    if not (raw.isascii() and raw.isdigit()) or not minimum <= int(raw) <= maximum:
         raise ValidationError(f"{name} must be a whole number from {minimum} to {maximum}.", "invalid_query")
     return int(raw)
 

@@ -1,0 +1,95 @@
+"""Screenshots of the running admin, section by section (README "Admin").
+
+Usage: start the admin on demo data, then
+    python scripts/admin_screenshots.py http://127.0.0.1:PORT docs/screenshots [newcomer-email newcomer-password]
+
+Drives Debian's Chromium with Playwright: the sign-in page, a refused
+sign-in, every section of the demo advertiser's first campaign, a refused
+save, and (with a newcomer's credentials) the empty state.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from playwright.sync_api import Page, sync_playwright
+
+SECTIONS = ["program-and-campaign", "tracking", "landing-pages", "tasks", "partners", "performance", "conversions", "keys"]
+WIDTH = 1280
+
+
+def settle(page: Page) -> None:
+    """Wait until Streamlit has finished running the script."""
+    page.wait_for_timeout(400)
+    page.locator("[data-testid=stStatusWidget]").wait_for(state="detached", timeout=30000)
+    page.wait_for_timeout(600)
+
+
+def sign_in(page: Page, url: str, email: str, password: str) -> None:
+    page.goto(url)
+    page.get_by_label("E-mail").wait_for()
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    settle(page)
+
+
+def section_clip(page: Page, anchor: str) -> dict[str, float] | None:
+    """The rectangle from this section's header down to the next one's (or the page end)."""
+    header = page.locator(f"[id='{anchor}']")
+    if header.count() == 0:
+        return None
+    top = header.first.bounding_box()["y"] - 16
+    bottoms = []
+    for other in SECTIONS:
+        box = page.locator(f"[id='{other}']").first.bounding_box() if page.locator(f"[id='{other}']").count() else None
+        if box and box["y"] - 16 > top + 20:
+            bottoms.append(box["y"] - 24)
+    main = page.locator("[data-testid=stMainBlockContainer]").bounding_box()
+    bottom = min(bottoms) if bottoms else main["y"] + main["height"]
+    return {"x": 0, "y": top, "width": WIDTH, "height": bottom - top}
+
+
+def main(url: str, out: Path, newcomer: tuple[str, str] | None) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True)
+        page = browser.new_page(viewport={"width": WIDTH, "height": 720})
+
+        page.goto(url)
+        page.get_by_label("E-mail").wait_for()
+        settle(page)
+        page.screenshot(path=out / "admin-sign-in.png")
+
+        sign_in(page, url, "brand@demo.test", "wrong password")
+        page.screenshot(path=out / "admin-sign-in-refused.png")
+
+        sign_in(page, url, "brand@demo.test", "demo-brand")
+        # A tall window renders the whole notebook without scrolling, so each section can be clipped.
+        page.set_viewport_size({"width": WIDTH, "height": 7000})
+        settle(page)
+        page.screenshot(path=out / "admin-full.png", full_page=True)
+        for anchor in SECTIONS:
+            clip = section_clip(page, anchor)
+            if clip:
+                page.screenshot(path=out / f"admin-{anchor}.png", clip=clip)
+
+        # A refused save: a domain written as a URL.
+        domains = page.get_by_label("Allowed domains (manual mode), one per line")
+        domains.fill("shop.localhost\nhttps://evil.test/path")
+        page.get_by_role("button", name="Save landing pages").click()
+        settle(page)
+        clip = section_clip(page, "landing-pages")
+        if clip:
+            page.screenshot(path=out / "admin-landing-pages-refused.png", clip=clip)
+
+        if newcomer:
+            page.context.clear_cookies()
+            page.set_viewport_size({"width": WIDTH, "height": 720})
+            sign_in(page, url, *newcomer)
+            page.screenshot(path=out / "admin-empty.png")
+        browser.close()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], Path(sys.argv[2]), tuple(sys.argv[3:5]) if len(sys.argv) >= 5 else None)  # type: ignore[arg-type]
