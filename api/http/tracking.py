@@ -10,10 +10,10 @@ Three steps, as Shlink does it:
 3. **record** the click (:func:`api.services.clicks.record_click`) and commit
    it *before* the 302 is sent, so an answered redirect is never a lost click.
 
-The client address is ``request.remote_addr``: behind a reverse proxy, run
-the app under werkzeug's ``ProxyFix`` (or the proxy's equivalent) configured
-for exactly the number of trusted proxies, so the address hashed is the
-visitor's and not the proxy's — never trust ``X-Forwarded-For`` blindly.
+The client address is ``request.remote_addr``: behind reverse proxies set
+``TASKLINK_TRUSTED_PROXIES`` (``ProxyFix`` then reads exactly the
+``X-Forwarded-For`` entries our proxies appended), so the address hashed is
+the visitor's and not the proxy's, and a client cannot pick its own.
 """
 from __future__ import annotations
 
