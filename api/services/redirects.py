@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Sequence
 
+from itsdangerous import BadData
+
 from .. import urls
 from ..errors import ValidationError
 from ..rawsql import Raw
-from ..signing import BadSignature, load_link_token
+from ..signing import load_link_token
 
 _SELECT = (
     "SELECT l.id, l.partner_id, l.task_id, l.campaign_id, l.landing_url, l.sub_id1, l.sub_id2, l.sub_id3, "
@@ -68,7 +70,8 @@ class Target:
 
 def resolve_code(raw: Raw, code: str) -> Target | None:
     """The short link with this code, or ``None``."""
-    if not code or len(code) > MAX_CODE_LENGTH:
+    # Codes are base62; anything else (NUL bytes, quotes, non-ASCII) cannot be one.
+    if not code or len(code) > MAX_CODE_LENGTH or not code.isascii() or not code.isalnum():
         return None
     row = raw.one(_BY_CODE, (code,))
     return None if row is None else Target.from_row(row)
@@ -80,7 +83,7 @@ def resolve_token(raw: Raw, keys: Sequence[str], token: str) -> Target | None:
         return None
     try:
         payload = load_link_token(keys, token)
-    except BadSignature:
+    except BadData:  # a bad signature, or a signed payload that is not ours (BadSignature's parent)
         return None
     link_id = payload.get("l")
     if isinstance(link_id, bool) or not isinstance(link_id, int) or not 0 < link_id < 2**31:
