@@ -43,6 +43,7 @@ class Settings:
             "RATELIMIT_LOGIN": self.ratelimit_login,
             "RATELIMIT_LINKS": self.ratelimit_links,
             "DEMO": self.demo,
+            "DEMO_SHOP": self.demo,  # serve the demo shop (api/http/shop.py) in demo mode
         }
 
 
