@@ -28,8 +28,7 @@
       box-shadow: 0 6px 20px rgba(30, 27, 75, .35); }
     .launcher:hover { background: #3730a3; }
     .launcher:focus-visible, button:focus-visible, select:focus-visible, input:focus-visible { outline: 3px solid #a5b4fc; outline-offset: 2px; }
-    .mark { width: 22px; height: 22px; border-radius: 6px; background: #fff; color: #4338ca; display: inline-grid;
-      place-items: center; font: 800 13px/1 system-ui, sans-serif; }
+    .mark { width: 22px; height: 22px; padding: 2px; border-radius: 6px; background: #fff; color: #4338ca; flex: none; }
     .panel { width: 360px; max-height: calc(100vh - 32px); overflow: auto; background: #fff; border-radius: 14px;
       box-shadow: 0 18px 50px rgba(15, 23, 42, .28), 0 0 0 1px rgba(15, 23, 42, .08); }
     .head { display: flex; align-items: center; gap: 10px; padding: 12px 14px; background: #4338ca; color: #fff;
@@ -40,6 +39,8 @@
       padding: 2px 6px; border-radius: 6px; }
     .close:hover { background: rgba(255,255,255,.15); }
     .body { padding: 14px; display: grid; gap: 12px; }
+    .first { padding-bottom: 0; }
+    .last { padding-top: 0; }
     .field { display: grid; gap: 4px; }
     .label { font-size: 12px; font-weight: 600; color: #5b6275; text-transform: uppercase; letter-spacing: .04em; }
     .value { font-weight: 600; }
@@ -92,6 +93,26 @@
     return node;
   }
 
+  /** The Tasklink mark (the icon's chain link), drawn as SVG without any markup string. */
+  function mark() {
+    const ns = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("class", "mark");
+    const group = document.createElementNS(ns, "g");
+    group.setAttribute("transform", "rotate(-45 12 12)");
+    for (const x of [3.5, 11.5]) {
+      const rect = document.createElementNS(ns, "rect");
+      for (const [name, value] of [["x", x], ["y", 9], ["width", 9], ["height", 6], ["rx", 3], ["fill", "none"], ["stroke", "currentColor"], ["stroke-width", 2]]) {
+        rect.setAttribute(name, String(value));
+      }
+      group.append(rect);
+    }
+    svg.append(group);
+    return svg;
+  }
+
   function mountHost() {
     const host = document.createElement("div");
     host.id = "tasklink-extension-root";
@@ -121,7 +142,7 @@
     shadow.append(wrap);
 
     const launcher = el("button", { class: "launcher", type: "button", title: "Tasklink: create a tracking link for this page" }, [
-      el("span", { class: "mark", text: "T", "aria-hidden": "true" }),
+      mark(),
       el("span", { text: "Create link" }),
     ]);
     const panel = el("section", { class: "panel", hidden: true, "aria-label": "Tasklink: create link" });
@@ -154,10 +175,10 @@
     const form = el("div", { class: "body" }, [campaignField, taskField, landingField, preference, createButton]);
 
     panel.append(
-      el("div", { class: "head" }, [el("span", { class: "mark", text: "T", "aria-hidden": "true" }), el("h2", { text: "Create link" }), closeButton]),
-      el("div", { class: "body" }, [errorBox]),
+      el("div", { class: "head" }, [mark(), el("h2", { text: "Create link" }), closeButton]),
+      el("div", { class: "body first" }, [errorBox]),
       form,
-      el("div", { class: "body" }, [result]),
+      el("div", { class: "body last" }, [result]),
     );
     // Empty wrappers take no room.
     errorBox.parentElement.hidden = true;
@@ -165,7 +186,7 @@
 
     function showError(error) {
       errorText.textContent = (error && error.message) || "Something went wrong. Please try again.";
-      optionsButton.hidden = !(error && error.kind === "signed_out");
+      optionsButton.hidden = !(error && (error.kind === "signed_out" || error.kind === "api_down"));
       errorBox.hidden = false;
       errorBox.parentElement.hidden = false;
     }

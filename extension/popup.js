@@ -33,7 +33,9 @@ function say(error) {
   box.textContent = error ? error.message : "";
   box.className = "message error";
   box.hidden = !error;
-  $("sign-in").hidden = !(error && error.kind === "signed_out");
+  const toOptions = Boolean(error && (error.kind === "signed_out" || error.kind === "api_down"));
+  $("sign-in").hidden = !toOptions;
+  $("sign-in").textContent = error && error.kind === "signed_out" ? "Open options to sign in" : "Open options";
   if (error && (error.kind === "signed_out" || error.kind === "api_down")) {
     $("link-form").hidden = true;
     $("recent-section").hidden = true;
@@ -71,7 +73,10 @@ async function loadCampaigns() {
   const unavailable = state.campaigns.filter((c) => !c.link_available);
   const note = $("campaign-note");
   note.hidden = !unavailable.length;
-  note.replaceChildren(...unavailable.map((c) => el("span", { class: "unavailable", text: `${c.name}: ${c.reason || "links cannot be made."}` })));
+  note.replaceChildren(
+    el("span", { class: "label", text: "No links possible in" }),
+    ...unavailable.map((c) => el("span", { class: "unavailable" }, [el("strong", { text: c.name }), ` — ${c.reason || "links cannot be made."}`])),
+  );
   if (available.length) {
     $("campaign").value = String(available[0].id);
     await loadTasks();
@@ -216,7 +221,7 @@ async function loadRecent() {
         // keep the stored text
       }
       return el("li", {}, [
-        el("div", { class: "mono small", text: link.display_url }),
+        el("div", { class: "mono small clamp", text: link.display_url, title: link.display_url }),
         el("div", { class: "small muted", text: `${link.kind === "regular" ? "Regular" : "Short"} → ${landing}${link.disabled ? " · disabled" : ""}` }),
         el("div", { class: "counts" }, [
           el("span", { class: "pill", text: plural(link.clicks, "click") }),

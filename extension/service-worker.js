@@ -63,8 +63,10 @@ async function matchRules({ refresh = false } = {}) {
   return rules;
 }
 
+// Extension pages (popup, options) have our own chrome-extension:// URL, even
+// when opened in a tab; content scripts report the web page's URL.
 function isExtensionPage(sender) {
-  return Boolean(sender && sender.id === chrome.runtime.id && !sender.tab && String(sender.url || "").startsWith(chrome.runtime.getURL("")));
+  return Boolean(sender && sender.id === chrome.runtime.id && String(sender.url || "").startsWith(chrome.runtime.getURL("")));
 }
 
 const handlers = {
