@@ -405,3 +405,23 @@ def test_api_down_is_a_sentence(browser, live_api: LiveApi, screenshots: Path) -
     finally:
         set_api_base(context, extension_id, live_api.base)
     page.close()
+
+
+def test_rate_limited_is_a_sentence(browser, live_api: LiveApi, screenshots: Path) -> None:
+    context, extension_id = browser
+    sign_in(context, extension_id, live_api)
+    live_api.app.config["RATELIMIT_LINKS"] = "1/minute"  # read per request by api/http/limits.py
+    try:
+        popup = extension_page(context, extension_id, "popup.html", 380, 700)
+        popup.get_by_role("combobox", name="Campaign").select_option(label="New arrivals: one click")
+        create = popup.get_by_role("button", name="Create", exact=True)
+        create.click()
+        expect(popup.get_by_role("textbox", name="Shareable link")).to_have_value(SHORT, timeout=TIMEOUT)
+        create.click()
+        expect(popup.get_by_role("alert")).to_have_text(
+            re.compile(r"^Too many requests: Tasklink is limiting how fast links can be made\. Try again in \d+ seconds?\.$"),
+            timeout=TIMEOUT)
+        shot(popup, screenshots, "error-rate-limited", full_page=True)
+        popup.close()
+    finally:
+        live_api.app.config["RATELIMIT_LINKS"] = "120/minute"
