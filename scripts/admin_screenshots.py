@@ -75,13 +75,22 @@ def main(url: str, out: Path, newcomer: tuple[str, str] | None) -> None:
                 page.screenshot(path=out / f"admin-{anchor}.png", clip=clip)
 
         # A refused save: a domain written as a URL.
-        domains = page.get_by_label("Allowed domains (manual mode), one per line")
+        domains = page.locator("textarea[aria-label^='Allowed domains']")
         domains.fill("shop.localhost\nhttps://evil.test/path")
         page.get_by_role("button", name="Save landing pages").click()
         settle(page)
         clip = section_clip(page, "landing-pages")
         if clip:
             page.screenshot(path=out / "admin-landing-pages-refused.png", clip=clip)
+
+        # Keys: rotate, so the new key is shown once (this changes the demo key of this database).
+        page.get_by_text("I understand that the current key stops working at once.").click()
+        settle(page)
+        page.get_by_role("button", name="Rotate API key").click()
+        settle(page)
+        clip = section_clip(page, "keys")
+        if clip:
+            page.screenshot(path=out / "admin-keys-rotated.png", clip=clip)
 
         if newcomer:
             page.context.clear_cookies()
