@@ -47,7 +47,11 @@ def section_clip(page: Page, anchor: str) -> dict[str, float] | None:
             bottoms.append(box["y"] - 24)
     main = page.locator("[data-testid=stMainBlockContainer]").bounding_box()
     bottom = min(bottoms) if bottoms else main["y"] + main["height"]
-    return {"x": 0, "y": top, "width": WIDTH, "height": bottom - top}
+    if anchor == SECTIONS[0]:
+        return {"x": 0, "y": 0, "width": WIDTH, "height": bottom}  # with the title and the sidebar
+    left = page.locator("[data-testid=stSidebar]").bounding_box()
+    x = left["x"] + left["width"] if left else 0
+    return {"x": x, "y": top, "width": WIDTH - x, "height": bottom - top}
 
 
 def main(url: str, out: Path, newcomer: tuple[str, str] | None) -> None:
