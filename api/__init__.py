@@ -43,4 +43,20 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     cli.init_app(app)
     register_http(app)
+    _trust_proxies(app, int(app.config.get("TRUSTED_PROXIES") or 0))
     return app
+
+
+def _trust_proxies(app: Flask, hops: int) -> None:
+    """Behind ``hops`` reverse proxies, take the client address and scheme from their headers.
+
+    ``X-Forwarded-For`` is read only ``hops`` entries from the right (the ones
+    our own proxies appended), so a client cannot choose its address by
+    sending the header itself: rate limits per address and the visitor hash
+    of the uniqueness rule see the real client. ``X-Forwarded-Host`` is not
+    trusted; set ``TASKLINK_BASE_URL`` for the links' public base.
+    """
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0)  # type: ignore[method-assign]

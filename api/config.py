@@ -29,6 +29,7 @@ class Settings:
     ratelimit_login: str = "10/minute"
     ratelimit_links: str = "120/minute"
     demo: bool = False
+    trusted_proxies: int = 0
     extra: dict[str, object] = field(default_factory=dict)
 
     def flask_config(self) -> dict[str, object]:
@@ -43,6 +44,7 @@ class Settings:
             "RATELIMIT_LOGIN": self.ratelimit_login,
             "RATELIMIT_LINKS": self.ratelimit_links,
             "DEMO": self.demo,
+            "TRUSTED_PROXIES": self.trusted_proxies,
         }
 
 
@@ -52,6 +54,19 @@ def _split(value: str | None) -> tuple[str, ...]:
 
 def _flag(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _proxy_count(value: str | None) -> int:
+    """``TASKLINK_TRUSTED_PROXIES``: how many proxies in front of the app set ``X-Forwarded-For``."""
+    raw = (value or "").strip()
+    if not raw:
+        return 0
+    if not raw.isdigit() or int(raw) > 10:
+        raise ConfigurationError(
+            "TASKLINK_TRUSTED_PROXIES must be the number of reverse proxies in front of the app "
+            f"(0 to 10), for example 1 behind one load balancer; got {raw!r}."
+        )
+    return int(raw)
 
 
 def default_database_url(instance_path: str | os.PathLike[str]) -> str:
@@ -102,4 +117,5 @@ def load_settings(
         ratelimit_login=env.get("TASKLINK_RATELIMIT_LOGIN") or "10/minute",
         ratelimit_links=env.get("TASKLINK_RATELIMIT_LINKS") or "120/minute",
         demo=demo,
+        trusted_proxies=_proxy_count(env.get("TASKLINK_TRUSTED_PROXIES")),
     )

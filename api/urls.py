@@ -16,6 +16,7 @@ from .errors import LandingPageNotAllowed, ValidationError
 
 MAX_URL_LENGTH = 2048
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_HEX_NUMBER = re.compile(r"^0x[0-9a-f]*$")
 # Characters kept as they are when re-serialising path, query and fragment;
 # anything else (non-ASCII) is percent-encoded the way a browser would.
 _SAFE = "/?#[]@!$&'()*+,;=:%-._~"
@@ -30,8 +31,10 @@ def _valid_host(host: str) -> bool:
     # Punycode labels can spell look-alike names (homographs): refused.
     if any(label.startswith("xn--") for label in labels):
         return False
-    # A host of digits only is an IP address in some spelling (127.1, 0x7f...).
-    if all(label.isdigit() for label in labels) or labels[-1].isdigit():
+    # A host whose last label is a number is an IP address in some spelling
+    # (127.1, 0x7f.1, 0x7f000001): browsers follow the WHATWG "ends in a
+    # number" rule, where a 0x-prefixed hex label counts as a number too.
+    if labels[-1].isdigit() or _HEX_NUMBER.match(labels[-1]):
         return False
     return True
 

@@ -197,6 +197,12 @@ def test_links_use_the_configured_base_url(app_config, engine, make) -> None:
     db.get_engine(app).dispose()
 
 
+def test_an_empty_landing_url_means_the_default_page(client, world, auth) -> None:
+    for empty in ("", "   ", None):
+        response = create(client, auth(world.partner), task_id=world.task.id, landing_url=empty)
+        assert response.status_code == 201 and response.json["landing_url"] == "https://brand.test/"
+
+
 def test_choose_mode_takes_a_page_and_refuses_a_free_url(client, make, engine, world, auth) -> None:
     campaign = make.campaign(world.advertiser.id, world.program.id, mode="choose")
     make.membership(world.partner.id, campaign.id)

@@ -40,6 +40,8 @@ HOSTILE = [
     "https://127.0.0.1/",
     "https://2130706433/",
     "https://0x7f.0.0.1/",
+    "https://0x7f000001/",
+    "https://127.0x1/",
     "https://[::1]/",
     "https://brand.test./",
     "https://bra nd.test/",
@@ -125,7 +127,9 @@ def test_domains_are_normalised(domain: str, expected: str) -> None:
 @pytest.mark.parametrize(
     "domain",
     ["https://brand.com", "brand.com/path", "*.com", "*", "bränd.com", "xn--brnd-koa.com", "127.0.0.1",
-     "brand..com", "-brand.com", "brand.com:80", "*.*.brand.com", "brand.*.com", "user@brand.com", "", 42],
+     "brand..com", "-brand.com", "brand.com:80", "*.*.brand.com", "brand.*.com", "user@brand.com", "", 42,
+     # Browsers read a hex last label as a number: these are IPv4 addresses (127.0.0.1).
+     "0x7f000001", "brand.0x7f000001", "*.0x1"],
 )
 def test_bad_domains_are_refused(domain: object) -> None:
     with pytest.raises(ValidationError):

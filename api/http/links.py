@@ -44,7 +44,8 @@ def create_link() -> ResponseReturnValue:
     partner = current_partner()
     body = json_object(CREATE_FIELDS)
     task_id = int_field(body, "task_id", required=True, maximum=MAX_ID)
-    landing_url = string_field(body, "landing_url", max_length=MAX_LANDING_URL)
+    # An empty landing URL field means "none given": the task's page or the default.
+    landing_url = (string_field(body, "landing_url", max_length=MAX_LANDING_URL) or "").strip() or None
     landing_page_id = int_field(body, "landing_page_id", maximum=MAX_ID)
     kind = string_field(body, "kind", max_length=16) or "short"
     reporting = {name: string_field(body, name, max_length=SUB_ID_MAX) for name in REPORTING_FIELDS}
@@ -109,7 +110,7 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
                 "type": "string",
                 "maxLength": MAX_LANDING_URL,
                 "nullable": True,
-                "description": "Manual mode: any http(s) URL on the campaign's allowed domains",
+                "description": "Manual mode: any http(s) URL on the campaign's allowed domains (empty: none given)",
             },
             "landing_page_id": {
                 **ID_SCHEMA,
