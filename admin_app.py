@@ -283,7 +283,7 @@ program_names = {p.id: p.name for p in program_list}
 def new_program_form() -> None:
     """Create a program (a newcomer's first step)."""
     with st.form("new_program", clear_on_submit=False):
-        name = st.text_input("Program name", key="new_program_name", placeholder="Spring collection")
+        name = st.text_input("Program name", key="new_program_name", placeholder="e.g. Summer 2027")
         creating = st.form_submit_button("Create program", key="create_program")
     if creating:
         ok, program = write(ENGINE, lambda conn: programs.create_program(conn, advertiser.id, name))
@@ -295,7 +295,7 @@ def new_program_form() -> None:
 def new_campaign_form(program_id: int) -> None:
     """Create a campaign in the program; it starts with tracking off and manual landing pages."""
     with st.form(f"new_campaign_{program_id}"):
-        name = st.text_input("Campaign name", key=f"new_campaign_name_{program_id}", placeholder="Spring sale")
+        name = st.text_input("Campaign name", key=f"new_campaign_name_{program_id}", placeholder="e.g. Summer sale")
         left, middle, right = st.columns(3)
         model = left.selectbox("Payout model", campaigns.PAYOUT_MODELS, format_func=PAYOUT_LABELS.get,
                                key=f"new_campaign_model_{program_id}")
@@ -523,7 +523,7 @@ def task_form(form_key: str, task: tasks.Task | None) -> None:
     current_page = task.landing_page_id if task and task.landing_page_id in page_names else NO_PAGE
     with st.form(form_key):
         title = st.text_input("Title", value=task.title if task else "", key=f"{form_key}_title",
-                              placeholder="Instagram story for the spring sale")
+                              placeholder="e.g. Reel for the summer launch")
         description = st.text_area("Description", value=task.description if task else "", key=f"{form_key}_description")
         left, right = st.columns(2)
         assignee = left.selectbox("Assign to", list(choices), format_func=choices.get,
@@ -630,7 +630,7 @@ else:
         days = [day.isoformat() for day in pd.date_range(date_from, date_to, freq="D").date]
         # Every day of the period on the axis, zero where nothing happened.
         chart = daily.set_index("Day")[["Clicks", "Unique clicks", "Conversions"]].reindex(days, fill_value=0)
-        st.bar_chart(chart, stack=False, height=260)
+        st.bar_chart(chart, stack=False, height=260, color=["#9ecae1", "#3182bd", "#e6550d"])
         task_titles = {t.id: t.title for t in task_list}
         day_tab, partner_tab, task_tab, shared_tab = st.tabs(["By day", "By partner", "By task", "By Shared ID"])
         for tab, group_by, label, names in (
@@ -699,10 +699,12 @@ st.markdown(
     f"decimal string in the campaign currency ({campaign.currency}). A repeated order id is counted once."
 )
 st.code(
-    f"""curl -X POST {base_url}/api/v1/conversions \\
+    f"""# TASKLINK_API_KEY: your API key (section 7), e.g. export TASKLINK_API_KEY=tlk_...
+curl -X POST {base_url}/api/v1/conversions \\
   -H "Authorization: Bearer $TASKLINK_API_KEY" \\
   -H "Content-Type: application/json" \\
-  -d '{{"click_id": "CLICK_ID_FROM_THE_LANDING_URL", "order_id": "A-1001", "amount": "49.90", "currency": "{campaign.currency}"}}'""",
+  -d '{{"click_id": "CLICK_ID_FROM_THE_LANDING_URL", "order_id": "A-1001",
+       "amount": "49.90", "currency": "{campaign.currency}"}}'""",
     language="bash",
 )
 st.caption(
