@@ -25,7 +25,7 @@ from sqlalchemy import Connection, Engine
 
 import api
 from api import db
-from api.errors import NotFound, TasklinkError
+from api.errors import ConfigurationError, NotFound, TasklinkError
 from api.services import advertisers, campaigns, conversions, landing_pages, memberships, programs, reports, tasks
 from api.services.sign_in_limits import SignInLimiter
 
@@ -216,7 +216,12 @@ def clean_cell(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-APP = tasklink_app(settings_fingerprint())
+try:
+    APP = tasklink_app(settings_fingerprint())
+except ConfigurationError as exc:
+    # Same rule as the API: no signing keys outside demo mode means no start.
+    st.error(exc.message)
+    st.stop()
 ENGINE = db.get_engine(APP)
 if "advertiser_id" not in st.session_state:
     st.session_state.advertiser_id = None

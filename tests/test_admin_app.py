@@ -93,6 +93,13 @@ def test_repeated_failed_sign_ins_are_limited(admin_env, world, monkeypatch) -> 
     assert at.session_state["advertiser_id"] is None
 
 
+def test_without_signing_keys_outside_demo_mode_it_says_so(admin_env, monkeypatch) -> None:
+    monkeypatch.delenv("TASKLINK_SECRET_KEYS")
+    at = no_exceptions(open_admin())
+    assert "TASKLINK_SECRET_KEYS is not set" in at.error[0].value
+    assert not at.text_input
+
+
 def partner_availability(engine, world) -> campaigns.Availability:  # type: ignore[no-untyped-def]
     with db.reading(engine) as conn:
         campaign = campaigns.get_campaign(conn, world.campaign.id)
