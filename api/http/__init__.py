@@ -8,9 +8,9 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.routing import BaseConverter
 
-from . import cors, errors, limits, links, openapi, partner, sessions
+from . import conversions, cors, errors, limits, links, openapi, partner, reports, sessions, tracking
 
-MODULES = [openapi, sessions, partner, links]
+MODULES = [openapi, sessions, partner, links, tracking, conversions, reports]
 
 
 class IdConverter(BaseConverter):
@@ -40,3 +40,7 @@ def register_http(app: Flask) -> None:
     cors.init_app(app)
     for module in MODULES:
         app.register_blueprint(module.bp)
+    if app.config.get("DEMO_SHOP"):  # the demo's brand shop (api/http/shop.py)
+        from . import shop
+
+        app.register_blueprint(shop.bp)
