@@ -64,6 +64,15 @@ def test_every_single_character_substitution_is_refused(purpose) -> None:
                 serializer.loads(token[:i] + replacement + token[i + 1 :])
 
 
+def test_a_timed_token_with_the_link_salt_is_a_bad_signature_not_a_crash() -> None:
+    """Its ``payload.timestamp`` verifies as a plain signed value but is no payload."""
+    from itsdangerous import URLSafeTimedSerializer
+
+    timed = URLSafeTimedSerializer(["newest"], salt="tasklink.link.v1").dumps(PAYLOAD)
+    with pytest.raises(BadSignature):
+        load_link_token(["newest"], timed)
+
+
 def test_one_salt_per_purpose() -> None:
     keys = ["newest"]
     with pytest.raises(BadSignature):
