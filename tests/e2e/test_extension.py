@@ -234,6 +234,27 @@ def test_create_link_in_each_landing_mode(browser, live_api: LiveApi, screenshot
     page.close()
 
 
+def test_this_page_leaves_out_the_visits_click_id_and_follows_the_address(browser, live_api: LiveApi) -> None:
+    context, extension_id = browser
+    sign_in(context, extension_id, live_api)
+    page = open_campaign_page(context, live_api.shop + "/shop/products/rain-jacket?colour=teal&clickid=old-visit&subId1=x")
+    page.get_by_role("button", name="Create link").click()
+    box = panel(page)
+    clean = live_api.shop + "/shop/products/rain-jacket?colour=teal"
+    expect(box.get_by_text(clean, exact=True)).to_be_visible()
+    box.get_by_role("button", name="Create link").click()
+    expect(box.get_by_role("textbox", name="Your link")).to_have_value(SHORT)
+    assert latest_link(live_api)["landing_url"] == clean
+
+    # A single-page site changes its address without a reload: "this page" follows it.
+    page.evaluate("history.pushState({}, '', '/shop/products/trail-sneakers')")
+    moved = live_api.shop + "/shop/products/trail-sneakers"
+    box.get_by_role("button", name="Create link").click()
+    expect(box.get_by_text(moved, exact=True)).to_be_visible()
+    assert latest_link(live_api)["landing_url"] == moved
+    page.close()
+
+
 @pytest.mark.parametrize("kind", ["short", "regular"])
 def test_following_a_link_lands_with_a_click_id(browser, live_api: LiveApi, screenshots: Path, kind: str) -> None:
     if not has_redirects(live_api):
