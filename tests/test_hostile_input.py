@@ -155,9 +155,10 @@ def test_sub_id_corpus_at_creation(client, engine, world, auth, entry) -> None:
 
 @pytest.fixture
 def redirects(app) -> None:  # type: ignore[no-untyped-def]
-    """The redirect routes come with the tracking work (issue 4); until they are served these cases wait."""
-    if not any(rule.rule.startswith(("/s/", "/c/")) for rule in app.url_map.iter_rules()):
-        pytest.skip("GET /s/<code> and /c/<token> are not served yet")
+    """The redirect routes (served by the redirect app mounted in front of the API, api.http.tracking)."""
+    from api.http import tracking
+
+    assert tracking.REDIRECT_PREFIXES == ("/s/", "/c/")
 
 
 @pytest.fixture
