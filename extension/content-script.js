@@ -338,6 +338,7 @@
       createButton.disabled = true;
       createButton.textContent = "Creating…";
       clearError();
+      clearResult();
       const answer = await ask(MSG.LINK_CREATE, {
         taskId: state.task.id,
         kind: regularRadio.checked ? "regular" : "short",
