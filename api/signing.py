@@ -11,7 +11,7 @@ import hashlib
 import hmac
 from typing import Any, Sequence
 
-from itsdangerous import BadSignature, SignatureExpired, Signer, TimestampSigner, URLSafeSerializer, URLSafeTimedSerializer
+from itsdangerous import BadPayload, BadSignature, SignatureExpired, Signer, TimestampSigner, URLSafeSerializer, URLSafeTimedSerializer
 from itsdangerous.encoding import base64_decode, base64_encode, want_bytes
 
 LINK_SALT = "tasklink.link.v1"
@@ -81,7 +81,12 @@ def ip_hash_key(keys: Sequence[str]) -> bytes:
 
 def load_link_token(keys: Sequence[str], token: str) -> dict[str, Any]:
     """Verify and decode a regular-link token; raise ``BadSignature`` when tampered."""
-    payload = link_serializer(keys).loads(token)
+    try:
+        payload = link_serializer(keys).loads(token)
+    except BadPayload as exc:
+        # A signature that verifies over something that is not our payload
+        # (a timed token made with this salt): just as invalid, never a 500.
+        raise BadSignature("link token payload cannot be decoded") from exc
     if not isinstance(payload, dict):
         raise BadSignature("link token payload is not an object")
     return payload

@@ -72,6 +72,18 @@ def test_one_salt_per_purpose() -> None:
         partner_session_serializer(keys).loads(link_serializer(keys).dumps(PAYLOAD))
 
 
+def test_a_timed_token_made_with_the_link_salt_is_refused_not_a_crash() -> None:
+    """Its signature verifies (same key and salt) but its payload is not ours: BadSignature, not BadPayload."""
+    from itsdangerous import URLSafeTimedSerializer
+
+    from api.signing import LINK_SALT
+
+    keys = ["newest"]
+    token = URLSafeTimedSerializer(keys, salt=LINK_SALT).dumps(PAYLOAD)
+    with pytest.raises(BadSignature):
+        load_link_token(keys, token)
+
+
 def test_rotation_old_links_verify_new_ones_use_the_first_key() -> None:
     old = link_serializer(["old-key"]).dumps(PAYLOAD)
     rotated = ["new-key", "old-key"]
