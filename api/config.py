@@ -45,6 +45,7 @@ class Settings:
             "RATELIMIT_LINKS": self.ratelimit_links,
             "DEMO": self.demo,
             "TRUSTED_PROXIES": self.trusted_proxies,
+            "DEMO_SHOP": self.demo,  # serve the demo shop (api/http/shop.py) in demo mode
         }
 
 

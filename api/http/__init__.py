@@ -40,3 +40,7 @@ def register_http(app: Flask) -> None:
     cors.init_app(app)
     for module in MODULES:
         app.register_blueprint(module.bp)
+    if app.config.get("DEMO_SHOP"):  # the demo's brand shop (api/http/shop.py)
+        from . import shop
+
+        app.register_blueprint(shop.bp)

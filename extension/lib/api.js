@@ -1,0 +1,196 @@
+// Building requests to the Tasklink partner API (SPEC §6) and turning its
+// answers, or their absence, into data or a sentence for the partner.
+// Pure: the service worker passes in `fetch`, the tests a fake.
+
+import { Failure } from "./dispatch.js";
+import { cleanReporting } from "./reporting.js";
+
+export const DEFAULT_API_BASE = "http://127.0.0.1:5000";
+export const REQUEST_TIMEOUT_MS = 10000;
+
+/**
+ * Check an API base URL typed on the options page.
+ * Returns {ok: true, base} (no trailing slash, no query) or {ok: false, message}.
+ */
+export function normalizeApiBase(text) {
+  const value = String(text ?? "").trim();
+  if (!value) return { ok: false, message: "Enter the address of your Tasklink API, for example " + DEFAULT_API_BASE + "." };
+  let parsed;
+  try {
+    parsed = new URL(value);
+  } catch {
+    return { ok: false, message: `“${value}” is not a web address. It should look like ${DEFAULT_API_BASE}.` };
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+    return { ok: false, message: "The API address must start with http:// or https://." };
+  }
+  if (parsed.username || parsed.password) {
+    return { ok: false, message: "The API address must not contain a user name or password." };
+  }
+  const path = parsed.pathname.replace(/\/+$/, "");
+  return { ok: true, base: `${parsed.origin}${path}` };
+}
+
+/** The origin pattern a host permission must cover for this base ("http://127.0.0.1/*"). */
+export function originPattern(base) {
+  const parsed = new URL(base);
+  return `${parsed.protocol}//${parsed.hostname}/*`;
+}
+
+/** Full URL of an API path with optional query parameters (null/undefined ones are left out). */
+export function apiUrl(base, path, query = {}) {
+  const url = new URL(base.replace(/\/+$/, "") + path);
+  for (const [name, value] of Object.entries(query)) {
+    if (value !== undefined && value !== null && value !== "") url.searchParams.set(name, String(value));
+  }
+  return url.toString();
+}
+
+function positiveId(value, what) {
+  const number = Number(value);
+  if (!Number.isSafeInteger(number) || number < 1) throw new Failure("invalid", `Pick a ${what} first.`);
+  return number;
+}
+
+/** The request descriptions of every call the extension makes: {method, path, query?, body?, auth}. */
+export const requests = Object.freeze({
+  login: (email, password) => ({
+    method: "POST",
+    path: "/api/v1/auth/login",
+    body: { email: String(email ?? "").trim(), password: String(password ?? "") },
+    auth: false,
+  }),
+  logout: () => ({ method: "POST", path: "/api/v1/auth/logout", auth: true }),
+  me: () => ({ method: "GET", path: "/api/v1/me", auth: true }),
+  matchRules: () => ({ method: "GET", path: "/api/v1/match-rules", auth: true }),
+  programs: () => ({ method: "GET", path: "/api/v1/programs", auth: true }),
+  campaigns: (programId) => ({
+    method: "GET",
+    path: "/api/v1/campaigns",
+    query: { program_id: programId ? positiveId(programId, "program") : undefined },
+    auth: true,
+  }),
+  tasks: (campaignId) => ({
+    method: "GET",
+    path: `/api/v1/campaigns/${positiveId(campaignId, "campaign")}/tasks`,
+    auth: true,
+  }),
+  links: ({ taskId, limit = 5 } = {}) => ({
+    method: "GET",
+    path: "/api/v1/links",
+    query: { task_id: taskId ? positiveId(taskId, "task") : undefined, limit },
+    auth: true,
+  }),
+  createLink: (options) => ({ method: "POST", path: "/api/v1/links", body: linkBody(options), auth: true }),
+});
+
+/**
+ * The body of POST /api/v1/links from the form's choices.
+ * `kind` is "short" unless "regular" was chosen; a landing URL and a landing
+ * page id are never both sent; empty reporting fields are left out; a bad one
+ * throws a Failure with the sentence.
+ */
+export function linkBody({ taskId, kind, landingUrl, landingPageId, reporting } = {}) {
+  const body = { task_id: positiveId(taskId, "task"), kind: kind === "regular" ? "regular" : "short" };
+  if (landingPageId !== undefined && landingPageId !== null && landingPageId !== "") {
+    body.landing_page_id = positiveId(landingPageId, "landing page");
+  } else if (typeof landingUrl === "string" && landingUrl.trim()) {
+    body.landing_url = landingUrl.trim();
+  }
+  const { values, errors } = cleanReporting(reporting || {});
+  if (errors.length) throw new Failure("invalid", errors.join(" "));
+  Object.assign(body, values);
+  return body;
+}
+
+/** The fetch() URL and options for a request description. */
+export function buildFetch(base, token, spec) {
+  const headers = { Accept: "application/json" };
+  if (spec.auth) {
+    if (!token) throw new Failure("signed_out", SIGNED_OUT);
+    headers.Authorization = `Bearer ${token}`;
+  }
+  const init = { method: spec.method, headers, credentials: "omit", cache: "no-store" };
+  if (spec.body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(spec.body);
+  }
+  return { url: apiUrl(base, spec.path, spec.query || {}), init };
+}
+
+export const SIGNED_OUT = "You are not signed in to Tasklink. Open the Tasklink options to sign in.";
+
+/** The sentence for an API that could not be reached. */
+export function apiDownMessage(base) {
+  return `Tasklink could not reach its API at ${base}. Check that it is running, or change the address in the Tasklink options.`;
+}
+
+function retryWords(seconds) {
+  const n = Number(seconds);
+  if (!Number.isFinite(n) || n <= 0) return "in a minute";
+  if (n < 90) return `in ${Math.ceil(n)} second${Math.ceil(n) === 1 ? "" : "s"}`;
+  return `in ${Math.ceil(n / 60)} minutes`;
+}
+
+/**
+ * A Failure for an answer that is not 2xx: its kind and a sentence.
+ * `action` is "login" for the sign-in form, where 401 means a wrong password.
+ */
+export function describeFailure({ status, body, retryAfter, action }) {
+  const error = body && typeof body === "object" && body.error && typeof body.error === "object" ? body.error : {};
+  const code = typeof error.code === "string" ? error.code : "";
+  const apiMessage = typeof error.message === "string" && error.message.trim() ? error.message.trim() : "";
+  if (status === 401) {
+    if (action === "login") return new Failure("wrong_credentials", "That e-mail and password do not match a Tasklink partner account.", { code });
+    const why = code === "token_expired" ? "Your Tasklink session has expired." : code === "token_revoked" ? "You were signed out of Tasklink." : "You are not signed in to Tasklink.";
+    return new Failure("signed_out", `${why} Open the Tasklink options to sign in.`, { code });
+  }
+  if (status === 429) {
+    const what = action === "login" ? "Too many sign-in attempts." : "Too many requests: Tasklink is limiting how fast links can be made.";
+    return new Failure("rate_limited", `${what} Try again ${retryWords(retryAfter)}.`, { code, retryAfter: Number(retryAfter) || null });
+  }
+  if (status === 422 && code === "landing_page_not_allowed") {
+    return new Failure("landing_not_allowed", apiMessage || "This landing page is not allowed for the campaign.", { code });
+  }
+  if (status === 422) {
+    return new Failure("link_unavailable", apiMessage || "Links cannot be made for this task.", { code });
+  }
+  if (status === 404) return new Failure("not_found", apiMessage || "Tasklink could not find that; it may have been removed.", { code });
+  if (status === 400) return new Failure("invalid", apiMessage || "Tasklink could not accept that input.", { code });
+  if (status >= 500) return new Failure("server", `The Tasklink API had a problem (error ${status}). Please try again in a moment.`, { code });
+  return new Failure("server", apiMessage || `The Tasklink API answered with error ${status}.`, { code });
+}
+
+/**
+ * Make one API call. Resolves to the parsed JSON body (or null for 204);
+ * throws a Failure with a sentence for every way it can go wrong.
+ */
+export async function callApi(fetchFn, base, token, spec, { timeoutMs = REQUEST_TIMEOUT_MS, action } = {}) {
+  const { url, init } = buildFetch(base, token, spec);
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  let response;
+  try {
+    response = await fetchFn(url, { ...init, signal: controller.signal });
+  } catch {
+    throw new Failure("api_down", apiDownMessage(base));
+  } finally {
+    clearTimeout(timer);
+  }
+  let body = null;
+  if (response.status !== 204) {
+    try {
+      body = await response.json();
+    } catch {
+      body = null;
+    }
+  }
+  if (!response.ok) {
+    throw describeFailure({ status: response.status, body, retryAfter: response.headers.get("Retry-After"), action });
+  }
+  if (response.status !== 204 && (body === null || typeof body !== "object")) {
+    // Something answered, but not a Tasklink API (a wrong port, a proxy page).
+    throw new Failure("api_down", `The address ${base} did not answer like a Tasklink API. Check the address in the Tasklink options.`);
+  }
+  return body;
+}

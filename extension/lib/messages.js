@@ -1,0 +1,21 @@
+// Message types between the extension's pages, the content script and the service worker.
+// The service worker refuses any type not listed here (see lib/dispatch.js).
+// content-script.js cannot import modules, so it repeats the few it uses;
+// tests/messages.test.mjs checks that the two lists agree.
+
+export const MSG = Object.freeze({
+  SESSION_GET: "session:get",
+  SESSION_LOGIN: "session:login",
+  SESSION_LOGOUT: "session:logout",
+  PAGE_MATCH: "page:match",
+  PROGRAMS_LIST: "programs:list",
+  CAMPAIGNS_LIST: "campaigns:list",
+  CAMPAIGN_TASKS: "campaign:tasks",
+  LINK_CREATE: "link:create",
+  LINKS_RECENT: "links:recent",
+  OPTIONS_OPEN: "options:open",
+});
+
+// Only the extension's own pages (popup, options) may sign in or out;
+// content scripts run inside web pages and get the narrower set.
+export const EXTENSION_PAGE_ONLY = Object.freeze(new Set([MSG.SESSION_LOGIN, MSG.SESSION_LOGOUT]));

@@ -1,0 +1,64 @@
+// Reporting info (SPEC §3): Sub ID 1–3 and the Shared ID, appended to a link
+// as query parameters. The API checks them too; checking here first turns a
+// mistake into a sentence next to the field instead of a round trip.
+
+export const REPORTING_FIELDS = Object.freeze(["subId1", "subId2", "subId3", "sharedid"]);
+export const REPORTING_LABELS = Object.freeze({
+  subId1: "Sub ID 1",
+  subId2: "Sub ID 2",
+  subId3: "Sub ID 3",
+  sharedid: "Shared ID",
+});
+export const REPORTING_MAX = 255;
+
+// C0 and C1 control characters, which the API refuses.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * Trim the values the partner typed and check them.
+ * Returns {values, errors}: `values` holds only the non-empty fields (so an
+ * empty field is simply not sent), `errors` one sentence per bad field.
+ */
+export function cleanReporting(input) {
+  const values = {};
+  const errors = [];
+  for (const name of REPORTING_FIELDS) {
+    const raw = input && input[name];
+    if (raw === undefined || raw === null) continue;
+    const value = String(raw).trim();
+    if (!value) continue;
+    const label = REPORTING_LABELS[name];
+    if (value.length > REPORTING_MAX) {
+      errors.push(`${label} is ${value.length} characters long; the most is ${REPORTING_MAX}.`);
+    } else if (CONTROL.test(value)) {
+      errors.push(`${label} contains a control character; use plain text.`);
+    } else {
+      values[name] = value;
+    }
+  }
+  return { values, errors };
+}
+
+/** The reporting info of a link (API shape) as [label, value] pairs, skipping empty ones. */
+export function reportingPairs(link) {
+  return REPORTING_FIELDS.filter((name) => link && link[name]).map((name) => [REPORTING_LABELS[name], link[name]]);
+}
+
+/** The URL without its reporting parameters (what the shareable-link field shows). */
+export function withoutReporting(url) {
+  let parsed;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return url;
+  }
+  let changed = false;
+  for (const name of REPORTING_FIELDS) {
+    if (parsed.searchParams.has(name)) {
+      parsed.searchParams.delete(name);
+      changed = true;
+    }
+  }
+  if (!changed) return url;
+  return parsed.toString().replace(/\?$/, "");
+}

@@ -1,0 +1,117 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  DEFAULT_API_BASE, apiUrl, buildFetch, callApi, describeFailure, linkBody, normalizeApiBase, originPattern, requests,
+} from "../lib/api.js";
+import { Failure } from "../lib/dispatch.js";
+
+const BASE = "http://127.0.0.1:5000";
+
+test("the API base is normalised or refused with a sentence", () => {
+  assert.deepEqual(normalizeApiBase(" http://127.0.0.1:5000/ "), { ok: true, base: BASE });
+  assert.deepEqual(normalizeApiBase("https://links.example.com/tasklink//"), { ok: true, base: "https://links.example.com/tasklink" });
+  assert.deepEqual(normalizeApiBase("http://localhost:8000/?x=1#y"), { ok: true, base: "http://localhost:8000" });
+  for (const bad of ["", "localhost:5000", "ftp://x.test", "javascript:alert(1)", "http://u:p@x.test"]) {
+    const result = normalizeApiBase(bad);
+    assert.equal(result.ok, false, bad);
+    assert.match(result.message, /\.$/);
+  }
+  assert.equal(DEFAULT_API_BASE, BASE);
+  assert.equal(originPattern("http://127.0.0.1:5123"), "http://127.0.0.1/*");
+});
+
+test("request descriptions follow SPEC §6 paths", () => {
+  assert.equal(apiUrl(BASE, "/api/v1/campaigns", { program_id: 3, x: null }), `${BASE}/api/v1/campaigns?program_id=3`);
+  assert.deepEqual(requests.login(" p@demo.test ", "pw"), { method: "POST", path: "/api/v1/auth/login", body: { email: "p@demo.test", password: "pw" }, auth: false });
+  assert.equal(requests.tasks(7).path, "/api/v1/campaigns/7/tasks");
+  assert.deepEqual(requests.campaigns().query, { program_id: undefined });
+  assert.deepEqual(requests.links({ limit: 5 }).query, { task_id: undefined, limit: 5 });
+  assert.throws(() => requests.tasks("7/../../me"), Failure);
+  assert.throws(() => requests.tasks(0), Failure);
+});
+
+test("a link body: short by default, page id or URL never both, reporting cleaned", () => {
+  assert.deepEqual(linkBody({ taskId: "4" }), { task_id: 4, kind: "short" });
+  assert.deepEqual(linkBody({ taskId: 4, kind: "regular", landingUrl: " http://shop.localhost/x " }), {
+    task_id: 4, kind: "regular", landing_url: "http://shop.localhost/x",
+  });
+  assert.deepEqual(linkBody({ taskId: 4, kind: "bogus", landingUrl: "http://a.test/", landingPageId: "12" }), {
+    task_id: 4, kind: "short", landing_page_id: 12,
+  });
+  assert.deepEqual(linkBody({ taskId: 4, reporting: { subId1: " a ", sharedid: "s", subId2: "" } }), {
+    task_id: 4, kind: "short", subId1: "a", sharedid: "s",
+  });
+  assert.throws(() => linkBody({ taskId: 4, reporting: { subId3: "x".repeat(300) } }), /Sub ID 3 is 300 characters long/);
+  assert.throws(() => linkBody({}), /Pick a task first/);
+});
+
+test("fetch options: bearer token only on authenticated calls, JSON body, no cookies", () => {
+  const { url, init } = buildFetch(BASE, "tok", requests.createLink({ taskId: 1 }));
+  assert.equal(url, `${BASE}/api/v1/links`);
+  assert.equal(init.method, "POST");
+  assert.equal(init.headers.Authorization, "Bearer tok");
+  assert.equal(init.headers["Content-Type"], "application/json");
+  assert.equal(init.credentials, "omit");
+  assert.deepEqual(JSON.parse(init.body), { task_id: 1, kind: "short" });
+  assert.equal(buildFetch(BASE, "tok", requests.login("a", "b")).init.headers.Authorization, undefined);
+  assert.throws(() => buildFetch(BASE, null, requests.me()), (e) => e.kind === "signed_out");
+});
+
+test("every failure becomes a sentence of the right kind", () => {
+  const err = (code, message) => ({ error: { code, message } });
+  const cases = [
+    [{ status: 401, body: err("unauthorized", "x"), action: "login" }, "wrong_credentials", /do not match/],
+    [{ status: 401, body: err("token_expired", "x") }, "signed_out", /expired.*options to sign in/],
+    [{ status: 401, body: err("token_revoked", "x") }, "signed_out", /signed out.*options/],
+    [{ status: 401, body: null }, "signed_out", /not signed in/],
+    [{ status: 429, body: err("rate_limited", "x"), retryAfter: "42" }, "rate_limited", /Try again in 42 seconds\./],
+    [{ status: 429, body: null, retryAfter: "600", action: "login" }, "rate_limited", /sign-in attempts.*in 10 minutes/],
+    [{ status: 422, body: err("pay_for_performance_off", "The advertiser has not enabled pay for performance.") }, "link_unavailable", /^The advertiser has not enabled pay for performance\.$/],
+    [{ status: 422, body: err("landing_page_not_allowed", "evil.test is not an allowed domain.") }, "landing_not_allowed", /evil\.test/],
+    [{ status: 404, body: err("not_found", "No such task.") }, "not_found", /No such task/],
+    [{ status: 400, body: err("invalid_input", "subId1 is too long.") }, "invalid", /subId1/],
+    [{ status: 500, body: null }, "server", /error 500/],
+    [{ status: 503, body: "<html>" }, "server", /error 503/],
+  ];
+  for (const [input, kind, pattern] of cases) {
+    const failure = describeFailure(input);
+    assert.equal(failure.kind, kind, JSON.stringify(input));
+    assert.match(failure.message, pattern);
+  }
+});
+
+function fakeResponse(status, body, headers = {}) {
+  return {
+    status,
+    ok: status >= 200 && status < 300,
+    headers: { get: (name) => headers[name] ?? null },
+    json: async () => {
+      if (typeof body === "string") throw new SyntaxError("not json");
+      return body;
+    },
+  };
+}
+
+test("callApi: data on success, sentences for down, non-API and error answers", async () => {
+  const seen = [];
+  const ok = async (url, init) => { seen.push([url, init.method]); return fakeResponse(200, { programs: [] }); };
+  assert.deepEqual(await callApi(ok, BASE, "t", requests.programs()), { programs: [] });
+  assert.deepEqual(seen, [[`${BASE}/api/v1/programs`, "GET"]]);
+
+  const down = async () => { throw new TypeError("Failed to fetch"); };
+  await assert.rejects(callApi(down, BASE, "t", requests.programs()), (e) => e.kind === "api_down" && e.message.includes(BASE));
+
+  const html = async () => fakeResponse(200, "<html>");
+  await assert.rejects(callApi(html, BASE, "t", requests.programs()), (e) => e.kind === "api_down" && /did not answer like/.test(e.message));
+
+  const limited = async () => fakeResponse(429, { error: { code: "rate_limited", message: "x" } }, { "Retry-After": "5" });
+  await assert.rejects(callApi(limited, BASE, "t", requests.createLink({ taskId: 1 })), (e) => e.kind === "rate_limited" && /5 seconds/.test(e.message));
+
+  const noContent = async () => fakeResponse(204, null);
+  assert.equal(await callApi(noContent, BASE, "t", requests.logout()), null);
+});
+
+test("callApi gives up after the timeout and says the API is unreachable", async () => {
+  const hang = (url, init) => new Promise((_, reject) => init.signal.addEventListener("abort", () => reject(new Error("aborted"))));
+  await assert.rejects(callApi(hang, BASE, "t", requests.me(), { timeoutMs: 10 }), (e) => e.kind === "api_down");
+});

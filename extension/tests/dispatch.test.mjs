@@ -1,0 +1,61 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { createDispatcher, Failure } from "../lib/dispatch.js";
+import { MSG, EXTENSION_PAGE_ONLY } from "../lib/messages.js";
+import { isFresh, RULES_TTL_MS } from "../lib/cache.js";
+
+test("known types reach their handler; unknown and malformed ones are refused", async () => {
+  const dispatch = createDispatcher({ [MSG.SESSION_GET]: async (message) => ({ echo: message.x }) });
+  assert.deepEqual(await dispatch({ type: MSG.SESSION_GET, x: 1 }, {}), { ok: true, data: { echo: 1 } });
+  for (const message of [{ type: "nope" }, { type: "toString" }, { type: "__proto__" }, {}, null, "session:get"]) {
+    const answer = await dispatch(message, {});
+    assert.equal(answer.ok, false, JSON.stringify(message));
+    assert.equal(answer.error.kind, "unknown_message");
+  }
+});
+
+test("a Failure keeps its sentence; an unexpected error does not leak", async () => {
+  const logged = [];
+  const dispatch = createDispatcher(
+    {
+      a: async () => { throw new Failure("api_down", "Tasklink could not reach its API.", { retry: true }); },
+      b: async () => { throw new Error("secret internals"); },
+    },
+    { onError: (e) => logged.push(e.message) },
+  );
+  assert.deepEqual(await dispatch({ type: "a" }), { ok: false, error: { kind: "api_down", message: "Tasklink could not reach its API.", retry: true } });
+  const b = await dispatch({ type: "b" });
+  assert.equal(b.error.kind, "internal");
+  assert.doesNotMatch(b.error.message, /secret/);
+  assert.deepEqual(logged, ["secret internals"]);
+});
+
+test("a sender may be refused a type", async () => {
+  const dispatch = createDispatcher(
+    { [MSG.SESSION_LOGIN]: async () => "in" },
+    { mayCall: (type, sender) => !EXTENSION_PAGE_ONLY.has(type) || sender.tab === undefined },
+  );
+  assert.equal((await dispatch({ type: MSG.SESSION_LOGIN }, { tab: { id: 1 } })).error.kind, "forbidden");
+  assert.equal((await dispatch({ type: MSG.SESSION_LOGIN }, {})).data, "in");
+});
+
+test("the content script uses only known message types, spelled as in lib/messages.js", async () => {
+  const source = await readFile(new URL("../content-script.js", import.meta.url), "utf8");
+  const block = source.match(/const MSG = Object\.freeze\(\{([\s\S]*?)\}\);/);
+  assert.ok(block, "content-script.js declares its MSG constants");
+  const pairs = [...block[1].matchAll(/(\w+):\s*"([^"]+)"/g)].map((m) => [m[1], m[2]]);
+  assert.ok(pairs.length >= 3);
+  for (const [name, value] of pairs) assert.equal(MSG[name], value, name);
+  for (const [, value] of pairs) assert.ok(!EXTENSION_PAGE_ONLY.has(value), `${value} is for extension pages only`);
+});
+
+test("match rules are fresh for five minutes and only for the same API", () => {
+  const entry = { base: "http://a", fetchedAt: 1000, rules: [] };
+  assert.equal(isFresh(entry, "http://a", 1000 + RULES_TTL_MS - 1), true);
+  assert.equal(isFresh(entry, "http://a", 1000 + RULES_TTL_MS), false);
+  assert.equal(isFresh(entry, "http://b", 1001), false);
+  assert.equal(isFresh(entry, "http://a", 999), false);
+  assert.equal(isFresh(null, "http://a", 1001), false);
+  assert.equal(isFresh({ ...entry, rules: null }, "http://a", 1001), false);
+});

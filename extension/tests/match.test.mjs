@@ -1,0 +1,72 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { hostMatches, isAllowedLanding, matchPage, pageHost } from "../lib/match.js";
+
+const RULES = [
+  { campaign_id: 1, campaign_name: "Spring", program_id: 9, mode: "manual", domains: ["shop.localhost"], allowed_domains: ["shop.localhost"] },
+  { campaign_id: 2, campaign_name: "Outlet", program_id: 9, mode: "choose", domains: ["*.brand.test", "outlet.localhost"], allowed_domains: [] },
+];
+
+test("host patterns: exact host, and *. for subdomains only", () => {
+  const table = [
+    ["brand.test", "brand.test", true],
+    ["BRAND.test", "brand.TEST", true],
+    ["brand.test.", "brand.test", true],
+    ["www.brand.test", "brand.test", false],
+    ["www.brand.test", "*.brand.test", true],
+    ["a.b.brand.test", "*.brand.test", true],
+    ["brand.test", "*.brand.test", false],
+    ["evilbrand.test", "*.brand.test", false],
+    ["evilbrand.test", "brand.test", false],
+    ["brand.test.evil.com", "brand.test", false],
+    ["brand.test", "", false],
+    ["brand.test", "*.", false],
+  ];
+  for (const [host, pattern, expected] of table) {
+    assert.equal(hostMatches(host, pattern), expected, `${host} vs ${pattern}`);
+  }
+});
+
+test("only http and https pages have a host", () => {
+  assert.equal(pageHost("http://shop.localhost:5000/shop/?a=1"), "shop.localhost");
+  assert.equal(pageHost("https://Brand.Test/x"), "brand.test");
+  for (const url of ["chrome://extensions", "file:///etc/passwd", "about:blank", "javascript:alert(1)", "not a url", ""]) {
+    assert.equal(pageHost(url), null, url);
+  }
+});
+
+test("a campaign page matches its rule; ports, paths and queries do not matter", () => {
+  const found = matchPage("http://shop.localhost:5123/shop/spring?clickid=x#top", RULES);
+  assert.deepEqual(found, [
+    { campaignId: 1, campaignName: "Spring", programId: 9, mode: "manual", allowedDomains: ["shop.localhost"], pageAllowed: true },
+  ]);
+  assert.equal(matchPage("https://www.brand.test/", RULES)[0].campaignId, 2);
+});
+
+test("a page on no campaign's domain matches nothing", () => {
+  for (const url of [
+    "https://example.com/",
+    "http://127.0.0.1:5000/shop/",
+    "http://shop.localhost.evil.com/",
+    "http://evil.com/?next=http://shop.localhost/",
+    "http://evil.com/shop.localhost",
+    "http://shop.localhost@evil.com/",
+    "chrome://newtab/",
+  ]) {
+    assert.deepEqual(matchPage(url, RULES), [], url);
+  }
+  assert.deepEqual(matchPage("http://shop.localhost/", null), []);
+});
+
+test("a page matched by a landing page's host but off the allowed domains is not a landing URL", () => {
+  const [match] = matchPage("http://outlet.localhost/shop/outlet", RULES);
+  assert.equal(match.pageAllowed, false);
+  assert.equal(isAllowedLanding("http://shop.localhost/x", ["shop.localhost"]), true);
+  assert.equal(isAllowedLanding("ftp://shop.localhost/x", ["shop.localhost"]), false);
+  assert.equal(isAllowedLanding("http://shop.localhost/x", []), false);
+});
+
+test("several campaigns on one host are all offered, in the rules' order", () => {
+  const rules = [...RULES, { ...RULES[0], campaign_id: 3, campaign_name: "VIP" }];
+  assert.deepEqual(matchPage("http://shop.localhost/", rules).map((m) => m.campaignId), [1, 3]);
+});
