@@ -15,6 +15,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -233,9 +234,44 @@ clicks = Table(
     Column("visitor_hash", String(64), nullable=False),
     Column("is_bot", Boolean, nullable=False),
     Column("is_unique", Boolean, nullable=False),
+    # cpc earnings of this click, fixed when it is recorded (0 unless billable
+    # on a live link of a cpc campaign that pays for performance).
+    Column("payout_minor", BigInteger, nullable=False, server_default=text("0")),
+    # The uniqueness rule's lookup. Reports read click_rollups plus the clicks
+    # after its watermark (by primary key), so the clicks table carries no
+    # other index: every index is one more b-tree write on the redirect.
     Index("ix_clicks_link_visitor_created", "link_id", "visitor_hash", "created_at"),
-    Index("ix_clicks_campaign_created", "campaign_id", "created_at"),
-    Index("ix_clicks_partner_created", "partner_id", "created_at"),
+)
+
+click_rollups = Table(
+    "click_rollups",
+    metadata,
+    # Daily click counters per link and reporting info, folded from clicks by
+    # api.services.reports.fold_clicks; reports add the not-yet-folded tail.
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("day", Date, nullable=False),
+    Column("link_id", Integer, nullable=False),
+    Column("campaign_id", Integer, nullable=False),
+    Column("partner_id", Integer, nullable=False),
+    Column("task_id", Integer, nullable=False),
+    # '' stands for "none" so the unique key below also covers absent values.
+    Column("sub_id1", String(SUB_ID_MAX), nullable=False, server_default=""),
+    Column("shared_id", String(SUB_ID_MAX), nullable=False, server_default=""),
+    Column("clicks", BigInteger, nullable=False),
+    Column("unique_clicks", BigInteger, nullable=False),
+    Column("bot_clicks", BigInteger, nullable=False),
+    Column("payout_minor", BigInteger, nullable=False),
+    UniqueConstraint("day", "link_id", "sub_id1", "shared_id", name="uq_click_rollups_key"),
+    Index("ix_click_rollups_partner_day", "partner_id", "day"),
+    Index("ix_click_rollups_campaign_day", "campaign_id", "day"),
+)
+
+click_rollup_state = Table(
+    "click_rollup_state",
+    metadata,
+    # One row (id 1): every click with id <= folded_through is in click_rollups.
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("folded_through", BigInteger, nullable=False),
 )
 
 conversions = Table(
@@ -276,4 +312,6 @@ ALL_TABLES = (
     links,
     clicks,
     conversions,
+    click_rollups,
+    click_rollup_state,
 )

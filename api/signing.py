@@ -11,7 +11,7 @@ import hashlib
 import hmac
 from typing import Any, Sequence
 
-from itsdangerous import BadPayload, BadSignature, SignatureExpired, Signer, TimestampSigner, URLSafeSerializer, URLSafeTimedSerializer
+from itsdangerous import BadData, BadSignature, SignatureExpired, Signer, TimestampSigner, URLSafeSerializer, URLSafeTimedSerializer
 from itsdangerous.encoding import base64_decode, base64_encode, want_bytes
 
 LINK_SALT = "tasklink.link.v1"
@@ -19,6 +19,7 @@ PARTNER_SESSION_SALT = "tasklink.partner-session.v1"
 IP_HASH_CONTEXT = b"tasklink.ip-hash.v1"
 
 __all__ = [
+    "BadData",
     "BadSignature",
     "SignatureExpired",
     "link_serializer",
@@ -80,13 +81,20 @@ def ip_hash_key(keys: Sequence[str]) -> bytes:
 
 
 def load_link_token(keys: Sequence[str], token: str) -> dict[str, Any]:
-    """Verify and decode a regular-link token; raise ``BadSignature`` when tampered."""
+    """Verify and decode a regular-link token; raise ``BadSignature`` for anything but a good one.
+
+    A token of another format signed with our key and salt (a timed token's
+    ``payload.timestamp`` verifies as a plain signed value) passes the
+    signature yet fails to decode: itsdangerous raises ``BadPayload`` for it,
+    which is not a ``BadSignature``, so it is turned into one here and callers
+    need to catch only one exception.
+    """
     try:
         payload = link_serializer(keys).loads(token)
-    except BadPayload as exc:
-        # A signature that verifies over something that is not our payload
-        # (a timed token made with this salt): just as invalid, never a 500.
-        raise BadSignature("link token payload cannot be decoded") from exc
+    except BadSignature:
+        raise
+    except BadData as exc:
+        raise BadSignature(f"link token cannot be decoded: {exc}") from exc
     if not isinstance(payload, dict):
         raise BadSignature("link token payload is not an object")
     return payload

@@ -8,9 +8,9 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.routing import BaseConverter
 
-from . import cors, errors, limits, links, openapi, partner, sessions
+from . import conversions, cors, errors, limits, links, openapi, partner, reports, sessions, tracking
 
-MODULES = [openapi, sessions, partner, links]
+MODULES = [openapi, sessions, partner, links, tracking, conversions, reports]
 
 
 class IdConverter(BaseConverter):

@@ -13,7 +13,7 @@ from sqlalchemy import Connection
 
 from ..errors import AuthenticationError, NotFound
 from ..db import utcnow
-from ..signing import BadSignature, partner_session_serializer
+from ..signing import BadData, partner_session_serializer
 from . import partners
 
 TOKEN_TTL = dt.timedelta(days=30)
@@ -54,7 +54,7 @@ def partner_from_token(
     serializer = partner_session_serializer(keys)
     try:
         payload, issued = serializer.loads(token, return_timestamp=True)
-    except BadSignature as exc:
+    except BadData as exc:  # a bad signature, or a signed value that is no payload
         raise AuthenticationError("Sign in to continue: the session token is not valid.", "bad_token") from exc
     if (now or utcnow()) - issued.astimezone(dt.timezone.utc) > max_age:
         raise AuthenticationError("Your session has expired; sign in again.", "token_expired")

@@ -1,0 +1,127 @@
+"""``GET /api/v1/reports/summary`` for partners (their own figures) and advertisers (their campaigns).
+
+A bearer token that is an advertiser API key reports over the advertiser's
+campaigns (also by ``partner``, never by Sub ID); a partner session token
+reports over the partner's own clicks and conversions.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Blueprint, jsonify
+from flask.typing import ResponseReturnValue
+
+from .. import db
+from ..services import reports
+from ..services.advertisers import Advertiser
+from .auth import current_identity
+from .openapi import ID_SCHEMA, MAX_ID, errors, json_response, ref
+from .parsing import query_choice, query_date, query_int
+
+bp = Blueprint("reports", __name__, url_prefix="/api/v1/reports")
+
+DEFAULT_DAYS = 30
+
+
+@bp.get("/summary")
+def summary() -> ResponseReturnValue:
+    """The summary report between ``from`` and ``to`` (inclusive, default the last 30 days)."""
+    identity = current_identity()
+    for_advertiser = isinstance(identity, Advertiser)
+    today = db.utcnow().date()
+    date_to = query_date("to", today)
+    date_from = query_date("from", date_to - dt.timedelta(days=DEFAULT_DAYS - 1))
+    group_by = query_choice("group_by", reports.allowed_groups(for_advertiser), "day")
+    campaign_id = query_int("campaign_id", maximum=MAX_ID)
+    reports.check_dates(date_from, date_to)
+    with db.reading() as conn:
+        behind = reports.unfolded(conn)
+    if behind >= reports.FOLD_AFTER:
+        # Exact either way; folding keeps the next reports fast.
+        with db.transaction() as conn:
+            reports.fold_clicks(conn)
+    with db.reading() as conn:
+        report = reports.summary(
+            conn,
+            date_from=date_from,
+            date_to=date_to,
+            group_by=group_by,
+            advertiser_id=identity.id if for_advertiser else None,
+            partner_id=None if for_advertiser else identity.id,
+            campaign_id=campaign_id,
+        )
+    return jsonify(report)
+
+
+# --- OpenAPI -----------------------------------------------------------------
+
+_DECIMAL = {"type": "string", "pattern": r"^\d+(\.\d+)?$", "example": "12.50"}
+_FIGURES = {
+    "clicks": {"type": "integer", "minimum": 0, "description": "Every recorded click, bots included"},
+    "unique_clicks": {"type": "integer", "minimum": 0, "description": "Unique clicks that are not bots (billable)"},
+    "bot_clicks": {"type": "integer", "minimum": 0},
+    "conversions": {"type": "integer", "minimum": 0, "description": "Not reversed"},
+    "revenue": _DECIMAL,
+    "payout": {**_DECIMAL, "description": "Conversion payouts plus cpc earnings of billable clicks"},
+}
+_COUNTERS = list(_FIGURES)
+
+OPENAPI_SCHEMAS: dict[str, Any] = {
+    "ReportRow": {
+        "type": "object",
+        "required": ["key", *_COUNTERS],
+        "properties": {
+            "key": {"nullable": True, "oneOf": [{"type": "string"}, {"type": "integer"}],
+                    "description": "The day (YYYY-MM-DD), an id, or the Sub ID / Shared ID (null: none)"},
+            "currency": {"type": "string"},
+            **_FIGURES,
+        },
+    },
+    "Report": {
+        "type": "object",
+        "required": ["rows", "totals"],
+        "properties": {
+            "from": {"type": "string", "format": "date"},
+            "to": {"type": "string", "format": "date"},
+            "group_by": {"type": "string"},
+            "currency": {"type": "string", "nullable": True},
+            "rows": {"type": "array", "items": ref("ReportRow")},
+            "totals": {
+                "type": "object",
+                "required": _COUNTERS,
+                "properties": {
+                    **_FIGURES,
+                    "revenue": {**_DECIMAL, "nullable": True},
+                    "payout": {**_DECIMAL, "nullable": True},
+                    "currency": {"type": "string", "nullable": True},
+                },
+            },
+            "totals_by_currency": {"type": "object", "additionalProperties": {"type": "object"}},
+        },
+    },
+}
+
+OPENAPI_PATHS: dict[str, Any] = {
+    "/api/v1/reports/summary": {
+        "get": {
+            "summary": "Clicks, unique clicks, bot clicks, conversions, revenue and payout, grouped",
+            "description": "A partner token reports the partner's own figures (group_by day, campaign, task, link, "
+            "subId1, sharedid); an advertiser API key reports the advertiser's campaigns (day, campaign, task, "
+            "link, sharedid, partner). Dates are UTC days, inclusive.",
+            "operationId": "getSummaryReport",
+            "tags": ["reports"],
+            "security": [{"partnerToken": []}, {"advertiserKey": []}],
+            "parameters": [
+                {"name": "from", "in": "query", "required": False, "schema": {"type": "string", "format": "date"},
+                 "description": "First day (default: 29 days before to)"},
+                {"name": "to", "in": "query", "required": False, "schema": {"type": "string", "format": "date"},
+                 "description": "Last day (default: today, UTC)"},
+                {"name": "group_by", "in": "query", "required": False,
+                 "schema": {"type": "string", "enum": list(reports.GROUPS), "default": "day"}},
+                {"name": "campaign_id", "in": "query", "required": False, "schema": ID_SCHEMA},
+            ],
+            "responses": {"200": json_response("The report", ref("Report")), **errors(400, 401)},
+        }
+    }
+}

@@ -1,0 +1,74 @@
+"""Plain DBAPI access for the redirect's hot path, the same on SQLite and PostgreSQL.
+
+The redirect runs a handful of fixed statements; going through SQLAlchemy
+Core costs more than the statements themselves. :class:`Raw` wraps a DBAPI
+connection (``sqlite3`` or ``psycopg``), lets every statement be written
+once with ``?`` placeholders, and converts times to what each backend stores
+for a :class:`~api.schema.UTCDateTime` column (naive UTC; on SQLite the text
+``YYYY-MM-DD HH:MM:SS.ffffff`` SQLAlchemy writes, so both kinds of writers
+compare and sort alike).
+
+Statement preparation is left to the drivers: ``sqlite3`` keeps a cache of
+prepared statements per connection, and psycopg prepares server side once a
+statement has run a few times on a connection.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Sequence
+
+from sqlalchemy import Connection
+
+_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
+
+
+class Raw:
+    """A DBAPI connection with one placeholder style and backend-neutral times.
+
+    It never begins or ends transactions itself: the caller does (a
+    SQLAlchemy transaction, or :mod:`api.services.hotpath`'s own).
+    """
+
+    __slots__ = ("dbapi", "sqlite", "_statements")
+
+    def __init__(self, dbapi_connection: Any, sqlite: bool) -> None:
+        self.dbapi = dbapi_connection
+        self.sqlite = sqlite
+        self._statements: dict[str, str] = {}
+
+    @classmethod
+    def of(cls, conn: Connection) -> "Raw":
+        """The DBAPI connection under a SQLAlchemy connection (inside its transaction)."""
+        return cls(conn.connection.driver_connection, conn.dialect.name == "sqlite")
+
+    def _sql(self, sql: str) -> str:
+        if self.sqlite:
+            return sql
+        converted = self._statements.get(sql)
+        if converted is None:
+            converted = self._statements[sql] = sql.replace("?", "%s")
+        return converted
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        """The first row of a query, or ``None``."""
+        return self.dbapi.execute(self._sql(sql), params).fetchone()  # type: ignore[no-any-return]
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Every row of a query."""
+        return self.dbapi.execute(self._sql(sql), params).fetchall()  # type: ignore[no-any-return]
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Execute a statement; the number of rows it changed."""
+        return int(self.dbapi.execute(self._sql(sql), params).rowcount)
+
+    def time(self, value: dt.datetime) -> Any:
+        """An aware datetime as the backend stores a UTCDateTime column."""
+        naive = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return naive.strftime(_SQLITE_TIME) if self.sqlite else naive
+
+    @staticmethod
+    def read_time(value: Any) -> dt.datetime:
+        """A stored UTCDateTime value back as an aware UTC datetime."""
+        if isinstance(value, str):
+            value = dt.datetime.fromisoformat(value)
+        return value.replace(tzinfo=dt.timezone.utc)  # type: ignore[no-any-return]

@@ -1,0 +1,231 @@
+"""Clicks: who clicked (cleaned at the edge), whether it is a bot, whether it is unique, and saving it.
+
+The redirect (:mod:`api.http.tracking`) resolves the link
+(:mod:`api.services.redirects`), decides whether to track, and calls
+:func:`record_click`. Everything here is a small function that can be tested
+alone; the only SQL is the uniqueness lookup and the insert, written for the
+raw DBAPI connection (:class:`api.rawsql.Raw`) because they run on every click.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Mapping
+from urllib.parse import quote, urlsplit
+
+from ..rawsql import Raw
+from ..schema import REFERRER_MAX, SUB_ID_MAX, USER_AGENT_MAX
+
+#: The maintained list of crawler / unfurler / script user-agent tokens (data, not code).
+BOT_LIST = Path(__file__).resolve().parent.parent / "data" / "bot_user_agents.txt"
+#: A visitor's later clicks on the same link within this time are not unique.
+UNIQUE_WINDOW = dt.timedelta(hours=24)
+#: Query parameters of the clicked URL that carry reporting info → column order.
+REPORTING_PARAMS = ("subId1", "subId2", "subId3", "sharedid")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+# --- bots ---------------------------------------------------------------------
+
+def load_bot_tokens(path: Path = BOT_LIST) -> tuple[str, ...]:
+    """The lower-case substrings of :data:`BOT_LIST` (comments and blank lines skipped)."""
+    tokens = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            tokens.append(line.lower())
+    return tuple(tokens)
+
+
+def bot_matcher(tokens: tuple[str, ...]) -> re.Pattern[str]:
+    """One compiled alternation of the tokens (plain substrings, escaped)."""
+    return re.compile("|".join(re.escape(token) for token in tokens))
+
+
+_BOT_PATTERN = bot_matcher(load_bot_tokens())
+
+
+@lru_cache(maxsize=4096)
+def is_bot(user_agent: str | None) -> bool:
+    """Whether a user agent is a known crawler, link unfurler or HTTP tool.
+
+    No user agent at all is a bot too: every browser sends one. Cached,
+    because real traffic repeats a few thousand user agents endlessly.
+    """
+    if not user_agent:
+        return True
+    return _BOT_PATTERN.search(user_agent.lower()) is not None
+
+
+# --- request data, cleaned at the edge -----------------------------------------
+
+def clean_text(value: str | None, limit: int) -> str | None:
+    """Cut a header or parameter to ``limit`` characters, drop control characters; ``None`` when empty.
+
+    Never raises: whatever a visitor's browser sends, the click is recorded.
+    """
+    if not value:
+        return None
+    if _CONTROL.search(value):
+        value = _CONTROL.sub("", value)
+    value = value[:limit]
+    return value or None
+
+
+def clean_user_agent(value: str | None) -> str | None:
+    """The user agent as stored (at most 512 characters)."""
+    return clean_text(value, USER_AGENT_MAX)
+
+
+def clean_referrer(value: str | None) -> str | None:
+    """The referrer as stored (at most 1024 characters)."""
+    return clean_text(value, REFERRER_MAX)
+
+
+def reporting_for_click(
+    query: Mapping[str, str], link_reporting: tuple[str | None, str | None, str | None, str | None]
+) -> tuple[str | None, str | None, str | None, str | None]:
+    """Sub IDs and Shared ID of a click: each from the clicked URL's query, else the link's own.
+
+    Values are cut to 255 characters, never refused.
+    """
+    values = []
+    for name, fallback in zip(REPORTING_PARAMS, link_reporting):
+        value = clean_text(query.get(name), SUB_ID_MAX)
+        values.append(value if value is not None else fallback)
+    return values[0], values[1], values[2], values[3]
+
+
+def hash_ip(key: bytes, address: str | None) -> str:
+    """Keyed hash (HMAC-SHA256, hex) of the client address; the address itself is never stored."""
+    return hmac.new(key, (address or "unknown").encode(), hashlib.sha256).hexdigest()
+
+
+def visitor_hash(key: bytes, ip_hash: str, user_agent: str | None) -> str:
+    """The visitor of the uniqueness rule: keyed hash of IP hash and user agent."""
+    return hmac.new(key, f"{ip_hash}\n{user_agent or ''}".encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Visit:
+    """One click's request data, already cleaned and hashed."""
+
+    user_agent: str | None
+    referrer: str | None
+    ip_hash: str
+    visitor_hash: str
+    is_bot: bool
+    reporting: tuple[str | None, str | None, str | None, str | None]
+
+
+def visit_from_request(
+    key: bytes,
+    user_agent: str | None,
+    referrer: str | None,
+    address: str | None,
+    query: Mapping[str, str],
+    link_reporting: tuple[str | None, str | None, str | None, str | None],
+) -> Visit:
+    """Build the :class:`Visit` of a request from its raw parts."""
+    agent = clean_user_agent(user_agent)
+    ip = hash_ip(key, address)
+    return Visit(
+        user_agent=agent,
+        referrer=clean_referrer(referrer),
+        ip_hash=ip,
+        visitor_hash=visitor_hash(key, ip, agent),
+        is_bot=is_bot(agent),
+        reporting=reporting_for_click(query, link_reporting),
+    )
+
+
+# --- the click id on the landing URL ---------------------------------------------
+
+def new_click_id() -> str:
+    """A random, unguessable click id (128 bits from ``secrets``, 22 URL-safe characters)."""
+    return secrets.token_urlsafe(16)
+
+
+def add_click_id(url: str, param: str, click_id: str) -> str:
+    """The landing URL with ``param=click_id`` added, its own query and fragment kept.
+
+    An existing parameter of the same name is dropped first, so a link
+    cannot smuggle in a click id of its own choosing.
+    """
+    base, hash_mark, fragment = url.partition("#")
+    path, question, query = base.partition("?")
+    kept = [part for part in query.split("&") if part and part.split("=", 1)[0] != param] if question else []
+    kept.append(f"{quote(param, safe='')}={click_id}")
+    return f"{path}?{'&'.join(kept)}{hash_mark}{fragment}"
+
+
+# --- uniqueness, payout, and saving ----------------------------------------------
+
+def seen_recently(raw: Raw, link_id: int, visitor: str, now: dt.datetime) -> bool:
+    """Did this visitor click this link within the last 24 hours?"""
+    return (
+        raw.one(
+            "SELECT 1 FROM clicks WHERE link_id = ? AND visitor_hash = ? AND created_at > ? LIMIT 1",
+            (link_id, visitor, raw.time(now - UNIQUE_WINDOW)),
+        )
+        is not None
+    )
+
+
+def click_payout(payout_model: str, payout_value: int, pay_for_performance: bool, billable: bool, live: bool) -> int:
+    """cpc earnings of one click in minor units.
+
+    Only a billable click (unique, not a bot) on a live link (not disabled,
+    campaign not ended, landing page still allowed) of a cpc campaign that
+    pays for performance earns; the amount is fixed when the click happens.
+    """
+    if payout_model != "cpc" or not pay_for_performance or not billable or not live:
+        return 0
+    return payout_value
+
+
+_INSERT = (
+    "INSERT INTO clicks (click_id, link_id, campaign_id, partner_id, task_id, created_at, sub_id1, sub_id2, "
+    "sub_id3, shared_id, user_agent, referrer, ip_hash, visitor_hash, is_bot, is_unique, payout_minor) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def record_click(
+    raw: Raw,
+    *,
+    link_id: int,
+    campaign_id: int,
+    partner_id: int,
+    task_id: int,
+    visit: Visit,
+    payout_model: str,
+    payout_value: int,
+    pay_for_performance: bool,
+    live: bool,
+    now: dt.datetime,
+    click_id: str | None = None,
+) -> str:
+    """Insert one click (unique flag and cpc payout decided here); return its click id.
+
+    Runs inside the caller's write transaction, which must commit before the
+    redirect is answered.
+    """
+    click_id = click_id or new_click_id()
+    unique = not seen_recently(raw, link_id, visit.visitor_hash, now)
+    payout = click_payout(payout_model, payout_value, pay_for_performance, unique and not visit.is_bot, live)
+    sub1, sub2, sub3, shared = visit.reporting
+    raw.run(
+        _INSERT,
+        (
+            click_id, link_id, campaign_id, partner_id, task_id, raw.time(now), sub1, sub2, sub3, shared,
+            visit.user_agent, visit.referrer, visit.ip_hash, visit.visitor_hash, visit.is_bot, unique, payout,
+        ),
+    )
+    return click_id

@@ -1,0 +1,144 @@
+"""Resolving a tracking link and deciding where its visitor goes (SPEC §4).
+
+Step one of the redirect (Shlink's three steps: resolve → decide whether to
+track → record). A link resolves to a :class:`Target`: the link and its
+campaign's tracking settings, read fresh from the database on every click so
+disabling a link, ending a campaign or switching click tracking off takes
+effect on the very next click. :func:`destination` re-validates the landing
+URL against the campaign's current pages and domains every time: the
+service never redirects to a URL that is not allowed *now*.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Sequence
+
+from itsdangerous import BadData
+
+from .. import urls
+from ..errors import ValidationError
+from ..rawsql import Raw
+from ..signing import load_link_token
+
+_SELECT = (
+    "SELECT l.id, l.partner_id, l.task_id, l.campaign_id, l.landing_url, l.sub_id1, l.sub_id2, l.sub_id3, "
+    "l.shared_id, l.disabled, c.status, c.click_tracking, c.click_id_param, c.payout_model, c.payout_value, "
+    "c.pay_for_performance FROM links l JOIN campaigns c ON c.id = l.campaign_id "
+)
+_BY_CODE = _SELECT + "WHERE l.code = ?"
+_BY_ID = _SELECT + "WHERE l.id = ? AND l.kind = 'regular'"
+# Pages (with the default flag) and allowed domains of a campaign in one round trip.
+_LANDING = (
+    "SELECT 1, url, is_default FROM landing_pages WHERE campaign_id = ? "
+    "UNION ALL SELECT 0, domain, NULL FROM campaign_domains WHERE campaign_id = ?"
+)
+MAX_CODE_LENGTH = 32
+MAX_TOKEN_LENGTH = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A resolved link with what its redirect and its click need."""
+
+    link_id: int
+    partner_id: int
+    task_id: int
+    campaign_id: int
+    landing_url: str
+    reporting: tuple[str | None, str | None, str | None, str | None]
+    disabled: bool
+    campaign_status: str
+    click_tracking: bool
+    click_id_param: str
+    payout_model: str
+    payout_value: int
+    pay_for_performance: bool
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> "Target":
+        return cls(
+            row[0], row[1], row[2], row[3], row[4], (row[5], row[6], row[7], row[8]), bool(row[9]), row[10],
+            bool(row[11]), row[12], row[13], int(row[14]), bool(row[15]),
+        )
+
+    @property
+    def live(self) -> bool:
+        """Not disabled and the campaign not ended (a paused campaign still redirects)."""
+        return not self.disabled and self.campaign_status != "ended"
+
+
+def resolve_code(raw: Raw, code: str) -> Target | None:
+    """The short link with this code, or ``None``."""
+    # Codes are base62; anything else (NUL bytes, quotes, non-ASCII) cannot be one.
+    if not code or len(code) > MAX_CODE_LENGTH or not code.isascii() or not code.isalnum():
+        return None
+    row = raw.one(_BY_CODE, (code,))
+    return None if row is None else Target.from_row(row)
+
+
+def resolve_token(raw: Raw, keys: Sequence[str], token: str) -> Target | None:
+    """The regular link a signed token names, or ``None`` when unknown or tampered with."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    try:
+        payload = load_link_token(keys, token)
+    except BadData:  # a bad signature, or a signed payload that is not ours (BadSignature's parent)
+        return None
+    link_id = payload.get("l")
+    if isinstance(link_id, bool) or not isinstance(link_id, int) or not 0 < link_id < 2**31:
+        return None
+    row = raw.one(_BY_ID, (link_id,))
+    if row is None:
+        return None
+    target = Target.from_row(row)
+    # The token must describe this very link (a reused id after a reset must not redirect).
+    if payload.get("p") != target.partner_id or payload.get("t") != target.task_id:
+        return None
+    return target
+
+
+def landing_settings(raw: Raw, campaign_id: int) -> tuple[tuple[str, ...], tuple[str, ...], str | None]:
+    """The campaign's landing page URLs, allowed domains and default page URL, as they are now."""
+    pages: list[str] = []
+    domains: list[str] = []
+    default = None
+    for is_page, value, is_default in raw.all(_LANDING, (campaign_id, campaign_id)):
+        if is_page:
+            pages.append(value)
+            if is_default:
+                default = value
+        else:
+            domains.append(value)
+    return tuple(sorted(pages)), tuple(sorted(domains)), default
+
+
+@lru_cache(maxsize=8192)
+def url_allowed(url: str, pages: tuple[str, ...], domains: tuple[str, ...]) -> bool:
+    """Pure and memoised: is ``url`` one of ``pages`` or on ``domains``?"""
+    return urls.landing_url_allowed(url, pages, domains)
+
+
+@lru_cache(maxsize=1024)
+def safe_default(url: str | None) -> str | None:
+    """The default page URL re-validated (``None`` if it no longer passes the URL rules)."""
+    if url is None:
+        return None
+    try:
+        return urls.normalize_url(url)
+    except ValidationError:
+        return None
+
+
+def destination(raw: Raw, target: Target) -> tuple[str | None, bool]:
+    """Where the visitor goes, and whether that is the link's own landing URL.
+
+    The link's landing URL when the link is live and the URL is still allowed;
+    otherwise the campaign's default landing page; ``None`` when there is no
+    (valid) default page either — the caller answers a "link no longer
+    active" page then, never a redirect to somewhere unchecked.
+    """
+    pages, domains, default = landing_settings(raw, target.campaign_id)
+    if target.live and url_allowed(target.landing_url, pages, domains):
+        return target.landing_url, True
+    return safe_default(default), False

@@ -1,0 +1,324 @@
+"""The summary report (SPEC §6): clicks, unique clicks, bot clicks, conversions, revenue, payout.
+
+Figures for one partner (their own) or one advertiser (their campaigns),
+between two dates inclusive (UTC days), grouped by one key.
+
+Clicks are read from two places so that a report over millions of clicks
+stays fast without slowing the redirect down:
+
+- ``click_rollups``: daily counters per link and reporting info, folded
+  from the clicks table by :func:`fold_clicks` (the report endpoint folds
+  before reading; ``flask --app api fold-clicks`` can run it from cron);
+- the *tail*: clicks after the rollups' watermark, counted directly.
+
+Both together always give exact figures; folding only makes it faster.
+
+Payout = the conversions' payouts (cpa, revshare) plus the cpc earnings of
+billable clicks, which each click carries from the moment it was recorded
+(``clicks.payout_minor``). Reversed conversions count nowhere. Amounts are in
+each campaign's currency; a report spanning several currencies splits its
+rows by currency (see :func:`summary`).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, and_, case, func, select, text
+from sqlalchemy.sql import ColumnElement
+
+from .. import money
+from ..db import utcnow
+from ..errors import ValidationError
+from ..schema import campaigns, click_rollup_state, click_rollups, clicks, conversions, programs
+
+GROUPS = ("day", "campaign", "task", "link", "subId1", "sharedid", "partner")
+PARTNER_GROUPS = ("day", "campaign", "task", "link", "subId1", "sharedid")
+#: Sub IDs are the partner's own: an advertiser never groups by them (SPEC §6).
+ADVERTISER_GROUPS = ("day", "campaign", "task", "link", "sharedid", "partner")
+MAX_DAYS = 3660
+#: Clicks younger than this are left in the tail by a fold, so a click whose
+#: transaction is still open (ids are handed out before commit on
+#: PostgreSQL) is never skipped by the watermark.
+SETTLE = dt.timedelta(minutes=5)
+#: The report endpoint folds first once this many clicks wait in the tail.
+FOLD_AFTER = 5000
+COUNTERS = ("clicks", "unique_clicks", "bot_clicks", "conversions")
+
+
+@dataclass
+class _Figures:
+    clicks: int = 0
+    unique_clicks: int = 0
+    bot_clicks: int = 0
+    conversions: int = 0
+    revenue: Decimal = Decimal(0)
+    payout: Decimal = Decimal(0)
+
+    def add(self, other: "_Figures") -> None:
+        self.clicks += other.clicks
+        self.unique_clicks += other.unique_clicks
+        self.bot_clicks += other.bot_clicks
+        self.conversions += other.conversions
+        self.revenue += other.revenue
+        self.payout += other.payout
+
+    def json(self, currency: str | None) -> dict[str, Any]:
+        places = Decimal(1).scaleb(-money.exponent(currency or "USD"))
+        return {
+            "clicks": self.clicks,
+            "unique_clicks": self.unique_clicks,
+            "bot_clicks": self.bot_clicks,
+            "conversions": self.conversions,
+            "revenue": str(self.revenue.quantize(places)),
+            "payout": str(self.payout.quantize(places)),
+        }
+
+
+def allowed_groups(for_advertiser: bool) -> tuple[str, ...]:
+    """The group_by values the caller may use."""
+    return ADVERTISER_GROUPS if for_advertiser else PARTNER_GROUPS
+
+
+def check_dates(date_from: dt.date, date_to: dt.date) -> None:
+    """``from`` must not be after ``to``, and the span must be sensible."""
+    if date_from > date_to:
+        raise ValidationError("from must not be after to.", "invalid_dates")
+    if (date_to - date_from).days >= MAX_DAYS:
+        raise ValidationError(f"A report spans at most {MAX_DAYS} days.", "invalid_dates")
+
+
+def _day_of(column: Any, conn: Connection) -> ColumnElement[Any]:
+    # SQLite keeps UTCDateTime as 'YYYY-MM-DD HH:MM:SS.ffffff' text.
+    if conn.dialect.name == "sqlite":
+        return func.substr(column, 1, 10)
+    return func.to_char(column, "YYYY-MM-DD")
+
+
+def _key(group_by: str, table: Any, conn: Connection, *, rollup: bool = False) -> ColumnElement[Any]:
+    if group_by == "day":
+        if rollup:
+            return table.c.day  # type: ignore[no-any-return]
+        return _day_of(table.c.created_at, conn)
+    if group_by in ("subId1", "sharedid"):
+        column = table.c.sub_id1 if group_by == "subId1" else table.c.shared_id
+        return func.nullif(column, "") if rollup else column
+    return {"campaign": table.c.campaign_id, "task": table.c.task_id, "link": table.c.link_id,
+            "partner": table.c.partner_id}[group_by]
+
+
+def _scope(table: Any, advertiser_id: int | None, partner_id: int | None, campaign_id: int | None) -> list[Any]:
+    where = []
+    if partner_id is not None:
+        where.append(table.c.partner_id == partner_id)
+    if advertiser_id is not None:
+        owned = select(campaigns.c.id).join(programs, programs.c.id == campaigns.c.program_id).where(
+            programs.c.advertiser_id == advertiser_id
+        )
+        where.append(table.c.campaign_id.in_(owned.scalar_subquery()))
+    if campaign_id is not None:
+        where.append(table.c.campaign_id == campaign_id)
+    return where
+
+
+def watermark(conn: Connection) -> int:
+    """Every click with an id up to this one is counted in ``click_rollups``."""
+    value = conn.execute(select(click_rollup_state.c.folded_through).where(click_rollup_state.c.id == 1)).scalar()
+    return int(value or 0)
+
+
+def unfolded(conn: Connection) -> int:
+    """About how many clicks wait after the watermark (two primary-key lookups)."""
+    newest = conn.execute(select(func.max(clicks.c.id))).scalar()
+    return max(0, int(newest or 0) - watermark(conn))
+
+
+def _click_figures(conn: Connection, group_by: str, start: dt.datetime, end: dt.datetime, scope: dict[str, Any]):  # type: ignore[no-untyped-def]
+    mark = watermark(conn)
+    rolled = (
+        select(
+            _key(group_by, click_rollups, conn, rollup=True).label("key"),
+            click_rollups.c.campaign_id,
+            func.sum(click_rollups.c.clicks).label("clicks"),
+            func.sum(click_rollups.c.unique_clicks).label("unique_clicks"),
+            func.sum(click_rollups.c.bot_clicks).label("bot_clicks"),
+            func.sum(click_rollups.c.payout_minor).label("payout"),
+        )
+        .where(click_rollups.c.day >= start.date(), click_rollups.c.day < end.date(), *_scope(click_rollups, **scope))
+        .group_by("key", click_rollups.c.campaign_id)
+    )
+    tail = (
+        select(
+            _key(group_by, clicks, conn).label("key"),
+            clicks.c.campaign_id,
+            func.count().label("clicks"),
+            func.sum(case((and_(clicks.c.is_unique, ~clicks.c.is_bot), 1), else_=0)).label("unique_clicks"),
+            func.sum(case((clicks.c.is_bot, 1), else_=0)).label("bot_clicks"),
+            func.sum(clicks.c.payout_minor).label("payout"),
+        )
+        .where(clicks.c.id > mark, clicks.c.created_at >= start, clicks.c.created_at < end, *_scope(clicks, **scope))
+        .group_by("key", clicks.c.campaign_id)
+    )
+    rows = list(conn.execute(rolled)) + list(conn.execute(tail))
+    return rows
+
+
+def _conversion_figures(conn: Connection, group_by: str, start: dt.datetime, end: dt.datetime, scope: dict[str, Any]):  # type: ignore[no-untyped-def]
+    key_table = clicks if group_by in ("subId1", "sharedid") else conversions
+    query = select(
+        _key(group_by, key_table, conn).label("key"),
+        conversions.c.campaign_id,
+        func.count().label("conversions"),
+        func.sum(conversions.c.amount_minor).label("revenue"),
+        func.sum(conversions.c.payout_minor).label("payout"),
+    )
+    if key_table is clicks:
+        query = query.select_from(conversions.join(clicks, clicks.c.id == conversions.c.click_pk))
+    query = query.where(
+        conversions.c.status != "reversed",
+        conversions.c.created_at >= start,
+        conversions.c.created_at < end,
+        *_scope(conversions, **scope),
+    ).group_by("key", conversions.c.campaign_id)
+    return list(conn.execute(query))
+
+
+def _key_json(group_by: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if group_by == "day":
+        return value.isoformat() if isinstance(value, dt.date) else str(value)[:10]
+    if group_by in ("campaign", "task", "link", "partner"):
+        return int(value)
+    return str(value)
+
+
+def _sort_key(key_currency: tuple[Any, str]) -> tuple[bool, str, int, str]:
+    # Keys of one group are all ints or all strings; empty keys (no Sub ID) go last.
+    key, currency = key_currency
+    if isinstance(key, int):
+        return (False, "", key, currency)
+    return (key is None, key or "", 0, currency)
+
+
+def summary(
+    conn: Connection,
+    *,
+    date_from: dt.date,
+    date_to: dt.date,
+    group_by: str,
+    advertiser_id: int | None = None,
+    partner_id: int | None = None,
+    campaign_id: int | None = None,
+) -> dict[str, Any]:
+    """The summary report for one partner or one advertiser (give exactly one).
+
+    Returns ``{"from", "to", "group_by", "currency", "rows": [{"key", "currency",
+    "clicks", "unique_clicks", "bot_clicks", "conversions", "revenue", "payout"}],
+    "totals": {same counters}}`` with amounts as decimal strings, rows sorted by
+    key (empty keys last). ``unique_clicks`` counts unique clicks that are not
+    bots. When the figures span more than one currency, a key has one row per
+    currency, the top-level and totals ``currency`` are ``null``, the totals'
+    ``revenue`` and ``payout`` are ``null`` and ``totals_by_currency`` gives them.
+    """
+    if (advertiser_id is None) == (partner_id is None):
+        raise ValueError("give exactly one of advertiser_id and partner_id")
+    if group_by not in allowed_groups(advertiser_id is not None):
+        raise ValidationError(
+            f"group_by must be one of {', '.join(allowed_groups(advertiser_id is not None))}.", "invalid_group_by"
+        )
+    check_dates(date_from, date_to)
+    start = dt.datetime.combine(date_from, dt.time(), dt.timezone.utc)
+    end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time(), dt.timezone.utc)
+    scope = {"advertiser_id": advertiser_id, "partner_id": partner_id, "campaign_id": campaign_id}
+
+    currency_of = dict(conn.execute(select(campaigns.c.id, campaigns.c.currency)).all())
+    table: dict[tuple[Any, str], _Figures] = {}
+
+    def cell(key: Any, campaign: int) -> tuple[_Figures, str]:
+        currency = currency_of.get(campaign, "USD")
+        figures = table.setdefault((_key_json(group_by, key), currency), _Figures())
+        return figures, currency
+
+    for row in _click_figures(conn, group_by, start, end, scope):
+        figures, currency = cell(row.key, row.campaign_id)
+        figures.clicks += int(row.clicks or 0)
+        figures.unique_clicks += int(row.unique_clicks or 0)
+        figures.bot_clicks += int(row.bot_clicks or 0)
+        figures.payout += money.from_minor(int(row.payout or 0), currency)
+    for row in _conversion_figures(conn, group_by, start, end, scope):
+        figures, currency = cell(row.key, row.campaign_id)
+        figures.conversions += int(row.conversions or 0)
+        figures.revenue += money.from_minor(int(row.revenue or 0), currency)
+        figures.payout += money.from_minor(int(row.payout or 0), currency)
+
+    currencies = sorted({currency for _key_value, currency in table})
+    single = currencies[0] if len(currencies) == 1 else (None if currencies else "USD")
+    totals = _Figures()
+    by_currency: dict[str, _Figures] = {}
+    rows = []
+    for (key, currency), figures in sorted(table.items(), key=lambda item: _sort_key(item[0])):
+        totals.add(figures)
+        by_currency.setdefault(currency, _Figures()).add(figures)
+        rows.append({"key": key, "currency": currency, **figures.json(currency)})
+    totals_json: dict[str, Any] = {"currency": single, **totals.json(single)}
+    report: dict[str, Any] = {
+        "from": date_from.isoformat(),
+        "to": date_to.isoformat(),
+        "group_by": group_by,
+        "currency": single,
+        "rows": rows,
+        "totals": totals_json,
+    }
+    if single is None:
+        totals_json["revenue"] = totals_json["payout"] = None
+        report["totals_by_currency"] = {c: by_currency[c].json(c) for c in currencies}
+    return report
+
+
+def fold_clicks(conn: Connection, now: dt.datetime | None = None, settle: dt.timedelta = SETTLE) -> int:
+    """Add clicks after the watermark (and older than ``settle``) to ``click_rollups``; return how many.
+
+    Run in a write transaction. Idempotent and safe to run concurrently: the
+    watermark row is locked (PostgreSQL) or the write lock held (SQLite), and
+    the counters and the watermark move in the same transaction.
+    """
+    now = now or utcnow()
+    postgres = conn.dialect.name == "postgresql"
+    if postgres:
+        conn.execute(text("INSERT INTO click_rollup_state (id, folded_through) VALUES (1, 0) ON CONFLICT DO NOTHING"))
+        mark = int(conn.execute(text("SELECT folded_through FROM click_rollup_state WHERE id = 1 FOR UPDATE")).scalar_one())
+    else:
+        conn.execute(text("INSERT OR IGNORE INTO click_rollup_state (id, folded_through) VALUES (1, 0)"))
+        mark = watermark(conn)
+    cutoff = (now - settle).astimezone(dt.timezone.utc).replace(tzinfo=None)
+    if not postgres:
+        cutoff = cutoff.strftime("%Y-%m-%d %H:%M:%S.%f")  # type: ignore[assignment]
+    young = conn.execute(
+        text("SELECT min(id) FROM clicks WHERE id > :mark AND created_at >= :cutoff"), {"mark": mark, "cutoff": cutoff}
+    ).scalar()
+    upper = int(young) - 1 if young is not None else int(conn.execute(text("SELECT coalesce(max(id), 0) FROM clicks")).scalar_one())
+    if upper <= mark:
+        return 0
+    day = "to_char(created_at, 'YYYY-MM-DD')::date" if postgres else "substr(created_at, 1, 10)"
+    conn.execute(
+        text(
+            "INSERT INTO click_rollups (day, link_id, campaign_id, partner_id, task_id, sub_id1, shared_id, "
+            "clicks, unique_clicks, bot_clicks, payout_minor) "
+            f"SELECT {day}, link_id, campaign_id, partner_id, task_id, coalesce(sub_id1, ''), coalesce(shared_id, ''), "
+            "count(*), sum(CASE WHEN is_unique AND NOT is_bot THEN 1 ELSE 0 END), "
+            "sum(CASE WHEN is_bot THEN 1 ELSE 0 END), sum(payout_minor) "
+            "FROM clicks WHERE id > :mark AND id <= :upper "
+            f"GROUP BY {day}, link_id, campaign_id, partner_id, task_id, coalesce(sub_id1, ''), coalesce(shared_id, '') "
+            "ON CONFLICT (day, link_id, sub_id1, shared_id) DO UPDATE SET "
+            "clicks = click_rollups.clicks + excluded.clicks, "
+            "unique_clicks = click_rollups.unique_clicks + excluded.unique_clicks, "
+            "bot_clicks = click_rollups.bot_clicks + excluded.bot_clicks, "
+            "payout_minor = click_rollups.payout_minor + excluded.payout_minor"
+        ),
+        {"mark": mark, "upper": upper},
+    )
+    conn.execute(text("UPDATE click_rollup_state SET folded_through = :upper WHERE id = 1"), {"upper": upper})
+    return upper - mark

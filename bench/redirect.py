@@ -1,0 +1,308 @@
+"""Redirect throughput with every click durably recorded, against bare Flask, in the same run.
+
+    python bench/redirect.py                                  # SQLite: 3 rounds x 10 s, plus the report timing
+    python bench/redirect.py --postgres "postgresql:///tasklink_bench?host=/var/run/postgresql"
+    python bench/redirect.py --rounds 5 --seconds 8 --connections 16 --report-clicks 0
+
+For each database (a fresh SQLite file; and PostgreSQL when ``--postgres``
+names an empty database to use — its tables are dropped and recreated):
+
+1. builds demo data (``seed-demo``) and 60 short links of the demo partners;
+2. serves the real app (``api:create_app()``) and the bare Flask app
+   (``bench/bare_redirect_app.py``, the same codes in a dict) with the same
+   gunicorn settings (2 sync workers);
+3. drives each with the same ``wrk`` load (2 threads, N connections, a
+   browser User-Agent, the codes in turn), alternating bare / real for
+   ``--rounds`` rounds so both see the same machine, and prints req/s of
+   each, the ratio of every round, and the spread;
+4. checks the real app stored one click row per 302 it answered;
+5. generates ``--report-clicks`` clicks (default 1,000,000) over 30 days and
+   times the summary report: straight from the clicks table, the one-off fold
+   into the daily rollups, and the report after the fold.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SECRET = "bench-secret-key-not-for-production"
+WORKERS = 2
+AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36"
+LINKS = 60
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def prepare(url: str) -> dict[str, str]:
+    """Fresh schema, demo data and short links; return code → landing URL."""
+    from sqlalchemy import text
+
+    from api import create_app, db, demo, migrations
+    from api.schema import metadata
+    from api.services import campaigns, links, partners, tasks
+
+    app = create_app({"SECRET_KEYS": [SECRET], "DATABASE_URL": url})
+    engine = db.get_engine(app)
+    with engine.begin() as conn:
+        metadata.drop_all(conn)
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    migrations.upgrade(engine)
+    codes: dict[str, str] = {}
+    with db.transaction(engine) as conn:
+        demo.seed_demo(conn)
+        for email in (demo.PARTNER["email"], demo.OTHER["email"]):
+            partner = partners.find_by_email(conn, email)
+            assert partner is not None
+            for entry in campaigns.list_campaigns_for_partner(conn, partner.id):
+                if not entry.availability.available:
+                    continue
+                for task in tasks.list_tasks_for_partner(conn, partner.id, entry.campaign.id):
+                    for n in range(LINKS // 6):
+                        link = links.create_link(conn, partner.id, task.id, reporting={"subId1": f"sub{n % 3}"})
+                        codes[link.code] = link.landing_url  # type: ignore[index]
+                        if len(codes) >= LINKS:
+                            break
+    engine.dispose()
+    return codes
+
+
+def serve(spec: str, port: int, env: dict[str, str], log: Path) -> subprocess.Popen:  # type: ignore[type-arg]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS),
+         "--worker-class", "sync", "--log-level", "warning", "--chdir", str(ROOT), spec],
+        env={**os.environ, **env}, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/s/not-a-code", timeout=1)
+        except urllib.error.HTTPError:
+            return process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit(f"gunicorn did not start: {log.read_text()[-2000:]}")
+
+
+def stop(process: subprocess.Popen) -> None:  # type: ignore[type-arg]
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def wrk(port: int, codes: list[str], seconds: int, connections: int, workdir: Path) -> tuple[float, int, int]:
+    """Run wrk over the codes in turn; return req/s, requests, and answers other than 302."""
+    script = workdir / "codes.lua"
+    script.write_text(
+        "local codes = {" + ",".join(json.dumps(c) for c in codes) + "}\n"
+        "local i = 0\n"
+        "request = function()\n"
+        "  i = i + 1\n"
+        "  return wrk.format('GET', '/s/' .. codes[(i % #codes) + 1])\n"
+        "end\n"
+        "local other = 0\n"
+        "response = function(status, headers, body)\n"
+        "  if status ~= 302 then other = other + 1 end\n"
+        "end\n"
+    )
+    result = subprocess.run(
+        ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "-H", f"User-Agent: {AGENT}",
+         "-s", str(script), f"http://127.0.0.1:{port}"],
+        capture_output=True, text=True, check=True,
+    )
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", result.stdout).group(1))  # type: ignore[union-attr]
+    total = int(re.search(r"(\d+) requests in", result.stdout).group(1))  # type: ignore[union-attr]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", result.stdout)
+    socket_errors = re.search(r"Socket errors: (.*)", result.stdout)
+    if socket_errors:
+        print(f"    wrk socket errors: {socket_errors.group(1)}")
+    return rate, total, int(errors.group(1)) if errors else 0
+
+
+def count_clicks(url: str) -> int:
+    from sqlalchemy import func, select
+
+    from api import db
+    from api.schema import clicks
+
+    engine = db.make_engine(url)
+    with db.reading(engine) as conn:
+        count = int(conn.execute(select(func.count()).select_from(clicks)).scalar_one())
+    engine.dispose()
+    return count
+
+
+def throughput(label: str, url: str, args: argparse.Namespace, workdir: Path) -> list[float]:
+    codes = prepare(url)
+    codes_file = workdir / "codes.json"
+    codes_file.write_text(json.dumps(codes))
+    env = {"TASKLINK_DATABASE_URL": url, "TASKLINK_SECRET_KEYS": SECRET, "BENCH_CODES": str(codes_file)}
+    order = list(codes)
+    print(f"\n== {label}: gunicorn {WORKERS} sync workers, wrk 2 threads x {args.connections} connections, "
+          f"{args.seconds} s per side, {args.rounds} rounds, {len(order)} links")
+    ratios: list[float] = []
+    bare_rates: list[float] = []
+    real_rates: list[float] = []
+    answered = 0
+    for round_no in range(1, args.rounds + 1):
+        rates = {}
+        for name, spec in (("bare", "bench.bare_redirect_app:app"), ("real", "api:create_app()")):
+            port = free_port()
+            process = serve(spec, port, env, workdir / f"{name}.log")
+            try:
+                before = count_clicks(url) if name == "real" else 0
+                rate, total, other = wrk(port, order, args.seconds, args.connections, workdir)
+            finally:
+                stop(process)
+            if name == "real":
+                stored = count_clicks(url) - before
+                answered += total - other
+                # wrk counts only answers it read; a click in flight at the end is stored but not counted.
+                if stored < total - other:
+                    print(f"    !! {total - other} redirects answered but only {stored} clicks stored")
+            if other:
+                print(f"    !! {name}: {other} answers were not 302")
+            rates[name] = rate
+        ratio = rates["real"] / rates["bare"]
+        bare_rates.append(rates["bare"])
+        real_rates.append(rates["real"])
+        ratios.append(ratio)
+        print(f"  round {round_no}: bare Flask {rates['bare']:8.0f} req/s   Tasklink /s/<code> {rates['real']:8.0f} req/s"
+              f"   ratio {ratio:.2f}")
+    print(f"  bare median {statistics.median(bare_rates):.0f} req/s, Tasklink median {statistics.median(real_rates):.0f}"
+          f" req/s; ratio median {statistics.median(ratios):.2f} (min {min(ratios):.2f}, max {max(ratios):.2f})")
+    print(f"  clicks stored by the real app: {count_clicks(url)} for {answered} redirects wrk read")
+    return ratios
+
+
+def generate_clicks(url: str, count: int) -> None:
+    """``count`` clicks over the last 30 days on the bench links, in SQL (5 % bots, ~60 % unique)."""
+    from sqlalchemy import text
+
+    from api import db
+
+    engine = db.make_engine(url)
+    postgres = engine.dialect.name == "postgresql"
+    with db.transaction(engine) as conn:
+        link_rows = conn.execute(text("SELECT id, campaign_id, partner_id, task_id FROM links ORDER BY id")).all()
+        conn.execute(text("CREATE TEMPORARY TABLE bench_links (n INTEGER PRIMARY KEY, id INTEGER, campaign_id INTEGER, "
+                          "partner_id INTEGER, task_id INTEGER)"))
+        for n, row in enumerate(link_rows):
+            conn.execute(text("INSERT INTO bench_links VALUES (:n, :id, :c, :p, :t)"),
+                         {"n": n, "id": row[0], "c": row[1], "p": row[2], "t": row[3]})
+        links_count = len(link_rows)
+        if postgres:
+            series = f"SELECT g AS i FROM generate_series(1, {count}) g"
+            created = "(now() at time zone 'utc') - (i % 2592000) * interval '1 second'"
+            click_id = "md5(i::text || 'c')"
+            bot = "(i % 20 = 0)"
+            unique = "(i % 5 < 3)"
+        else:
+            series = f"WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {count}) SELECT i FROM s"
+            created = "strftime('%Y-%m-%d %H:%M:%f000', 'now', '-' || (i % 2592000) || ' seconds')"
+            click_id = "lower(hex(randomblob(11)))"
+            bot = "(i % 20 = 0)"
+            unique = "(i % 5 < 3)"
+        conn.execute(text(
+            "INSERT INTO clicks (click_id, link_id, campaign_id, partner_id, task_id, created_at, sub_id1, sub_id2, "
+            "sub_id3, shared_id, user_agent, referrer, ip_hash, visitor_hash, is_bot, is_unique, payout_minor) "
+            f"SELECT {click_id}, l.id, l.campaign_id, l.partner_id, l.task_id, {created}, "
+            "'sub' || (i % 7), NULL, NULL, CASE WHEN i % 3 = 0 THEN 'shared' END, 'bench', NULL, 'ip', "
+            f"'v' || (i % 1000), {bot}, {unique}, 0 "
+            f"FROM ({series}) s JOIN bench_links l ON l.n = i % {links_count}"
+        ))
+    engine.dispose()
+
+
+def time_reports(url: str, count: int) -> None:
+    import datetime as dt
+
+    from sqlalchemy import text
+
+    from api import db
+    from api.services import partners, reports
+    from api import demo
+
+    engine = db.make_engine(url)
+    with db.transaction(engine) as conn:  # start from the raw clicks table: no rollups yet
+        conn.execute(text("DELETE FROM click_rollups"))
+        conn.execute(text("DELETE FROM click_rollup_state"))
+    started = time.perf_counter()
+    generate_clicks(url, count)
+    print(f"  generated {count:,} clicks in {time.perf_counter() - started:.1f} s")
+    today = dt.datetime.now(dt.timezone.utc).date()
+    window = {"date_from": today - dt.timedelta(days=29), "date_to": today}
+    with db.reading(engine) as conn:
+        partner = partners.find_by_email(conn, demo.PARTNER["email"])
+        from api.services import advertisers
+
+        brand = advertisers.find_by_email(conn, demo.ADVERTISER["email"])
+    assert partner is not None and brand is not None
+
+    def run(label: str) -> None:
+        for who, kwargs in (("partner by day", {"partner_id": partner.id, "group_by": "day"}),
+                            ("partner by subId1", {"partner_id": partner.id, "group_by": "subId1"}),
+                            ("advertiser by partner", {"advertiser_id": brand.id, "group_by": "partner"})):
+            timings = []
+            for _ in range(3):
+                started = time.perf_counter()
+                with db.reading(engine) as conn:
+                    report = reports.summary(conn, **window, **kwargs)
+                timings.append(time.perf_counter() - started)
+            print(f"  {label:34s} {who:22s} {min(timings) * 1000:9.1f} ms  (totals: {report['totals']['clicks']:,} clicks)")
+
+    run("report straight from clicks")
+    started = time.perf_counter()
+    with db.transaction(engine) as conn:
+        folded = reports.fold_clicks(conn, settle=dt.timedelta(0))
+    print(f"  one-off fold of {folded:,} clicks into daily rollups: {time.perf_counter() - started:.1f} s")
+    run("report from rollups + tail")
+    engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--postgres", help="also run on this PostgreSQL database (its tables are replaced)")
+    parser.add_argument("--report-clicks", type=int, default=1_000_000)
+    parser.add_argument("--skip-sqlite", action="store_true")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed (apt-get install -y wrk)")
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        targets = [] if args.skip_sqlite else [("SQLite (fresh file, WAL)", f"sqlite:///{workdir / 'bench.db'}")]
+        if args.postgres:
+            targets.append(("PostgreSQL", args.postgres))
+        for label, url in targets:
+            throughput(label, url, args, workdir)
+            if args.report_clicks:
+                print(f"\n== {label}: summary report over {args.report_clicks:,} clicks")
+                time_reports(url, args.report_clicks)
+
+
+if __name__ == "__main__":
+    main()

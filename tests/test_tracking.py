@@ -1,0 +1,231 @@
+"""The redirect (SPEC §4): resolve → decide whether to track → record, then 302."""
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from sqlalchemy import select
+
+from api import db
+from api.schema import clicks
+from api.services import campaigns, landing_pages, links
+
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36"
+
+
+def make_link(engine, world, **kwargs):  # type: ignore[no-untyped-def]
+    with db.transaction(engine) as conn:
+        return links.create_link(conn, world.partner.id, world.task.id, **kwargs)
+
+
+def all_clicks(engine):  # type: ignore[no-untyped-def]
+    with db.reading(engine) as conn:
+        return conn.execute(select(clicks).order_by(clicks.c.id)).all()
+
+
+def short_path(link) -> str:  # type: ignore[no-untyped-def]
+    return f"/s/{link.code}"
+
+
+def click(client, path, agent=BROWSER, address="203.0.113.7", **headers):  # type: ignore[no-untyped-def]
+    return client.get(path, headers={"User-Agent": agent, **headers}, environ_base={"REMOTE_ADDR": address})
+
+
+def test_short_link_records_the_click_and_redirects_with_its_id(client, engine, world) -> None:
+    link = make_link(engine, world, landing_url="https://shop.brand.test/sale?color=red#sizes")
+    answer = click(client, short_path(link), Referer="https://social.example/post")
+    assert answer.status_code == 302
+    location = answer.headers["Location"]
+    parts = urlsplit(location)
+    assert (parts.scheme, parts.netloc, parts.path, parts.fragment) == ("https", "shop.brand.test", "/sale", "sizes")
+    query = parse_qs(parts.query)
+    assert query["color"] == ["red"]
+    [row] = all_clicks(engine)
+    assert query["clickid"] == [row.click_id]
+    assert len(row.click_id) >= 20
+    assert (row.link_id, row.campaign_id, row.partner_id, row.task_id) == (
+        link.id, world.campaign.id, world.partner.id, world.task.id)
+    assert row.user_agent == BROWSER and row.referrer == "https://social.example/post"
+    assert row.is_bot is False and row.is_unique is True
+    assert "203.0.113.7" not in row.ip_hash and len(row.ip_hash) == 64
+    assert answer.headers["Cache-Control"] == "private, no-store"
+
+
+def test_regular_link_redirects_the_same_way(client, engine, world) -> None:
+    link = make_link(engine, world, kind="regular")
+    _url, display = links.link_urls(link, "http://localhost", ["test-key-newest", "test-key-older"])
+    answer = click(client, urlsplit(display).path)
+    assert answer.status_code == 302
+    assert answer.headers["Location"].startswith("https://brand.test/?clickid=")
+    assert len(all_clicks(engine)) == 1
+
+
+def test_click_id_parameter_is_the_campaigns_and_replaces_a_planted_one(client, engine, world) -> None:
+    with db.transaction(engine) as conn:
+        campaigns.update_settings(conn, world.advertiser.id, world.campaign.id, click_id_param="tl_click")
+    link = make_link(engine, world, landing_url="https://brand.test/p?tl_click=forged&a=1&a=2")
+    location = click(client, short_path(link)).headers["Location"]
+    query = parse_qs(urlsplit(location).query)
+    assert query["a"] == ["1", "2"]
+    assert query["tl_click"] == [all_clicks(engine)[0].click_id]
+
+
+@pytest.mark.parametrize("path", ["/s/nosuchcode", "/s/" + "x" * 40, "/c/not-a-token", "/c/eyJsIjoxfQ.tampered"])
+def test_unknown_and_tampered_links_are_a_404_page_without_a_click(client, engine, world, path) -> None:
+    make_link(engine, world)
+    answer = click(client, path)
+    assert answer.status_code == 404
+    assert answer.mimetype == "text/html"
+    assert b"Traceback" not in answer.data and b"not" in answer.data
+    assert all_clicks(engine) == []
+
+
+def test_a_changed_character_in_a_regular_token_is_a_404(client, engine, world) -> None:
+    link = make_link(engine, world, kind="regular")
+    token = links.regular_token(["test-key-newest", "test-key-older"], link)
+    for index in (0, len(token) // 2, len(token) - 1):
+        changed = token[:index] + ("A" if token[index] != "A" else "B") + token[index + 1:]
+        assert click(client, f"/c/{changed}").status_code == 404
+    assert click(client, f"/c/{token}").status_code == 302
+    assert len(all_clicks(engine)) == 1
+
+
+def test_head_answers_the_same_redirect_and_records_nothing(client, engine, world) -> None:
+    link = make_link(engine, world, landing_url="https://brand.test/sale?x=1#top")
+    answer = client.head(short_path(link), headers={"User-Agent": BROWSER})
+    assert answer.status_code == 302
+    assert answer.headers["Location"] == "https://brand.test/sale?x=1#top"
+    assert all_clicks(engine) == []
+    assert client.head("/s/unknown1").status_code == 404
+
+
+def test_click_tracking_off_redirects_without_recording(client, engine, world) -> None:
+    link = make_link(engine, world)
+    with db.transaction(engine) as conn:
+        campaigns.update_settings(conn, world.advertiser.id, world.campaign.id, click_tracking=False)
+    answer = click(client, short_path(link))
+    assert answer.status_code == 302 and answer.headers["Location"] == "https://brand.test/"
+    assert all_clicks(engine) == []
+
+
+def test_reporting_info_comes_from_the_clicked_url_else_the_link(client, engine, world) -> None:
+    link = make_link(engine, world, reporting={"subId1": "story", "subId2": "s2", "sharedid": "shared"})
+    click(client, short_path(link))
+    click(client, short_path(link) + "?subId1=typed&sharedid=" + "z" * 400 + "&subId3=%00x")
+    first, second = all_clicks(engine)
+    assert (first.sub_id1, first.sub_id2, first.sub_id3, first.shared_id) == ("story", "s2", None, "shared")
+    assert (second.sub_id1, second.sub_id2, second.sub_id3) == ("typed", "s2", "x")
+    assert second.shared_id == "z" * 255
+
+
+def test_long_user_agent_and_referrer_are_cut_not_refused(client, engine, world) -> None:
+    link = make_link(engine, world)
+    answer = click(client, short_path(link), agent=BROWSER + "x" * 2000, Referer="https://r.example/" + "y" * 3000)
+    assert answer.status_code == 302
+    [row] = all_clicks(engine)
+    assert len(row.user_agent) == 512 and len(row.referrer) == 1024
+
+
+@pytest.mark.parametrize("agent", [
+    "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+    "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
+    "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
+    "Twitterbot/1.0",
+    "WhatsApp/2.23.20.0 A",
+    "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)",
+    "LinkedInBot/1.0 (compatible; Mozilla/5.0; Apache-HttpClient +http://www.linkedin.com)",
+    "curl/8.5.0",
+    "Wget/1.21.4",
+    "python-requests/2.31.0",
+    "",
+])
+def test_crawlers_and_unfurlers_are_bots(client, engine, world, agent) -> None:
+    link = make_link(engine, world)
+    assert click(client, short_path(link), agent=agent).status_code == 302
+    [row] = all_clicks(engine)
+    assert row.is_bot is True
+
+
+def test_unique_is_the_first_click_of_a_visitor_on_a_link_within_24_hours(client, engine, world, monkeypatch) -> None:
+    import datetime as dt
+
+    link = make_link(engine, world)
+    other = make_link(engine, world, landing_url="https://brand.test/other")
+    now = [dt.datetime(2026, 5, 1, 12, 0, tzinfo=dt.timezone.utc)]
+    monkeypatch.setattr(db, "utcnow", lambda: now[0])
+    click(client, short_path(link))                                    # unique
+    click(client, short_path(link))                                    # same visitor: not
+    click(client, short_path(link), address="198.51.100.1")            # other address: unique
+    click(client, short_path(link), agent=BROWSER + " Edg/124")         # other browser: unique
+    click(client, short_path(other))                                   # other link: unique
+    now[0] += dt.timedelta(hours=23, minutes=59)
+    click(client, short_path(link))                                    # within 24 h of the last: not
+    now[0] += dt.timedelta(hours=24, minutes=1)
+    click(client, short_path(link))                                    # a day later: unique again
+    assert [row.is_unique for row in all_clicks(engine)] == [True, False, True, True, True, False, True]
+
+
+def _default_fallback_cases(engine, world, link, case):  # type: ignore[no-untyped-def]
+    with db.transaction(engine) as conn:
+        if case == "disabled":
+            links.set_disabled(conn, world.partner.id, link.id, True)
+        elif case == "ended":
+            campaigns.update_settings(conn, world.advertiser.id, world.campaign.id, status="ended")
+        elif case == "domain removed":
+            landing_pages.set_allowed_domains(conn, world.advertiser.id, world.campaign.id, ["brand.test"])
+
+
+@pytest.mark.parametrize("case", ["disabled", "ended", "domain removed"])
+def test_fallbacks_go_to_the_campaigns_default_landing_page(client, engine, world, case) -> None:
+    link = make_link(engine, world, landing_url="https://deals.brand.test/spring?x=1")
+    _default_fallback_cases(engine, world, link, case)
+    answer = click(client, short_path(link))
+    assert answer.status_code == 302
+    location = answer.headers["Location"]
+    assert location.startswith("https://brand.test/?clickid=")
+    [row] = all_clicks(engine)
+    assert location.endswith(row.click_id)
+
+
+def test_paused_campaign_still_redirects_to_the_landing_url(client, engine, world) -> None:
+    link = make_link(engine, world, landing_url="https://deals.brand.test/spring")
+    with db.transaction(engine) as conn:
+        campaigns.update_settings(conn, world.advertiser.id, world.campaign.id, status="paused")
+    assert click(client, short_path(link)).headers["Location"].startswith("https://deals.brand.test/spring?clickid=")
+
+
+def test_no_default_page_is_a_link_inactive_page_never_a_redirect(client, engine, make) -> None:
+    world = make.world(pages=())
+    link = make_link(engine, world, landing_url="https://brand.test/only")
+    with db.transaction(engine) as conn:
+        links.set_disabled(conn, world.partner.id, link.id, True)
+    answer = click(client, short_path(link))
+    assert answer.status_code == 404 and "Location" not in answer.headers
+    assert b"no longer active" in answer.data
+    assert all_clicks(engine) == []
+
+
+def test_a_tampered_stored_url_is_never_followed(client, engine, world) -> None:
+    """A row changed behind the services' back: re-validated at redirect time, so the default page."""
+    from sqlalchemy import update
+
+    from api.schema import links as links_table
+
+    link = make_link(engine, world)
+    for evil in ("https://evil.example/", "javascript:alert(1)", "https://brand.test@evil.example/", "//evil.example"):
+        with db.transaction(engine) as conn:
+            conn.execute(update(links_table).where(links_table.c.id == link.id).values(landing_url=evil))
+        location = click(client, short_path(link)).headers["Location"]
+        assert location.startswith("https://brand.test/?clickid="), evil
+
+
+def test_cpc_click_payout_only_for_billable_clicks_on_live_links(client, engine, make) -> None:
+    world = make.world(payout_model="cpc", payout_amount="0.35")
+    link = make_link(engine, world, landing_url="https://deals.brand.test/x")
+    click(client, short_path(link))                          # billable
+    click(client, short_path(link))                          # repeat: not unique
+    click(client, short_path(link), agent="Twitterbot/1.0")  # bot
+    with db.transaction(engine) as conn:
+        links.set_disabled(conn, world.partner.id, link.id, True)
+    click(client, short_path(link), address="198.51.100.9")  # unique, but the link is disabled
+    assert [row.payout_minor for row in all_clicks(engine)] == [35, 0, 0, 0]
