@@ -154,14 +154,7 @@ def test_sub_id_corpus_at_creation(client, engine, world, auth, entry) -> None:
 
 
 @pytest.fixture
-def redirects(app) -> None:  # type: ignore[no-untyped-def]
-    """The redirect routes come with the tracking work (issue 4); until they are served these cases wait."""
-    if not any(rule.rule.startswith(("/s/", "/c/")) for rule in app.url_map.iter_rules()):
-        pytest.skip("GET /s/<code> and /c/<token> are not served yet")
-
-
-@pytest.fixture
-def short_link(client, world, auth, redirects):  # type: ignore[no-untyped-def]
+def short_link(client, world, auth):  # type: ignore[no-untyped-def]
     response = create_link(client, world, auth, subId1="link-sub", sharedid="link-shared")
     assert response.status_code == 201
     return response.get_json()
@@ -280,7 +273,7 @@ def link_token_for(entry: dict[str, Any], link: dict[str, Any], world) -> str:  
 
 
 @pytest.mark.parametrize("entry", TOKENS["link"], ids=[case_id(e) for e in TOKENS["link"]])
-def test_link_token_corpus(client, engine, world, redirects, regular_link, entry) -> None:
+def test_link_token_corpus(client, engine, world, regular_link, entry) -> None:
     token = link_token_for(entry, regular_link, world)
     before = click_count(engine)
     response = client.get(f"/c/{token}")
@@ -343,7 +336,7 @@ def click_on(client, link: dict[str, Any], user_agent: str = BROWSER) -> str:  #
 
 
 @pytest.fixture
-def postback(client, engine, make, world, auth, redirects):  # type: ignore[no-untyped-def]
+def postback(client, engine, make, world, auth):  # type: ignore[no-untyped-def]
     """Clicks of every kind the corpus names, and a sender that fills the placeholders in."""
     import datetime as dt
 

@@ -34,11 +34,8 @@ KILL_CLICKS = int(os.environ.get("TASKLINK_SCALE_KILL_CLICKS", "6000"))
 LOGIN_LIMIT = 3
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
 
-import importlib.util  # noqa: E402
-
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(importlib.util.find_spec("api.http.tracking") is None, reason="the redirect (issue 4) is not served yet"),
     pytest.mark.skipif(not is_postgresql(SERVER), reason="the scale-out test runs on PostgreSQL (TASKLINK_TEST_DATABASE_URL)"),
 ]
 
