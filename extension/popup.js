@@ -129,7 +129,10 @@ function renderLanding() {
     for (const page of pages) select.append(el("option", { value: String(page.id), text: `${page.name} — ${page.url}`, selected: page.id === options.default_landing_page_id }));
     box.append(select);
   } else {
-    box.append(el("div", { class: "mono small", text: byDefault ? `${byDefault.name} — ${byDefault.url}` : "The campaign's default page" }));
+    box.append(
+      el("strong", { text: byDefault ? byDefault.name : "The campaign's default page" }),
+      el("div", { class: "urlbox", text: byDefault ? byDefault.url : "" }),
+    );
   }
 }
 
@@ -161,6 +164,7 @@ function showResult(link) {
 $("link-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   say(null);
+  clearResult();
   const task = currentTask();
   if (!task) return;
   const typed = Object.fromEntries(REPORTING_FIELDS.map((name) => [name, $(name).value]));

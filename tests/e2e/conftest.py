@@ -124,6 +124,7 @@ def playwright_instance():  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def browser(playwright_instance, tmp_path_factory):  # type: ignore[no-untyped-def]
     """Chromium with the extension loaded (persistent context, headless), and the extension id."""
+    from playwright.sync_api import expect
     profile = tmp_path_factory.mktemp("chromium-profile")
     context = playwright_instance.chromium.launch_persistent_context(
         str(profile),
@@ -133,6 +134,9 @@ def browser(playwright_instance, tmp_path_factory):  # type: ignore[no-untyped-d
         args=[f"--disable-extensions-except={EXTENSION}", f"--load-extension={EXTENSION}"],
     )
     context.grant_permissions(["clipboard-read", "clipboard-write"])
+    # Shared, busy CI machines: wait longer than Playwright's 5 s before calling anything missing.
+    context.set_default_timeout(20_000)
+    expect.set_options(timeout=20_000)
     worker = context.service_workers[0] if context.service_workers else context.wait_for_event("serviceworker")
     extension_id = worker.url.split("/")[2]
     yield context, extension_id

@@ -21,7 +21,7 @@ from .conftest import LiveApi
 
 SHORT = re.compile(r"^http://127\.0\.0\.1:\d+/s/[0-9A-Za-z]{7,}$")
 REGULAR = re.compile(r"^http://127\.0\.0\.1:\d+/c/[^/?#]{20,}$")
-TIMEOUT = 10_000
+TIMEOUT = 20_000  # generous: the machines running the suite share their CPUs
 
 
 # --- helpers ---------------------------------------------------------------
@@ -223,6 +223,14 @@ def test_create_link_in_each_landing_mode(browser, live_api: LiveApi, screenshot
     box.get_by_role("button", name="Copy").click()
     expect(box.get_by_role("status")).to_have_text("Copied to clipboard.")
     assert page.evaluate("navigator.clipboard.readText()") == made["url"]
+
+    if has_redirects(live_api):
+        # Follow the copied link: the shop shows the click id the redirect added.
+        page.goto(made["url"])
+        landed = urlsplit(page.url)
+        assert landed._replace(query="").geturl() == urlsplit(made["landing_url"])._replace(query="").geturl()
+        click_id = parse_qs(landed.query)["clickid"][0]
+        expect(page.locator("#click-id")).to_have_text(click_id)
     page.close()
 
 
@@ -315,6 +323,35 @@ def test_popup_creates_a_link_with_sub_ids_and_shared_id(browser, live_api: Live
     expect(recent).to_contain_text(made["display_url"], timeout=TIMEOUT)
     expect(recent).to_contain_text("0 clicks")
     expect(recent).to_contain_text("0 conversions")
+
+    if has_redirects(live_api):
+        # Someone follows the copied link; the popup's recent links count the click.
+        visitor = context.new_page()
+        visitor.goto(made["url"])
+        expect(visitor.locator("#click-id")).to_have_text(re.compile(r"\S+"))
+        click_id = parse_qs(urlsplit(visitor.url).query)["clickid"][0]
+        visitor.close()
+        # ... and buys: the advertiser reports the conversion.
+        status, body = live_api.call("POST", "/api/v1/conversions", token=ADVERTISER["api_key"], body={
+            "click_id": click_id, "order_id": "e2e-order-1", "amount": "49.00", "currency": "USD"})
+        assert status == 201, body
+        popup.reload()
+        recent = popup.locator("#recent li").first
+        expect(recent).to_contain_text(made["display_url"], timeout=TIMEOUT)
+        expect(recent).to_contain_text("1 click")
+        expect(recent).to_contain_text("1 conversion")
+        popup.get_by_role("combobox", name="Campaign").select_option(label="Outlet: pick a page")
+        popup.get_by_role("combobox", name="Task").select_option(label="Comparison post: jackets")
+        popup.get_by_role("combobox", name="Landing page").select_option(
+            label=f"Trail sneakers — {live_api.host_url('outlet')}/shop/products/trail-sneakers")
+        popup.get_by_text("Advanced").click()
+        popup.get_by_label("Sub ID 1").fill("ig-story")
+        popup.get_by_label("Sub ID 2").fill("week 14")
+        popup.get_by_label("Shared ID").fill("spring&co")
+        popup.get_by_role("button", name="Create", exact=True).click()
+        expect(popup.get_by_role("textbox", name="Shareable link")).to_have_value(SHORT, timeout=TIMEOUT)
+        popup.get_by_role("button", name="Copy").click()
+        expect(popup.locator("#copied")).to_have_text("Copied the full link, with your reporting info.")
     shot(popup, screenshots, "popup", full_page=True)
     popup.close()
 
@@ -405,3 +442,25 @@ def test_api_down_is_a_sentence(browser, live_api: LiveApi, screenshots: Path) -
     finally:
         set_api_base(context, extension_id, live_api.base)
     page.close()
+
+
+def test_rate_limited_is_a_sentence(browser, live_api: LiveApi, screenshots: Path) -> None:
+    context, extension_id = browser
+    sign_in(context, extension_id, live_api)
+    # Read per request by api/http/limits.py. An hour, so the fixed window cannot roll over between the clicks.
+    live_api.app.config["RATELIMIT_LINKS"] = "1/hour"
+    try:
+        popup = extension_page(context, extension_id, "popup.html", 380, 700)
+        popup.get_by_role("combobox", name="Campaign").select_option(label="New arrivals: one click")
+        create = popup.get_by_role("button", name="Create", exact=True)
+        create.click()
+        expect(popup.get_by_role("textbox", name="Shareable link")).to_have_value(SHORT, timeout=TIMEOUT)
+        create.click()
+        expect(popup.get_by_role("alert")).to_have_text(
+            re.compile(r"^Too many requests: Tasklink is limiting how fast links can be made\. "
+                       r"Try again in \d+ (seconds?|minutes)\.$"),
+            timeout=TIMEOUT)
+        shot(popup, screenshots, "error-rate-limited", full_page=True)
+        popup.close()
+    finally:
+        live_api.app.config["RATELIMIT_LINKS"] = "120/minute"
