@@ -167,6 +167,23 @@ def stored_click_ids(database_url: str, link_ids: Sequence[int]) -> set[str]:
         engine.dispose()
 
 
+def click_storage(database_url: str) -> tuple[int, float, float]:
+    """Clicks stored, and bytes per click in the table and in its indexes (after VACUUM ANALYZE)."""
+    from sqlalchemy import create_engine, text
+
+    from api.db import normalize_database_url
+
+    engine = create_engine(normalize_database_url(database_url), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("VACUUM ANALYZE clicks"))
+            count, table, indexes = conn.execute(text(
+                "SELECT count(*), pg_table_size('clicks'), pg_indexes_size('clicks') FROM clicks")).one()
+    finally:
+        engine.dispose()
+    return int(count), table / max(count, 1), indexes / max(count, 1)
+
+
 def api(base: str, method: str, path: str, body: Any = None, token: str | None = None) -> Any:
     """One JSON call that must succeed."""
     headers = {"Content-Type": "application/json"}
@@ -273,6 +290,7 @@ def main() -> None:
                 missing = [click_id for click_id in run.click_ids if click_id not in stored]
                 lost_total += len(missing)
             duplicates = sum(len(run.click_ids) for run in runs) - len({c for run in runs for c in run.click_ids})
+            stored_clicks, table_bytes, index_bytes = click_storage(url)
             cluster.restart(0)
 
         print("fuzzing the API (schemathesis, demo credentials)...", flush=True)
@@ -302,6 +320,8 @@ def main() -> None:
     print(f"  node killed half-way: {kill.answered_302} redirects answered, {kill.socket_errors} socket errors "
           f"(requests to the dead node)")
     print(f"  clicks lost (answered 302 but not stored), all runs: {lost_total}")
+    print(f"  storage: {stored_clicks} clicks, {table_bytes:.0f} bytes each in the table + {index_bytes:.0f} in "
+          f"its indexes = {table_bytes + index_bytes:.0f} bytes per click")
     print(f"  duplicate click ids received, all runs: {duplicates}")
     print(f"  fuzzing: {fuzzed.requests} requests, {fuzzed.server_errors} answered 5xx, "
           f"{len(fuzzed.failures)} schema/status findings; statuses {dict(sorted(fuzzed.statuses.items()))}")

@@ -242,3 +242,22 @@ def test_rate_limits_are_shared_through_redis(setup: Setup) -> None:
     store = redis.Redis(host="127.0.0.1", port=setup.cluster.redis_port)
     assert any(b"login" in key for key in store.keys("*"))
     store.close()
+
+
+def test_without_redis_sign_in_keeps_working_with_limits_per_process(setup: Setup) -> None:
+    """Redis killed: no 500s; each worker process counts in its own memory (and so still limits)."""
+    from api import demo
+
+    setup.cluster.stop_redis()
+    try:
+        right = {"email": demo.OTHER["email"], "password": demo.OTHER["password"]}
+        assert call(setup.a, "POST", "/api/v1/auth/login", right)[0] == 200
+        wrong = {"email": "nobody-else@demo.test", "password": "wrong"}
+        statuses = [call(setup.a, "POST", "/api/v1/auth/login", wrong)[0]
+                    for _ in range(LOGIN_LIMIT * setup.cluster.workers + 1)]
+        assert set(statuses) <= {401, 429} and statuses[:LOGIN_LIMIT] == [401] * LOGIN_LIMIT
+        assert 429 in statuses, statuses
+        # Node B never saw those attempts: its own count.
+        assert call(setup.b, "POST", "/api/v1/auth/login", wrong)[0] == 401
+    finally:
+        setup.cluster.start_redis()
