@@ -14,6 +14,7 @@ service's own sentence and leaves nothing half-saved.
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
 from typing import Any, Callable, TypeVar
 
@@ -24,8 +25,8 @@ from sqlalchemy import Connection, Engine
 
 import api
 from api import db
-from api.errors import NotFound, TasklinkError
-from api.services import advertisers, campaigns, landing_pages, memberships, programs, tasks
+from api.errors import ConfigurationError, NotFound, TasklinkError
+from api.services import advertisers, campaigns, conversions, landing_pages, memberships, programs, reports, tasks
 from api.services.sign_in_limits import SignInLimiter
 
 st.set_page_config(page_title="Tasklink admin", page_icon="🔗", layout="wide")
@@ -45,6 +46,7 @@ MEMBER_ACTIONS = {  # status → the buttons offered (label, new status)
     "declined": (("Approve", "active"),),
     "ended": (("Re-activate", "active"),),
 }
+RECENT_CONVERSIONS = 50
 READ_TTL = 60  # seconds; every write clears the cache, so staleness only concerns other writers (the API)
 
 
@@ -136,6 +138,47 @@ def load_memberships(engine: Engine, advertiser_id: int, campaign_id: int) -> li
         return memberships.list_memberships(conn, advertiser_id, campaign_id)
 
 
+@st.cache_data(ttl=READ_TTL, show_spinner=False, hash_funcs=ENGINE_HASH)
+def load_report(
+    engine: Engine, advertiser_id: int, campaign_id: int, date_from: dt.date, date_to: dt.date, group_by: str
+) -> dict[str, Any]:
+    """The campaign's summary report (rows and totals) for the days, grouped one way."""
+    with db.reading(engine) as conn:
+        return reports.summary(
+            conn, date_from=date_from, date_to=date_to, group_by=group_by,
+            advertiser_id=advertiser_id, campaign_id=campaign_id,
+        )
+
+
+@st.cache_data(ttl=READ_TTL, show_spinner=False, hash_funcs=ENGINE_HASH)
+def load_conversions(engine: Engine, advertiser_id: int, campaign_id: int) -> list[Any]:
+    """The campaign's most recent conversions, newest first."""
+    with db.reading(engine) as conn:
+        return conversions.list_conversions(conn, advertiser_id, campaign_id, limit=RECENT_CONVERSIONS)
+
+
+def conversion_rate(counters: dict[str, Any]) -> str:
+    """Conversions per unique (billable) click, as a percent; a dash when there were none."""
+    unique = counters["unique_clicks"]
+    return f"{counters['conversions'] / unique:.1%}" if unique else "–"
+
+
+def report_frame(rows: list[dict[str, Any]], label: str, names: dict[Any, str] | None = None) -> pd.DataFrame:
+    """Report rows as a table: the group (by name when known), the counters, the rate and the money."""
+    return pd.DataFrame(
+        [
+            {
+                label: (names or {}).get(row["key"], row["key"]) if row["key"] is not None else "(none)",
+                "Clicks": row["clicks"], "Unique clicks": row["unique_clicks"], "Bot clicks": row["bot_clicks"],
+                "Conversions": row["conversions"], "Conversion rate": conversion_rate(row),
+                "Revenue": str(row["revenue"]), "Payout": str(row["payout"]),
+            }
+            for row in rows
+        ],
+        columns=[label, "Clicks", "Unique clicks", "Bot clicks", "Conversions", "Conversion rate", "Revenue", "Payout"],
+    )
+
+
 def write(engine: Engine, action: Callable[[Connection], T]) -> tuple[bool, T | None]:
     """One unit of work; a refusal shows the service's sentence and saves nothing."""
     try:
@@ -173,7 +216,13 @@ def clean_cell(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-ENGINE = db.get_engine(tasklink_app(settings_fingerprint()))
+try:
+    APP = tasklink_app(settings_fingerprint())
+except ConfigurationError as exc:
+    # Same rule as the API: no signing keys outside demo mode means no start.
+    st.error(exc.message)
+    st.stop()
+ENGINE = db.get_engine(APP)
 if "advertiser_id" not in st.session_state:
     st.session_state.advertiser_id = None
 if "flash" not in st.session_state:
@@ -221,11 +270,6 @@ with st.sidebar:
         st.session_state.clear()
         st.cache_data.clear()
         st.rerun()
-    st.markdown(
-        "**Sections**  \n[Program and campaign](#program-and-campaign)  \n[1. Tracking](#tracking)  \n"
-        "[2. Landing pages](#landing-pages)  \n[3. Tasks](#tasks)  \n[4. Partners](#partners)  \n"
-        "[7. Keys](#keys)"
-    )
 
 
 # ---------------------------------------------------------------------------
@@ -244,7 +288,7 @@ program_names = {p.id: p.name for p in program_list}
 def new_program_form() -> None:
     """Create a program (a newcomer's first step)."""
     with st.form("new_program", clear_on_submit=False):
-        name = st.text_input("Program name", key="new_program_name", placeholder="Spring collection")
+        name = st.text_input("Program name", key="new_program_name", placeholder="e.g. Summer 2027")
         creating = st.form_submit_button("Create program", key="create_program")
     if creating:
         ok, program = write(ENGINE, lambda conn: programs.create_program(conn, advertiser.id, name))
@@ -256,7 +300,7 @@ def new_program_form() -> None:
 def new_campaign_form(program_id: int) -> None:
     """Create a campaign in the program; it starts with tracking off and manual landing pages."""
     with st.form(f"new_campaign_{program_id}"):
-        name = st.text_input("Campaign name", key=f"new_campaign_name_{program_id}", placeholder="Spring sale")
+        name = st.text_input("Campaign name", key=f"new_campaign_name_{program_id}", placeholder="e.g. Summer sale")
         left, middle, right = st.columns(3)
         model = left.selectbox("Payout model", campaigns.PAYOUT_MODELS, format_func=PAYOUT_LABELS.get,
                                key=f"new_campaign_model_{program_id}")
@@ -315,6 +359,11 @@ with st.expander("New campaign or program"):
 
 campaign, availability = load_campaign(ENGINE, advertiser.id, campaign_id)
 cid = campaign.id
+st.sidebar.markdown(
+    "**Sections**  \n[Program and campaign](#program-and-campaign)  \n[1. Tracking](#tracking)  \n"
+    "[2. Landing pages](#landing-pages)  \n[3. Tasks](#tasks)  \n[4. Partners](#partners)  \n"
+    "[5. Performance](#performance)  \n[6. Conversions](#conversions)  \n[7. Keys](#keys)"
+)
 
 
 # ---------------------------------------------------------------------------
@@ -400,7 +449,7 @@ with st.form(f"landing_{cid}"):
         key=pages_key,
         num_rows="dynamic",
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
         column_order=["name", "url", "is_default"],
         column_config={
             "name": st.column_config.TextColumn("Name", required=True, max_chars=200),
@@ -464,7 +513,7 @@ if task_list:
             ]
         ),
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
     )
 else:
     st.info("No tasks yet: create one so partners have something to make links for.")
@@ -479,7 +528,7 @@ def task_form(form_key: str, task: tasks.Task | None) -> None:
     current_page = task.landing_page_id if task and task.landing_page_id in page_names else NO_PAGE
     with st.form(form_key):
         title = st.text_input("Title", value=task.title if task else "", key=f"{form_key}_title",
-                              placeholder="Instagram story for the spring sale")
+                              placeholder="e.g. Reel for the summer launch")
         description = st.text_area("Description", value=task.description if task else "", key=f"{form_key}_description")
         left, right = st.columns(2)
         assignee = left.selectbox("Assign to", list(choices), format_func=choices.get,
@@ -525,6 +574,7 @@ st.caption(
 )
 show_flash("partners")
 member_list = load_memberships(ENGINE, advertiser.id, cid)
+partner_names = {m.partner_id: m.partner_name for m in member_list}
 if not member_list:
     st.info("No partners in this campaign yet. Add one below by e-mail.")
 for member in member_list:
@@ -551,6 +601,121 @@ if adding_partner:
     )
     if ok and added is not None:
         saved("partners", f"{added.partner_name} added to the campaign as {added.status}.")
+
+
+# ---------------------------------------------------------------------------
+# 5. Performance
+# ---------------------------------------------------------------------------
+
+st.header("5. Performance", anchor="performance")
+st.caption(
+    "Clicks, conversions and money in this campaign over the chosen days (UTC, both included). Unique clicks "
+    "are the billable ones (bots excluded); the conversion rate is conversions per unique click. Sub IDs are "
+    "the partners' own reporting info, so you see their Shared ID instead."
+)
+today = dt.datetime.now(dt.timezone.utc).date()
+period = st.date_input("Period", value=(today - dt.timedelta(days=29), today), max_value=today, key=f"period_{cid}")
+if not isinstance(period, (tuple, list)) or len(period) != 2:
+    st.info("Pick the last day of the period too.")
+else:
+    date_from, date_to = period
+    by_day = load_report(ENGINE, advertiser.id, cid, date_from, date_to, "day")
+    totals = by_day["totals"]
+    columns = st.columns(6)
+    columns[0].metric("Clicks", f"{totals['clicks']:,}", help=f"Every recorded click, {totals['bot_clicks']:,} of them bots.")
+    columns[1].metric("Unique clicks", f"{totals['unique_clicks']:,}")
+    columns[2].metric("Conversions", f"{totals['conversions']:,}")
+    columns[3].metric("Conversion rate", conversion_rate(totals))
+    columns[4].metric(f"Revenue ({campaign.currency})", str(totals["revenue"]))
+    columns[5].metric(f"Payout ({campaign.currency})", str(totals["payout"]))
+    if not totals["clicks"] and not totals["conversions"]:
+        st.info("No clicks or conversions in this period yet. They appear here as partners' links are used.")
+    else:
+        daily = report_frame(by_day["rows"], "Day")
+        days = [day.isoformat() for day in pd.date_range(date_from, date_to, freq="D").date]
+        # Every day of the period on the axis, zero where nothing happened.
+        chart = daily.set_index("Day")[["Clicks", "Unique clicks", "Conversions"]].reindex(days, fill_value=0)
+        st.bar_chart(chart, stack=False, height=260, color=["#9ecae1", "#3182bd", "#e6550d"])
+        task_titles = {t.id: t.title for t in task_list}
+        day_tab, partner_tab, task_tab, shared_tab = st.tabs(["By day", "By partner", "By task", "By Shared ID"])
+        for tab, group_by, label, names in (
+            (day_tab, "day", "Day", None),
+            (partner_tab, "partner", "Partner", partner_names),
+            (task_tab, "task", "Task", task_titles),
+            (shared_tab, "sharedid", "Shared ID", None),
+        ):
+            with tab:
+                rows = by_day["rows"] if group_by == "day" else load_report(
+                    ENGINE, advertiser.id, cid, date_from, date_to, group_by)["rows"]
+                frame = report_frame(rows, label, names)
+                st.dataframe(frame, hide_index=True, width="stretch")
+                st.download_button(
+                    f"Download CSV ({label.lower()})",
+                    frame.to_csv(index=False).encode(),
+                    file_name=f"tasklink-campaign-{cid}-{group_by}-{date_from}-{date_to}.csv",
+                    mime="text/csv",
+                    key=f"csv_{group_by}_{cid}",
+                )
+
+
+# ---------------------------------------------------------------------------
+# 6. Conversions
+# ---------------------------------------------------------------------------
+
+st.header("6. Conversions", anchor="conversions")
+st.caption(
+    "The orders your site reported for this campaign's clicks. New ones are pending: approve them to pay the "
+    "partner, or reverse them (a cancelled or returned order)."
+)
+show_flash("conversions")
+conversion_list = load_conversions(ENGINE, advertiser.id, cid)
+if conversion_list:
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {"Time (UTC)": c.created_at.strftime("%Y-%m-%d %H:%M"), "Order": c.order_id,
+                 "Amount": f"{c.amount} {c.currency}", "Payout": f"{c.payout} {c.currency}",
+                 "Partner": partner_names.get(c.partner_id, c.partner_id), "Status": c.status.capitalize(),
+                 "Click id": c.click_id}
+                for c in conversion_list
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    conversion_labels = {c.id: f"Order {c.order_id} · {c.amount} {c.currency} · {c.status}" for c in conversion_list}
+    left, middle, right = st.columns([4, 1, 1], vertical_alignment="bottom")
+    chosen_conversion = left.selectbox("Conversion", list(conversion_labels), format_func=conversion_labels.get,
+                                       key=f"conversion_{cid}")
+    for column, (label, new_status) in ((middle, ("Approve", "approved")), (right, ("Reverse", "reversed"))):
+        if column.button(label, key=f"conversion_{new_status}_{cid}", width="stretch"):
+            ok, changed = write(ENGINE, lambda conn: conversions.set_conversion_status(
+                conn, advertiser.id, chosen_conversion, new_status))
+            if ok and changed is not None:
+                saved("conversions", f"Order {changed.order_id} is now {changed.status}.")
+else:
+    st.info("No conversions yet. Send them from your site as shown below.")
+
+base_url = str(APP.config.get("BASE_URL") or "http://127.0.0.1:5000")
+st.markdown(
+    f"**Sending a conversion (postback).** Each link click reaches your landing page with "
+    f"`?{campaign.click_id_param}=…`. Keep that click id with the visitor's order, and when the order is placed "
+    f"send it to Tasklink from your server with your API key (section 7) as a bearer token. The amount is a "
+    f"decimal string in the campaign currency ({campaign.currency}). A repeated order id is counted once."
+)
+st.code(
+    f"""# TASKLINK_API_KEY: your API key (section 7), e.g. export TASKLINK_API_KEY=tlk_...
+curl -X POST {base_url}/api/v1/conversions \\
+  -H "Authorization: Bearer $TASKLINK_API_KEY" \\
+  -H "Content-Type: application/json" \\
+  -d '{{"click_id": "CLICK_ID_FROM_THE_LANDING_URL", "order_id": "A-1001",
+       "amount": "49.90", "currency": "{campaign.currency}"}}'""",
+    language="bash",
+)
+st.caption(
+    "Answers: 201 with the conversion, 200 when that order id was already reported, 404 for an unknown click, "
+    "422 when the click is older than the attribution window or conversion tracking is off."
+)
 
 
 # ---------------------------------------------------------------------------

@@ -30,6 +30,8 @@ class Settings:
     ratelimit_links: str = "120/minute"
     demo: bool = False
     trusted_proxies: int = 0
+    #: How long a worker may reuse what it read about a link (seconds; 0: never).
+    redirect_cache_seconds: float = 1.0
     extra: dict[str, object] = field(default_factory=dict)
 
     def flask_config(self) -> dict[str, object]:
@@ -45,6 +47,7 @@ class Settings:
             "RATELIMIT_LINKS": self.ratelimit_links,
             "DEMO": self.demo,
             "TRUSTED_PROXIES": self.trusted_proxies,
+            "REDIRECT_CACHE_SECONDS": self.redirect_cache_seconds,
             "DEMO_SHOP": self.demo,  # serve the demo shop (api/http/shop.py) in demo mode
         }
 
@@ -68,6 +71,23 @@ def _proxy_count(value: str | None) -> int:
             f"(0 to 10), for example 1 behind one load balancer; got {raw!r}."
         )
     return int(raw)
+
+
+def _cache_seconds(value: str | None) -> float:
+    """``TASKLINK_REDIRECT_CACHE_SECONDS``: 0 to 60 seconds (default 1)."""
+    raw = (value or "").strip()
+    if not raw:
+        return 1.0
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 60:
+        raise ConfigurationError(
+            "TASKLINK_REDIRECT_CACHE_SECONDS must be a number of seconds from 0 to 60 "
+            f"(how long a change to a link or campaign may take to reach the redirect); got {raw!r}."
+        )
+    return seconds
 
 
 def default_database_url(instance_path: str | os.PathLike[str]) -> str:
@@ -119,4 +139,5 @@ def load_settings(
         ratelimit_links=env.get("TASKLINK_RATELIMIT_LINKS") or "120/minute",
         demo=demo,
         trusted_proxies=_proxy_count(env.get("TASKLINK_TRUSTED_PROXIES")),
+        redirect_cache_seconds=_cache_seconds(env.get("TASKLINK_REDIRECT_CACHE_SECONDS")),
     )

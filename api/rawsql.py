@@ -64,7 +64,8 @@ class Raw:
     def time(self, value: dt.datetime) -> Any:
         """An aware datetime as the backend stores a UTCDateTime column."""
         naive = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
-        return naive.strftime(_SQLITE_TIME) if self.sqlite else naive
+        # isoformat with a fixed timespec is the same text as strftime(_SQLITE_TIME), several times faster.
+        return naive.isoformat(" ", "microseconds") if self.sqlite else naive
 
     @staticmethod
     def read_time(value: Any) -> dt.datetime:

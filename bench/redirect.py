@@ -103,6 +103,23 @@ def serve(spec: str, port: int, env: dict[str, str], log: Path) -> subprocess.Po
     raise SystemExit(f"gunicorn did not start: {log.read_text()[-2000:]}")
 
 
+def group_cpu_seconds(pgid: int) -> float:
+    """User + system CPU seconds of every live process in a process group (gunicorn and its workers)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # field 5 (pgrp), counted after the command name
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 def stop(process: subprocess.Popen) -> None:  # type: ignore[type-arg]
     process.terminate()
     try:
@@ -162,37 +179,50 @@ def throughput(label: str, url: str, args: argparse.Namespace, workdir: Path) ->
     print(f"\n== {label}: gunicorn {WORKERS} sync workers, wrk 2 threads x {args.connections} connections, "
           f"{args.seconds} s per side, {args.rounds} rounds, {len(order)} links")
     ratios: list[float] = []
+    cpu_ratios: list[float] = []
     bare_rates: list[float] = []
     real_rates: list[float] = []
     answered = 0
+    stored_total = 0
     for round_no in range(1, args.rounds + 1):
         rates = {}
+        cpu_per_request: dict[str, float] = {}
         for name, spec in (("bare", "bench.bare_redirect_app:app"), ("real", "api:create_app()")):
             port = free_port()
             process = serve(spec, port, env, workdir / f"{name}.log")
             try:
+                # Warm up first: workers finish booting, connections open, caches fill.
+                wrk(port, order, 2, args.connections, workdir)
                 before = count_clicks(url) if name == "real" else 0
+                cpu_before = group_cpu_seconds(process.pid)
                 rate, total, other = wrk(port, order, args.seconds, args.connections, workdir)
+                cpu_per_request[name] = (group_cpu_seconds(process.pid) - cpu_before) / max(total, 1) * 1e6
             finally:
                 stop(process)
             if name == "real":
                 stored = count_clicks(url) - before
+                stored_total += stored
                 answered += total - other
-                # wrk counts only answers it read; a click in flight at the end is stored but not counted.
+                # wrk counts only answers it read; a click in flight when it stops is stored but not counted.
                 if stored < total - other:
                     print(f"    !! {total - other} redirects answered but only {stored} clicks stored")
             if other:
                 print(f"    !! {name}: {other} answers were not 302")
             rates[name] = rate
         ratio = rates["real"] / rates["bare"]
+        cpu_ratio = cpu_per_request["bare"] / cpu_per_request["real"]
+        cpu_ratios.append(cpu_ratio)
         bare_rates.append(rates["bare"])
         real_rates.append(rates["real"])
         ratios.append(ratio)
-        print(f"  round {round_no}: bare Flask {rates['bare']:8.0f} req/s   Tasklink /s/<code> {rates['real']:8.0f} req/s"
-              f"   ratio {ratio:.2f}")
+        print(f"  round {round_no}: bare Flask {rates['bare']:7.0f} req/s   Tasklink /s/<code> {rates['real']:7.0f} req/s"
+              f"   ratio {ratio:.2f}   | server CPU per request: bare {cpu_per_request['bare']:5.0f} us, "
+              f"Tasklink {cpu_per_request['real']:5.0f} us, ratio {cpu_ratio:.2f}")
     print(f"  bare median {statistics.median(bare_rates):.0f} req/s, Tasklink median {statistics.median(real_rates):.0f}"
           f" req/s; ratio median {statistics.median(ratios):.2f} (min {min(ratios):.2f}, max {max(ratios):.2f})")
-    print(f"  clicks stored by the real app: {count_clicks(url)} for {answered} redirects wrk read")
+    print(f"  CPU-per-request ratio (bare / Tasklink; steadier on a shared machine) median "
+          f"{statistics.median(cpu_ratios):.2f} (min {min(cpu_ratios):.2f}, max {max(cpu_ratios):.2f})")
+    print(f"  clicks stored by the real app during the measured runs: {stored_total} for {answered} redirects wrk read")
     return ratios
 
 

@@ -16,6 +16,7 @@ from playwright.sync_api import Page, sync_playwright
 
 SECTIONS = ["program-and-campaign", "tracking", "landing-pages", "tasks", "partners", "performance", "conversions", "keys"]
 WIDTH = 1280
+CAMPAIGN = "Spring sale: deep links"  # the demo campaign with everything on (and the demo traffic)
 
 
 def settle(page: Page) -> None:
@@ -34,6 +35,14 @@ def sign_in(page: Page, url: str, email: str, password: str) -> None:
     settle(page)
 
 
+def choose(page: Page, label: str, option: str) -> None:
+    """Pick ``option`` in the select box labelled ``label``."""
+    page.get_by_role("combobox", name=label, exact=True).click()
+    page.get_by_role("option", name=option, exact=True).click()
+    settle(page)
+    page.evaluate("document.activeElement && document.activeElement.blur()")  # no focus ring in the picture
+
+
 def section_clip(page: Page, anchor: str) -> dict[str, float] | None:
     """The rectangle from this section's header down to the next one's (or the page end)."""
     header = page.locator(f"[id='{anchor}']")
@@ -44,10 +53,14 @@ def section_clip(page: Page, anchor: str) -> dict[str, float] | None:
     for other in SECTIONS:
         box = page.locator(f"[id='{other}']").first.bounding_box() if page.locator(f"[id='{other}']").count() else None
         if box and box["y"] - 16 > top + 20:
-            bottoms.append(box["y"] - 24)
+            bottoms.append(box["y"] - 8)
     main = page.locator("[data-testid=stMainBlockContainer]").bounding_box()
     bottom = min(bottoms) if bottoms else main["y"] + main["height"]
-    return {"x": 0, "y": top, "width": WIDTH, "height": bottom - top}
+    if anchor == SECTIONS[0]:
+        return {"x": 0, "y": 0, "width": WIDTH, "height": bottom}  # with the title and the sidebar
+    left = page.locator("[data-testid=stSidebar]").bounding_box()
+    x = left["x"] + left["width"] if left else 0
+    return {"x": x, "y": top, "width": WIDTH - x, "height": bottom - top}
 
 
 def main(url: str, out: Path, newcomer: tuple[str, str] | None) -> None:
@@ -65,23 +78,42 @@ def main(url: str, out: Path, newcomer: tuple[str, str] | None) -> None:
         page.screenshot(path=out / "admin-sign-in-refused.png")
 
         sign_in(page, url, "brand@demo.test", "demo-brand")
+        choose(page, "Campaign", CAMPAIGN)
         # A tall window renders the whole notebook without scrolling, so each section can be clipped.
         page.set_viewport_size({"width": WIDTH, "height": 7000})
         settle(page)
-        page.screenshot(path=out / "admin-full.png", full_page=True)
         for anchor in SECTIONS:
             clip = section_clip(page, anchor)
             if clip:
                 page.screenshot(path=out / f"admin-{anchor}.png", clip=clip)
 
+        # Partners with an application to approve; tracking with pay for performance off.
+        choose(page, "Campaign", "VIP preview (approval pending)")
+        clip = section_clip(page, "partners")
+        if clip:
+            page.screenshot(path=out / "admin-partners-pending.png", clip=clip)
+        choose(page, "Campaign", "Brand awareness (no pay for performance)")
+        clip = section_clip(page, "tracking")
+        if clip:
+            page.screenshot(path=out / "admin-tracking-off.png", clip=clip)
+
         # A refused save: a domain written as a URL.
-        domains = page.get_by_label("Allowed domains (manual mode), one per line")
+        domains = page.locator("textarea[aria-label^='Allowed domains']")
         domains.fill("shop.localhost\nhttps://evil.test/path")
         page.get_by_role("button", name="Save landing pages").click()
         settle(page)
         clip = section_clip(page, "landing-pages")
         if clip:
             page.screenshot(path=out / "admin-landing-pages-refused.png", clip=clip)
+
+        # Keys: rotate, so the new key is shown once (this changes the demo key of this database).
+        page.get_by_text("I understand that the current key stops working at once.").click()
+        settle(page)
+        page.get_by_role("button", name="Rotate API key").click()
+        settle(page)
+        clip = section_clip(page, "keys")
+        if clip:
+            page.screenshot(path=out / "admin-keys-rotated.png", clip=clip)
 
         if newcomer:
             page.context.clear_cookies()

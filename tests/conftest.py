@@ -96,6 +96,9 @@ def app_config(database_url: str) -> dict[str, Any]:
         "TESTING": True,
         "DATABASE_URL": database_url,
         "SECRET_KEYS": list(SECRET_KEYS),
+        # Each test sees a change to a link or campaign on the very next click
+        # (test_tracking.py tests the cache and its bound on its own).
+        "REDIRECT_CACHE_SECONDS": 0,
         "RATELIMIT_STORAGE_URI": "memory://",
     }
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from api import db
-from api.services import advertisers, campaigns, landing_pages, memberships, tasks
+from api.services import advertisers, campaigns, conversions, landing_pages, links, memberships, tasks
 
 from conftest import PASSWORD, SECRET_KEYS
 
@@ -90,6 +91,13 @@ def test_repeated_failed_sign_ins_are_limited(admin_env, world, monkeypatch) -> 
     at.button(key="sign_in_submit").click().run()
     assert "Too many failed sign-ins" in at.error[0].value
     assert at.session_state["advertiser_id"] is None
+
+
+def test_without_signing_keys_outside_demo_mode_it_says_so(admin_env, monkeypatch) -> None:
+    monkeypatch.delenv("TASKLINK_SECRET_KEYS")
+    at = no_exceptions(open_admin())
+    assert "TASKLINK_SECRET_KEYS is not set" in at.error[0].value
+    assert not at.text_input
 
 
 def partner_availability(engine, world) -> campaigns.Availability:  # type: ignore[no-untyped-def]
@@ -247,14 +255,14 @@ def test_rotating_the_key_shows_the_new_one_once_and_kills_the_old(admin_env, en
     at.checkbox(key="rotate_confirm").check().run()
     at.button(key="rotate_key").click().run()
     no_exceptions(at)
-    shown = [c.value for c in at.code]
-    assert len(shown) == 1 and shown[0].startswith("tlk_")
+    shown = [c.value for c in at.code if c.value.startswith("tlk_")]
+    assert len(shown) == 1
     with db.reading(engine) as conn:
         assert advertisers.by_api_key(conn, shown[0]).id == world.advertiser.id
         with pytest.raises(Exception, match="valid advertiser API key"):
             advertisers.by_api_key(conn, world.api_key)
     at.run()
-    assert not at.code  # shown once
+    assert not [c for c in at.code if c.value.startswith("tlk_")]  # shown once
 
 
 def test_newcomer_goes_from_nothing_to_a_working_campaign(admin_env, engine, make) -> None:
@@ -311,3 +319,89 @@ def test_an_advertiser_sees_only_their_own_campaigns(admin_env, make, world) -> 
     no_exceptions(at)
     assert at.selectbox(key=f"campaign_id_{program.id}").value != world.campaign.id
     assert world.campaign.name not in at.selectbox(key=f"campaign_id_{program.id}").options
+
+
+def click(client, code: str, visitor: str, user_agent: str = "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0") -> str:  # type: ignore[no-untyped-def]
+    """Follow a short link as a visitor; return the click id handed to the landing page."""
+    response = client.get(f"/s/{code}", headers={"User-Agent": user_agent}, environ_base={"REMOTE_ADDR": visitor})
+    assert response.status_code == 302
+    return dict(parse_qsl(urlsplit(response.headers["Location"]).query)).get("clickid", "")
+
+
+def convert(client, api_key: str, click_id: str, order_id: str, amount: str):  # type: ignore[no-untyped-def]
+    return client.post(
+        "/api/v1/conversions",
+        json={"click_id": click_id, "order_id": order_id, "amount": amount, "currency": "USD"},
+        headers={"Authorization": f"Bearer {api_key}"},
+    )
+
+
+@pytest.fixture
+def traffic(engine, world, client):  # type: ignore[no-untyped-def]
+    """Four clicks (two by one visitor, one by another, one by a bot) and one conversion of 40.00."""
+    with db.transaction(engine) as conn:
+        link = links.create_link(conn, world.partner.id, world.task.id, reporting={"sharedid": "spring"})
+    first = click(client, link.code, "198.51.100.1")
+    click(client, link.code, "198.51.100.1")
+    click(client, link.code, "198.51.100.2")
+    click(client, link.code, "198.51.100.3", user_agent="Googlebot/2.1 (+http://www.google.com/bot.html)")
+    assert convert(client, world.api_key, first, "A-1001", "40.00").status_code == 201
+    return link
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_performance_shows_the_clicks_and_conversions_made(admin_env, world, traffic) -> None:
+    at = no_exceptions(open_admin(world.advertiser.id))
+    assert metrics(at) == {
+        "Clicks": "4", "Unique clicks": "2", "Conversions": "1", "Conversion rate": "50.0%",
+        "Revenue (USD)": "40.00", "Payout (USD)": "5.00",
+    }
+    tables = {frame.value.columns[0]: frame.value for frame in at.dataframe}
+    by_partner = tables["Partner"].set_index("Partner")
+    assert by_partner.loc[world.partner.name, ["Clicks", "Unique clicks", "Bot clicks", "Conversions"]].tolist() == [4, 2, 1, 1]
+    assert tables["Task"]["Task"].tolist() == [world.task.title]
+    assert tables["Shared ID"]["Shared ID"].tolist() == ["spring"]
+    assert "subId1" not in " ".join(tables)  # Sub IDs are the partner's own (SPEC §6)
+    assert at.get("vega_lite_chart") or at.get("arrow_vega_lite_chart")
+    assert len(at.get("download_button")) == 4
+
+
+def test_performance_empty_state(admin_env, world) -> None:
+    at = no_exceptions(open_admin(world.advertiser.id))
+    assert metrics(at)["Clicks"] == "0"
+    assert any("No clicks or conversions in this period yet" in i.value for i in at.info)
+
+
+def test_conversion_approved_then_reversed_leaves_the_report(admin_env, engine, world, traffic) -> None:
+    cid = world.campaign.id
+    at = open_admin(world.advertiser.id)
+    (pending,) = at.selectbox(key=f"conversion_{cid}").options
+    assert "A-1001" in pending and "pending" in pending
+    at.button(key=f"conversion_approved_{cid}").click().run()
+    no_exceptions(at)
+    assert "Order A-1001 is now approved." in texts(at.success)
+    at.button(key=f"conversion_reversed_{cid}").click().run()
+    assert "Order A-1001 is now reversed." in texts(at.success)
+    with db.reading(engine) as conn:
+        assert [c.status for c in conversions.list_conversions(conn, world.advertiser.id, cid)] == ["reversed"]
+    assert (metrics(at)["Conversions"], metrics(at)["Revenue (USD)"]) == ("0", "0.00")
+
+
+def test_postback_is_explained_with_a_curl_request(admin_env, world) -> None:
+    at = open_admin(world.advertiser.id)
+    (curl,) = [c.value for c in at.code if "curl" in c.value]
+    assert "POST" in curl and "/api/v1/conversions" in curl
+    assert "Authorization: Bearer" in curl and '"currency": "USD"' in curl
+
+
+def test_rotated_key_fails_on_the_conversion_endpoint(admin_env, world, traffic, client) -> None:
+    at = open_admin(world.advertiser.id)
+    at.checkbox(key="rotate_confirm").check().run()
+    at.button(key="rotate_key").click().run()
+    (new_key,) = [c.value for c in at.code if c.value.startswith("tlk_")]
+    fresh = click(client, traffic.code, "203.0.113.9")
+    assert convert(client, world.api_key, fresh, "A-2002", "10.00").status_code == 401
+    assert convert(client, new_key, fresh, "A-2002", "10.00").status_code == 201

@@ -229,3 +229,68 @@ def test_cpc_click_payout_only_for_billable_clicks_on_live_links(client, engine,
         links.set_disabled(conn, world.partner.id, link.id, True)
     click(client, short_path(link), address="198.51.100.9")  # unique, but the link is disabled
     assert [row.payout_minor for row in all_clicks(engine)] == [35, 0, 0, 0]
+
+
+# --- the per-worker cache and its bound --------------------------------------------
+
+def test_cache_entries_live_for_the_ttl_only() -> None:
+    from api.services.redirects import RedirectCache, Resolved
+
+    now = [100.0]
+    cache = RedirectCache(1.0, max_entries=2, clock=lambda: now[0])
+    entry = Resolved(target=None, url="https://brand.test/", live=True)  # type: ignore[arg-type]
+    cache.put("a", entry)
+    assert cache.get("a") is entry
+    now[0] += 0.999
+    assert cache.get("a") is entry
+    now[0] += 0.002
+    assert cache.get("a") is None
+    cache.put("b", entry)
+    cache.put("c", entry)
+    cache.put("d", entry)  # full: emptied first, so it never grows past its bound
+    assert cache.get("b") is None and cache.get("d") is entry
+    off = RedirectCache(0)
+    off.put("a", entry)
+    assert off.get("a") is None
+
+
+def test_a_disabled_link_reaches_the_redirect_within_the_cache_bound(engine, world, app_config) -> None:
+    from api import create_app
+    from api.http.tracking import CACHE_KEY
+
+    app = create_app({**app_config, "REDIRECT_CACHE_SECONDS": 1.0})
+    now = [1000.0]
+    app.extensions[CACHE_KEY].clock = lambda: now[0]
+    client = app.test_client()
+    link = make_link(engine, world, landing_url="https://deals.brand.test/spring")
+    assert click(client, short_path(link)).headers["Location"].startswith("https://deals.brand.test/")
+    with db.transaction(engine) as conn:
+        links.set_disabled(conn, world.partner.id, link.id, True)
+    now[0] += 0.5   # still within the bound: the worker may use what it read
+    assert click(client, short_path(link)).headers["Location"].startswith("https://deals.brand.test/")
+    now[0] += 0.6   # past it: the change has arrived
+    assert click(client, short_path(link)).headers["Location"].startswith("https://brand.test/?clickid=")
+    with db.transaction(engine) as conn:
+        campaigns.update_settings(conn, world.advertiser.id, world.campaign.id, click_tracking=False)
+    now[0] += 1.1
+    before = len(all_clicks(engine))
+    assert click(client, short_path(link)).status_code == 302
+    assert len(all_clicks(engine)) == before
+    db.get_engine(app).dispose()
+
+
+@pytest.mark.parametrize(("value", "seconds"), [(None, 1.0), ("0", 0.0), ("2.5", 2.5)])
+def test_cache_bound_comes_from_the_environment(tmp_path, value, seconds) -> None:
+    from api.config import load_settings
+
+    env = {"TASKLINK_SECRET_KEYS": "k", **({"TASKLINK_REDIRECT_CACHE_SECONDS": value} if value else {})}
+    assert load_settings(tmp_path, env).flask_config()["REDIRECT_CACHE_SECONDS"] == seconds
+
+
+@pytest.mark.parametrize("value", ["-1", "61", "soon"])
+def test_a_wrong_cache_bound_refuses_to_start(tmp_path, value) -> None:
+    from api.config import load_settings
+    from api.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="TASKLINK_REDIRECT_CACHE_SECONDS"):
+        load_settings(tmp_path, {"TASKLINK_SECRET_KEYS": "k", "TASKLINK_REDIRECT_CACHE_SECONDS": value})

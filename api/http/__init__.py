@@ -1,16 +1,18 @@
 """HTTP layer: thin blueprints that parse input, call a service, and shape the answer.
 
 ``MODULES`` lists every blueprint module (each has a ``bp`` and documents its
-paths in ``OPENAPI_PATHS``); add a new module here and nowhere else.
+paths in ``OPENAPI_PATHS``); add a new module here and nowhere else. The
+redirect (:mod:`.tracking`, not part of the JSON API) is mounted separately.
 """
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, Request, Response
+from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.routing import BaseConverter
 
 from . import conversions, cors, errors, limits, links, openapi, partner, reports, sessions, tracking
 
-MODULES = [openapi, sessions, partner, links, tracking, conversions, reports]
+MODULES = [openapi, sessions, partner, links, conversions, reports]
 
 
 class IdConverter(BaseConverter):
@@ -32,14 +34,32 @@ class IdConverter(BaseConverter):
         return str(int(value))  # type: ignore[call-overload]
 
 
+class NoCookieSessions(SessionInterface):
+    """The API keeps no cookie sessions (partners and advertisers send bearer tokens).
+
+    Flask's default interface builds an itsdangerous serializer on every
+    request to look for a session cookie; that work is pure overhead here,
+    most of all on the redirect.
+    """
+
+    def open_session(self, app: Flask, request: Request) -> None:  # type: ignore[override]
+        return None  # Flask then uses make_null_session
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        return None
+
+
 def register_http(app: Flask) -> None:
     """Error handlers first, then rate limits and CORS, then every blueprint."""
+    app.session_interface = NoCookieSessions()
     app.url_map.converters["id"] = IdConverter
     errors.init_app(app)
     limits.init_app(app)
     cors.init_app(app)
     for module in MODULES:
         app.register_blueprint(module.bp)
+    # The redirects (/s/, /c/) are served by their own minimal app in front of this one.
+    tracking.mount(app, app.session_interface)
     if app.config.get("DEMO_SHOP"):  # the demo's brand shop (api/http/shop.py)
         from . import shop
 

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 from typing import Callable
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app, request
 
-from .. import db
+from .. import clickstore, db
+from . import errors
 from ..errors import NotFound
 from ..rawsql import Raw
 from ..services import clicks, redirects
@@ -29,9 +30,17 @@ from ..services.redirects import Target
 from ..signing import ip_hash_key
 
 bp = Blueprint("tracking", __name__)
+CACHE_KEY = "tasklink.redirect-cache"
 
-#: Documented in ``OPENAPI_PATHS`` only for completeness: these are not under /api/v1.
-OPENAPI_PATHS: dict[str, object] = {}
+
+@bp.record_once
+def _setup(state) -> None:  # type: ignore[no-untyped-def]
+    """Per app: the redirect's own connections (see :mod:`api.clickstore`) and the IP-hash key."""
+    app = state.app
+    clickstore.init_app(app, db.get_engine(app))
+    app.extensions[CACHE_KEY] = redirects.RedirectCache(float(app.config.get("REDIRECT_CACHE_SECONDS", 1.0)))
+    app.extensions["tasklink.ip-key"] = ip_hash_key(app.config["SECRET_KEYS"])
+
 
 
 def should_track(method: str, target: Target) -> bool:
@@ -39,39 +48,50 @@ def should_track(method: str, target: Target) -> bool:
     return method == "GET" and target.click_tracking
 
 
-def _ip_key() -> bytes:
-    key = current_app.extensions.get("tasklink.ip-key")
-    if key is None:
-        key = current_app.extensions["tasklink.ip-key"] = ip_hash_key(current_app.config["SECRET_KEYS"])
-    return key  # type: ignore[no-any-return]
+class Redirect(Response):
+    """A bare 302 whose headers go out as they are.
+
+    werkzeug would re-encode ``Location`` as an IRI on every answer; ours is
+    always plain ASCII already (normalised and re-validated by
+    :func:`api.services.redirects.destination`, plus a URL-safe click id).
+    """
+
+    def get_wsgi_headers(self, environ):  # type: ignore[no-untyped-def, override]
+        return self.headers
 
 
 def redirect_to(url: str) -> Response:
     """A bare 302 (no body); never cached, so every visit comes back through here."""
-    return Response(status=302, headers={"Location": url, "Cache-Control": "private, no-store"})
+    return Redirect(status=302, headers={"Location": url, "Cache-Control": "private, no-store", "Content-Length": "0"})
 
 
-def follow(resolve: Callable[[Raw], Target | None]) -> Response:
-    """Resolve → decide → record, committed before answering."""
-    tracking = request.method == "GET"
-    unit = db.transaction() if tracking else db.reading()
-    with unit as conn:
-        raw = Raw.of(conn)
-        target = resolve(raw)
-        if target is None:
+def follow(key: object, resolve: Callable[[Raw], Target | None]) -> Response:
+    """Resolve (or reuse a resolution younger than the cache's bound) → decide → record → 302."""
+    extensions = current_app.extensions
+    store: clickstore.ClickStore = extensions[clickstore.EXTENSION_KEY]
+    cache: redirects.RedirectCache = extensions[CACHE_KEY]
+    resolved = cache.get(key)
+    if resolved is None:
+        with store.autocommit() as raw:  # plain reads, no transaction needed
+            resolved = redirects.resolve_and_decide(raw, resolve(raw))
+        if resolved is None:
             raise NotFound("This link does not exist or is no longer valid.", "link_not_found")
-        url, live = redirects.destination(raw, target)
-        if url is None:
-            raise NotFound("This link is no longer active.", "link_inactive")
-        if should_track(request.method, target):
-            visit = clicks.visit_from_request(
-                _ip_key(),
-                request.headers.get("User-Agent"),
-                request.headers.get("Referer"),
-                request.remote_addr,
-                request.args,
-                target.reporting,
-            )
+        cache.put(key, resolved)
+    url = resolved.url
+    if url is None:
+        raise NotFound("This link is no longer active.", "link_inactive")
+    target = resolved.target
+    if should_track(request.method, target):
+        visit = clicks.visit_from_request(
+            extensions["tasklink.ip-key"],
+            request.headers.get("User-Agent"),
+            request.headers.get("Referer"),
+            request.remote_addr,
+            request.args,
+            target.reporting,
+        )
+        # One INSERT that applies the uniqueness rule, committed before we answer.
+        with store.queued_write() as raw:
             click_id = clicks.record_click(
                 raw,
                 link_id=target.link_id,
@@ -82,20 +102,59 @@ def follow(resolve: Callable[[Raw], Target | None]) -> Response:
                 payout_model=target.payout_model,
                 payout_value=target.payout_value,
                 pay_for_performance=target.pay_for_performance,
-                live=live,
+                live=resolved.live,
                 now=db.utcnow(),
             )
-            url = clicks.add_click_id(url, target.click_id_param, click_id)
+        url = clicks.add_click_id(url, target.click_id_param, click_id)
     return redirect_to(url)
 
 
 @bp.route("/s/<code>", methods=["GET"])
 def short_link(code: str) -> Response:
     """A short link."""
-    return follow(lambda raw: redirects.resolve_code(raw, code))
+    return follow(("s", code), lambda raw: redirects.resolve_code(raw, code))
 
 
 @bp.route("/c/<token>", methods=["GET"])
 def regular_link(token: str) -> Response:
     """A regular (signed) link."""
-    return follow(lambda raw: redirects.resolve_token(raw, current_app.config["SECRET_KEYS"], token))
+    # The whole token is the key: a token is only ever cached after its signature verified.
+    return follow(("c", token), lambda raw: redirects.resolve_token(raw, current_app.config["SECRET_KEYS"], token))
+
+
+# --- serving: the redirect's own minimal Flask app ------------------------------------
+
+REDIRECT_PREFIXES = ("/s/", "/c/")
+
+
+class PathDispatcher:
+    """WSGI: ``/s/…`` and ``/c/…`` go to the redirect app, everything else to the API."""
+
+    def __init__(self, redirects: Flask, api: object) -> None:
+        self.redirects = redirects
+        self.api = api
+
+    def __call__(self, environ, start_response):  # type: ignore[no-untyped-def]
+        if environ.get("PATH_INFO", "").startswith(REDIRECT_PREFIXES):
+            return self.redirects.wsgi_app(environ, start_response)
+        return self.api(environ, start_response)  # type: ignore[operator]
+
+
+def mount(api: Flask, session_interface: object) -> Flask:
+    """Serve the redirects from a minimal Flask app sharing the API's config and extensions.
+
+    The hot path then runs none of the API's per-request machinery (rate
+    limiter hooks, CORS, the blueprints' URL map): Flask, the three steps, and
+    the shared error pages. It is still one app to deploy: ``create_app()``
+    returns the API with this app mounted in front of its WSGI callable (and
+    ``ProxyFix``, when configured, wraps both).
+    """
+    redirects = Flask(__name__, static_folder=None)
+    redirects.config = api.config  # type: ignore[assignment]
+    redirects.extensions = api.extensions
+    redirects.json = api.json  # type: ignore[misc]
+    redirects.session_interface = session_interface  # type: ignore[assignment]
+    errors.init_app(redirects)
+    redirects.register_blueprint(bp)
+    api.wsgi_app = PathDispatcher(redirects, api.wsgi_app)  # type: ignore[method-assign]
+    return redirects

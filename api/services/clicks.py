@@ -3,13 +3,12 @@
 The redirect (:mod:`api.http.tracking`) resolves the link
 (:mod:`api.services.redirects`), decides whether to track, and calls
 :func:`record_click`. Everything here is a small function that can be tested
-alone; the only SQL is the uniqueness lookup and the insert, written for the
+alone; the only SQL is the insert (which applies the uniqueness rule), written for the
 raw DBAPI connection (:class:`api.rawsql.Raw`) because they run on every click.
 """
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
 import re
 import secrets
@@ -104,12 +103,12 @@ def reporting_for_click(
 
 def hash_ip(key: bytes, address: str | None) -> str:
     """Keyed hash (HMAC-SHA256, hex) of the client address; the address itself is never stored."""
-    return hmac.new(key, (address or "unknown").encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(key, (address or "unknown").encode(), "sha256").hex()
 
 
 def visitor_hash(key: bytes, ip_hash: str, user_agent: str | None) -> str:
     """The visitor of the uniqueness rule: keyed hash of IP hash and user agent."""
-    return hmac.new(key, f"{ip_hash}\n{user_agent or ''}".encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(key, f"{ip_hash}\n{user_agent or ''}".encode(), "sha256").hex()
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,15 +166,14 @@ def add_click_id(url: str, param: str, click_id: str) -> str:
 
 # --- uniqueness, payout, and saving ----------------------------------------------
 
-def seen_recently(raw: Raw, link_id: int, visitor: str, now: dt.datetime) -> bool:
-    """Did this visitor click this link within the last 24 hours?"""
-    return (
-        raw.one(
-            "SELECT 1 FROM clicks WHERE link_id = ? AND visitor_hash = ? AND created_at > ? LIMIT 1",
-            (link_id, visitor, raw.time(now - UNIQUE_WINDOW)),
-        )
-        is not None
-    )
+#: The uniqueness rule in SQL: no click of this visitor on this link since the given time.
+_FIRST_IN_WINDOW = "NOT EXISTS (SELECT 1 FROM clicks WHERE link_id = ? AND visitor_hash = ? AND created_at > ?)"
+
+
+def is_unique_click(raw: Raw, link_id: int, visitor: str, now: dt.datetime) -> bool:
+    """Would a click of this visitor on this link now be unique (none in the last 24 hours)?"""
+    row = raw.one(f"SELECT {_FIRST_IN_WINDOW}", (link_id, visitor, raw.time(now - UNIQUE_WINDOW)))
+    return bool(row and row[0])
 
 
 def click_payout(payout_model: str, payout_value: int, pay_for_performance: bool, billable: bool, live: bool) -> int:
@@ -190,10 +188,13 @@ def click_payout(payout_model: str, payout_value: int, pay_for_performance: bool
     return payout_value
 
 
+# One statement decides uniqueness and inserts (one round trip; the write lock or
+# the row's transaction makes the decision and the row one step).
 _INSERT = (
     "INSERT INTO clicks (click_id, link_id, campaign_id, partner_id, task_id, created_at, sub_id1, sub_id2, "
     "sub_id3, shared_id, user_agent, referrer, ip_hash, visitor_hash, is_bot, is_unique, payout_minor) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, u.is_first, CASE WHEN u.is_first THEN ? ELSE 0 END "
+    f"FROM (SELECT {_FIRST_IN_WINDOW} AS is_first) u"
 )
 
 
@@ -214,18 +215,21 @@ def record_click(
 ) -> str:
     """Insert one click (unique flag and cpc payout decided here); return its click id.
 
-    Runs inside the caller's write transaction, which must commit before the
-    redirect is answered.
+    One statement: run it alone in autocommit mode (it is then its own
+    transaction, committed when it returns) or inside the caller's write
+    transaction — either way committed before the redirect is answered.
     """
     click_id = click_id or new_click_id()
-    unique = not seen_recently(raw, link_id, visit.visitor_hash, now)
-    payout = click_payout(payout_model, payout_value, pay_for_performance, unique and not visit.is_bot, live)
+    # What the click earns if it turns out unique (the statement applies the rule).
+    payout = click_payout(payout_model, payout_value, pay_for_performance, not visit.is_bot, live)
     sub1, sub2, sub3, shared = visit.reporting
+    visitor = visit.visitor_hash
     raw.run(
         _INSERT,
         (
             click_id, link_id, campaign_id, partner_id, task_id, raw.time(now), sub1, sub2, sub3, shared,
-            visit.user_agent, visit.referrer, visit.ip_hash, visit.visitor_hash, visit.is_bot, unique, payout,
+            visit.user_agent, visit.referrer, visit.ip_hash, visitor, visit.is_bot, payout,
+            link_id, visitor, raw.time(now - UNIQUE_WINDOW),
         ),
     )
     return click_id

@@ -114,9 +114,15 @@ def landing_settings(raw: Raw, campaign_id: int) -> tuple[tuple[str, ...], tuple
 
 
 @lru_cache(maxsize=8192)
-def url_allowed(url: str, pages: tuple[str, ...], domains: tuple[str, ...]) -> bool:
-    """Pure and memoised: is ``url`` one of ``pages`` or on ``domains``?"""
-    return urls.landing_url_allowed(url, pages, domains)
+def allowed_url(url: str, pages: tuple[str, ...], domains: tuple[str, ...]) -> str | None:
+    """Pure and memoised: ``url`` in its normalised form if it is one of ``pages`` or on ``domains``, else ``None``.
+
+    The redirect goes to the normalised form, so what was checked is exactly
+    what is sent (plain ASCII, nothing a browser could read another way).
+    """
+    if not urls.landing_url_allowed(url, pages, domains):
+        return None
+    return urls.normalize_url(url)
 
 
 @lru_cache(maxsize=1024)
@@ -139,6 +145,68 @@ def destination(raw: Raw, target: Target) -> tuple[str | None, bool]:
     active" page then, never a redirect to somewhere unchecked.
     """
     pages, domains, default = landing_settings(raw, target.campaign_id)
-    if target.live and url_allowed(target.landing_url, pages, domains):
-        return target.landing_url, True
+    if target.live:
+        url = allowed_url(target.landing_url, pages, domains)
+        if url is not None:
+            return url, True
     return safe_default(default), False
+
+
+# --- what a worker may remember between clicks -------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """A link resolved with its destination decided (what the cache keeps)."""
+
+    target: Target
+    url: str | None
+    live: bool
+
+
+def resolve_and_decide(raw: Raw, target: Target | None) -> Resolved | None:
+    """Step one in full: the target and where its visitor goes now."""
+    if target is None:
+        return None
+    url, live = destination(raw, target)
+    return Resolved(target, url, live)
+
+
+class RedirectCache:
+    """Per worker: resolved links for ``ttl`` seconds, so most clicks need no read at all.
+
+    The bound on staleness is ``ttl``: disabling a link, ending a campaign,
+    switching click tracking off or changing landing pages or domains reaches
+    every worker within ``ttl`` seconds (1 by default,
+    ``TASKLINK_REDIRECT_CACHE_SECONDS``; 0 turns the cache off). Unknown links
+    are never cached, and the cache is bounded (it empties itself when full)
+    so a flood of distinct links cannot grow it.
+    """
+
+    __slots__ = ("ttl", "max_entries", "clock", "_entries")
+
+    def __init__(self, ttl: float, max_entries: int = 20_000, clock: Any = None) -> None:
+        import time
+
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self.clock = clock or time.monotonic
+        self._entries: dict[Any, tuple[float, Resolved]] = {}
+
+    def get(self, key: Any) -> Resolved | None:
+        """The entry for ``key`` if it is younger than ``ttl``."""
+        entry = self._entries.get(key)
+        if entry is None or entry[0] <= self.clock():
+            return None
+        return entry[1]
+
+    def put(self, key: Any, resolved: Resolved) -> None:
+        """Remember a resolved link (nothing when the cache is off)."""
+        if self.ttl <= 0:
+            return
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[key] = (self.clock() + self.ttl, resolved)
+
+    def clear(self) -> None:
+        """Forget everything."""
+        self._entries.clear()

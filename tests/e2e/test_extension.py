@@ -94,7 +94,10 @@ def set_campaign(api: LiveApi, name: str, **settings: object) -> None:
 
 
 def has_redirects(api: LiveApi) -> bool:
-    return any(rule.rule.startswith("/s/") for rule in api.app.url_map.iter_rules())
+    # /s/ and /c/ are served by the redirect app mounted in front of the API (api.http.tracking).
+    from api.http import tracking
+
+    return "/s/" in tracking.REDIRECT_PREFIXES
 
 
 # --- options page ----------------------------------------------------------
