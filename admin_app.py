@@ -203,12 +203,6 @@ def show_flash(section: str) -> None:
         st.success(message)
 
 
-def forget_widget(key: str) -> None:
-    """Drop a widget's edits (the pages table) so it starts from the saved data again."""
-    if key in st.session_state:
-        del st.session_state[key]
-
-
 def clean_cell(value: Any) -> Any:
     """A data-editor cell as plain Python: empty cells (NaN, NaT, None) become None."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
@@ -436,7 +430,8 @@ st.caption(
 )
 show_flash("landing")
 page_list, domain_list = load_landing(ENGINE, advertiser.id, cid)
-pages_key = f"landing_pages_{cid}"
+# A new key after each save gives the browser a fresh table (its edits were saved).
+pages_key = f"landing_pages_{cid}_{st.session_state.setdefault('landing_saves', 0)}"
 with st.form(f"landing_{cid}"):
     landing_mode = st.radio("Landing page mode", campaigns.LANDING_MODES, format_func=MODE_LABELS.get,
                             index=campaigns.LANDING_MODES.index(campaign.landing_mode), key=f"landing_mode_{cid}")
@@ -477,7 +472,7 @@ if saving_landing:
     if ok and result is not None:
         _, saved_pages, saved_domains = result
         default_page = next((p.name for p in saved_pages if p.is_default), None)
-        forget_widget(pages_key)
+        st.session_state.landing_saves += 1
         saved(
             "landing",
             f"Landing pages saved: {len(saved_pages)} page(s)"
@@ -733,10 +728,10 @@ if new_key:
     st.warning("Copy the new key now: it is shown only this once.")
     st.code(new_key, language=None)
 st.markdown(f"Current key: `{advertiser.api_key_hint}`")
-confirm_rotation = st.checkbox("I understand that the current key stops working at once.", key="rotate_confirm")
-if st.button("Rotate API key", key="rotate_key", disabled=not confirm_rotation):
-    ok, rotated = write(ENGINE, lambda conn: advertisers.rotate_api_key(conn, advertiser.id))
-    if ok and rotated:
-        st.session_state.new_api_key = rotated
-        forget_widget("rotate_confirm")
-        saved("keys", "API key rotated: the old key no longer works. Update your postback with the new one.")
+if not new_key:  # while the new key is shown, no rotate controls (they come back unticked)
+    confirm_rotation = st.checkbox("I understand that the current key stops working at once.", key="rotate_confirm")
+    if st.button("Rotate API key", key="rotate_key", disabled=not confirm_rotation):
+        ok, rotated = write(ENGINE, lambda conn: advertisers.rotate_api_key(conn, advertiser.id))
+        if ok and rotated:
+            st.session_state.new_api_key = rotated
+            saved("keys", "API key rotated: the old key no longer works. Update your postback with the new one.")

@@ -136,7 +136,7 @@
     }
   }
 
-  function start(matches) {
+  function start(matches, landingUrl) {
     const shadow = mountHost();
     const wrap = el("div", { class: "wrap" });
     shadow.append(wrap);
@@ -148,7 +148,21 @@
     const panel = el("section", { class: "panel", hidden: true, "aria-label": "Tasklink: create link" });
     wrap.append(launcher, panel);
 
-    const state = { campaign: matches[0], tasks: [], task: null, loadedFor: null, busy: false };
+    const state = { campaign: matches[0], tasks: [], task: null, loadedFor: null, busy: false, landingUrl, matchedHref: location.href };
+
+    /** "This page" now: a single-page site may have changed its address without a reload. */
+    async function currentLandingUrl() {
+      if (location.href !== state.matchedHref) {
+        const href = location.href;
+        const answer = await ask(MSG.PAGE_MATCH, { url: href });
+        // Rules match by host, which such a change cannot alter; the worker cleans the URL.
+        if (answer.ok && answer.data.landingUrl) {
+          state.landingUrl = answer.data.landingUrl;
+          state.matchedHref = href;
+        }
+      }
+      return state.landingUrl;
+    }
 
     const closeButton = el("button", { class: "close", type: "button", "aria-label": "Close Tasklink", text: "×" });
     const campaignField = el("div", { class: "field" });
@@ -266,13 +280,18 @@
       }
       const pages = options.landing_pages || [];
       if (options.mode === "manual" && state.campaign.pageAllowed) {
-        landingField.append(el("span", { class: "value", text: "This page" }), el("div", { class: "url", text: location.href }));
-        landingChoice = () => ({ landingUrl: location.href });
+        const shown = el("div", { class: "url", text: state.landingUrl });
+        landingField.append(el("span", { class: "value", text: "This page" }), shown);
+        landingChoice = async () => {
+          const url = await currentLandingUrl();
+          shown.textContent = url;
+          return { landingUrl: url };
+        };
       } else if (options.mode === "manual" || options.mode === "choose") {
         if (options.mode === "manual") {
           landingField.append(el("div", { class: "note", text: `This page is not on a domain the campaign allows (${(state.campaign.allowedDomains || []).join(", ") || "none"}), so it cannot be the landing page. Pick one of the advertiser's pages.` }));
         }
-        const here = pages.find((page) => samePage(page.url, location.href));
+        const here = pages.find((page) => samePage(page.url, state.landingUrl));
         const { select, shown } = pageSelect(pages, here ? here.id : options.default_landing_page_id);
         landingField.append(select, shown);
         landingChoice = () => ({ landingPageId: Number(select.value) });
@@ -319,10 +338,11 @@
       createButton.disabled = true;
       createButton.textContent = "Creating…";
       clearError();
+      clearResult();
       const answer = await ask(MSG.LINK_CREATE, {
         taskId: state.task.id,
         kind: regularRadio.checked ? "regular" : "short",
-        ...landingChoice(),
+        ...(await landingChoice()),
       });
       state.busy = false;
       createButton.disabled = false;
@@ -375,6 +395,6 @@
   }
 
   ask(MSG.PAGE_MATCH, { url: location.href }).then((answer) => {
-    if (answer.ok && answer.data.campaigns.length) start(answer.data.campaigns);
+    if (answer.ok && answer.data.campaigns.length) start(answer.data.campaigns, answer.data.landingUrl);
   });
 })();

@@ -146,6 +146,8 @@ function landingChoice() {
 
 function clearResult() {
   $("result").hidden = true;
+  $("shareable").value = "";
+  $("result-note").textContent = "";
   $("copied").textContent = "";
   state.link = null;
 }

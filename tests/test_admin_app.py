@@ -150,6 +150,12 @@ def test_bad_tracking_input_is_refused_with_the_services_sentence(admin_env, eng
         assert campaigns.get_campaign(conn, cid) == world.campaign  # nothing half-saved
 
 
+def edit_pages(at: AppTest, campaign_id: int, **edits: Any) -> None:
+    """Edit the landing pages table as the browser would (the key changes after each save)."""
+    key = f"landing_pages_{campaign_id}_{at.session_state['landing_saves']}"
+    at.session_state[key] = {"edited_rows": {}, "added_rows": [], "deleted_rows": [], **edits}
+
+
 def pages_of(engine, campaign_id):  # type: ignore[no-untyped-def]
     with db.reading(engine) as conn:
         return [(p.name, p.url, p.is_default) for p in landing_pages.list_landing_pages(conn, campaign_id)]
@@ -159,11 +165,11 @@ def test_landing_page_added_made_default_and_removed(admin_env, engine, world) -
     cid = world.campaign.id
     at = open_admin(world.advertiser.id)
     # Shown default first: 0 = Home (default), 1 = Sale.
-    at.session_state[f"landing_pages_{cid}"] = {
-        "edited_rows": {0: {"is_default": False}},
-        "added_rows": [{"name": "Winter", "url": "https://shop.brand.test/winter", "is_default": True}],
-        "deleted_rows": [],
-    }
+    edit_pages(
+        at, cid,
+        edited_rows={0: {"is_default": False}},
+        added_rows=[{"name": "Winter", "url": "https://shop.brand.test/winter", "is_default": True}],
+    )
     at.button(key=f"save_landing_{cid}").click().run()
     no_exceptions(at)
     assert any(m.startswith("Landing pages saved: 3 page(s), default “Winter”") for m in texts(at.success))
@@ -174,7 +180,7 @@ def test_landing_page_added_made_default_and_removed(admin_env, engine, world) -
     ]
     # The table shows the saved pages again, and a row can be removed.
     assert list(at.dataframe[0].value["name"]) == ["Winter", "Home", "Sale"]
-    at.session_state[f"landing_pages_{cid}"] = {"edited_rows": {}, "added_rows": [], "deleted_rows": [2]}
+    edit_pages(at, cid, deleted_rows=[2])
     at.button(key=f"save_landing_{cid}").click().run()
     no_exceptions(at)
     assert [name for name, *_ in pages_of(engine, cid)] == ["Winter", "Home"]
@@ -193,7 +199,7 @@ def test_invalid_url_or_domain_is_refused_and_nothing_saved(admin_env, engine, w
     cid = world.campaign.id
     before_pages = pages_of(engine, cid)
     at = open_admin(world.advertiser.id)
-    at.session_state[f"landing_pages_{cid}"] = {"edited_rows": {}, "added_rows": [], "deleted_rows": [], **edit}
+    edit_pages(at, cid, **edit)
     if domains is not None:
         at.text_area(key=f"domains_{cid}").input(domains)
     at.radio(key=f"landing_mode_{cid}").set_value("choose")
@@ -261,8 +267,10 @@ def test_rotating_the_key_shows_the_new_one_once_and_kills_the_old(admin_env, en
         assert advertisers.by_api_key(conn, shown[0]).id == world.advertiser.id
         with pytest.raises(Exception, match="valid advertiser API key"):
             advertisers.by_api_key(conn, world.api_key)
+    assert not at.checkbox  # no second rotation while the new key is on screen
     at.run()
     assert not [c for c in at.code if c.value.startswith("tlk_")]  # shown once
+    assert at.checkbox(key="rotate_confirm").value is False
 
 
 def test_newcomer_goes_from_nothing_to_a_working_campaign(admin_env, engine, make) -> None:
@@ -283,10 +291,7 @@ def test_newcomer_goes_from_nothing_to_a_working_campaign(admin_env, engine, mak
     for switch in ("click_tracking", "conversion_tracking", "pay_for_performance"):
         at.toggle(key=f"{switch}_{cid}").set_value(True)
     at.button(key=f"save_tracking_{cid}").click().run()
-    at.session_state[f"landing_pages_{cid}"] = {
-        "edited_rows": {}, "deleted_rows": [],
-        "added_rows": [{"name": "Home", "url": "https://first.test/", "is_default": True}],
-    }
+    edit_pages(at, cid, added_rows=[{"name": "Home", "url": "https://first.test/", "is_default": True}])
     at.text_area(key=f"domains_{cid}").input("first.test")
     at.button(key=f"save_landing_{cid}").click().run()
     at.text_input(key=f"add_partner_email_{cid}").input(partner.email)

@@ -41,6 +41,30 @@ export function isAllowedLanding(url, allowedDomains) {
   return host !== null && hostMatchesAny(host, allowedDomains);
 }
 
+// Parameters that belong to a visit, not to the page: the click id the redirect
+// added (the campaign default name; the rules do not carry a campaign's own) and
+// reporting info typed onto a link. A deep link to "this page" leaves them out.
+export const VISIT_PARAMS = Object.freeze(["clickid", "subId1", "subId2", "subId3", "sharedid"]);
+
+/** The page's URL as a landing URL: without the visit parameters, and without a fragment-only change. */
+export function landingUrlOf(url) {
+  let parsed;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return url;
+  }
+  let changed = false;
+  for (const name of VISIT_PARAMS) {
+    if (parsed.searchParams.has(name)) {
+      parsed.searchParams.delete(name);
+      changed = true;
+    }
+  }
+  if (!changed) return url;
+  return parsed.toString().replace(/\?(?=#|$)/, "");
+}
+
 /**
  * The campaigns whose rules match the page, in the rules' order, each as
  * {campaignId, campaignName, programId, mode, pageAllowed, allowedDomains}.

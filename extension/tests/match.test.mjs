@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { hostMatches, isAllowedLanding, matchPage, pageHost } from "../lib/match.js";
+import { hostMatches, isAllowedLanding, landingUrlOf, matchPage, pageHost } from "../lib/match.js";
 
 const RULES = [
   { campaign_id: 1, campaign_name: "Spring", program_id: 9, mode: "manual", domains: ["shop.localhost"], allowed_domains: ["shop.localhost"] },
@@ -69,4 +69,16 @@ test("a page matched by a landing page's host but off the allowed domains is not
 test("several campaigns on one host are all offered, in the rules' order", () => {
   const rules = [...RULES, { ...RULES[0], campaign_id: 3, campaign_name: "VIP" }];
   assert.deepEqual(matchPage("http://shop.localhost/", rules).map((m) => m.campaignId), [1, 3]);
+});
+
+test("this page as a landing URL leaves out the click id and reporting info of the visit", () => {
+  const table = [
+    ["http://shop.localhost:5000/shop/spring", "http://shop.localhost:5000/shop/spring"],
+    ["http://shop.localhost:5000/shop/spring?clickid=abc", "http://shop.localhost:5000/shop/spring"],
+    ["http://shop.localhost:5000/p?colour=teal&clickid=abc&subId1=x&sharedid=s#reviews", "http://shop.localhost:5000/p?colour=teal#reviews"],
+    ["http://shop.localhost:5000/p?clickid=abc#top", "http://shop.localhost:5000/p#top"],
+    ["https://brand.test/?q=a+b&subId9=keep", "https://brand.test/?q=a+b&subId9=keep"],
+    ["not a url", "not a url"],
+  ];
+  for (const [page, expected] of table) assert.equal(landingUrlOf(page), expected, page);
 });
