@@ -22,15 +22,6 @@ from typing import Callable, Sequence
 from urllib.parse import parse_qs, urlsplit
 
 
-@dataclass(frozen=True)
-class Target:
-    """One request: which node (host, port) and which path."""
-
-    host: str
-    port: int
-    path: str
-
-
 @dataclass
 class LoadResult:
     """What the client saw."""

@@ -185,12 +185,12 @@ class Cluster:
             raise RuntimeError(f"flask {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
         return result.stdout
 
-    def _start_redis(self) -> None:
+    def _start_redis(self, port: int | None = None) -> None:
         server = shutil.which("redis-server")
         if server is None:
             raise RuntimeError("redis-server is not installed (apt-get install -y redis-server)")
         assert self.workdir is not None
-        self.redis_port = free_port()
+        self.redis_port = port or free_port()
         # No persistence: rate-limit counters are disposable by design.
         self._redis = _spawn(
             [server, "--bind", "127.0.0.1", "--port", str(self.redis_port), "--save", "", "--appendonly", "no",
@@ -208,6 +208,17 @@ class Cluster:
                 break
             time.sleep(0.05)
         raise RuntimeError(f"redis-server did not start:\n{self._log(self.workdir / 'redis.log')}")
+
+    def stop_redis(self) -> None:
+        """SIGKILL Redis (to see how the nodes cope without it); :meth:`start_redis` brings it back."""
+        if self._redis is not None:
+            _kill_group(self._redis)
+            self._redis = None
+
+    def start_redis(self) -> None:
+        """Start Redis again on the same port (empty: the counters were in memory)."""
+        if self._redis is None and self.redis_port is not None:
+            self._start_redis(self.redis_port)
 
     def gunicorn_argv(self, node: Node) -> list[str]:
         """The gunicorn command line of a node."""

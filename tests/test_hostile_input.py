@@ -40,7 +40,7 @@ def expand(value: Any) -> Any:
 
 
 def case_id(entry: dict[str, Any]) -> str:
-    raw = entry.get("value", entry.get("query", entry.get("token", entry.get("headers", entry.get("recipe")))))
+    raw = next((entry[key] for key in ("value", "query", "token", "headers", "body", "raw", "recipe") if key in entry), None)
     text = json.dumps(raw, ensure_ascii=True)[:60]
     return f"{entry.get('recipe', '')}:{text}" if "recipe" in entry else text
 
@@ -154,15 +154,7 @@ def test_sub_id_corpus_at_creation(client, engine, world, auth, entry) -> None:
 
 
 @pytest.fixture
-def redirects(app) -> None:  # type: ignore[no-untyped-def]
-    """The redirect routes (served by the redirect app mounted in front of the API, api.http.tracking)."""
-    from api.http import tracking
-
-    assert tracking.REDIRECT_PREFIXES == ("/s/", "/c/")
-
-
-@pytest.fixture
-def short_link(client, world, auth, redirects):  # type: ignore[no-untyped-def]
+def short_link(client, world, auth):  # type: ignore[no-untyped-def]
     response = create_link(client, world, auth, subId1="link-sub", sharedid="link-shared")
     assert response.status_code == 201
     return response.get_json()
@@ -281,7 +273,7 @@ def link_token_for(entry: dict[str, Any], link: dict[str, Any], world) -> str:  
 
 
 @pytest.mark.parametrize("entry", TOKENS["link"], ids=[case_id(e) for e in TOKENS["link"]])
-def test_link_token_corpus(client, engine, world, redirects, regular_link, entry) -> None:
+def test_link_token_corpus(client, engine, world, regular_link, entry) -> None:
     token = link_token_for(entry, regular_link, world)
     before = click_count(engine)
     response = client.get(f"/c/{token}")
@@ -328,3 +320,108 @@ def test_bearer_token_corpus(client, world, auth, regular_link, entry) -> None:
         assert response.status_code == 200
     else:
         assert_error_shape(response, entry["status"])
+
+
+# --- conversion postbacks -------------------------------------------------------------
+
+CONVERSIONS = corpus("hostile-conversions.json")
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
+
+
+def click_on(client, link: dict[str, Any], user_agent: str = BROWSER) -> str:  # type: ignore[no-untyped-def]
+    """Follow a link like a visitor; the click id the landing page receives."""
+    response = client.get(path_of(link["display_url"]), headers={"User-Agent": user_agent})
+    assert response.status_code == 302
+    return dict(part.split("=", 1) for part in urlsplit(response.headers["Location"]).query.split("&"))["clickid"]
+
+
+@pytest.fixture
+def postback(client, engine, make, world, auth):  # type: ignore[no-untyped-def]
+    """Clicks of every kind the corpus names, and a sender that fills the placeholders in."""
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from api import db
+    from api.services import campaigns
+
+    link = create_link(client, world, auth).get_json()
+    other_campaign = make.campaign(world.other_advertiser.id, make.program(world.other_advertiser.id).id)
+    make.membership(world.partner.id, other_campaign.id)
+    other_task = make.task(world.other_advertiser.id, other_campaign.id)
+    other_link = client.post("/api/v1/links", headers=auth(world.partner), json={"task_id": other_task.id}).get_json()
+    off_campaign = make.campaign(world.advertiser.id, world.program.id)
+    make.membership(world.partner.id, off_campaign.id)
+    off_task = make.task(world.advertiser.id, off_campaign.id)
+    off_link = client.post("/api/v1/links", headers=auth(world.partner), json={"task_id": off_task.id}).get_json()
+    ids = {
+        "$click": click_on(client, link),
+        "$bot_click": click_on(client, link, "Googlebot/2.1 (+http://www.google.com/bot.html)"),
+        "$old_click": click_on(client, link),
+        "$other_click": click_on(client, other_link),
+        "$off_click": click_on(client, off_link),
+    }
+    with db.transaction(engine) as conn:
+        conn.execute(update(clicks).where(clicks.c.click_id == ids["$old_click"])
+                     .values(created_at=db.utcnow() - dt.timedelta(days=31)))
+        campaigns.update_settings(conn, world.advertiser.id, off_campaign.id, conversion_tracking=False)
+    keys = {"advertiser": world.api_key, "other_advertiser": world.other_api_key, "junk": "x" * 40}
+
+    def fill(value: Any) -> Any:
+        if isinstance(value, dict) and "repeat" in value:
+            return fill(expand(value))
+        if isinstance(value, dict):
+            return {name: fill(item) for name, item in value.items()}
+        if isinstance(value, list):
+            return [fill(item) for item in value]
+        if isinstance(value, str):
+            for placeholder, click_id in ids.items():
+                value = value.replace(placeholder, click_id)
+        return value
+
+    def send(entry: dict[str, Any]):  # type: ignore[no-untyped-def]
+        who = entry.get("auth", "advertiser")
+        if who == "partner":
+            headers = auth(world.partner)
+        elif who == "none":
+            headers = {}
+        else:
+            headers = {"Authorization": f"Bearer {keys[who]}"}
+        if "raw" in entry:
+            data = fill(expand(entry["raw"])).encode("utf-8")
+            return client.post("/api/v1/conversions", data=data, headers={**headers, "Content-Type": "application/json"})
+        return client.post("/api/v1/conversions", json=fill(entry["body"]), headers=headers)
+
+    return send
+
+
+def conversion_count(engine) -> int:  # type: ignore[no-untyped-def]
+    from api.schema import conversions
+
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(conversions)).scalar_one())
+
+
+@pytest.mark.parametrize("entry", CONVERSIONS["cases"], ids=[case_id(e) for e in CONVERSIONS["cases"]])
+def test_conversion_corpus(engine, postback, entry) -> None:
+    response = postback(entry)
+    if entry["status"] in (200, 201):
+        assert response.status_code == entry["status"], response.get_data(as_text=True)[:500]
+        body = response.get_json()
+        for name, value in entry.get("expect", {}).items():
+            assert body[name] == value, (name, body)
+        assert conversion_count(engine) == 1
+    else:
+        assert_error_shape(response, entry["status"], entry.get("code"))
+        assert conversion_count(engine) == 0
+
+
+@pytest.mark.parametrize("sequence", CONVERSIONS["sequences"], ids=[s["note"][:40] for s in CONVERSIONS["sequences"]])
+def test_conversion_sequences(postback, sequence) -> None:
+    answers = []
+    for step in sequence["steps"]:
+        response = postback(step)
+        assert response.status_code == step["status"], response.get_data(as_text=True)[:500]
+        answers.append(response.get_json())
+        if "same_as" in step:
+            assert answers[-1] == answers[step["same_as"]]

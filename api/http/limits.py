@@ -12,7 +12,9 @@ for one process, ``redis://…`` so several app nodes share one count.
 - Link creation: every attempt is counted per partner (per address before
   sign-in), which lets a busy person through and stops a script.
 
-A breach answers the error shape of SPEC §6 with ``Retry-After``.
+A breach answers the error shape of SPEC §6 with ``Retry-After``. When the
+shared storage is unreachable, each node counts in its own memory until it
+answers again.
 """
 from __future__ import annotations
 
@@ -99,4 +101,7 @@ def link_creation_limit(view: F) -> F:
 def init_app(app: Flask) -> None:
     """Attach the limiter; its storage comes from ``RATELIMIT_STORAGE_URI``."""
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    # Redis down: count in this process's memory until it is back, rather than
+    # answering 500 to every sign-in and link creation (the limits still hold per node).
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     limiter.init_app(app)

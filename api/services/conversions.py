@@ -115,7 +115,10 @@ def clean_order_id(value: object) -> str:
     """The advertiser's order id: 1 to 255 printable characters."""
     if not isinstance(value, str) or not value.strip():
         raise ValidationError("order_id is required: the advertiser's id of the order.", "invalid_order_id")
-    if len(value) > MAX_ORDER_ID or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+    # Lone surrogates (JSON allows "\\ud800") are not text and cannot be stored.
+    if len(value) > MAX_ORDER_ID or any(
+        ord(ch) < 0x20 or ord(ch) == 0x7F or 0xD800 <= ord(ch) <= 0xDFFF for ch in value
+    ):
         raise ValidationError(f"order_id must be at most {MAX_ORDER_ID} printable characters.", "invalid_order_id")
     return value.strip()
 
@@ -142,7 +145,10 @@ def record_conversion(
     - otherwise a new ``pending`` conversion with its payout.
     """
     now = now or utcnow()
-    if not isinstance(click_id, str) or not click_id or len(click_id) > MAX_CLICK_ID:
+    # Click ids are printable ASCII (we make them); anything else cannot be one, and a NUL
+    # or a lone surrogate would make the lookup itself fail on PostgreSQL.
+    if (not isinstance(click_id, str) or not click_id or len(click_id) > MAX_CLICK_ID
+            or not (click_id.isascii() and click_id.isprintable())):
         raise ValidationError("click_id is required: the value your landing page received.", "invalid_click_id")
     order = clean_order_id(order_id)
     value = money.parse_amount(amount, "amount")
