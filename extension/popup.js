@@ -7,6 +7,9 @@ import { MSG } from "./lib/messages.js";
 
 const $ = (id) => document.getElementById(id);
 const state = { campaigns: [], tasks: [], link: null };
+// Each list load gets a number; an answer to an older choice is dropped, so a
+// slow response never overwrites what the partner picked since.
+const latest = { campaigns: 0, tasks: 0 };
 
 async function ask(type, payload = {}) {
   try {
@@ -61,7 +64,9 @@ async function loadPrograms() {
 }
 
 async function loadCampaigns() {
+  const request = ++latest.campaigns;
   const answer = await ask(MSG.CAMPAIGNS_LIST, { programId: $("program").value });
+  if (request !== latest.campaigns) return;
   if (!answer.ok) return say(answer.error);
   state.campaigns = answer.data.campaigns || [];
   const available = state.campaigns.filter((c) => c.link_available);
@@ -89,7 +94,9 @@ async function loadCampaigns() {
 
 async function loadTasks() {
   clearResult();
+  const request = ++latest.tasks;
   const answer = await ask(MSG.CAMPAIGN_TASKS, { campaignId: $("campaign").value });
+  if (request !== latest.tasks) return;
   if (!answer.ok) return say(answer.error);
   state.tasks = answer.data.tasks || [];
   fill($("task"), state.tasks, { label: (t) => t.title });
