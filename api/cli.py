@@ -1,4 +1,4 @@
-"""``flask --app api`` commands for operators: seed-demo, create-advertiser, create-partner, add-membership.
+"""``flask --app api`` commands for operators: seed-demo, create-advertiser, create-partner, add-membership, flush-clicks.
 
 ``init-db`` lives with the data layer in :mod:`api.db`. Generated passwords
 and API keys are printed once and stored only as hashes.
@@ -94,7 +94,20 @@ def add_membership_command(partner_email: str, campaign_id: int, status: str) ->
     click.echo(f"{partner.email} is now {membership.status} in campaign {campaign.id} ({campaign.name}).")
 
 
+@click.command("flush-clicks")
+@with_appcontext
+def flush_clicks_command() -> None:
+    """Store every click waiting in this host's click log now (running nodes do it within a second)."""
+    from flask import current_app
+
+    from . import clicklog
+
+    stored = clicklog.of(current_app).flush()
+    click.echo(f"Stored {stored} logged click{'s' if stored != 1 else ''}.")
+
+
 def init_app(app: Flask) -> None:
     """Register the operator commands."""
-    for command in (seed_demo_command, create_advertiser_command, create_partner_command, add_membership_command):
+    for command in (seed_demo_command, create_advertiser_command, create_partner_command, add_membership_command,
+                    flush_clicks_command):
         app.cli.add_command(command)

@@ -1,28 +1,25 @@
-"""The redirect's own database connections: one raw DBAPI connection per worker process (and thread).
+"""Raw database connections for the redirect's link reads and the click log's folder, one per process and thread.
 
-A redirect runs four small statements and one commit. Through SQLAlchemy
-(pool checkout, events, Core compilation, result wrapping) the plumbing cost
-several times the statements; here a connection opened once per process is
-kept, statements are plain SQL with ``?`` placeholders (:class:`api.rawsql.Raw`),
+Through SQLAlchemy (pool checkout, events, Core compilation, result
+wrapping) the plumbing of a small statement costs several times the
+statement; here a connection opened once per process (and thread) is kept,
+statements are plain SQL with ``?`` placeholders (:class:`api.rawsql.Raw`),
 and the drivers prepare them once (sqlite3's statement cache; psycopg
-prepares server side from the first execution).
+prepares server side).
 
 - SQLite: the same pragmas as :func:`api.db.make_engine` (WAL,
-  ``synchronous=NORMAL``: a commit is in the WAL before the answer, so a
-  killed process loses nothing; only power loss can drop the newest commits),
-  write transactions with ``BEGIN IMMEDIATE``.
+  ``synchronous=NORMAL``), write transactions with ``BEGIN IMMEDIATE``.
 - PostgreSQL: psycopg with ``statement_timeout`` and
   ``idle_in_transaction_session_timeout`` so no click transaction stays open
   long (the rollups' watermark relies on that, see :mod:`api.services.reports`).
 
-A connection is per thread and re-opened after ``fork`` (gunicorn's workers
-each open their own). :meth:`ClickStore.close` closes them all; it runs when
-the app's engine is disposed.
+A connection is re-opened after ``fork`` (gunicorn's workers each open
+their own). :meth:`ClickStore.close` closes them all; it runs when the app's
+engine is disposed.
 """
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import sqlite3
 import threading
@@ -50,7 +47,7 @@ class ClickStore:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._open: list[Any] = []
-        self._write_lock_path = f"{self._target}-writers.lock" if self.sqlite and self._target != ":memory:" else None
+        self._on_close: list[Any] = []
 
     # --- connections -------------------------------------------------------------
 
@@ -76,15 +73,6 @@ class ClickStore:
         with self._lock:
             self._open.append(dbapi)
         return dbapi
-
-    def _write_lock_fd(self) -> int | None:
-        local = self._local
-        fd = getattr(local, "lock_fd", None)
-        if fd is None and self._write_lock_path is not None:
-            fd = local.lock_fd = os.open(self._write_lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-            with self._lock:
-                self._open.append(fd)
-        return fd
 
     def raw(self) -> Raw:
         """This thread's connection (opened on first use, and again in a forked child)."""
@@ -118,30 +106,6 @@ class ClickStore:
             raise
 
     @contextlib.contextmanager
-    def queued_write(self) -> Iterator[Raw]:
-        """One autocommit write statement, writers of this database queued by an OS lock first.
-
-        SQLite lets one writer at a time in and makes the others *sleep*
-        (1, 2, 5, 10 ms… between retries) while its lock is taken; for a
-        50-microsecond insert that sleeping, not the insert, would limit the
-        throughput of several worker processes. ``flock`` on a lock file
-        queues them instead and wakes the next one the moment the lock is
-        released (the kernel drops it if a process dies holding it).
-        PostgreSQL needs no such thing.
-        """
-        fd = self._write_lock_fd()
-        if fd is None:
-            with self.autocommit() as raw:
-                yield raw
-            return
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        try:
-            with self.autocommit() as raw:
-                yield raw
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-
-    @contextlib.contextmanager
     def autocommit(self) -> Iterator[Raw]:
         """Statements that each are their own transaction, committed when ``execute`` returns.
 
@@ -168,13 +132,19 @@ class ClickStore:
             # A broken connection: the next request opens a new one.
             self._discard()
 
+    def on_close(self, callback: Any) -> None:
+        """Run ``callback()`` first when the store closes (the click log's folder uses these connections)."""
+        self._on_close.append(callback)
+
     def close(self) -> None:
         """Close every connection this store opened (in this process)."""
+        for callback in self._on_close:
+            callback()
         with self._lock:
-            connections, self._open = self._open, []  # connections and lock-file descriptors
+            connections, self._open = self._open, []
         for dbapi in connections:
             with contextlib.suppress(Exception):
-                os.close(dbapi) if isinstance(dbapi, int) else dbapi.close()
+                dbapi.close()
         self._local = threading.local()
 
 

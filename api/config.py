@@ -32,6 +32,8 @@ class Settings:
     trusted_proxies: int = 0
     #: How long a worker may reuse what it read about a link (seconds; 0: never).
     redirect_cache_seconds: float = 1.0
+    #: Where the redirect logs clicks before they are stored (default: <instance>/click-log).
+    click_log_dir: str | None = None
     extra: dict[str, object] = field(default_factory=dict)
 
     def flask_config(self) -> dict[str, object]:
@@ -48,6 +50,7 @@ class Settings:
             "DEMO": self.demo,
             "TRUSTED_PROXIES": self.trusted_proxies,
             "REDIRECT_CACHE_SECONDS": self.redirect_cache_seconds,
+            "CLICK_LOG_DIR": self.click_log_dir,
             "DEMO_SHOP": self.demo,  # serve the demo shop (api/http/shop.py) in demo mode
         }
 
@@ -140,4 +143,5 @@ def load_settings(
         demo=demo,
         trusted_proxies=_proxy_count(env.get("TASKLINK_TRUSTED_PROXIES")),
         redirect_cache_seconds=_cache_seconds(env.get("TASKLINK_REDIRECT_CACHE_SECONDS")),
+        click_log_dir=env.get("TASKLINK_CLICK_LOG_DIR") or None,
     )

@@ -65,6 +65,13 @@ class Conflict(TasklinkError):
     default_code = "conflict"
 
 
+class ServiceUnavailable(TasklinkError):
+    """Tasklink cannot do this right now (storage full or unreachable); the client may retry (HTTP 503)."""
+
+    status = 503
+    default_code = "unavailable"
+
+
 class RuleRefused(TasklinkError):
     """Well-formed, but a business rule says no (HTTP 422)."""
 

@@ -61,11 +61,24 @@ class Raw:
         """Execute a statement; the number of rows it changed."""
         return int(self.dbapi.execute(self._sql(sql), params).rowcount)
 
+    def run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+        """Execute a statement once per row (one prepared statement; pipelined on PostgreSQL); rows changed."""
+        cursor = self.dbapi.cursor()
+        try:
+            cursor.executemany(self._sql(sql), rows)
+            return int(cursor.rowcount)
+        finally:
+            cursor.close()
+
     def time(self, value: dt.datetime) -> Any:
         """An aware datetime as the backend stores a UTCDateTime column."""
         naive = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
         # isoformat with a fixed timespec is the same text as strftime(_SQLITE_TIME), several times faster.
         return naive.isoformat(" ", "microseconds") if self.sqlite else naive
+
+    def naive_time(self, value: dt.datetime) -> Any:
+        """A naive UTC datetime as the backend stores a UTCDateTime column (the bulk path of :meth:`time`)."""
+        return value.isoformat(" ", "microseconds") if self.sqlite else value
 
     @staticmethod
     def read_time(value: Any) -> dt.datetime:

@@ -274,6 +274,16 @@ click_rollup_state = Table(
     Column("folded_through", BigInteger, nullable=False),
 )
 
+click_log_segments = Table(
+    "click_log_segments",
+    metadata,
+    # How far each click-log segment file (api/clicklog.py) has been stored in
+    # clicks: moved in the same transaction as the rows, so a record is stored
+    # exactly once even when a flusher dies half-way.
+    Column("segment", String(255), primary_key=True),
+    Column("stored_bytes", BigInteger, nullable=False),
+)
+
 conversions = Table(
     "conversions",
     metadata,
@@ -314,4 +324,5 @@ ALL_TABLES = (
     conversions,
     click_rollups,
     click_rollup_state,
+    click_log_segments,
 )

@@ -86,6 +86,11 @@ class Node:
     starts: int = 0
 
     @property
+    def click_log(self) -> Path:
+        """The node's own click-log directory, as on a host of its own (next to its log)."""
+        return self.log.with_name(f"{self.log.stem}-click-log")
+
+    @property
     def url(self) -> str:
         """The node's base URL (``http://127.0.0.1:PORT``)."""
         return f"http://127.0.0.1:{self.port}"
@@ -236,7 +241,8 @@ class Cluster:
         return argv + ["api:create_app()"]
 
     def _start_node(self, node: Node) -> None:
-        node.process = _spawn(self.gunicorn_argv(node), self.app_env, node.log)
+        env = {**self.app_env, "TASKLINK_CLICK_LOG_DIR": str(node.click_log)}
+        node.process = _spawn(self.gunicorn_argv(node), env, node.log)
         node.starts += 1
 
     def wait_ready(self, node: Node) -> None:

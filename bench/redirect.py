@@ -174,7 +174,8 @@ def throughput(label: str, url: str, args: argparse.Namespace, workdir: Path) ->
     codes = prepare(url)
     codes_file = workdir / "codes.json"
     codes_file.write_text(json.dumps(codes))
-    env = {"TASKLINK_DATABASE_URL": url, "TASKLINK_SECRET_KEYS": SECRET, "BENCH_CODES": str(codes_file)}
+    env = {"TASKLINK_DATABASE_URL": url, "TASKLINK_SECRET_KEYS": SECRET, "BENCH_CODES": str(codes_file),
+           "TASKLINK_CLICK_LOG_DIR": str(workdir / "click-log")}
     order = list(codes)
     print(f"\n== {label}: gunicorn {WORKERS} sync workers, wrk 2 threads x {args.connections} connections, "
           f"{args.seconds} s per side, {args.rounds} rounds, {len(order)} links")

@@ -10,12 +10,13 @@ from __future__ import annotations
 import itertools
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 from sqlalchemy import Engine, text
 
-from api import create_app, db, migrations
+from api import clicklog, create_app, db, migrations
 from openapi_check import ValidatingClient
 from api.schema import ALL_TABLES, metadata
 from api.services import (
@@ -89,8 +90,23 @@ def engine(migrated_engine: Engine) -> Engine:
     return migrated_engine
 
 
+class Client(ValidatingClient):
+    """The tests' client: answers checked against the OpenAPI document, and clicks stored when a redirect returns.
+
+    The redirect only logs a click (api/clicklog.py); the app's flusher thread
+    stores it within a moment. Tests that read the clicks table right after a
+    redirect get it stored at once here; test_click_log.py tests the flusher.
+    """
+
+    def open(self, *args: Any, **kwargs: Any):  # type: ignore[no-untyped-def, override]
+        response = super().open(*args, **kwargs)
+        if response.status_code == 302:
+            clicklog.of(self.application).flush()
+        return response
+
+
 @pytest.fixture
-def app_config(database_url: str) -> dict[str, Any]:
+def app_config(database_url: str, tmp_path: Path) -> dict[str, Any]:
     """The test_config handed to create_app; tests may change it before ``app`` is used."""
     return {
         "TESTING": True,
@@ -100,6 +116,7 @@ def app_config(database_url: str) -> dict[str, Any]:
         # (test_tracking.py tests the cache and its bound on its own).
         "REDIRECT_CACHE_SECONDS": 0,
         "RATELIMIT_STORAGE_URI": "memory://",
+        "CLICK_LOG_DIR": str(tmp_path / "click-log"),
     }
 
 
@@ -107,7 +124,7 @@ def app_config(database_url: str) -> dict[str, Any]:
 def app(engine: Engine, app_config: dict[str, Any]):  # type: ignore[no-untyped-def]
     application = create_app(app_config)
     # Every /api/v1 answer in every test is checked against the OpenAPI document.
-    application.test_client_class = ValidatingClient
+    application.test_client_class = Client
     yield application
     db.get_engine(application).dispose()
 

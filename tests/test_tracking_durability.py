@@ -80,8 +80,12 @@ def free_port() -> int:
 
 
 def start_server(database_url: str, port: int, log: Path) -> subprocess.Popen:  # type: ignore[type-arg]
-    """gunicorn with 2 sync workers in its own process group (so one SIGKILL takes all of it)."""
-    env = {**os.environ, "TASKLINK_DATABASE_URL": database_url, "TASKLINK_SECRET_KEYS": ",".join(SECRET_KEYS)}
+    """gunicorn with 2 sync workers in its own process group (so one SIGKILL takes all of it).
+
+    Its click log lives next to ``log``, so a restart on the same ``log`` finds it again.
+    """
+    env = {**os.environ, "TASKLINK_DATABASE_URL": database_url, "TASKLINK_SECRET_KEYS": ",".join(SECRET_KEYS),
+           "TASKLINK_CLICK_LOG_DIR": str(log.parent / "click-log")}
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
          "--worker-class", "sync", "--log-level", "warning", "--chdir", str(ROOT), "api:create_app()"],
@@ -152,9 +156,13 @@ def test_sigkill_mid_stream_loses_no_answered_click(engine, world, database_url,
         answer.read()
         connection.close()
         assert answer.status == 302
+        # The restarted node stores what the killed one logged (its flusher runs every 0.2 s).
+        deadline = time.time() + 30
+        missing = answered - stored_click_ids(engine)
+        while missing and time.time() < deadline:
+            time.sleep(0.2)
+            missing = answered - stored_click_ids(engine)
     finally:
         os.killpg(restarted.pid, signal.SIGKILL)
         restarted.wait(timeout=10)
-    stored = stored_click_ids(engine)
-    missing = answered - stored
     assert not missing, f"{len(missing)} of {len(answered)} answered clicks have no row"

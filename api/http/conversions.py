@@ -7,13 +7,16 @@ decides); 404 unknown click or another advertiser's; 422 a rule refuses it
 """
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+import time
+from typing import Any, Callable, TypeVar
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 
-from .. import db
-from ..services import conversions
+from .. import clicklog, db
+from ..errors import NotFound
+from ..services import clicks, conversions
 from .auth import current_advertiser
 from .openapi import ID_SCHEMA, errors, json_body, json_response, ref
 from .parsing import json_object
@@ -21,6 +24,7 @@ from .parsing import json_object
 bp = Blueprint("conversions", __name__, url_prefix="/api/v1/conversions")
 
 FIELDS = ("click_id", "order_id", "amount", "currency")
+T = TypeVar("T")
 
 
 @bp.post("")
@@ -28,13 +32,49 @@ def create_conversion() -> ResponseReturnValue:
     """Record (or recognise a repeat of) one conversion."""
     advertiser = current_advertiser()
     body = json_object(FIELDS)
-    with db.transaction() as conn:
-        conversion, created = conversions.record_conversion(
-            conn, advertiser.id, body.get("click_id"), body.get("order_id"), body.get("amount"), body.get("currency")
-        )
+
+    def record() -> tuple[conversions.Conversion, bool]:
+        with db.transaction() as conn:
+            return conversions.record_conversion(
+                conn, advertiser.id, body.get("click_id"), body.get("order_id"), body.get("amount"), body.get("currency")
+            )
+
+    try:
+        conversion, created = record()
+    except NotFound as error:
+        if error.code != "click_not_found":
+            raise
+        conversion, created = _record_fresh_click(body.get("click_id"), record, error)
     response = jsonify(conversions.to_json(conversion))
     response.status_code = 201 if created else 200
     return response
+
+
+#: How long a postback for a click made moments ago waits for it to be stored
+#: (it may still be in the click log of this node or of another one).
+FRESH_CLICK_WAIT = 3.0
+
+
+def _record_fresh_click(click_id: object, record: Callable[[], T], error: NotFound) -> T:
+    """Record a conversion whose click is not stored yet, when the click is only seconds old.
+
+    Clicks reach the clicks table from the nodes' click logs within a
+    fraction of a second (:mod:`api.clicklog`); a postback racing its own
+    click waits for it: this node's log is flushed at once, another node's
+    flusher is waited for. Any other unknown click id is a 404 at once.
+    """
+    made = clicks.click_id_time(click_id) if isinstance(click_id, str) else None
+    if made is None or not dt.timedelta(seconds=-5) < db.utcnow() - made < dt.timedelta(seconds=30):
+        raise error
+    deadline = time.monotonic() + FRESH_CLICK_WAIT
+    while True:
+        clicklog.of(current_app).flush()
+        try:
+            return record()
+        except NotFound:
+            if time.monotonic() >= deadline:
+                raise
+        time.sleep(0.1)
 
 
 # --- OpenAPI -----------------------------------------------------------------

@@ -7,8 +7,9 @@ Three steps, as Shlink does it:
 2. **decide whether to track**: only a ``GET`` on a campaign with click
    tracking on records a click (``HEAD`` answers the same redirect and records
    nothing);
-3. **record** the click (:func:`api.services.clicks.record_click`) and commit
-   it *before* the 302 is sent, so an answered redirect is never a lost click.
+3. **record** the click: append it to the click log (:mod:`api.clicklog`)
+   *before* the 302 is sent, so an answered redirect is never a lost click;
+   the log's folder stores it in the ``clicks`` table within a moment.
 
 The client address is ``request.remote_addr``: behind reverse proxies set
 ``TASKLINK_TRUSTED_PROXIES`` (``ProxyFix`` then reads exactly the
@@ -21,7 +22,7 @@ from typing import Callable
 
 from flask import Blueprint, Flask, Response, current_app, request
 
-from .. import clickstore, db
+from .. import clicklog, clickstore, db
 from . import errors
 from ..errors import NotFound
 from ..rawsql import Raw
@@ -35,9 +36,9 @@ CACHE_KEY = "tasklink.redirect-cache"
 
 @bp.record_once
 def _setup(state) -> None:  # type: ignore[no-untyped-def]
-    """Per app: the redirect's own connections (see :mod:`api.clickstore`) and the IP-hash key."""
+    """Per app: the redirect's own connections (:mod:`api.clickstore`), the click log, and the IP-hash key."""
     app = state.app
-    clickstore.init_app(app, db.get_engine(app))
+    clicklog.init_app(app, clickstore.init_app(app, db.get_engine(app)))
     app.extensions[CACHE_KEY] = redirects.RedirectCache(float(app.config.get("REDIRECT_CACHE_SECONDS", 1.0)))
     app.extensions["tasklink.ip-key"] = ip_hash_key(app.config["SECRET_KEYS"])
 
@@ -81,31 +82,37 @@ def follow(key: object, resolve: Callable[[Raw], Target | None]) -> Response:
     if url is None:
         raise NotFound("This link is no longer active.", "link_inactive")
     target = resolved.target
-    if should_track(request.method, target):
+    req = request._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup, not six
+    if should_track(req.method, target):
+        headers = req.headers
         visit = clicks.visit_from_request(
             extensions["tasklink.ip-key"],
-            request.headers.get("User-Agent"),
-            request.headers.get("Referer"),
-            request.remote_addr,
-            request.args,
+            headers.get("User-Agent"),
+            headers.get("Referer"),
+            req.remote_addr,
+            req.args if req.query_string else {},  # most clicks carry no query: skip parsing
             target.reporting,
         )
-        # One INSERT that applies the uniqueness rule, committed before we answer.
-        with store.queued_write() as raw:
-            click_id = clicks.record_click(
-                raw,
-                link_id=target.link_id,
-                campaign_id=target.campaign_id,
-                partner_id=target.partner_id,
-                task_id=target.task_id,
-                visit=visit,
-                payout_model=target.payout_model,
-                payout_value=target.payout_value,
-                pay_for_performance=target.pay_for_performance,
-                live=resolved.live,
-                now=db.utcnow(),
-            )
-        url = clicks.add_click_id(url, target.click_id_param, click_id)
+        record = clicks.click_record(
+            link_id=target.link_id,
+            campaign_id=target.campaign_id,
+            partner_id=target.partner_id,
+            task_id=target.task_id,
+            visit=visit,
+            payout_model=target.payout_model,
+            payout_value=target.payout_value,
+            pay_for_performance=target.pay_for_performance,
+            live=resolved.live,
+            now=db.utcnow(),
+        )
+        click_log: clicklog.ClickLog = extensions[clicklog.EXTENSION_KEY]
+        click_log.append(record)  # durable before we answer
+        response = redirect_to(clicks.add_click_id(url, target.click_id_param, record[0]))
+        if click_log.due():
+            # Store the batch once the answer is out: the visitor does not wait for it,
+            # and the worker's request thread does it between requests, not beside them.
+            response.call_on_close(click_log.flush_quietly)
+        return response
     return redirect_to(url)
 
 

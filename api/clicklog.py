@@ -1,0 +1,365 @@
+"""The click log: the redirect appends each click to a file before it answers; flushers move them into ``clicks``.
+
+Why a log: committing one database transaction per click costs more than the
+rest of the redirect together (on SQLite it writes three b-tree pages to the
+WAL and re-reads pages another worker changed; on PostgreSQL it waits for a
+WAL flush). One ``write()`` of one line to a file the worker keeps open costs
+a few microseconds, and the flusher then stores hundreds of clicks in one
+transaction (group commit). ``bench/redirect.py`` measures both sides.
+
+Durability: once ``write()`` returns, the line is in the kernel's page
+cache, so a process that is killed (SIGKILL, out of memory, a crash) right
+after answering loses nothing: the next flusher on the host reads the line.
+That is the guarantee SQLite gives with ``synchronous=NORMAL`` (the default
+here); like it, a power loss can drop the last moments of clicks.
+
+Layout, in one directory per host (``TASKLINK_CLICK_LOG_DIR``, default
+``instance/click-log``):
+
+- ``<database>-<host>-<pid>-<ns>.clicks``: a segment, one JSON array per
+  line (:func:`api.services.clicks.click_record`). Each process appends to
+  its own segment and holds a shared ``flock`` on it while it lives;
+  ``<database>`` is a hash of the database URL, so a directory shared by
+  several databases (a development machine) never stores clicks in the
+  wrong one.
+- ``flush.lock``: one flusher at a time per directory.
+
+Flushing (:meth:`ClickLog.flush`): read every complete line after the offset
+stored in ``click_log_segments``, insert the clicks in time order and move
+the offsets, all in one transaction — so a record is stored exactly once,
+whoever flushes and whenever a flusher dies. A segment no process holds any
+more (its writer exited or moved on), once stored to its end, is deleted.
+Every process that writes runs a flusher thread (every
+:data:`FLUSH_INTERVAL` seconds); whoever needs the newest clicks (reports,
+conversions, ``flask --app api flush-clicks``) flushes first.
+"""
+from __future__ import annotations
+
+import atexit
+import contextlib
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import re
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+from sqlalchemy.engine import make_url
+
+from .clickstore import ClickStore
+from .errors import ServiceUnavailable
+from .services import clicks
+
+log = logging.getLogger(__name__)
+
+SUFFIX = ".clicks"
+#: A process starts a new segment past this size, so stored files can be deleted.
+MAX_SEGMENT_BYTES = 32 * 1024 * 1024
+#: Seconds between two runs of a process's flusher thread.
+FLUSH_INTERVAL = 0.2
+#: At most this much of the log is stored per transaction (about 5,000 clicks).
+BATCH_BYTES = 2 * 1024 * 1024
+#: PostgreSQL advisory lock taken by every flush, so flushers on several hosts
+#: store clicks one batch after another (ids then commit in order, and the
+#: uniqueness rule sees every earlier click).
+PG_FLUSH_LOCK = 0x7A5C11C5
+
+
+def database_tag(database_url: str) -> str:
+    """A short, stable name for a database (hash of its URL without the password)."""
+    rendered = make_url(database_url).render_as_string(hide_password=True)
+    return hashlib.sha256(rendered.encode()).hexdigest()[:12]
+
+
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9_.]", "_", socket.gethostname())[:64] or "host"
+
+
+class ClickLog:
+    """Append clicks to this process's segment; flush every segment of the directory into the database."""
+
+    def __init__(self, directory: str | os.PathLike[str], store: ClickStore, database_url: str,
+                 interval: float = FLUSH_INTERVAL) -> None:
+        self.directory = Path(directory)
+        self.store = store
+        self.tag = database_tag(database_url)
+        self.interval = interval
+        self._lock = threading.Lock()
+        self._fd: int | None = None
+        self._fd_pid = 0
+        self._written = 0
+        self._flusher: threading.Thread | None = None
+        self._flusher_pid = 0
+        self._stop = threading.Event()
+        self._last_flush = time.monotonic()
+
+    # --- the writing side: the redirect ---------------------------------------------
+
+    def append(self, record: Sequence[Any]) -> None:
+        """Write one click durably (against a process crash) before the caller answers.
+
+        Raises :class:`~api.errors.ServiceUnavailable` when the line cannot be
+        written (disk full, no directory): the visitor is not redirected, so
+        no answered click goes unrecorded.
+        """
+        # ASCII JSON: any text a visitor sends stays on one line and encodes.
+        line = (json.dumps(record, separators=(",", ":")) + "\n").encode()
+        try:
+            fd = self._segment()
+            written = os.write(fd, line)
+            if written != len(line):
+                raise OSError(f"wrote {written} of {len(line)} bytes")
+        except OSError as error:
+            # A partial line may be left at the end of this segment: start a new
+            # one, and the flusher drops the unfinished tail of a released segment.
+            self._release()
+            log.error("could not write to the click log in %s: %s", self.directory, error)
+            raise ServiceUnavailable(
+                "This link cannot be followed right now; please try again in a moment.", "click_log_unavailable"
+            ) from error
+        self._written += written
+        if self._written >= MAX_SEGMENT_BYTES:
+            self._release()
+        if self._flusher_pid != os.getpid():
+            self._start_flusher()
+
+    def _segment(self) -> int:
+        fd = self._fd
+        if fd is not None and self._fd_pid == os.getpid():
+            return fd
+        with self._lock:
+            if self._fd is None or self._fd_pid != os.getpid():
+                # After fork the parent's descriptor (and its lock) stays the parent's.
+                self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+                name = f"{self.tag}-{_host()}-{os.getpid()}-{time.time_ns()}{SUFFIX}"
+                fd = os.open(self.directory / name, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL, 0o600)
+                fcntl.flock(fd, fcntl.LOCK_SH)  # "a writer still appends here"
+                self._fd, self._fd_pid, self._written = fd, os.getpid(), 0
+            return self._fd  # type: ignore[return-value]
+
+    def _release(self) -> None:
+        """Stop appending to the current segment (closing it releases its lock)."""
+        with self._lock:
+            fd, self._fd = self._fd, None
+            if fd is not None and self._fd_pid == os.getpid():
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+
+    # --- the flusher thread ------------------------------------------------------------
+
+    def due(self) -> bool:
+        """Whether this process should flush now: it last tried :attr:`interval` seconds ago or more, and is not closed."""
+        return time.monotonic() - self._last_flush >= self.interval and not self._stop.is_set()
+
+    def flush_quietly(self) -> None:
+        """Flush unless another process is at it; errors are logged (the lines wait in the log)."""
+        try:
+            self.flush(wait=False)
+        except Exception:  # noqa: BLE001
+            log.exception("flushing the click log failed; will retry")
+
+    def _start_flusher(self) -> None:
+        with self._lock:
+            if self._flusher_pid == os.getpid() or self._stop.is_set():
+                return
+            self._flusher_pid = os.getpid()
+            self._flusher = threading.Thread(target=self._run_flusher, name="tasklink-click-flusher", daemon=True)
+            self._flusher.start()
+            atexit.register(self._flush_at_exit)
+
+    def _flush_at_exit(self) -> None:
+        """A process that stops cleanly (gunicorn's graceful shutdown) stores its last clicks itself."""
+        if self._stop.is_set() or self._flusher_pid != os.getpid():
+            return
+        self.close()
+        try:
+            self.flush()
+        except Exception:  # noqa: BLE001 - the lines wait in the log for the next flusher
+            log.exception("storing the last clicks at exit failed; they wait in %s", self.directory)
+
+    def _run_flusher(self) -> None:
+        # Under traffic the redirect flushes after answering (see api.http.tracking),
+        # so this thread rarely finds it due; it stores the last clicks when traffic stops.
+        while not self._stop.wait(self.interval):
+            if self.due():
+                self.flush_quietly()
+
+    def close(self) -> None:
+        """Stop flushing on its own (thread and after redirects) and release the segment; the lines stay for the next flusher.
+
+        Clicks appended after this go to a new segment, stored by an explicit :meth:`flush`.
+        """
+        self._stop.set()
+        flusher = self._flusher
+        if flusher is not None and flusher.is_alive() and flusher is not threading.current_thread():
+            flusher.join(timeout=10)
+        self._release()
+
+    # --- flushing ------------------------------------------------------------------------
+
+    def segments(self) -> list[Path]:
+        """This database's segments in the directory, oldest first."""
+        if not self.directory.is_dir():
+            return []
+        return sorted(self.directory.glob(f"{self.tag}-*{SUFFIX}"), key=lambda path: path.name.rsplit("-", 1)[-1])
+
+    @contextlib.contextmanager
+    def _flush_lock(self, wait: bool) -> Iterator[bool]:
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(self.directory / "flush.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False  # another process is flushing right now
+                return
+            yield True
+        finally:
+            os.close(fd)  # releases the lock
+
+    def flush(self, wait: bool = True) -> int:
+        """Store every complete logged click of this directory; return how many were stored.
+
+        ``wait=False`` returns 0 at once when another process is flushing (the
+        flusher threads); ``wait=True`` waits for it and then flushes what is left,
+        so the caller sees every click answered before the call.
+        """
+        self._last_flush = time.monotonic()
+        with self._flush_lock(wait) as mine:
+            if not mine:
+                return 0
+            stored = 0
+            while True:
+                count, more, finished = self._flush_batch()
+                stored += count
+                if not more:
+                    break
+            self._remove(finished)
+            return stored
+
+    def pending_bytes(self) -> int:
+        """How many bytes of the log wait to be stored (for health checks and tests)."""
+        with self.store.autocommit() as raw:
+            offsets = dict(raw.all("SELECT segment, stored_bytes FROM click_log_segments"))
+        return sum(max(0, path.stat().st_size - int(offsets.get(path.name, 0))) for path in self.segments())
+
+    def _flush_batch(self) -> tuple[int, bool, list[str]]:
+        """One transaction: read up to :data:`BATCH_BYTES` of new lines, store them, move the offsets.
+
+        Returns (clicks stored, whether more is left, segments finished and no longer written).
+        """
+        paths = self.segments()
+        if not paths:
+            return 0, False, []
+        with self.store.writing() as raw:
+            if not raw.sqlite:
+                raw.one("SELECT pg_advisory_xact_lock(?)", (PG_FLUSH_LOCK,))
+            names = [path.name for path in paths]
+            marks = ",".join("?" * len(names))
+            offsets = {name: int(done) for name, done in raw.all(
+                f"SELECT segment, stored_bytes FROM click_log_segments WHERE segment IN ({marks})", names)}
+            records: list[Any] = []
+            moved: dict[str, int] = {}
+            finished: list[str] = []
+            budget = BATCH_BYTES
+            more = False
+            for path in paths:
+                if budget <= 0:
+                    more = True
+                    break
+                start = offsets.get(path.name, 0)
+                released = _released(path)
+                try:
+                    with path.open("rb") as handle:
+                        handle.seek(start)
+                        data = handle.read(budget + 1)
+                except FileNotFoundError:
+                    continue
+                truncated = len(data) > budget
+                if truncated:
+                    data, more = data[:budget], True
+                end = data.rfind(b"\n") + 1
+                if released and not truncated and end < len(data):
+                    # The unfinished last line of a segment nobody writes to any
+                    # more: its write failed, so its visitor was never redirected.
+                    log.warning("dropping an unfinished click log line at the end of %s", path.name)
+                    end = len(data)
+                if released and not truncated:
+                    finished.append(path.name)
+                if end == 0:
+                    continue
+                records.extend(_parse(path.name, start, data[:end]))
+                moved[path.name] = start + end
+                budget -= end
+            records.sort(key=lambda record: record[5])  # created_at, so uniqueness follows time
+            stored = clicks.store_clicks(raw, records)
+            if moved:
+                raw.run_many(
+                    "INSERT INTO click_log_segments (segment, stored_bytes) VALUES (?, ?) "
+                    "ON CONFLICT (segment) DO UPDATE SET stored_bytes = excluded.stored_bytes",
+                    list(moved.items()),
+                )
+        if len(records) != stored:
+            log.info("click log: %d of %d records were already stored or their link is gone", len(records) - stored,
+                     len(records))
+        return len(records), more, finished
+
+    def _remove(self, names: list[str]) -> None:
+        """Delete fully stored segments that no process writes to, then their offsets."""
+        for name in names:
+            with contextlib.suppress(FileNotFoundError):
+                (self.directory / name).unlink()
+        if names:
+            with self.store.autocommit() as raw:
+                raw.run_many("DELETE FROM click_log_segments WHERE segment = ?", [(name,) for name in names])
+
+
+def _released(path: Path) -> bool:
+    """Whether no process holds the segment any more (its writer exited, was killed, or moved on)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def _parse(name: str, start: int, data: bytes) -> Iterator[list[Any]]:
+    position = start
+    for line in data.splitlines():
+        try:
+            record = json.loads(line)
+            if not isinstance(record, list) or len(record) != 16:
+                raise ValueError("not a click record")
+        except ValueError:
+            log.warning("skipping an unreadable click log line in %s at byte %d", name, position)
+        else:
+            yield record
+        position += len(line) + 1
+
+
+EXTENSION_KEY = "tasklink.clicklog"
+
+
+def init_app(app: Any, store: ClickStore) -> ClickLog:
+    """The app's click log in ``CLICK_LOG_DIR`` (default ``<instance>/click-log``); closes with the store."""
+    directory = app.config.get("CLICK_LOG_DIR") or os.path.join(app.instance_path, "click-log")
+    click_log = ClickLog(directory, store, app.config["DATABASE_URL"])
+    app.extensions[EXTENSION_KEY] = click_log
+    store.on_close(click_log.close)
+    return click_log
+
+
+def of(app: Any) -> ClickLog:
+    """The click log of an app."""
+    return app.extensions[EXTENSION_KEY]  # type: ignore[no-any-return]
