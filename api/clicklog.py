@@ -334,7 +334,15 @@ def _released(path: Path) -> bool:
         os.close(fd)
 
 
-def _parse(name: str, start: int, data: bytes) -> Iterator[list[Any]]:
+def _parse(name: str, start: int, data: bytes) -> list[list[Any]]:
+    """The click records in ``data`` (complete lines); a line that is not one is logged and skipped."""
+    try:  # one parse for the whole batch (the usual case), line by line only if that fails
+        records = json.loads(b"[" + data.rstrip(b"\n").replace(b"\n", b",") + b"]")
+        if all(isinstance(record, list) and len(record) == 16 for record in records):
+            return records  # type: ignore[no-any-return]
+    except ValueError:
+        pass
+    records = []
     position = start
     for line in data.splitlines():
         try:
@@ -344,8 +352,9 @@ def _parse(name: str, start: int, data: bytes) -> Iterator[list[Any]]:
         except ValueError:
             log.warning("skipping an unreadable click log line in %s at byte %d", name, position)
         else:
-            yield record
+            records.append(record)
         position += len(line) + 1
+    return records
 
 
 EXTENSION_KEY = "tasklink.clicklog"
