@@ -242,6 +242,14 @@ class ClickLog:
             self._remove(finished)
             return stored
 
+    def writable(self) -> bool:
+        """Whether clicks can be appended here now (the directory exists or can be made, and accepts files)."""
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError:
+            return False
+        return os.access(self.directory, os.W_OK | os.X_OK)
+
     def pending_bytes(self) -> int:
         """How many bytes of the log wait to be stored (for health checks and tests)."""
         with self.store.autocommit() as raw:

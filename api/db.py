@@ -17,6 +17,7 @@ from flask.cli import with_appcontext
 from flask import Flask, current_app
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 EXTENSION_KEY = "tasklink.engine"
 
@@ -90,6 +91,16 @@ def reading(engine: Engine | None = None) -> Iterator[Connection]:
     with engine.connect() as conn:
         with conn.begin():
             yield conn
+
+
+def ping(engine: Engine | None = None) -> bool:
+    """Whether the database answers a trivial query now (for health checks)."""
+    try:
+        with reading(engine) as conn:
+            conn.exec_driver_sql("SELECT 1")
+        return True
+    except SQLAlchemyError:
+        return False
 
 
 def utcnow() -> dt.datetime:

@@ -10,9 +10,9 @@ from flask import Flask, Request, Response
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.routing import BaseConverter
 
-from . import conversions, cors, errors, limits, links, openapi, partner, reports, sessions, tracking
+from . import conversions, cors, errors, health, limits, links, openapi, partner, reports, sessions, tracking
 
-MODULES = [openapi, sessions, partner, links, conversions, reports]
+MODULES = [openapi, health, sessions, partner, links, conversions, reports]
 
 
 class IdConverter(BaseConverter):

@@ -1,0 +1,82 @@
+"""``GET /api/v1/health``: whether this node can serve, for load balancers and monitoring.
+
+200 when the database answers and the click log accepts clicks; 503 (the
+same body, saying what is wrong) otherwise, so a balancer stops sending
+visitors to a node that could not record their clicks. Unauthenticated and
+free of data: only the state of this node.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify
+from flask.typing import ResponseReturnValue
+
+from .. import clicklog, db
+from .openapi import json_response, ref
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/api/v1/health")
+def health() -> ResponseReturnValue:
+    """The node's checks: database reachable, click log writable, and how much of the log waits to be stored."""
+    database = db.ping()
+    click_log = clicklog.of(current_app)
+    writable = click_log.writable()
+    pending = None
+    if database:
+        try:
+            pending = click_log.pending_bytes()
+        except Exception:  # noqa: BLE001 - a database that fails between two queries: report, do not crash
+            database = False
+    healthy = database and writable
+    body = {
+        "status": "ok" if healthy else "unavailable",
+        "database": "ok" if database else "unreachable",
+        "click_log": {"writable": writable, "pending_bytes": pending},
+    }
+    response = jsonify(body)
+    response.status_code = 200 if healthy else 503
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- OpenAPI -----------------------------------------------------------------
+
+OPENAPI_SCHEMAS: dict[str, Any] = {
+    "Health": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["status", "database", "click_log"],
+        "properties": {
+            "status": {"type": "string", "enum": ["ok", "unavailable"]},
+            "database": {"type": "string", "enum": ["ok", "unreachable"]},
+            "click_log": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["writable", "pending_bytes"],
+                "properties": {
+                    "writable": {"type": "boolean", "description": "Clicks can be appended to this node's log"},
+                    "pending_bytes": {"type": "integer", "minimum": 0, "nullable": True,
+                                      "description": "Bytes of this host's click log not stored yet (null: unknown)"},
+                },
+            },
+        },
+    }
+}
+
+OPENAPI_PATHS: dict[str, Any] = {
+    "/api/v1/health": {
+        "get": {
+            "summary": "Whether this node can serve (database reachable, click log writable)",
+            "operationId": "getHealth",
+            "tags": ["operations"],
+            "security": [],
+            "responses": {
+                "200": json_response("The node is healthy", ref("Health")),
+                "503": json_response("Something the node needs is missing; the body says what", ref("Health")),
+            },
+        }
+    }
+}
