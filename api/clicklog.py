@@ -126,7 +126,7 @@ class ClickLog:
         if self._written >= MAX_SEGMENT_BYTES:
             self._release()
         if self._flusher_pid != os.getpid():
-            self._start_flusher()
+            self.start()
 
     def _segment(self) -> int:
         fd = self._fd
@@ -163,7 +163,8 @@ class ClickLog:
         except Exception:  # noqa: BLE001
             log.exception("flushing the click log failed; will retry")
 
-    def _start_flusher(self) -> None:
+    def start(self) -> None:
+        """Run this process's flusher thread (the first click starts it otherwise; again after fork)."""
         with self._lock:
             if self._flusher_pid == os.getpid() or self._stop.is_set():
                 return
@@ -374,6 +375,11 @@ def init_app(app: Any, store: ClickStore) -> ClickLog:
     click_log = ClickLog(directory, store, app.config["DATABASE_URL"])
     app.extensions[EXTENSION_KEY] = click_log
     store.on_close(click_log.close)
+    if not app.testing:
+        # A node that starts stores what its log still holds (a worker killed before
+        # it could flush), without waiting for its first click. Tests start it on the
+        # first click instead, so that each test's app has no thread it does not use.
+        click_log.start()
     return click_log
 
 

@@ -150,18 +150,18 @@ def test_sigkill_mid_stream_loses_no_answered_click(engine, world, database_url,
 
     restarted = start_server(database_url, port, log)
     try:
+        # The restarted node stores what the killed one logged, before any new click.
+        deadline = time.time() + 30
+        missing = answered - stored_click_ids(engine)
+        while missing and time.time() < deadline:
+            time.sleep(0.2)
+            missing = answered - stored_click_ids(engine)
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
         connection.request("GET", f"/s/{link.code}", headers={"User-Agent": BROWSER})
         answer = connection.getresponse()
         answer.read()
         connection.close()
         assert answer.status == 302
-        # The restarted node stores what the killed one logged (its flusher runs every 0.2 s).
-        deadline = time.time() + 30
-        missing = answered - stored_click_ids(engine)
-        while missing and time.time() < deadline:
-            time.sleep(0.2)
-            missing = answered - stored_click_ids(engine)
     finally:
         os.killpg(restarted.pid, signal.SIGKILL)
         restarted.wait(timeout=10)
