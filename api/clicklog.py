@@ -62,6 +62,8 @@ SUFFIX = ".clicks"
 MAX_SEGMENT_BYTES = 32 * 1024 * 1024
 #: Seconds between two runs of a process's flusher thread.
 FLUSH_INTERVAL = 0.2
+#: While the database is unreachable, one log message per this many seconds.
+ERROR_LOG_INTERVAL = 60.0
 #: At most this much of the log is stored per transaction (about 5,000 clicks).
 BATCH_BYTES = 2 * 1024 * 1024
 #: PostgreSQL advisory lock taken by every flush, so flushers on several hosts
@@ -97,6 +99,7 @@ class ClickLog:
         self._flusher_pid = 0
         self._stop = threading.Event()
         self._last_flush = time.monotonic()
+        self._last_error = -ERROR_LOG_INTERVAL
 
     # --- the writing side: the redirect ---------------------------------------------
 
@@ -157,11 +160,15 @@ class ClickLog:
         return time.monotonic() - self._last_flush >= self.interval and not self._stop.is_set()
 
     def flush_quietly(self) -> None:
-        """Flush unless another process is at it; errors are logged (the lines wait in the log)."""
+        """Flush unless another process is at it; errors are logged, once a minute at most (the lines wait)."""
         try:
             self.flush(wait=False)
         except Exception:  # noqa: BLE001
-            log.exception("flushing the click log failed; will retry")
+            now = time.monotonic()
+            if now - self._last_error >= ERROR_LOG_INTERVAL:
+                self._last_error = now
+                log.exception("storing the clicks of the click log in %s failed; they wait there, retrying",
+                              self.directory)
 
     def start(self) -> None:
         """Run this process's flusher thread (the first click starts it otherwise; again after fork)."""

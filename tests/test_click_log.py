@@ -244,3 +244,25 @@ def test_a_node_stopped_cleanly_stores_its_last_clicks_itself(engine, link, data
         server.wait(timeout=30)
     assert len(stored(engine)) == 30
     assert list((tmp_path / "click-log").glob("*.clicks")) == []
+
+
+def test_a_failed_flush_moves_nothing_and_the_next_one_stores_everything(app, plain, engine, link, monkeypatch, caplog):
+    from api.services import clicks as click_service
+
+    click_log = clicklog.of(app)
+    click_log.close()
+    ids = [visit(plain, link, address=f"198.51.100.{n}") for n in range(5)]
+    real_store = click_service.store_clicks
+
+    def store_then_fail(raw, records):  # type: ignore[no-untyped-def]
+        real_store(raw, records)  # rows written in the transaction, then the database fails
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(click_service, "store_clicks", store_then_fail)
+    click_log.flush_quietly()
+    click_log.flush_quietly()
+    assert stored(engine) == [] and click_log.pending_bytes() > 0
+    assert caplog.text.count("failed; they wait there") == 1  # logged once, not on every retry
+    monkeypatch.setattr(click_service, "store_clicks", real_store)
+    assert click_log.flush() == 5
+    assert [row.click_id for row in stored(engine)] == ids
