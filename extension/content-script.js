@@ -312,7 +312,10 @@
       taskField.replaceChildren(el("span", { class: "label", text: "Task" }), el("span", { class: "note", text: "Loading tasks…" }));
       landingField.replaceChildren();
       createButton.disabled = true;
-      const answer = await ask(MSG.CAMPAIGN_TASKS, { campaignId: state.campaign.campaignId });
+      const requested = state.campaign.campaignId;
+      const answer = await ask(MSG.CAMPAIGN_TASKS, { campaignId: requested });
+      // The partner picked another campaign meanwhile: that newer request renders, not this one.
+      if (state.campaign.campaignId !== requested) return false;
       if (!answer.ok) {
         taskField.replaceChildren();
         form.hidden = true;
