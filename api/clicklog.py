@@ -262,7 +262,14 @@ class ClickLog:
         """How many bytes of the log wait to be stored (for health checks and tests)."""
         with self.store.autocommit() as raw:
             offsets = dict(raw.all("SELECT segment, stored_bytes FROM click_log_segments"))
-        return sum(max(0, path.stat().st_size - int(offsets.get(path.name, 0))) for path in self.segments())
+        pending = 0
+        for path in self.segments():
+            try:
+                size = path.stat().st_size
+            except FileNotFoundError:  # stored and deleted by a flusher since the listing
+                continue
+            pending += max(0, size - int(offsets.get(path.name, 0)))
+        return pending
 
     def _flush_batch(self) -> tuple[int, bool, list[str]]:
         """One transaction: read up to :data:`BATCH_BYTES` of new lines, store them, move the offsets.
