@@ -29,9 +29,12 @@ stored in ``click_log_segments``, insert the clicks in time order and move
 the offsets, all in one transaction — so a record is stored exactly once,
 whoever flushes and whenever a flusher dies. A segment no process holds any
 more (its writer exited or moved on), once stored to its end, is deleted.
-Every process that writes runs a flusher thread (every
-:data:`FLUSH_INTERVAL` seconds); whoever needs the newest clicks (reports,
-conversions, ``flask --app api flush-clicks``) flushes first.
+Under traffic a worker flushes right after it has answered a redirect, at
+most every :data:`FLUSH_INTERVAL` seconds (the visitor does not wait; a
+thread beside the requests would fight them for the GIL). Each serving
+process also runs a flusher thread from startup, for when traffic stops and
+for what killed workers left behind; whoever needs the newest clicks
+(reports, conversions, ``flask --app api flush-clicks``) flushes first.
 """
 from __future__ import annotations
 
@@ -231,7 +234,9 @@ class ClickLog:
             os.close(fd)  # releases the lock
 
     def flush(self, wait: bool = True) -> int:
-        """Store every complete logged click of this directory; return how many were stored.
+        """Store every complete logged click of this directory; return how many records were read.
+
+        (Records of a deleted link, or already stored, count but make no row.)
 
         ``wait=False`` returns 0 at once when another process is flushing (the
         flusher threads); ``wait=True`` waits for it and then flushes what is left,
