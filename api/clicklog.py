@@ -103,6 +103,8 @@ class ClickLog:
         self._stop = threading.Event()
         self._last_flush = time.monotonic()
         self._last_error = -ERROR_LOG_INTERVAL
+        #: Segment → bytes known to be stored (read or written by this process's flushes).
+        self._stored_to: dict[str, int] = {}
 
     # --- the writing side: the redirect ---------------------------------------------
 
@@ -282,7 +284,7 @@ class ClickLog:
         Returns (clicks stored, whether more is left, segments finished and no longer written).
         """
         paths = self.segments()
-        if not paths:
+        if not paths or self._nothing_new(paths):
             return 0, False, []
         with self.store.writing() as raw:
             if not raw.sqlite:
@@ -291,6 +293,7 @@ class ClickLog:
             marks = ",".join("?" * len(names))
             offsets = {name: int(done) for name, done in raw.all(
                 f"SELECT segment, stored_bytes FROM click_log_segments WHERE segment IN ({marks})", names)}
+            self._stored_to.update(offsets)
             records: list[Any] = []
             moved: dict[str, int] = {}
             finished: list[str] = []
@@ -332,14 +335,32 @@ class ClickLog:
                     "ON CONFLICT (segment) DO UPDATE SET stored_bytes = excluded.stored_bytes",
                     list(moved.items()),
                 )
+        self._stored_to.update(moved)  # committed
         if len(records) != stored:
             log.info("click log: %d of %d records were already stored or their link is gone", len(records) - stored,
                      len(records))
         return len(records), more, finished
 
+    def _nothing_new(self, paths: list[Path]) -> bool:
+        """Whether every segment is stored to its end, as far as this process knows, and still held.
+
+        Spares an idle node a write transaction every :data:`FLUSH_INTERVAL`
+        seconds. What another process stored meanwhile only makes this
+        answer "no" once too often, never "yes" wrongly.
+        """
+        for path in paths:
+            try:
+                size = path.stat().st_size
+            except FileNotFoundError:
+                continue
+            if self._stored_to.get(path.name) != size or _released(path):
+                return False
+        return True
+
     def _remove(self, names: list[str]) -> None:
         """Delete fully stored segments that no process writes to, then their offsets."""
         for name in names:
+            self._stored_to.pop(name, None)
             with contextlib.suppress(FileNotFoundError):
                 (self.directory / name).unlink()
         if names:

@@ -266,3 +266,22 @@ def test_a_failed_flush_moves_nothing_and_the_next_one_stores_everything(app, pl
     monkeypatch.setattr(click_service, "store_clicks", real_store)
     assert click_log.flush() == 5
     assert [row.click_id for row in stored(engine)] == ids
+
+
+def test_an_idle_flush_opens_no_transaction(app, plain, engine, link, monkeypatch):
+    click_log = clicklog.of(app)
+    click_log.close()
+    visit(plain, link)
+    assert click_log.flush() == 1
+    transactions = []
+    real_writing = click_log.store.writing
+
+    def counting_writing():  # type: ignore[no-untyped-def]
+        transactions.append(1)
+        return real_writing()
+
+    monkeypatch.setattr(click_log.store, "writing", counting_writing)
+    assert click_log.flush() == 0 and click_log.flush() == 0
+    assert transactions == []  # nothing new: no write transaction (an idle node stays off the database)
+    visit(plain, link, address="203.0.113.12")
+    assert click_log.flush() == 1 and transactions == [1]
