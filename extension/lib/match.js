@@ -4,6 +4,8 @@
 // A rule's domain "brand.com" matches that host only; "*.brand.com" matches
 // its subdomains (not brand.com itself), as the API and SPEC §2 define.
 
+import { REPORTING_FIELDS, withoutParams } from "./reporting.js";
+
 /** The lower-case host name of an http(s) URL, or null for anything else. */
 export function pageHost(url) {
   let parsed;
@@ -44,25 +46,11 @@ export function isAllowedLanding(url, allowedDomains) {
 // Parameters that belong to a visit, not to the page: the click id the redirect
 // added (the campaign default name; the rules do not carry a campaign's own) and
 // reporting info typed onto a link. A deep link to "this page" leaves them out.
-export const VISIT_PARAMS = Object.freeze(["clickid", "subId1", "subId2", "subId3", "sharedid"]);
+export const VISIT_PARAMS = Object.freeze(["clickid", ...REPORTING_FIELDS]);
 
-/** The page's URL as a landing URL: without the visit parameters, and without a fragment-only change. */
+/** The page's URL as a landing URL: without the visit parameters. */
 export function landingUrlOf(url) {
-  let parsed;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return url;
-  }
-  let changed = false;
-  for (const name of VISIT_PARAMS) {
-    if (parsed.searchParams.has(name)) {
-      parsed.searchParams.delete(name);
-      changed = true;
-    }
-  }
-  if (!changed) return url;
-  return parsed.toString().replace(/\?(?=#|$)/, "");
+  return withoutParams(url, VISIT_PARAMS);
 }
 
 /**

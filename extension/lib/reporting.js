@@ -44,8 +44,8 @@ export function reportingPairs(link) {
   return REPORTING_FIELDS.filter((name) => link && link[name]).map((name) => [REPORTING_LABELS[name], link[name]]);
 }
 
-/** The URL without its reporting parameters (what the shareable-link field shows). */
-export function withoutReporting(url) {
+/** The URL without the query parameters `names` (unchanged when it has none of them, or is no URL). */
+export function withoutParams(url, names) {
   let parsed;
   try {
     parsed = new URL(url);
@@ -53,12 +53,17 @@ export function withoutReporting(url) {
     return url;
   }
   let changed = false;
-  for (const name of REPORTING_FIELDS) {
+  for (const name of names) {
     if (parsed.searchParams.has(name)) {
       parsed.searchParams.delete(name);
       changed = true;
     }
   }
   if (!changed) return url;
-  return parsed.toString().replace(/\?$/, "");
+  return parsed.toString().replace(/\?(?=#|$)/, "");
+}
+
+/** The URL without its reporting parameters (what the shareable-link field shows). */
+export function withoutReporting(url) {
+  return withoutParams(url, REPORTING_FIELDS);
 }
