@@ -37,17 +37,12 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 ROOT = Path(__file__).resolve().parent.parent
+
+from bench.serving import free_port  # noqa: E402
 READY_PATH = "/api/v1/openapi.json"
 DEFAULT_SECRET_KEYS = ("cluster-key-newest-not-for-production", "cluster-key-older-not-for-production")
 
 _PR_SET_PDEATHSIG = 1
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child

@@ -128,3 +128,22 @@ def fuzz(
                     raise
     session.close()
     return result
+
+
+def fuzz_as_demo(base_url: str, max_examples: int = 25) -> FuzzResult:
+    """:func:`fuzz` with the demo's credentials (``seed-demo``): the partner's token, the advertiser's key.
+
+    ``POST /api/v1/auth/logout`` revokes the token it is sent with, so it gets
+    the other demo partner's token and the rest of the run stays signed in.
+    """
+    from api import demo
+
+    partner = login(base_url, demo.PARTNER["email"], demo.PARTNER["password"])
+    other = login(base_url, demo.OTHER["email"], demo.OTHER["password"])
+    return fuzz(
+        base_url,
+        {"partnerToken": {"Authorization": f"Bearer {partner}"},
+         "advertiserKey": {"Authorization": f"Bearer {demo.ADVERTISER['api_key']}"}},
+        max_examples=max_examples,
+        overrides={"POST /api/v1/auth/logout": {"Authorization": f"Bearer {other}"}},
+    )

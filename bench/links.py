@@ -18,26 +18,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.serving import free_port, start_gunicorn, stop_gunicorn, wrk_figures  # noqa: E402
+
 SECRET = "bench-secret-key-not-for-production"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def prepare_database(url: str) -> tuple[str, int]:
@@ -67,25 +59,6 @@ def _available(conn, partner_id):  # type: ignore[no-untyped-def]
             yield entry.campaign.id
 
 
-def serve(app_spec: str, port: int, workers: int, env: dict[str, str], log: Path) -> subprocess.Popen:
-    """Start gunicorn and wait until it answers."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-         "--worker-class", "sync", "--log-level", "warning", "--chdir", str(ROOT), app_spec],
-        env={**os.environ, **env}, stdout=log.open("wb"), stderr=subprocess.STDOUT,
-    )
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/nothing", timeout=1)
-        except urllib.error.HTTPError:
-            return process
-        except OSError:
-            time.sleep(0.1)
-    process.terminate()
-    raise SystemExit(f"gunicorn did not start: {log.read_text()[-2000:]}")
-
-
 def load(port: int, body: dict, token: str, seconds: int, connections: int, workdir: Path) -> tuple[float, int, int]:
     """Run wrk; return requests per second, requests completed and non-2xx answers."""
     script = workdir / "post.lua"
@@ -100,10 +73,7 @@ def load(port: int, body: dict, token: str, seconds: int, connections: int, work
          f"http://127.0.0.1:{port}/api/v1/links"],
         capture_output=True, text=True, check=True,
     )
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", result.stdout).group(1))  # type: ignore[union-attr]
-    total = int(re.search(r"(\d+) requests in", result.stdout).group(1))  # type: ignore[union-attr]
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", result.stdout)
-    return rate, total, int(errors.group(1)) if errors else 0
+    return wrk_figures(result.stdout)
 
 
 def count_links(url: str) -> int:
@@ -146,12 +116,11 @@ def main() -> None:
         results = {}
         for name, spec in (("bare Flask JSON endpoint", "bench.baseline_app:app"), ("Tasklink POST /api/v1/links", "api:create_app()")):
             port = free_port()
-            process = serve(spec, port, args.workers, env, workdir / f"{port}.log")
+            process = start_gunicorn(spec, port, env, workdir / f"{port}.log", workers=args.workers)
             try:
                 results[name] = load(port, body, token, args.seconds, args.connections, workdir)
             finally:
-                process.terminate()
-                process.wait(timeout=30)
+                stop_gunicorn(process)
 
         stored = count_links(url) - before
 

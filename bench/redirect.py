@@ -27,29 +27,22 @@ import json
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.serving import free_port, start_gunicorn, stop_gunicorn, wrk_figures  # noqa: E402
+
 SECRET = "bench-secret-key-not-for-production"
 WORKERS = 2
 AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36"
 LINKS = 60
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def prepare(url: str) -> dict[str, str]:
@@ -85,24 +78,6 @@ def prepare(url: str) -> dict[str, str]:
     return codes
 
 
-def serve(spec: str, port: int, env: dict[str, str], log: Path) -> subprocess.Popen:  # type: ignore[type-arg]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS),
-         "--worker-class", "sync", "--log-level", "warning", "--chdir", str(ROOT), spec],
-        env={**os.environ, **env}, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/s/not-a-code", timeout=1)
-        except urllib.error.HTTPError:
-            return process
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit(f"gunicorn did not start: {log.read_text()[-2000:]}")
-
-
 def group_cpu_seconds(pgid: int) -> float:
     """User + system CPU seconds of every live process in a process group (gunicorn and its workers)."""
     ticks = os.sysconf("SC_CLK_TCK")
@@ -118,14 +93,6 @@ def group_cpu_seconds(pgid: int) -> float:
         if int(fields[2]) == pgid:  # field 5 (pgrp), counted after the command name
             total += int(fields[11]) + int(fields[12])  # utime, stime
     return total / ticks
-
-
-def stop(process: subprocess.Popen) -> None:  # type: ignore[type-arg]
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
 
 
 def wrk(port: int, codes: list[str], seconds: int, connections: int, workdir: Path) -> tuple[float, int, int]:
@@ -148,13 +115,11 @@ def wrk(port: int, codes: list[str], seconds: int, connections: int, workdir: Pa
          "-s", str(script), f"http://127.0.0.1:{port}"],
         capture_output=True, text=True, check=True,
     )
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", result.stdout).group(1))  # type: ignore[union-attr]
-    total = int(re.search(r"(\d+) requests in", result.stdout).group(1))  # type: ignore[union-attr]
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", result.stdout)
+    rate, total, other = wrk_figures(result.stdout)
     socket_errors = re.search(r"Socket errors: (.*)", result.stdout)
     if socket_errors:
         print(f"    wrk socket errors: {socket_errors.group(1)}")
-    return rate, total, int(errors.group(1)) if errors else 0
+    return rate, total, other
 
 
 def count_clicks(url: str) -> int:
@@ -190,7 +155,7 @@ def throughput(label: str, url: str, args: argparse.Namespace, workdir: Path) ->
         cpu_per_request: dict[str, float] = {}
         for name, spec in (("bare", "bench.bare_redirect_app:app"), ("real", "api:create_app()")):
             port = free_port()
-            process = serve(spec, port, env, workdir / f"{name}.log")
+            process = start_gunicorn(spec, port, env, workdir / f"{name}.log", workers=WORKERS)
             try:
                 # Warm up first: workers finish booting, connections open, caches fill.
                 wrk(port, order, 2, args.connections, workdir)
@@ -199,7 +164,7 @@ def throughput(label: str, url: str, args: argparse.Namespace, workdir: Path) ->
                 rate, total, other = wrk(port, order, args.seconds, args.connections, workdir)
                 cpu_per_request[name] = (group_cpu_seconds(process.pid) - cpu_before) / max(total, 1) * 1e6
             finally:
-                stop(process)
+                stop_gunicorn(process)
             if name == "real":
                 stored = count_clicks(url) - before
                 stored_total += stored

@@ -301,20 +301,10 @@ def main() -> None:
             stored_clicks, table_bytes, index_bytes = click_storage(url)
 
         print("fuzzing the API (schemathesis, demo credentials)...", flush=True)
-        from bench.fuzz import fuzz, login
-        from api import demo
+        from bench.fuzz import fuzz_as_demo
 
         with Cluster(url, nodes_count=1, workers=args.workers, redis=False, env=env) as single:
-            base = single.nodes[0].url
-            partner = login(base, demo.PARTNER["email"], demo.PARTNER["password"])
-            other = login(base, demo.OTHER["email"], demo.OTHER["password"])
-            fuzzed = fuzz(
-                base,
-                {"partnerToken": {"Authorization": f"Bearer {partner}"},
-                 "advertiserKey": {"Authorization": f"Bearer {demo.ADVERTISER['api_key']}"}},
-                max_examples=args.fuzz_examples,
-                overrides={"POST /api/v1/auth/logout": {"Authorization": f"Bearer {other}"}},
-            )
+            fuzzed = fuzz_as_demo(single.nodes[0].url, max_examples=args.fuzz_examples)
 
     print()
     print("Figures")
