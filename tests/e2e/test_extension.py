@@ -311,6 +311,19 @@ def test_tracking_turned_off_shows_the_apis_reason(browser, live_api: LiveApi, s
 
 # --- popup -----------------------------------------------------------------
 
+def create_outlet_link_in_popup(popup, live_api: LiveApi) -> None:  # type: ignore[no-untyped-def]
+    """The popup flow: Outlet campaign, a chosen landing page, Sub IDs 1 and 2 and a Shared ID, Create."""
+    popup.get_by_role("combobox", name="Campaign").select_option(label="Outlet: pick a page")
+    popup.get_by_role("combobox", name="Task").select_option(label="Comparison post: jackets")
+    popup.get_by_role("combobox", name="Landing page").select_option(
+        label=f"Trail sneakers — {live_api.host_url('outlet')}/shop/products/trail-sneakers")
+    popup.get_by_text("Advanced").click()
+    popup.get_by_label("Sub ID 1").fill("ig-story")
+    popup.get_by_label("Sub ID 2").fill("week 14")
+    popup.get_by_label("Shared ID").fill("spring&co")
+    popup.get_by_role("button", name="Create", exact=True).click()
+
+
 def test_popup_creates_a_link_with_sub_ids_and_shared_id(browser, live_api: LiveApi, screenshots: Path) -> None:
     context, extension_id = browser
     sign_in(context, extension_id, live_api)
@@ -322,16 +335,7 @@ def test_popup_creates_a_link_with_sub_ids_and_shared_id(browser, live_api: Live
     expect(awareness).to_be_disabled()
     expect(awareness).to_contain_text("pay for performance")
     expect(campaign_box.locator("option", has_text="VIP preview")).to_be_disabled()
-    campaign_box.select_option(label="Outlet: pick a page")
-    popup.get_by_role("combobox", name="Task").select_option(label="Comparison post: jackets")
-    popup.get_by_role("combobox", name="Landing page").select_option(
-        label=f"Trail sneakers — {live_api.host_url('outlet')}/shop/products/trail-sneakers")
-    popup.get_by_text("Advanced").click()
-    popup.get_by_label("Sub ID 1").fill("ig-story")
-    popup.get_by_label("Sub ID 2").fill("week 14")
-    popup.get_by_label("Sub ID 3").fill("")
-    popup.get_by_label("Shared ID").fill("spring&co")
-    popup.get_by_role("button", name="Create", exact=True).click()
+    create_outlet_link_in_popup(popup, live_api)
 
     shareable = popup.get_by_role("textbox", name="Shareable link")
     expect(shareable).to_have_value(SHORT, timeout=TIMEOUT)
@@ -367,15 +371,7 @@ def test_popup_creates_a_link_with_sub_ids_and_shared_id(browser, live_api: Live
         expect(recent).to_contain_text(made["display_url"], timeout=TIMEOUT)
         expect(recent).to_contain_text("1 click")
         expect(recent).to_contain_text("1 conversion")
-        popup.get_by_role("combobox", name="Campaign").select_option(label="Outlet: pick a page")
-        popup.get_by_role("combobox", name="Task").select_option(label="Comparison post: jackets")
-        popup.get_by_role("combobox", name="Landing page").select_option(
-            label=f"Trail sneakers — {live_api.host_url('outlet')}/shop/products/trail-sneakers")
-        popup.get_by_text("Advanced").click()
-        popup.get_by_label("Sub ID 1").fill("ig-story")
-        popup.get_by_label("Sub ID 2").fill("week 14")
-        popup.get_by_label("Shared ID").fill("spring&co")
-        popup.get_by_role("button", name="Create", exact=True).click()
+        create_outlet_link_in_popup(popup, live_api)
         expect(popup.get_by_role("textbox", name="Shareable link")).to_have_value(SHORT, timeout=TIMEOUT)
         popup.get_by_role("button", name="Copy").click()
         expect(popup.locator("#copied")).to_have_text("Copied the full link, with your reporting info.")
