@@ -22,6 +22,17 @@ from sqlalchemy import Connection
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 
 
+def naive_utc(value: dt.datetime) -> dt.datetime:
+    """An aware datetime as naive UTC (what both backends store)."""
+    return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
+def sqlite_text(naive: dt.datetime) -> str:
+    """A naive UTC datetime as the text SQLAlchemy writes on SQLite (``YYYY-MM-DD HH:MM:SS.ffffff``)."""
+    # isoformat with a fixed timespec is the same text as strftime(_SQLITE_TIME), several times faster.
+    return naive.isoformat(" ", "microseconds")
+
+
 class Raw:
     """A DBAPI connection with one placeholder style and backend-neutral times.
 
@@ -72,13 +83,11 @@ class Raw:
 
     def time(self, value: dt.datetime) -> Any:
         """An aware datetime as the backend stores a UTCDateTime column."""
-        naive = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
-        # isoformat with a fixed timespec is the same text as strftime(_SQLITE_TIME), several times faster.
-        return naive.isoformat(" ", "microseconds") if self.sqlite else naive
+        return self.naive_time(naive_utc(value))
 
     def naive_time(self, value: dt.datetime) -> Any:
         """A naive UTC datetime as the backend stores a UTCDateTime column (the bulk path of :meth:`time`)."""
-        return value.isoformat(" ", "microseconds") if self.sqlite else value
+        return sqlite_text(value) if self.sqlite else value
 
     @staticmethod
     def read_time(value: Any) -> dt.datetime:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Mapping
 from urllib.parse import quote, urlsplit
 
-from ..rawsql import Raw
+from ..rawsql import Raw, naive_utc, sqlite_text
 from ..schema import REFERRER_MAX, SUB_ID_MAX, USER_AGENT_MAX
 
 #: The maintained list of crawler / unfurler / script user-agent tokens (data, not code).
@@ -247,7 +247,7 @@ def click_record(
     """
     payout = click_payout(payout_model, payout_value, pay_for_performance, not visit.is_bot, live)
     sub1, sub2, sub3, shared = visit.reporting
-    created = now.astimezone(dt.timezone.utc).replace(tzinfo=None).isoformat(" ", "microseconds")
+    created = sqlite_text(naive_utc(now))  # the log's time format, whatever the database
     return (
         click_id or new_click_id(), link_id, campaign_id, partner_id, task_id, created, sub1, sub2, sub3, shared,
         visit.user_agent, visit.referrer, visit.ip_hash, visit.visitor_hash, visit.is_bot, payout,
