@@ -133,8 +133,6 @@ class ClickLog:
         self._written += written
         if self._written >= MAX_SEGMENT_BYTES:
             self._release()
-        if self._flusher_pid != os.getpid():
-            self.start()
 
     def _segment(self) -> int:
         fd = self._fd
@@ -148,7 +146,9 @@ class ClickLog:
                 fd = os.open(self.directory / name, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL, 0o600)
                 fcntl.flock(fd, fcntl.LOCK_SH)  # "a writer still appends here"
                 self._fd, self._fd_pid, self._written = fd, os.getpid(), 0
-            return self._fd  # type: ignore[return-value]
+            fd = self._fd
+        self.start()  # a new segment, maybe in a forked child: this process needs its flusher too
+        return fd  # type: ignore[return-value]
 
     def _release(self) -> None:
         """Stop appending to the current segment (closing it releases its lock)."""
