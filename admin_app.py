@@ -26,7 +26,9 @@ from sqlalchemy import Connection, Engine
 import api
 from api import clicklog, db
 from api.errors import ConfigurationError, NotFound, TasklinkError
-from api.services import advertisers, campaigns, conversions, landing_pages, memberships, programs, reports, tasks
+from api.services import (
+    advertisers, campaigns, conversions, earnings, landing_pages, links, memberships, programs, reports, tasks,
+)
 from api.services.sign_in_limits import SignInLimiter
 
 st.set_page_config(page_title="Tasklink admin", page_icon="🔗", layout="wide")
@@ -158,6 +160,20 @@ def load_conversions(engine: Engine, advertiser_id: int, campaign_id: int) -> li
         return conversions.list_conversions(conn, advertiser_id, campaign_id, limit=RECENT_CONVERSIONS)
 
 
+@st.cache_data(ttl=READ_TTL, show_spinner=False, hash_funcs=ENGINE_HASH)
+def load_campaign_links(engine: Engine, advertiser_id: int, campaign_id: int) -> list[links.Link]:
+    """The links partners made in the campaign, newest first, with their counts."""
+    with db.reading(engine) as conn:
+        return links.list_campaign_links(conn, advertiser_id, campaign_id)
+
+
+def invalid_summary(invalid: dict[str, int]) -> str:
+    """Invalid clicks by reason in words, largest first: “12 repeat click (24 h), 3 bot or link preview”."""
+    order = {reason: index for index, reason in enumerate(earnings.REASONS)}
+    ordered = sorted(invalid.items(), key=lambda item: (-item[1], order.get(item[0], len(order))))
+    return ", ".join(f"{count:,} {earnings.REASON_LABELS.get(reason, reason)}" for reason, count in ordered)
+
+
 def conversion_rate(counters: dict[str, Any]) -> str:
     """Conversions per unique (billable) click, as a percent; a dash when there were none."""
     unique = counters["unique_clicks"]
@@ -170,13 +186,16 @@ def report_frame(rows: list[dict[str, Any]], label: str, names: dict[Any, str] |
         [
             {
                 label: (names or {}).get(row["key"], row["key"]) if row["key"] is not None else "(none)",
-                "Clicks": row["clicks"], "Unique clicks": row["unique_clicks"], "Bot clicks": row["bot_clicks"],
+                "Clicks": row["clicks"], "Billable clicks": row["unique_clicks"], "Bot clicks": row["bot_clicks"],
+                "Invalid clicks": sum(row["invalid_clicks"].values()),
+                "Why invalid": invalid_summary(row["invalid_clicks"]),
                 "Conversions": row["conversions"], "Conversion rate": conversion_rate(row),
                 "Revenue": str(row["revenue"]), "Payout": str(row["payout"]),
             }
             for row in rows
         ],
-        columns=[label, "Clicks", "Unique clicks", "Bot clicks", "Conversions", "Conversion rate", "Revenue", "Payout"],
+        columns=[label, "Clicks", "Billable clicks", "Bot clicks", "Invalid clicks", "Why invalid", "Conversions",
+                 "Conversion rate", "Revenue", "Payout"],
     )
 
 
@@ -396,7 +415,7 @@ with st.form(f"tracking_{cid}"):
     status = right.selectbox("Status", campaigns.STATUSES, format_func=STATUS_LABELS.get,
                              index=campaigns.STATUSES.index(campaign.status), key=f"status_{cid}",
                              help="Paused or ended: no new links; existing links still redirect.")
-    left, middle, _ = st.columns(3)
+    left, middle, right = st.columns(3)
     attribution_window = left.number_input(
         "Attribution window (days)", min_value=1, max_value=3650, step=1, value=campaign.attribution_window_days,
         key=f"attribution_window_{cid}", help="A conversion counts when it comes at most this many days after the click.",
@@ -404,6 +423,17 @@ with st.form(f"tracking_{cid}"):
     click_id_param = middle.text_input(
         "Click-id parameter", value=campaign.click_id_param, key=f"click_id_param_{cid}",
         help="The query parameter that carries the click id to your landing page, e.g. ?clickid=…",
+    )
+    daily_click_cap = right.number_input(
+        "Daily click cap per visitor", min_value=1, max_value=earnings.MAX_DAILY_CLICK_CAP, step=1,
+        value=campaign.daily_click_cap, key=f"daily_click_cap_{cid}",
+        help="Billable clicks one visitor address may make in this campaign per day (UTC). Clicks past it are "
+             "recorded as “over the daily cap” and earn no cpc; their sales still count.",
+    )
+    paused_pays = st.toggle(
+        "A paused campaign still pays", value=campaign.paused_pays, key=f"paused_pays_{cid}",
+        help="While the campaign is paused its links keep redirecting. On: their clicks and sales earn as usual. "
+             "Off: they are recorded as “campaign paused” and earn nothing.",
     )
     saving_tracking = st.form_submit_button("Save tracking settings", key=f"save_tracking_{cid}", type="primary")
 if saving_tracking:
@@ -414,6 +444,7 @@ if saving_tracking:
             click_tracking=click_tracking, conversion_tracking=conversion_tracking,
             pay_for_performance=pay_for_performance, payout_model=payout_model, payout_amount=payout_amount,
             status=status, attribution_window_days=int(attribution_window), click_id_param=click_id_param.strip(),
+            daily_click_cap=int(daily_click_cap), paused_pays=paused_pays,
         ),
     )
     if ok:
@@ -565,16 +596,19 @@ with edit_tab:
 
 st.header("4. Partners", anchor="partners")
 st.caption(
-    "Who takes part in this campaign. Only active members can make links; approve or decline "
-    "applications, end a membership, or add a partner by the e-mail of their Tasklink account."
+    "Who takes part in this campaign. Only active members can make links and earn; approve or decline "
+    "applications, end a membership (their links then send visitors to your default page and earn nothing "
+    "from the next click on, while what they earned before stays), disable a partner's links, or add a "
+    "partner by the e-mail of their Tasklink account."
 )
 show_flash("partners")
 member_list = load_memberships(ENGINE, advertiser.id, cid)
 partner_names = {m.partner_id: m.partner_name for m in member_list}
 if not member_list:
     st.info("No partners in this campaign yet. Add one below by e-mail.")
+link_list = load_campaign_links(ENGINE, advertiser.id, cid)
 for member in member_list:
-    name_col, status_col, *action_cols = st.columns([4, 2, 1.2, 1.2])
+    name_col, status_col, *action_cols, links_col = st.columns([4, 2, 1.2, 1.2, 1.6])
     name_col.markdown(f"**{member.partner_name}**  \n{member.partner_email}")
     status_col.markdown(f"{member.status.capitalize()}  \nsince {member.updated_at:%Y-%m-%d}")
     for column, (label, new_status) in zip(action_cols, MEMBER_ACTIONS.get(member.status, ())):
@@ -584,6 +618,39 @@ for member in member_list:
             )
             if ok and changed is not None:
                 saved("partners", f"{changed.partner_name} is now {changed.status}.")
+    live_links = sum(1 for link in link_list if link.partner_id == member.partner_id and not link.disabled)
+    if live_links and links_col.button(f"Disable {live_links} link{'s' * (live_links != 1)}",
+                                       key=f"member_{member.id}_disable_links",
+                                       help="Stop this partner's links in this campaign: visitors go to your "
+                                            "default page and nobody earns from them."):
+        ok, count = write(ENGINE, lambda conn: links.advertiser_disable_partner_links(
+            conn, advertiser.id, cid, member.partner_id))
+        if ok:
+            saved("partners", f"{count} link{'s' * (count != 1)} of {member.partner_name} disabled.")
+
+if link_list:
+    with st.expander(f"Partners' links ({len(link_list)})"):
+        st.dataframe(
+            pd.DataFrame([
+                {"Link": link.id, "Partner": partner_names.get(link.partner_id, link.partner_id),
+                 "Landing URL": link.landing_url, "Clicks": link.clicks, "Billable clicks": link.billable_clicks,
+                 "Conversions": link.conversions,
+                 "State": ("Disabled by you" if link.disabled_by == "advertiser" else "Disabled by the partner")
+                 if link.disabled else "Live"}
+                for link in link_list
+            ]),
+            hide_index=True, width="stretch",
+        )
+        link_labels = {link.id: f"Link {link.id} · {partner_names.get(link.partner_id, link.partner_id)} · "
+                                f"{link.landing_url}" for link in link_list}
+        left, middle, right = st.columns([4, 1, 1], vertical_alignment="bottom")
+        chosen_link = left.selectbox("Link", list(link_labels), format_func=link_labels.get, key=f"link_{cid}")
+        for column, (label, disable) in ((middle, ("Disable", True)), (right, ("Enable", False))):
+            if column.button(label, key=f"link_{'disable' if disable else 'enable'}_{cid}", width="stretch"):
+                ok, changed_link = write(ENGINE, lambda conn: links.advertiser_set_disabled(
+                    conn, advertiser.id, chosen_link, disable))
+                if ok and changed_link is not None:
+                    saved("partners", f"Link {changed_link.id} is now {'disabled' if disable else 'live'}.")
 
 with st.form(f"add_partner_{cid}"):
     left, right = st.columns([3, 1])
@@ -605,9 +672,11 @@ if adding_partner:
 
 st.header("5. Performance", anchor="performance")
 st.caption(
-    "Clicks, conversions and money in this campaign over the chosen days (UTC, both included). Unique clicks "
-    "are the billable ones (bots excluded); the conversion rate is conversions per unique click. Sub IDs are "
-    "the partners' own reporting info, so you see their Shared ID instead."
+    "Clicks, conversions and money in this campaign over the chosen days (UTC, both included). Billable clicks "
+    "are the ones you pay for; the others are recorded as invalid with their reason (bots, prefetches, repeat "
+    "clicks within 24 hours, clicks past the daily cap, or made where nobody may earn). The conversion rate is "
+    "conversions per billable click. Sub IDs are the partners' own reporting info, so you see their Shared ID "
+    "instead."
 )
 today = dt.datetime.now(dt.timezone.utc).date()
 period = st.date_input("Period", value=(today - dt.timedelta(days=29), today), max_value=today, key=f"period_{cid}")
@@ -619,7 +688,10 @@ else:
     totals = by_day["totals"]
     columns = st.columns(6)
     columns[0].metric("Clicks", f"{totals['clicks']:,}", help=f"Every recorded click, {totals['bot_clicks']:,} of them bots.")
-    columns[1].metric("Unique clicks", f"{totals['unique_clicks']:,}")
+    invalid_total = sum(totals["invalid_clicks"].values())
+    columns[1].metric("Billable clicks", f"{totals['unique_clicks']:,}",
+                      help=f"{invalid_total:,} invalid: {invalid_summary(totals['invalid_clicks'])}"
+                      if invalid_total else "Every click in this period is billable.")
     columns[2].metric("Conversions", f"{totals['conversions']:,}")
     columns[3].metric("Conversion rate", conversion_rate(totals))
     columns[4].metric(f"Revenue ({campaign.currency})", str(totals["revenue"]))
@@ -630,7 +702,7 @@ else:
         daily = report_frame(by_day["rows"], "Day")
         days = [day.isoformat() for day in pd.date_range(date_from, date_to, freq="D").date]
         # Every day of the period on the axis, zero where nothing happened.
-        chart = daily.set_index("Day")[["Clicks", "Unique clicks", "Conversions"]].reindex(days, fill_value=0)
+        chart = daily.set_index("Day")[["Clicks", "Billable clicks", "Conversions"]].reindex(days, fill_value=0)
         st.bar_chart(chart, stack=False, height=260, color=["#9ecae1", "#3182bd", "#e6550d"])
         task_titles = {t.id: t.title for t in task_list}
         day_tab, partner_tab, task_tab, shared_tab = st.tabs(["By day", "By partner", "By task", "By Shared ID"])
@@ -671,6 +743,8 @@ if conversion_list:
             [
                 {"Time (UTC)": c.created_at.strftime("%Y-%m-%d %H:%M"), "Order": c.order_id,
                  "Amount": f"{c.amount} {c.currency}", "Payout": f"{c.payout} {c.currency}",
+                 "No payout because": earnings.REASON_LABELS.get(c.payout_reason, c.payout_reason)
+                 if c.payout_reason else "",
                  "Partner": partner_names.get(c.partner_id, c.partner_id), "Status": c.status.capitalize(),
                  "Click id": c.click_id}
                 for c in conversion_list

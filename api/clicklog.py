@@ -61,6 +61,8 @@ from .services import clicks
 log = logging.getLogger(__name__)
 
 SUFFIX = ".clicks"
+#: Lines that are no click record of any version are moved here (JSON lines with their origin).
+QUARANTINE = "quarantine.jsonl"
 #: A process starts a new segment past this size, so stored files can be deleted.
 MAX_SEGMENT_BYTES = 32 * 1024 * 1024
 #: Seconds between two runs of a process's flusher thread.
@@ -108,7 +110,7 @@ class ClickLog:
 
     # --- the writing side: the redirect ---------------------------------------------
 
-    def append(self, record: Sequence[Any]) -> None:
+    def append(self, record: clicks.ClickRecord) -> None:
         """Write one click durably (against a process crash) before the caller answers.
 
         Raises :class:`~api.errors.ServiceUnavailable` when the line cannot be
@@ -116,7 +118,7 @@ class ClickLog:
         no answered click goes unrecorded.
         """
         # ASCII JSON: any text a visitor sends stays on one line and encodes.
-        line = (json.dumps(record, separators=(",", ":")) + "\n").encode()
+        line = record.to_json() + b"\n"
         try:
             fd = self._segment()
             written = os.write(fd, line)
@@ -294,7 +296,7 @@ class ClickLog:
             offsets = {name: int(done) for name, done in raw.all(
                 f"SELECT segment, stored_bytes FROM click_log_segments WHERE segment IN ({marks})", names)}
             self._stored_to.update(offsets)
-            records: list[Any] = []
+            records: list[clicks.ClickRecord] = []
             moved: dict[str, int] = {}
             finished: list[str] = []
             budget = BATCH_BYTES
@@ -324,10 +326,10 @@ class ClickLog:
                     finished.append(path.name)
                 if end == 0:
                     continue
-                records.extend(_parse(path.name, start, data[:end]))
+                records.extend(self._parse(path.name, start, data[:end]))
                 moved[path.name] = start + end
                 budget -= end
-            records.sort(key=lambda record: record[5])  # created_at, so uniqueness follows time
+            records.sort(key=lambda record: record.created_at)  # so duplicates and caps follow time
             stored = clicks.store_clicks(raw, records)
             if moved:
                 raw.run_many(
@@ -340,6 +342,48 @@ class ClickLog:
             log.info("click log: %d of %d records were already stored or their link is gone", len(records) - stored,
                      len(records))
         return len(records), more, finished
+
+    def _parse(self, name: str, start: int, data: bytes) -> list[clicks.ClickRecord]:
+        """The click records in ``data`` (complete lines of segment ``name`` from byte ``start``).
+
+        A line that is not a click record of any version is set aside in the
+        quarantine file (with where it came from) and reported by health:
+        never skipped silently, never stored half-read.
+        """
+        try:  # one parse for the whole batch (the usual case), line by line only if that fails
+            return [clicks.record_from_json(value)
+                    for value in json.loads(b"[" + data.rstrip(b"\n").replace(b"\n", b",") + b"]")]
+        except (ValueError, TypeError):
+            pass
+        records = []
+        position = start
+        for line in data.splitlines():
+            try:
+                records.append(clicks.record_from_json(json.loads(line)))
+            except (ValueError, TypeError) as error:
+                self._quarantine(name, position, line, str(error))
+            position += len(line) + 1
+        return records
+
+    def _quarantine(self, name: str, position: int, line: bytes, why: str) -> None:
+        """Keep an unreadable line, with its origin, in :data:`QUARANTINE` (appended; owner-only)."""
+        log.warning("click log line in %s at byte %d is not a click record (%s); set aside in %s",
+                    name, position, why, QUARANTINE)
+        entry = json.dumps({"segment": name, "offset": position, "error": why,
+                            "line": line.decode("utf-8", "backslashreplace")}) + "\n"
+        fd = os.open(self.directory / QUARANTINE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, entry.encode())
+        finally:
+            os.close(fd)
+
+    def quarantined_lines(self) -> int:
+        """How many unreadable lines have been set aside (0 when none): health reports them."""
+        try:
+            with (self.directory / QUARANTINE).open("rb") as handle:
+                return sum(1 for _ in handle)
+        except FileNotFoundError:
+            return 0
 
     def _nothing_new(self, paths: list[Path]) -> bool:
         """Whether every segment is stored to its end, as far as this process knows, and still held.
@@ -381,29 +425,6 @@ def _released(path: Path) -> bool:
         return False
     finally:
         os.close(fd)
-
-
-def _parse(name: str, start: int, data: bytes) -> list[list[Any]]:
-    """The click records in ``data`` (complete lines); a line that is not one is logged and skipped."""
-    try:  # one parse for the whole batch (the usual case), line by line only if that fails
-        records = json.loads(b"[" + data.rstrip(b"\n").replace(b"\n", b",") + b"]")
-        if all(isinstance(record, list) and len(record) == 16 for record in records):
-            return records  # type: ignore[no-any-return]
-    except ValueError:
-        pass
-    records = []
-    position = start
-    for line in data.splitlines():
-        try:
-            record = json.loads(line)
-            if not isinstance(record, list) or len(record) != 16:
-                raise ValueError("not a click record")
-        except ValueError:
-            log.warning("skipping an unreadable click log line in %s at byte %d", name, position)
-        else:
-            records.append(record)
-        position += len(line) + 1
-    return records
 
 
 EXTENSION_KEY = "tasklink.clicklog"

@@ -76,8 +76,13 @@ def _proxy_count(value: str | None) -> int:
     return int(raw)
 
 
+#: The longest a change that stops earnings (membership ended, link disabled, campaign
+#: ended, pay for performance off) may take to apply to clicks on every node.
+MAX_REDIRECT_CACHE_SECONDS = 5.0
+
+
 def _cache_seconds(value: str | None) -> float:
-    """``TASKLINK_REDIRECT_CACHE_SECONDS``: 0 to 60 seconds (default 1)."""
+    """``TASKLINK_REDIRECT_CACHE_SECONDS``: 0 to 5 seconds (default 1)."""
     raw = (value or "").strip()
     if not raw:
         return 1.0
@@ -85,9 +90,9 @@ def _cache_seconds(value: str | None) -> float:
         seconds = float(raw)
     except ValueError:
         seconds = -1.0
-    if not 0 <= seconds <= 60:
+    if not 0 <= seconds <= MAX_REDIRECT_CACHE_SECONDS:
         raise ConfigurationError(
-            "TASKLINK_REDIRECT_CACHE_SECONDS must be a number of seconds from 0 to 60 "
+            "TASKLINK_REDIRECT_CACHE_SECONDS must be a number of seconds from 0 to 5 "
             f"(how long a change to a link or campaign may take to reach the redirect); got {raw!r}."
         )
     return seconds

@@ -123,8 +123,13 @@ campaigns = Table(
     Column("landing_mode", String(16), nullable=False, server_default="manual"),
     Column("attribution_window_days", Integer, nullable=False, server_default=text("30")),
     Column("click_id_param", String(64), nullable=False, server_default="clickid"),
+    # Billable clicks a visitor address may make in the campaign per UTC day; past it, clicks are "over_cap".
+    Column("daily_click_cap", Integer, nullable=False, server_default=text("5")),
+    # Whether clicks made while the campaign is paused earn (the advertiser's choice).
+    Column("paused_pays", Boolean, nullable=False, server_default=text("false")),
     Column("created_at", UTCDateTime(), nullable=False),
     CheckConstraint("status IN ('active', 'paused', 'ended')", name="status"),
+    CheckConstraint("daily_click_cap BETWEEN 1 AND 100000", name="daily_click_cap"),
     CheckConstraint("payout_model IN ('cpc', 'cpa', 'revshare')", name="payout_model"),
     CheckConstraint("landing_mode IN ('manual', 'choose', 'default')", name="landing_mode"),
     CheckConstraint("payout_value >= 0", name="payout_value"),
@@ -204,8 +209,11 @@ links = Table(
     Column("sub_id3", String(SUB_ID_MAX), nullable=True),
     Column("shared_id", String(SUB_ID_MAX), nullable=True),
     Column("disabled", Boolean, nullable=False, server_default=text("false")),
+    # Who disabled it: a partner may enable again only what they disabled themselves.
+    Column("disabled_by", String(16), nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
     CheckConstraint("kind IN ('short', 'regular')", name="kind"),
+    CheckConstraint("disabled_by IN ('partner', 'advertiser')", name="disabled_by"),
     CheckConstraint("(kind = 'short') = (code IS NOT NULL)", name="code_iff_short"),
     Index("ix_links_partner_created", "partner_id", "created_at"),
 )
@@ -230,17 +238,26 @@ clicks = Table(
     Column("referrer", String(REFERRER_MAX), nullable=True),
     # Keyed hash (HMAC) of the IP address; the raw address is never stored.
     Column("ip_hash", String(64), nullable=False),
-    # Keyed hash of IP hash + user agent: the "visitor" of the uniqueness rule.
+    # Keyed hash of the visitor's network (IPv4 /32, IPv6 /64): the visitor of
+    # the duplicate and daily-cap rules. User agents are the visitor's to choose,
+    # so they play no part in it.
     Column("visitor_hash", String(64), nullable=False),
     Column("is_bot", Boolean, nullable=False),
-    Column("is_unique", Boolean, nullable=False),
+    # Whether the advertiser pays for this click; when not, ``reason`` says why
+    # (api.services.earnings.REASONS). Exactly one of the two is set.
+    Column("billable", Boolean, nullable=False),
+    Column("reason", String(16), nullable=True),
     # cpc earnings of this click, fixed when it is recorded (0 unless billable
-    # on a live link of a cpc campaign that pays for performance).
+    # in a cpc campaign).
     Column("payout_minor", BigInteger, nullable=False, server_default=text("0")),
-    # The uniqueness rule's lookup. Reports read click_rollups plus the clicks
-    # after its watermark (by primary key), so the clicks table carries no
-    # other index: every index is one more b-tree write on the redirect.
-    Index("ix_clicks_link_visitor_created", "link_id", "visitor_hash", "created_at"),
+    # The duplicate and daily-cap rules look up earlier *billable* clicks only,
+    # so the indexes hold only those: a bot or duplicate click writes no index
+    # entry. Reports read click_rollups plus the clicks after its watermark (by
+    # primary key): every other index would be one more write per stored click.
+    Index("ix_clicks_billable_link", "link_id", "visitor_hash", "created_at",
+          sqlite_where=text("billable"), postgresql_where=text("billable")),
+    Index("ix_clicks_billable_campaign", "campaign_id", "visitor_hash", "created_at",
+          sqlite_where=text("billable"), postgresql_where=text("billable")),
 )
 
 click_rollups = Table(
@@ -257,11 +274,12 @@ click_rollups = Table(
     # '' stands for "none" so the unique key below also covers absent values.
     Column("sub_id1", String(SUB_ID_MAX), nullable=False, server_default=""),
     Column("shared_id", String(SUB_ID_MAX), nullable=False, server_default=""),
+    # Why these clicks are not billable; '' for the billable ones.
+    Column("reason", String(16), nullable=False, server_default=""),
     Column("clicks", BigInteger, nullable=False),
-    Column("unique_clicks", BigInteger, nullable=False),
     Column("bot_clicks", BigInteger, nullable=False),
     Column("payout_minor", BigInteger, nullable=False),
-    UniqueConstraint("day", "link_id", "sub_id1", "shared_id", name="uq_click_rollups_key"),
+    UniqueConstraint("day", "link_id", "sub_id1", "shared_id", "reason", name="uq_click_rollups_key"),
     Index("ix_click_rollups_partner_day", "partner_id", "day"),
     Index("ix_click_rollups_campaign_day", "campaign_id", "day"),
 )
@@ -297,6 +315,8 @@ conversions = Table(
     Column("amount_minor", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),
     Column("payout_minor", BigInteger, nullable=False),
+    # Why the payout is 0 although the campaign pays (the click's reason), NULL when it pays.
+    Column("payout_reason", String(16), nullable=True),
     Column("status", String(16), nullable=False, server_default="pending"),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),

@@ -222,10 +222,11 @@ def generate_clicks(url: str, count: int) -> None:
             unique = "(i % 5 < 3)"
         conn.execute(text(
             "INSERT INTO clicks (click_id, link_id, campaign_id, partner_id, task_id, created_at, sub_id1, sub_id2, "
-            "sub_id3, shared_id, user_agent, referrer, ip_hash, visitor_hash, is_bot, is_unique, payout_minor) "
+            "sub_id3, shared_id, user_agent, referrer, ip_hash, visitor_hash, is_bot, billable, reason, payout_minor) "
             f"SELECT {click_id}, l.id, l.campaign_id, l.partner_id, l.task_id, {created}, "
             "'sub' || (i % 7), NULL, NULL, CASE WHEN i % 3 = 0 THEN 'shared' END, 'bench', NULL, 'ip', "
-            f"'v' || (i % 1000), {bot}, {unique}, 0 "
+            f"'v' || (i % 1000), {bot}, {unique} AND NOT {bot}, "
+            f"CASE WHEN {bot} THEN 'bot' WHEN NOT {unique} THEN 'duplicate' END, 0 "
             f"FROM ({series}) s JOIN bench_links l ON l.n = i % {links_count}"
         ))
     engine.dispose()

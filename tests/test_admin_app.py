@@ -361,12 +361,14 @@ def metrics(at: AppTest) -> dict[str, str]:
 def test_performance_shows_the_clicks_and_conversions_made(admin_env, world, traffic) -> None:
     at = no_exceptions(open_admin(world.advertiser.id))
     assert metrics(at) == {
-        "Clicks": "4", "Unique clicks": "2", "Conversions": "1", "Conversion rate": "50.0%",
+        "Clicks": "4", "Billable clicks": "2", "Conversions": "1", "Conversion rate": "50.0%",
         "Revenue (USD)": "40.00", "Payout (USD)": "5.00",
     }
     tables = {frame.value.columns[0]: frame.value for frame in at.dataframe}
     by_partner = tables["Partner"].set_index("Partner")
-    assert by_partner.loc[world.partner.name, ["Clicks", "Unique clicks", "Bot clicks", "Conversions"]].tolist() == [4, 2, 1, 1]
+    assert by_partner.loc[world.partner.name, ["Clicks", "Billable clicks", "Bot clicks", "Invalid clicks",
+                                               "Conversions"]].tolist() == [4, 2, 1, 2, 1]
+    assert by_partner.loc[world.partner.name, "Why invalid"] == "1 bot or link preview, 1 repeat click (24 h)"
     assert tables["Task"]["Task"].tolist() == [world.task.title]
     assert tables["Shared ID"]["Shared ID"].tolist() == ["spring"]
     assert "subId1" not in " ".join(tables)  # Sub IDs are the partner's own (SPEC §6)

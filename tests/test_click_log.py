@@ -60,12 +60,12 @@ def log_lines(app) -> list[list]:  # type: ignore[no-untyped-def, type-arg]
 
 def test_the_click_is_in_the_log_when_the_visitor_is_redirected_and_stored_moments_later(app, plain, engine, link):
     click_id = visit(plain, link)
-    assert [line[0] for line in log_lines(app)] == [click_id]
+    assert [line["click_id"] for line in log_lines(app)] == [click_id]
     deadline = time.time() + 10
     while not stored(engine) and time.time() < deadline:
         time.sleep(0.05)
     [row] = stored(engine)
-    assert row.click_id == click_id and row.link_id == link.id and row.is_unique is True
+    assert row.click_id == click_id and row.link_id == link.id and row.billable is True
 
 
 def test_a_flush_stores_each_logged_click_exactly_once(app, plain, engine, link):
@@ -90,25 +90,24 @@ def test_uniqueness_follows_the_time_of_the_clicks_across_segments(app, engine, 
         campaign = campaigns.get_campaign(conn, link.campaign_id)
     from api.services import clicks as click_service
 
-    visit_data = click_service.visit_from_request(b"k" * 32, BROWSER, None, "192.0.2.4", {}, (None,) * 4)
+    visit_data = click_service.visit_from_request(b"k" * 32, {"User-Agent": BROWSER}, "192.0.2.4", {}, (None,) * 4)
 
-    def record(at: str, click_id: str) -> list:  # type: ignore[type-arg]
+    def record(at: str, click_id: str) -> dict:  # type: ignore[type-arg]
         import datetime as dt
 
-        return list(click_service.click_record(
+        return click_service.click_record(
             link_id=link.id, campaign_id=link.campaign_id, partner_id=link.partner_id, task_id=link.task_id,
             visit=visit_data, payout_model=campaign.payout_model, payout_value=campaign.payout_value,
-            pay_for_performance=campaign.pay_for_performance, live=True,
-            now=dt.datetime.fromisoformat(at), click_id=click_id))
+            now=dt.datetime.fromisoformat(at), click_id=click_id).to_json().decode()
 
     # An older writer's segment (name sorts first) holds the *later* click.
     click_log.directory.mkdir(parents=True, exist_ok=True)
     (click_log.directory / f"{click_log.tag}-h-1-1{clicklog.SUFFIX}").write_text(
-        json.dumps(record("2026-11-01T10:00:05+00:00", "later")) + "\n")
+        record("2026-11-01T10:00:05+00:00", "later") + "\n")
     (click_log.directory / f"{click_log.tag}-h-2-2{clicklog.SUFFIX}").write_text(
-        json.dumps(record("2026-11-01T10:00:01+00:00", "earlier")) + "\n")
+        record("2026-11-01T10:00:01+00:00", "earlier") + "\n")
     assert click_log.flush() == 2
-    flags = {row.click_id: row.is_unique for row in stored(engine)}
+    flags = {row.click_id: row.billable for row in stored(engine)}
     assert flags == {"earlier": True, "later": False}
     assert click_log.segments() == []  # nobody writes to them: stored, then deleted
 
@@ -133,17 +132,49 @@ def test_an_unfinished_last_line_waits_while_its_writer_lives_and_is_dropped_aft
     assert len(stored(engine)) == 1  # nothing made of the broken line
 
 
-def test_an_unreadable_line_is_skipped_and_the_rest_stored(app, plain, engine, link, caplog):
+@pytest.mark.parametrize("bad", [
+    b"this is not a click",
+    b'{"v": 2, "click_id": "x"}',                       # a record missing its fields
+    b'["too", "short"]',                                # neither version's shape
+    b'{"v": 1, "click_id": "x"}',                       # a version that never had objects
+])
+def test_an_unreadable_line_is_set_aside_in_quarantine_and_the_rest_stored(app, plain, engine, link, caplog, bad):
     click_log = clicklog.of(app)
     click_log.close()
     first = visit(plain, link)
     [segment] = click_log.segments()
     with segment.open("ab") as handle:
-        handle.write(b"this is not a click\n")
+        handle.write(bad + b"\n")
     second = visit(plain, link, address="203.0.113.10")
     assert click_log.flush() == 2
     assert [row.click_id for row in stored(engine)] == [first, second]
-    assert "unreadable click log line" in caplog.text
+    assert "set aside in quarantine" in caplog.text
+    assert click_log.quarantined_lines() == 1
+    [kept] = [json.loads(line) for line in (click_log.directory / clicklog.QUARANTINE).read_text().splitlines()]
+    assert kept["line"] == bad.decode() and kept["segment"] == segment.name
+    assert oct((click_log.directory / clicklog.QUARANTINE).stat().st_mode & 0o777) == "0o600"
+
+
+def test_lines_of_every_record_version_are_stored(app, engine, link, world):
+    """A deploy must store what older (and newer) workers left in the log, never drop it."""
+    click_log = clicklog.of(app)
+    click_log.close()
+    when = "2026-11-30 10:00:00.000000"
+    ids = (link.id, link.campaign_id, link.partner_id, link.task_id)
+    v1 = ["v1-click", *ids, when, None, None, None, "s", "Mozilla/5.0", None, "ip", "vis", False, 500]
+    v1_bot = ["v1-bot", *ids, when, None, None, None, None, "curl/8", None, "ip", "vis", True, 500]
+    newer = {"v": 3, "click_id": "v3-click", "link_id": link.id, "campaign_id": link.campaign_id,
+             "partner_id": link.partner_id, "task_id": link.task_id, "created_at": when, "sub_id1": None,
+             "sub_id2": None, "sub_id3": None, "shared_id": None, "user_agent": "Mozilla/5.0", "referrer": None,
+             "ip_hash": "ip2", "visitor_hash": "vis2", "is_bot": False, "reason": None, "payout_if_billable": 0,
+             "daily_cap": 5, "a_field_from_the_future": [1, 2]}
+    click_log.directory.mkdir(parents=True, exist_ok=True)
+    (click_log.directory / f"{click_log.tag}-h-1-1{clicklog.SUFFIX}").write_text(
+        "\n".join(json.dumps(line) for line in (v1, v1_bot, newer)) + "\n")
+    assert click_log.flush() == 3
+    rows = {row.click_id: (row.billable, row.reason, row.shared_id) for row in stored(engine)}
+    assert rows == {"v1-click": (True, None, "s"), "v1-bot": (False, "bot", None), "v3-click": (True, None, None)}
+    assert click_log.quarantined_lines() == 0
 
 
 def test_a_click_whose_link_is_gone_is_skipped_without_blocking_the_others(app, plain, engine, world, link, make):

@@ -25,11 +25,11 @@ def record_a_click(engine, world, *, agent="Mozilla/5.0 Firefox/126.0", at=NOW, 
         if link is None:
             link = links.create_link(conn, world.partner.id, world.task.id)
         campaign = campaigns.get_campaign(conn, link.campaign_id)
-        visit = clicks.visit_from_request(KEY, agent, None, "192.0.2.1", {}, (None, None, None, None))
+        visit = clicks.visit_from_request(KEY, {"User-Agent": agent}, "192.0.2.1", {}, (None, None, None, None))
         return clicks.record_click(
             Raw.of(conn), link_id=link.id, campaign_id=link.campaign_id, partner_id=link.partner_id,
             task_id=link.task_id, visit=visit, payout_model=campaign.payout_model,
-            payout_value=campaign.payout_value, pay_for_performance=campaign.pay_for_performance, live=True, now=at,
+            payout_value=campaign.payout_value, now=at,
         )
 
 

@@ -15,8 +15,8 @@ from conftest import drop_everything
 def test_migrations_create_exactly_the_schema_and_run_twice(migrated_engine) -> None:
     drop_everything(migrated_engine)
     before, after = migrations.upgrade(migrated_engine)
-    assert (before, after) == (None, "0003")
-    assert migrations.upgrade(migrated_engine) == ("0003", "0003")
+    assert (before, after) == (None, "0004")
+    assert migrations.upgrade(migrated_engine) == ("0004", "0004")
     with migrated_engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
     assert diff == []

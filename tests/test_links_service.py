@@ -94,7 +94,7 @@ def test_counts_are_per_link_and_leave_out_reversed_conversions(engine, world) -
         for n, link in enumerate([first, first, first, second]):
             pk = conn.execute(clicks.insert().values(
                 click_id=f"c{n}", link_id=link.id, campaign_id=link.campaign_id, partner_id=link.partner_id,
-                task_id=link.task_id, created_at=now, ip_hash="h", visitor_hash="v", is_bot=False, is_unique=True,
+                task_id=link.task_id, created_at=now, ip_hash="h", visitor_hash="v", is_bot=False, billable=True,
             ).returning(clicks.c.id)).scalar_one()
             if n < 2 or link is second:
                 conn.execute(conversions.insert().values(

@@ -29,11 +29,11 @@ def hit(engine, link, at, *, agent=HUMAN, address="192.0.2.1"):  # type: ignore[
     with db.transaction(engine) as conn:
         campaign = campaigns.get_campaign(conn, link.campaign_id)
         visit = clicks.visit_from_request(
-            KEY, agent, None, address, {}, (link.sub_id1, link.sub_id2, link.sub_id3, link.shared_id))
+            KEY, {"User-Agent": agent}, address, {}, (link.sub_id1, link.sub_id2, link.sub_id3, link.shared_id))
         return clicks.record_click(
             Raw.of(conn), link_id=link.id, campaign_id=link.campaign_id, partner_id=link.partner_id,
             task_id=link.task_id, visit=visit, payout_model=campaign.payout_model,
-            payout_value=campaign.payout_value, pay_for_performance=campaign.pay_for_performance, live=True, now=at)
+            payout_value=campaign.payout_value, now=at)
 
 
 def convert(engine, world, click_id, order, amount, at, status=None):  # type: ignore[no-untyped-def]

@@ -46,7 +46,7 @@ def test_short_link_records_the_click_and_redirects_with_its_id(client, engine, 
     assert (row.link_id, row.campaign_id, row.partner_id, row.task_id) == (
         link.id, world.campaign.id, world.partner.id, world.task.id)
     assert row.user_agent == BROWSER and row.referrer == "https://social.example/post"
-    assert row.is_bot is False and row.is_unique is True
+    assert row.is_bot is False and row.billable is True and row.reason is None
     assert "203.0.113.7" not in row.ip_hash and len(row.ip_hash) == 64
     assert answer.headers["Cache-Control"] == "private, no-store"
 
@@ -146,23 +146,28 @@ def test_crawlers_and_unfurlers_are_bots(client, engine, world, agent) -> None:
     assert row.is_bot is True
 
 
-def test_unique_is_the_first_click_of_a_visitor_on_a_link_within_24_hours(client, engine, world, monkeypatch) -> None:
+def test_a_duplicate_is_a_later_click_of_the_same_address_within_24_hours_of_a_billable_one(
+        client, engine, world, monkeypatch) -> None:
     import datetime as dt
 
     link = make_link(engine, world)
     other = make_link(engine, world, landing_url="https://brand.test/other")
     now = [dt.datetime(2026, 5, 1, 12, 0, tzinfo=dt.timezone.utc)]
     monkeypatch.setattr(db, "utcnow", lambda: now[0])
-    click(client, short_path(link))                                    # unique
-    click(client, short_path(link))                                    # same visitor: not
-    click(client, short_path(link), address="198.51.100.1")            # other address: unique
-    click(client, short_path(link), agent=BROWSER + " Edg/124")         # other browser: unique
-    click(client, short_path(other))                                   # other link: unique
+    click(client, short_path(link))                                    # billable
+    click(client, short_path(link))                                    # same visitor: duplicate
+    click(client, short_path(link), address="198.51.100.1")            # other address: billable
+    click(client, short_path(link), agent=BROWSER + " Edg/124")         # other browser, same address: duplicate
+    click(client, short_path(other))                                   # other link: billable
     now[0] += dt.timedelta(hours=23, minutes=59)
-    click(client, short_path(link))                                    # within 24 h of the last: not
-    now[0] += dt.timedelta(hours=24, minutes=1)
-    click(client, short_path(link))                                    # a day later: unique again
-    assert [row.is_unique for row in all_clicks(engine)] == [True, False, True, True, True, False, True]
+    click(client, short_path(link))                                    # within 24 h of the first: duplicate
+    now[0] += dt.timedelta(hours=0, minutes=2)
+    click(client, short_path(link))                                    # 24 h after the billable one: billable
+    now[0] += dt.timedelta(hours=1)
+    click(client, short_path(link))                                    # within 24 h of that one: duplicate
+    rows = all_clicks(engine)
+    assert [row.billable for row in rows] == [True, False, True, False, True, False, True, False]
+    assert [row.reason for row in rows] == [None, "duplicate", None, "duplicate", None, "duplicate", None, "duplicate"]
 
 
 def _default_fallback_cases(engine, world, link, case):  # type: ignore[no-untyped-def]
@@ -287,7 +292,7 @@ def test_cache_bound_comes_from_the_environment(tmp_path, value, seconds) -> Non
     assert load_settings(tmp_path, env).flask_config()["REDIRECT_CACHE_SECONDS"] == seconds
 
 
-@pytest.mark.parametrize("value", ["-1", "61", "soon"])
+@pytest.mark.parametrize("value", ["-1", "5.1", "61", "soon"])
 def test_a_wrong_cache_bound_refuses_to_start(tmp_path, value) -> None:
     from api.config import load_settings
     from api.errors import ConfigurationError

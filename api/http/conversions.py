@@ -16,7 +16,7 @@ from flask.typing import ResponseReturnValue
 
 from .. import clicklog, db
 from ..errors import NotFound
-from ..services import clicks, conversions
+from ..services import clicks, conversions, earnings
 from .auth import current_advertiser
 from .openapi import ID_SCHEMA, errors, json_body, json_response, ref
 from .parsing import json_object
@@ -108,6 +108,12 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
             "amount": _DECIMAL,
             "currency": {"type": "string"},
             "payout": _DECIMAL,
+            "payout_reason": {
+                "type": "string", "nullable": True, "enum": [*sorted(earnings.NO_EARNINGS), None],
+                "description": "Why the payout is 0.00 although the campaign pays per conversion: the click was made "
+                               "where nobody may earn (its reason), or the campaign no longer pays for performance; "
+                               "null when it pays",
+            },
             "status": {"type": "string", "enum": list(conversions.STATUSES)},
             "created_at": {"type": "string", "format": "date-time"},
             "campaign_id": ID_SCHEMA,
@@ -121,8 +127,10 @@ OPENAPI_PATHS: dict[str, Any] = {
         "post": {
             "summary": "Report a conversion (postback)",
             "description": "Authenticated with the advertiser's API key. The payout follows the campaign's model "
-            "now: cpa fixed, revshare a percent of the amount, cpc nothing per conversion; a bot click "
-            "never earns; nothing without pay for performance.",
+            "now: cpa fixed, revshare a percent of the amount, cpc nothing per conversion. The sale is always "
+            "recorded; it pays 0.00 with a payout_reason when its click was made where nobody may earn (pay for "
+            "performance off, campaign ended or paused without pay, membership not active, link disabled, a bot) or "
+            "the campaign no longer pays. A duplicate, capped or prefetched click's sale pays: a sale proves a person.",
             "operationId": "createConversion",
             "tags": ["advertiser"],
             "security": [{"advertiserKey": []}],

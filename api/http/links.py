@@ -139,8 +139,15 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
             "landing_url": {"type": "string"},
             **_REPORTING,
             "disabled": {"type": "boolean"},
+            "disabled_by": {
+                "type": "string", "enum": ["partner", "advertiser", None], "nullable": True,
+                "description": "Who disabled the link (null while enabled); a link the advertiser disabled cannot "
+                               "be enabled by the partner, and earns nothing",
+            },
             "created_at": {"type": "string", "format": "date-time"},
-            "clicks": {"type": "integer", "minimum": 0},
+            "clicks": {"type": "integer", "minimum": 0, "description": "Every recorded click"},
+            "billable_clicks": {"type": "integer", "minimum": 0,
+                                "description": "Clicks the advertiser pays for (see the report's invalid_clicks)"},
             "conversions": {"type": "integer", "minimum": 0},
         },
     },
@@ -216,7 +223,7 @@ OPENAPI_PATHS: dict[str, Any] = {
             "security": _SECURITY,
             "parameters": [_LINK_ID],
             "requestBody": json_body(ref("LinkUpdate")),
-            "responses": {"200": json_response("The link", ref("Link")), **errors(400, 401, 404)},
+            "responses": {"200": json_response("The link", ref("Link")), **errors(400, 401, 403, 404)},
         },
     },
 }

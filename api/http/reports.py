@@ -13,7 +13,7 @@ from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 
 from .. import clicklog, db
-from ..services import reports
+from ..services import earnings, reports
 from ..services.advertisers import Advertiser
 from .auth import current_identity
 from .openapi import ID_SCHEMA, MAX_ID, errors, json_response, ref
@@ -60,8 +60,18 @@ def summary() -> ResponseReturnValue:
 _DECIMAL = {"type": "string", "pattern": r"^\d+(\.\d+)?$", "example": "12.50"}
 _FIGURES = {
     "clicks": {"type": "integer", "minimum": 0, "description": "Every recorded click, bots included"},
-    "unique_clicks": {"type": "integer", "minimum": 0, "description": "Unique clicks that are not bots (billable)"},
-    "bot_clicks": {"type": "integer", "minimum": 0},
+    "unique_clicks": {"type": "integer", "minimum": 0,
+                      "description": "Billable clicks: not a bot, prefetch, duplicate or over the daily cap, made "
+                                     "while the campaign paid, the membership was active and the link enabled"},
+    "bot_clicks": {"type": "integer", "minimum": 0, "description": "Clicks of crawlers, unfurlers and HTTP tools"},
+    "invalid_clicks": {
+        "type": "object",
+        "description": "Clicks that are not billable, counted by reason (only reasons that occurred); "
+                       "clicks = unique_clicks + the sum of these",
+        "properties": {reason: {"type": "integer", "minimum": 1} for reason in earnings.REASONS},
+        "additionalProperties": False,
+        "example": {"duplicate": 19, "prefetch": 3},
+    },
     "conversions": {"type": "integer", "minimum": 0, "description": "Not reversed"},
     "revenue": _DECIMAL,
     "payout": {**_DECIMAL, "description": "Conversion payouts plus cpc earnings of billable clicks"},

@@ -84,11 +84,9 @@ def follow(key: object, resolve: Callable[[Raw], Target | None]) -> Response:
     target = resolved.target
     req = request._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup, not six
     if should_track(req.method, target):
-        headers = req.headers
         visit = clicks.visit_from_request(
             extensions["tasklink.ip-key"],
-            headers.get("User-Agent"),
-            headers.get("Referer"),
+            req.headers,
             req.remote_addr,
             req.args if req.query_string else {},  # most clicks carry no query: skip parsing
             target.reporting,
@@ -99,15 +97,15 @@ def follow(key: object, resolve: Callable[[Raw], Target | None]) -> Response:
             partner_id=target.partner_id,
             task_id=target.task_id,
             visit=visit,
+            reason=target.click_reason(visit.is_bot, visit.is_prefetch),
             payout_model=target.payout_model,
             payout_value=target.payout_value,
-            pay_for_performance=target.pay_for_performance,
-            live=resolved.live,
+            daily_cap=target.daily_click_cap,
             now=db.utcnow(),
         )
         click_log: clicklog.ClickLog = extensions[clicklog.EXTENSION_KEY]
         click_log.append(record)  # durable before we answer
-        response = redirect_to(clicks.add_click_id(url, target.click_id_param, record[0]))
+        response = redirect_to(clicks.add_click_id(url, target.click_id_param, record.click_id))
         if click_log.due():
             # Store the batch once the answer is out: the visitor does not wait for it,
             # and the worker's request thread does it between requests, not beside them.

@@ -20,7 +20,7 @@ from ..db import utcnow
 from ..errors import Conflict, NotFound, ValidationError
 from ..schema import campaigns, programs
 from ..schema import memberships as membership_table
-from . import accounts, memberships
+from . import accounts, earnings, memberships
 
 STATUSES = ("active", "paused", "ended")
 PAYOUT_MODELS = ("cpc", "cpa", "revshare")
@@ -44,6 +44,8 @@ class Campaign:
     landing_mode: str
     attribution_window_days: int
     click_id_param: str
+    daily_click_cap: int
+    paused_pays: bool
     created_at: dt.datetime
 
     @classmethod
@@ -113,12 +115,14 @@ def validate_settings(changes: Mapping[str, Any], current: Campaign | None = Non
     Accepts any of: ``status``, ``click_tracking``, ``conversion_tracking``,
     ``pay_for_performance``, ``payout_model``, ``payout_amount`` (a decimal:
     money for cpc/cpa, percent for revshare), ``currency``, ``landing_mode``,
-    ``attribution_window_days``, ``click_id_param``, ``name``. ``current`` is
+    ``attribution_window_days``, ``click_id_param``, ``daily_click_cap``
+    (billable clicks per visitor address and UTC day), ``paused_pays``
+    (whether clicks made while paused earn), ``name``. ``current`` is
     the campaign being changed, whose model and currency apply when not changed.
     """
     values: dict[str, Any] = {}
     for key, value in changes.items():
-        if key in ("click_tracking", "conversion_tracking", "pay_for_performance"):
+        if key in ("click_tracking", "conversion_tracking", "pay_for_performance", "paused_pays"):
             if not isinstance(value, bool):
                 raise ValidationError(f"{key.replace('_', ' ').capitalize()} must be on or off.", "invalid_setting")
             values[key] = value
@@ -139,6 +143,13 @@ def validate_settings(changes: Mapping[str, Any], current: Campaign | None = Non
         elif key == "attribution_window_days":
             if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 3650:
                 raise ValidationError("The attribution window must be 1 to 3650 days.", "invalid_setting")
+            values[key] = value
+        elif key == "daily_click_cap":
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= earnings.MAX_DAILY_CLICK_CAP:
+                raise ValidationError(
+                    f"The daily click cap must be 1 to {earnings.MAX_DAILY_CLICK_CAP:,} billable clicks per visitor.",
+                    "invalid_setting",
+                )
             values[key] = value
         elif key == "click_id_param":
             if not isinstance(value, str) or not _CLICK_ID_PARAM.match(value):

@@ -11,22 +11,22 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hmac
+import json
 import re
 import secrets
 import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Mapping, NamedTuple
 from urllib.parse import quote, urlsplit
 
 from ..rawsql import Raw, naive_utc, sqlite_text
 from ..schema import REFERRER_MAX, SUB_ID_MAX, USER_AGENT_MAX
+from . import earnings
 
 #: The maintained list of crawler / unfurler / script user-agent tokens (data, not code).
 BOT_LIST = Path(__file__).resolve().parent.parent / "data" / "bot_user_agents.txt"
-#: A visitor's later clicks on the same link within this time are not unique.
-UNIQUE_WINDOW = dt.timedelta(hours=24)
 #: Query parameters of the clicked URL that carry reporting info → column order.
 REPORTING_PARAMS = ("subId1", "subId2", "subId3", "sharedid")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -108,9 +108,13 @@ def hash_ip(key: bytes, address: str | None) -> str:
     return hmac.digest(key, (address or "unknown").encode(), "sha256").hex()
 
 
-def visitor_hash(key: bytes, ip_hash: str, user_agent: str | None) -> str:
-    """The visitor of the uniqueness rule: keyed hash of IP hash and user agent."""
-    return hmac.digest(key, f"{ip_hash}\n{user_agent or ''}".encode(), "sha256").hex()
+def visitor_hash(key: bytes, address: str | None) -> str:
+    """The visitor of the duplicate and daily-cap rules: keyed hash of the address's network.
+
+    IPv4 /32 (then it equals :func:`hash_ip`), IPv6 /64. The user agent plays
+    no part: a visitor can send any user agent it likes.
+    """
+    return hash_ip(key, earnings.visitor_network(address))
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,26 +126,28 @@ class Visit:
     ip_hash: str
     visitor_hash: str
     is_bot: bool
+    is_prefetch: bool
     reporting: tuple[str | None, str | None, str | None, str | None]
 
 
 def visit_from_request(
     key: bytes,
-    user_agent: str | None,
-    referrer: str | None,
+    headers: Mapping[str, str],
     address: str | None,
     query: Mapping[str, str],
     link_reporting: tuple[str | None, str | None, str | None, str | None],
 ) -> Visit:
-    """Build the :class:`Visit` of a request from its raw parts."""
-    agent = clean_user_agent(user_agent)
+    """Build the :class:`Visit` of a request from its headers, client address and query."""
+    agent = clean_user_agent(headers.get("User-Agent"))
     ip = hash_ip(key, address)
+    network = earnings.visitor_network(address)
     return Visit(
         user_agent=agent,
-        referrer=clean_referrer(referrer),
+        referrer=clean_referrer(headers.get("Referer")),
         ip_hash=ip,
-        visitor_hash=visitor_hash(key, ip, agent),
+        visitor_hash=ip if network == address else hash_ip(key, network),
         is_bot=is_bot(agent),
+        is_prefetch=earnings.is_prefetch(headers),
         reporting=reporting_for_click(query, link_reporting),
     )
 
@@ -184,46 +190,77 @@ def add_click_id(url: str, param: str, click_id: str) -> str:
     return f"{path}?{'&'.join(kept)}{hash_mark}{fragment}"
 
 
-# --- uniqueness, payout, and saving ----------------------------------------------
+# --- the click record: what is logged and stored -------------------------------------
 
-#: The uniqueness rule in SQL: no click of this visitor on this link since the given time.
-_FIRST_IN_WINDOW = "NOT EXISTS (SELECT 1 FROM clicks WHERE link_id = ? AND visitor_hash = ? AND created_at > ?)"
-
-
-def is_unique_click(raw: Raw, link_id: int, visitor: str, now: dt.datetime) -> bool:
-    """Would a click of this visitor on this link now be unique (none in the last 24 hours)?"""
-    row = raw.one(f"SELECT {_FIRST_IN_WINDOW}", (link_id, visitor, raw.time(now - UNIQUE_WINDOW)))
-    return bool(row and row[0])
+#: The version written in every click log line (``"v"``). Version 1 lines were
+#: bare 16-element JSON arrays (before billable/reason); :func:`record_from_json`
+#: still reads them, so a log left by an older deploy is stored, never dropped.
+RECORD_VERSION = 2
 
 
-def click_payout(payout_model: str, payout_value: int, pay_for_performance: bool, billable: bool, live: bool) -> int:
-    """cpc earnings of one click in minor units.
+class ClickRecord(NamedTuple):
+    """Everything about one click known when it happens: one click log line, one ``clicks`` row to be.
 
-    Only a billable click (unique, not a bot) on a live link (not disabled,
-    campaign not ended, landing page still allowed) of a cpc campaign that
-    pays for performance earns; the amount is fixed when the click happens.
+    Whether a click without a ``reason`` yet is a duplicate or over the daily
+    cap is decided when it is stored (:func:`store_clicks`), against the
+    clicks stored before it.
     """
-    if payout_model != "cpc" or not pay_for_performance or not billable or not live:
-        return 0
-    return payout_value
+
+    click_id: str
+    link_id: int
+    campaign_id: int
+    partner_id: int
+    task_id: int
+    created_at: str  # naive UTC, ISO text (the log's format, whatever the database)
+    sub_id1: str | None
+    sub_id2: str | None
+    sub_id3: str | None
+    shared_id: str | None
+    user_agent: str | None
+    referrer: str | None
+    ip_hash: str
+    visitor_hash: str
+    is_bot: bool
+    reason: str | None  # decided at click time (see api.services.earnings), or None
+    payout_if_billable: int  # cpc earnings in minor units if it turns out billable
+    daily_cap: int  # the campaign's daily cap of billable clicks per visitor, at click time
+
+    def to_json(self) -> bytes:
+        """The click log line (no newline): a JSON object with ``"v"`` and every field by name, ASCII only."""
+        return json.dumps({"v": RECORD_VERSION, **self._asdict()}, separators=(",", ":")).encode()
 
 
-# One statement decides uniqueness and inserts; run in order inside one transaction,
-# each click sees the ones before it. A click whose link is gone (its campaign
-# deleted since) is skipped, and so is a click id already stored, so folding the
-# same record twice (see api.clicklog) can never make a second row.
-_INSERT = (
-    "INSERT INTO clicks (click_id, link_id, campaign_id, partner_id, task_id, created_at, sub_id1, sub_id2, "
-    "sub_id3, shared_id, user_agent, referrer, ip_hash, visitor_hash, is_bot, is_unique, payout_minor) "
-    "SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, u.is_first, CASE WHEN u.is_first THEN ? ELSE 0 END "
-    f"FROM (SELECT {_FIRST_IN_WINDOW} AS is_first) u "
-    "WHERE EXISTS (SELECT 1 FROM links WHERE id = ?) "
-    "ON CONFLICT (click_id) DO NOTHING"
-)
+_V1_FIELDS = ClickRecord._fields[:15]
 
-#: A click as logged and stored: the values of :data:`_INSERT`'s first sixteen
-#: placeholders, all JSON-friendly (``created_at`` as naive-UTC ISO text).
-ClickRecord = tuple
+
+def record_from_json(value: Any) -> ClickRecord:
+    """A click record from a parsed log line of any version; :class:`ValueError` when it is none.
+
+    - version 2 and later (an object with ``"v"``): fields by name; fields a
+      newer writer added are ignored, so a rolling deploy's newer lines are
+      still stored by older nodes as long as the fields they know are there;
+    - version 1 (a 16-element array: the first fifteen fields, then the cpc
+      payout if unique): a bot is ``bot``, the rest is decided when stored.
+    """
+    if isinstance(value, dict):
+        version = value.get("v")
+        if not isinstance(version, int) or version < 2:
+            raise ValueError("not a click record")
+        try:
+            record = ClickRecord(*(value[name] for name in ClickRecord._fields))
+        except KeyError as missing:
+            raise ValueError(f"click record without {missing}") from None
+    elif isinstance(value, list) and len(value) == 16:
+        fields = dict(zip(_V1_FIELDS, value))
+        record = ClickRecord(**fields, reason=earnings.BOT if fields["is_bot"] else None,
+                             payout_if_billable=value[15], daily_cap=earnings.DEFAULT_DAILY_CLICK_CAP)
+    else:
+        raise ValueError("not a click record")
+    if not (isinstance(record.click_id, str) and isinstance(record.link_id, int) and isinstance(record.created_at, str)
+            and (record.reason is None or record.reason in earnings.REASONS)):
+        raise ValueError("malformed click record")
+    dt.datetime.fromisoformat(record.created_at)  # raises ValueError when it is not a time
+    return record
 
 
 def click_record(
@@ -235,55 +272,87 @@ def click_record(
     visit: Visit,
     payout_model: str,
     payout_value: int,
-    pay_for_performance: bool,
-    live: bool,
     now: dt.datetime,
+    reason: str | None = None,
+    daily_cap: int = earnings.DEFAULT_DAILY_CLICK_CAP,
     click_id: str | None = None,
 ) -> ClickRecord:
     """Everything about one click that is known when it happens, ready to log and to store.
 
-    The unique flag is not in it: :func:`store_clicks` decides it against the
-    stored history (``payout_if_unique`` is what the click earns if it is unique).
+    ``reason`` is the click-time reason from the link's state
+    (:func:`api.services.earnings.click_reason`); without one, the visit's own
+    (a bot, a prefetch) still applies.
     """
-    payout = click_payout(payout_model, payout_value, pay_for_performance, not visit.is_bot, live)
+    if reason is None and (visit.is_bot or visit.is_prefetch):
+        reason = earnings.BOT if visit.is_bot else earnings.PREFETCH
     sub1, sub2, sub3, shared = visit.reporting
-    created = sqlite_text(naive_utc(now))  # the log's time format, whatever the database
-    return (
-        click_id or new_click_id(), link_id, campaign_id, partner_id, task_id, created, sub1, sub2, sub3, shared,
-        visit.user_agent, visit.referrer, visit.ip_hash, visit.visitor_hash, visit.is_bot, payout,
+    return ClickRecord(
+        click_id or new_click_id(), link_id, campaign_id, partner_id, task_id,
+        sqlite_text(naive_utc(now)),  # the log's time format, whatever the database
+        sub1, sub2, sub3, shared, visit.user_agent, visit.referrer, visit.ip_hash, visit.visitor_hash, visit.is_bot,
+        reason, payout_value if payout_model == "cpc" else 0, daily_cap,
     )
 
 
 def click_time(record: ClickRecord) -> dt.datetime:
     """When a recorded click happened (aware UTC)."""
-    return dt.datetime.fromisoformat(record[5]).replace(tzinfo=dt.timezone.utc)
+    return dt.datetime.fromisoformat(record.created_at).replace(tzinfo=dt.timezone.utc)
+
+
+# --- storing: the store-time reasons ------------------------------------------------------
+
+# One statement per click decides its reason and inserts it. Run in time order
+# inside one transaction (flushes are serialised: SQLite's write lock, a
+# PostgreSQL advisory lock), each click sees every click stored before it, so
+# duplicates and daily caps are exact under any concurrency. A click whose link
+# is gone is skipped, and so is a click id already stored, so storing the same
+# record twice (see api.clicklog) never makes a second row.
+_INSERT = (
+    "INSERT INTO clicks (click_id, link_id, campaign_id, partner_id, task_id, created_at, sub_id1, sub_id2, "
+    "sub_id3, shared_id, user_agent, referrer, ip_hash, visitor_hash, is_bot, billable, reason, payout_minor) "
+    "SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, d.reason IS NULL, d.reason, "
+    "CASE WHEN d.reason IS NULL THEN ? ELSE 0 END FROM (SELECT CASE "
+    "WHEN CAST(? AS VARCHAR(16)) IS NOT NULL THEN CAST(? AS VARCHAR(16)) "
+    "WHEN EXISTS (SELECT 1 FROM clicks WHERE link_id = ? AND visitor_hash = ? AND billable AND created_at > ?) "
+    f"THEN '{earnings.DUPLICATE}' "
+    "WHEN (SELECT count(*) FROM (SELECT 1 FROM clicks WHERE campaign_id = ? AND visitor_hash = ? AND billable "
+    f"AND created_at >= ? LIMIT ?) capped) >= ? THEN '{earnings.OVER_CAP}' "
+    "END AS reason) d "
+    "WHERE EXISTS (SELECT 1 FROM links WHERE id = ?) "
+    "ON CONFLICT (click_id) DO NOTHING"
+)
 
 
 def store_clicks(raw: Raw, records: list[ClickRecord]) -> int:
-    """Insert clicks in the order given (unique flags and cpc payouts decided here); return how many were new.
+    """Insert clicks in the order given (store-time reasons and cpc payouts decided here); return how many were new.
 
     Run inside the caller's write transaction; records of a link that no
     longer exists, and click ids already stored, are skipped.
     """
-    rows = []
     stored_time = raw.naive_time
-    window = UNIQUE_WINDOW
+    window = earnings.DUPLICATE_WINDOW
     parse = dt.datetime.fromisoformat
+    rows = []
     for record in records:
-        link_id, visitor = record[1], record[13]
-        when = parse(record[5])  # naive UTC, as logged
-        rows.append((*record[:5], stored_time(when), *record[6:], link_id, visitor, stored_time(when - window), link_id))
+        when = parse(record.created_at)  # naive UTC, as logged
+        cap = max(1, int(record.daily_cap))
+        rows.append((
+            *record[:5], stored_time(when), *record[6:15], record.payout_if_billable, record.reason, record.reason,
+            record.link_id, record.visitor_hash, stored_time(when - window),
+            record.campaign_id, record.visitor_hash, stored_time(earnings.day_start(when)), cap, cap,
+            record.link_id,
+        ))
     if not rows:
         return 0
     return raw.run_many(_INSERT, rows)
 
 
-def record_click(raw: Raw, **click: object) -> str:
+def record_click(raw: Raw, **click: Any) -> str:
     """Store one click at once (arguments as :func:`click_record`); return its click id.
 
     The redirect does not use this: it logs clicks (:mod:`api.clicklog`) and
     they are stored in batches. Seeding, imports and tests store directly.
     """
-    record = click_record(**click)  # type: ignore[arg-type]
+    record = click_record(**click)
     store_clicks(raw, [record])
-    return str(record[0])
+    return record.click_id

@@ -20,6 +20,7 @@ from .. import money
 from ..db import utcnow
 from ..errors import NotFound, RuleRefused, ValidationError
 from ..schema import campaigns, clicks, conversions, programs
+from . import earnings
 
 STATUSES = ("pending", "approved", "reversed")
 MAX_ORDER_ID = 255
@@ -38,6 +39,7 @@ class Conversion:
     amount_minor: int
     currency: str
     payout_minor: int
+    payout_reason: str | None
     status: str
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -67,6 +69,7 @@ def to_json(conversion: Conversion) -> dict[str, Any]:
         "amount": str(conversion.amount),
         "currency": conversion.currency,
         "payout": str(conversion.payout),
+        "payout_reason": conversion.payout_reason,
         "status": conversion.status,
         "created_at": conversion.created_at.isoformat().replace("+00:00", "Z"),
         "campaign_id": conversion.campaign_id,
@@ -74,19 +77,16 @@ def to_json(conversion: Conversion) -> dict[str, Any]:
     }
 
 
-def conversion_payout(
-    payout_model: str, payout_value: int, pay_for_performance: bool, is_bot: bool, amount_minor: int
-) -> int:
-    """The payout of one conversion in minor units, by the campaign's model now.
+def conversion_payout(payout_model: str, payout_value: int, amount_minor: int) -> int:
+    """The payout of one conversion that may earn, in minor units, by the campaign's model now.
 
-    - not paying for performance, or a bot click: 0;
     - ``cpa``: the fixed amount;
     - ``revshare``: ``payout_value`` basis points of the amount, rounded half up
       to the minor unit (exact decimal arithmetic);
     - ``cpc``: 0 (cpc pays per billable click, see :mod:`api.services.clicks`).
+
+    Whether anyone may earn at all is :func:`api.services.earnings.conversion_payout_reason`.
     """
-    if not pay_for_performance or is_bot:
-        return 0
     if payout_model == "cpa":
         return payout_value
     if payout_model == "revshare":
@@ -160,7 +160,7 @@ def record_conversion(
         )
     click = conn.execute(
         select(
-            clicks.c.id, clicks.c.created_at, clicks.c.is_bot, clicks.c.link_id, clicks.c.partner_id,
+            clicks.c.id, clicks.c.created_at, clicks.c.reason, clicks.c.link_id, clicks.c.partner_id,
             clicks.c.task_id, campaigns.c.id.label("campaign_id"), campaigns.c.conversion_tracking,
             campaigns.c.pay_for_performance, campaigns.c.payout_model, campaigns.c.payout_value,
             campaigns.c.currency, campaigns.c.attribution_window_days,
@@ -186,9 +186,10 @@ def record_conversion(
             f"The click is older than the campaign's attribution window ({click.attribution_window_days} days).",
             "outside_attribution_window",
         )
-    payout = conversion_payout(
-        click.payout_model, int(click.payout_value), click.pay_for_performance, click.is_bot, minor
-    )
+    # A conversion pays unless its click was made where nobody may earn (the
+    # click's reason, fixed when it happened), or the campaign stopped paying.
+    payout_reason = earnings.conversion_payout_reason(click.reason, click.pay_for_performance)
+    payout = 0 if payout_reason else conversion_payout(click.payout_model, int(click.payout_value), minor)
     values = {
         "click_pk": click.id,
         "campaign_id": click.campaign_id,
@@ -199,6 +200,7 @@ def record_conversion(
         "amount_minor": minor,
         "currency": code,
         "payout_minor": payout,
+        "payout_reason": payout_reason,
         "status": "pending",
         "created_at": now,
         "updated_at": now,

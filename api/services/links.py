@@ -18,9 +18,10 @@ from sqlalchemy import Connection, Row, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..db import utcnow
-from ..errors import Conflict, LinkUnavailable, NotFound, ValidationError
+from ..errors import Conflict, LinkUnavailable, NotFound, PermissionDenied, ValidationError
 from .. import urls
-from ..schema import SUB_ID_MAX, clicks, conversions, links
+from ..schema import SUB_ID_MAX, clicks, conversions, links, programs
+from ..schema import campaigns as campaign_table
 from ..signing import link_serializer
 from . import campaigns, landing_pages, tasks
 
@@ -47,7 +48,9 @@ class Link:
     shared_id: str | None
     disabled: bool
     created_at: dt.datetime
+    disabled_by: str | None = None  # "partner" or "advertiser" while disabled
     clicks: int = 0
+    billable_clicks: int = 0
     conversions: int = 0
 
     @classmethod
@@ -142,6 +145,7 @@ def create_link(
         "kind": kind,
         "landing_url": url,
         "disabled": False,
+        "disabled_by": None,
         "created_at": utcnow(),
         **clean_reporting(reporting or {}),
     }
@@ -244,13 +248,18 @@ def _with_counts():  # type: ignore[no-untyped-def]
     global _WITH_COUNTS
     if _WITH_COUNTS is None:
         click_count = select(func.count()).where(clicks.c.link_id == links.c.id).correlate(links).scalar_subquery()
+        billable_count = (
+            select(func.count()).where(clicks.c.link_id == links.c.id, clicks.c.billable).correlate(links)
+            .scalar_subquery()
+        )
         conversion_count = (
             select(func.count())
             .where(conversions.c.link_id == links.c.id, conversions.c.status != "reversed")
             .correlate(links)
             .scalar_subquery()
         )
-        _WITH_COUNTS = select(links, click_count.label("clicks"), conversion_count.label("conversions"))
+        _WITH_COUNTS = select(links, click_count.label("clicks"), billable_count.label("billable_clicks"),
+                              conversion_count.label("conversions"))
     return _WITH_COUNTS
 
 
@@ -280,13 +289,76 @@ def list_links(
 
 
 def set_disabled(conn: Connection, partner_id: int, link_id: int, disabled: bool) -> Link:
-    """Disable or enable one of the partner's links (a disabled link sends visitors to the default page)."""
-    result = conn.execute(
-        update(links).where(links.c.id == link_id, links.c.partner_id == partner_id).values(disabled=disabled)
-    )
-    if result.rowcount != 1:
-        raise NotFound("No such link.")
+    """The partner disables or enables one of their links (a disabled link sends visitors to the default page).
+
+    A link the advertiser disabled stays disabled: only the advertiser can
+    enable it again (403 ``disabled_by_advertiser``), or a partner could undo
+    the advertiser's decision to stop paying for it.
+    """
+    link = get_link(conn, partner_id, link_id)
+    if link.disabled_by == "advertiser":
+        raise PermissionDenied(
+            "The advertiser disabled this link; only the advertiser can enable it again.", "disabled_by_advertiser"
+        )
+    if link.disabled != disabled:
+        conn.execute(
+            update(links).where(links.c.id == link_id, links.c.partner_id == partner_id)
+            .values(disabled=disabled, disabled_by="partner" if disabled else None)
+        )
     return get_link(conn, partner_id, link_id)
+
+
+def _owned_link_ids(advertiser_id: int):  # type: ignore[no-untyped-def]
+    """Links in the advertiser's campaigns (a subquery)."""
+    return (
+        select(links.c.id)
+        .join(campaign_table, campaign_table.c.id == links.c.campaign_id)
+        .join(programs, programs.c.id == campaign_table.c.program_id)
+        .where(programs.c.advertiser_id == advertiser_id)
+    )
+
+
+def advertiser_set_disabled(conn: Connection, advertiser_id: int, link_id: int, disabled: bool) -> Link:
+    """The advertiser disables (or enables again) one link in their campaigns.
+
+    From the next click on (within the redirect cache's bound), the link's
+    clicks are ``link_disabled``: its visitors go to the campaign's default
+    page and nobody earns from them. What was earned before stays.
+    """
+    row = conn.execute(_with_counts().where(links.c.id == link_id, links.c.id.in_(_owned_link_ids(advertiser_id)))).first()
+    if row is None:
+        raise NotFound("No such link in your campaigns.")
+    conn.execute(
+        update(links).where(links.c.id == link_id)
+        .values(disabled=disabled, disabled_by="advertiser" if disabled else None)
+    )
+    return get_link(conn, row.partner_id, link_id)
+
+
+def advertiser_disable_partner_links(conn: Connection, advertiser_id: int, campaign_id: int, partner_id: int) -> int:
+    """The advertiser disables every link of one partner in one of their campaigns; returns how many changed."""
+    result = conn.execute(
+        update(links)
+        .where(
+            links.c.campaign_id == campaign_id,
+            links.c.partner_id == partner_id,
+            links.c.id.in_(_owned_link_ids(advertiser_id)),
+            (links.c.disabled_by.is_(None)) | (links.c.disabled_by != "advertiser"),
+        )
+        .values(disabled=True, disabled_by="advertiser")
+    )
+    return int(result.rowcount)
+
+
+def list_campaign_links(conn: Connection, advertiser_id: int, campaign_id: int, limit: int = 200) -> list[Link]:
+    """The links partners made in one of the advertiser's campaigns, newest first, with their counts."""
+    rows = conn.execute(
+        _with_counts()
+        .where(links.c.campaign_id == campaign_id, links.c.id.in_(_owned_link_ids(advertiser_id)))
+        .order_by(links.c.created_at.desc(), links.c.id.desc())
+        .limit(limit)
+    )
+    return [Link.from_row(row) for row in rows]
 
 
 def to_json(link: Link, base_url: str, keys: Sequence[str]) -> dict[str, Any]:
@@ -302,7 +374,9 @@ def to_json(link: Link, base_url: str, keys: Sequence[str]) -> dict[str, Any]:
         "landing_url": link.landing_url,
         **link.reporting,
         "disabled": link.disabled,
+        "disabled_by": link.disabled_by if link.disabled else None,
         "created_at": link.created_at.isoformat().replace("+00:00", "Z"),
         "clicks": link.clicks,
+        "billable_clicks": link.billable_clicks,
         "conversions": link.conversions,
     }

@@ -20,11 +20,14 @@ from .. import urls
 from ..errors import ValidationError
 from ..rawsql import Raw
 from ..signing import load_link_token
+from . import earnings
 
 _SELECT = (
     "SELECT l.id, l.partner_id, l.task_id, l.campaign_id, l.landing_url, l.sub_id1, l.sub_id2, l.sub_id3, "
     "l.shared_id, l.disabled, c.status, c.click_tracking, c.click_id_param, c.payout_model, c.payout_value, "
-    "c.pay_for_performance FROM links l JOIN campaigns c ON c.id = l.campaign_id "
+    "c.pay_for_performance, c.paused_pays, c.daily_click_cap, m.status "
+    "FROM links l JOIN campaigns c ON c.id = l.campaign_id "
+    "LEFT JOIN memberships m ON m.partner_id = l.partner_id AND m.campaign_id = l.campaign_id "
 )
 _BY_CODE = _SELECT + "WHERE l.code = ?"
 _BY_ID = _SELECT + "WHERE l.id = ? AND l.kind = 'regular'"
@@ -54,18 +57,38 @@ class Target:
     payout_model: str
     payout_value: int
     pay_for_performance: bool
+    paused_pays: bool
+    daily_click_cap: int
+    membership_status: str | None  # the partner's membership in the campaign (None: not a member)
 
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> "Target":
         return cls(
             row[0], row[1], row[2], row[3], row[4], (row[5], row[6], row[7], row[8]), bool(row[9]), row[10],
-            bool(row[11]), row[12], row[13], int(row[14]), bool(row[15]),
+            bool(row[11]), row[12], row[13], int(row[14]), bool(row[15]), bool(row[16]), int(row[17]), row[18],
         )
 
     @property
     def live(self) -> bool:
-        """Not disabled and the campaign not ended (a paused campaign still redirects)."""
-        return not self.disabled and self.campaign_status != "ended"
+        """Whether the partner's own landing URL is honoured: link enabled, campaign not ended, membership active.
+
+        A paused campaign still redirects to it. Otherwise the visitor goes to
+        the campaign's default page: never punished, never sent where the
+        partner chose once the partner may no longer send traffic.
+        """
+        return not self.disabled and self.campaign_status != "ended" and self.membership_status == "active"
+
+    def click_reason(self, is_bot: bool, is_prefetch: bool) -> str | None:
+        """Why a click on this link now is not billable, as far as it is known before storing it."""
+        return earnings.click_reason(
+            pay_for_performance=self.pay_for_performance,
+            campaign_status=self.campaign_status,
+            paused_pays=self.paused_pays,
+            membership_status=self.membership_status,
+            link_disabled=self.disabled,
+            is_bot=is_bot,
+            is_prefetch=is_prefetch,
+        )
 
 
 def resolve_code(raw: Raw, code: str) -> Target | None:

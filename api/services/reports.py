@@ -1,4 +1,4 @@
-"""The summary report (SPEC §6): clicks, unique clicks, bot clicks, conversions, revenue, payout.
+"""The summary report: clicks, billable (unique) clicks, bot clicks, invalid clicks by reason, conversions, revenue, payout.
 
 Figures for one partner (their own) or one advertiser (their campaigns),
 between two dates inclusive (UTC days), grouped by one key.
@@ -22,17 +22,18 @@ rows by currency (see :func:`summary`).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, select, text
+from sqlalchemy import Connection, case, func, select, text
 from sqlalchemy.sql import ColumnElement
 
 from .. import money
 from ..db import utcnow
 from ..errors import ValidationError
 from ..schema import campaigns, click_rollup_state, click_rollups, clicks, conversions, programs
+from . import earnings
 
 GROUPS = ("day", "campaign", "task", "link", "subId1", "sharedid", "partner")
 PARTNER_GROUPS = ("day", "campaign", "task", "link", "subId1", "sharedid")
@@ -56,6 +57,15 @@ class _Figures:
     conversions: int = 0
     revenue: Decimal = Decimal(0)
     payout: Decimal = Decimal(0)
+    invalid: dict[str, int] = field(default_factory=dict)
+
+    def add_clicks(self, reason: str | None, count: int) -> None:
+        """Count ``count`` clicks: billable (``reason`` empty) or invalid for ``reason``."""
+        self.clicks += count
+        if reason:
+            self.invalid[reason] = self.invalid.get(reason, 0) + count
+        else:
+            self.unique_clicks += count
 
     def add(self, other: "_Figures") -> None:
         self.clicks += other.clicks
@@ -64,6 +74,8 @@ class _Figures:
         self.conversions += other.conversions
         self.revenue += other.revenue
         self.payout += other.payout
+        for reason, count in other.invalid.items():
+            self.invalid[reason] = self.invalid.get(reason, 0) + count
 
     def json(self, currency: str | None) -> dict[str, Any]:
         places = Decimal(1).scaleb(-money.exponent(currency or "USD"))
@@ -71,6 +83,8 @@ class _Figures:
             "clicks": self.clicks,
             "unique_clicks": self.unique_clicks,
             "bot_clicks": self.bot_clicks,
+            # In the fixed order of the reasons, only those that occurred.
+            "invalid_clicks": {reason: self.invalid[reason] for reason in earnings.REASONS if reason in self.invalid},
             "conversions": self.conversions,
             "revenue": str(self.revenue.quantize(places)),
             "payout": str(self.payout.quantize(places)),
@@ -141,25 +155,25 @@ def _click_figures(conn: Connection, group_by: str, start: dt.datetime, end: dt.
         select(
             _key(group_by, click_rollups, conn, rollup=True).label("key"),
             click_rollups.c.campaign_id,
+            click_rollups.c.reason,
             func.sum(click_rollups.c.clicks).label("clicks"),
-            func.sum(click_rollups.c.unique_clicks).label("unique_clicks"),
             func.sum(click_rollups.c.bot_clicks).label("bot_clicks"),
             func.sum(click_rollups.c.payout_minor).label("payout"),
         )
         .where(click_rollups.c.day >= start.date(), click_rollups.c.day < end.date(), *_scope(click_rollups, **scope))
-        .group_by("key", click_rollups.c.campaign_id)
+        .group_by("key", click_rollups.c.campaign_id, click_rollups.c.reason)
     )
     tail = (
         select(
             _key(group_by, clicks, conn).label("key"),
             clicks.c.campaign_id,
+            clicks.c.reason,
             func.count().label("clicks"),
-            func.sum(case((and_(clicks.c.is_unique, ~clicks.c.is_bot), 1), else_=0)).label("unique_clicks"),
             func.sum(case((clicks.c.is_bot, 1), else_=0)).label("bot_clicks"),
             func.sum(clicks.c.payout_minor).label("payout"),
         )
         .where(clicks.c.id > mark, clicks.c.created_at >= start, clicks.c.created_at < end, *_scope(clicks, **scope))
-        .group_by("key", clicks.c.campaign_id)
+        .group_by("key", clicks.c.campaign_id, clicks.c.reason)
     )
     rows = list(conn.execute(rolled)) + list(conn.execute(tail))
     return rows
@@ -216,10 +230,12 @@ def summary(
     """The summary report for one partner or one advertiser (give exactly one).
 
     Returns ``{"from", "to", "group_by", "currency", "rows": [{"key", "currency",
-    "clicks", "unique_clicks", "bot_clicks", "conversions", "revenue", "payout"}],
+    "clicks", "unique_clicks", "bot_clicks", "invalid_clicks", "conversions", "revenue", "payout"}],
     "totals": {same counters}}`` with amounts as decimal strings, rows sorted by
-    key (empty keys last). ``unique_clicks`` counts unique clicks that are not
-    bots. When the figures span more than one currency, a key has one row per
+    key (empty keys last). ``clicks`` counts every recorded click;
+    ``unique_clicks`` the billable ones; ``bot_clicks`` those of bots (whatever
+    their reason); ``invalid_clicks`` the rest by reason (``{"duplicate": 3}``),
+    so ``clicks == unique_clicks + sum(invalid_clicks.values())``. When the figures span more than one currency, a key has one row per
     currency, the top-level and totals ``currency`` are ``null``, the totals'
     ``revenue`` and ``payout`` are ``null`` and ``totals_by_currency`` gives them.
     """
@@ -244,8 +260,7 @@ def summary(
 
     for row in _click_figures(conn, group_by, start, end, scope):
         figures, currency = cell(row.key, row.campaign_id)
-        figures.clicks += int(row.clicks or 0)
-        figures.unique_clicks += int(row.unique_clicks or 0)
+        figures.add_clicks(row.reason, int(row.clicks or 0))
         figures.bot_clicks += int(row.bot_clicks or 0)
         figures.payout += money.from_minor(int(row.payout or 0), currency)
     for row in _conversion_figures(conn, group_by, start, end, scope):
@@ -305,16 +320,15 @@ def fold_clicks(conn: Connection, now: dt.datetime | None = None, settle: dt.tim
     day = "to_char(created_at, 'YYYY-MM-DD')::date" if postgres else "substr(created_at, 1, 10)"
     conn.execute(
         text(
-            "INSERT INTO click_rollups (day, link_id, campaign_id, partner_id, task_id, sub_id1, shared_id, "
-            "clicks, unique_clicks, bot_clicks, payout_minor) "
+            "INSERT INTO click_rollups (day, link_id, campaign_id, partner_id, task_id, sub_id1, shared_id, reason, "
+            "clicks, bot_clicks, payout_minor) "
             f"SELECT {day}, link_id, campaign_id, partner_id, task_id, coalesce(sub_id1, ''), coalesce(shared_id, ''), "
-            "count(*), sum(CASE WHEN is_unique AND NOT is_bot THEN 1 ELSE 0 END), "
-            "sum(CASE WHEN is_bot THEN 1 ELSE 0 END), sum(payout_minor) "
+            "coalesce(reason, ''), count(*), sum(CASE WHEN is_bot THEN 1 ELSE 0 END), sum(payout_minor) "
             "FROM clicks WHERE id > :mark AND id <= :upper "
-            f"GROUP BY {day}, link_id, campaign_id, partner_id, task_id, coalesce(sub_id1, ''), coalesce(shared_id, '') "
-            "ON CONFLICT (day, link_id, sub_id1, shared_id) DO UPDATE SET "
+            f"GROUP BY {day}, link_id, campaign_id, partner_id, task_id, coalesce(sub_id1, ''), coalesce(shared_id, ''), "
+            "coalesce(reason, '') "
+            "ON CONFLICT (day, link_id, sub_id1, shared_id, reason) DO UPDATE SET "
             "clicks = click_rollups.clicks + excluded.clicks, "
-            "unique_clicks = click_rollups.unique_clicks + excluded.unique_clicks, "
             "bot_clicks = click_rollups.bot_clicks + excluded.bot_clicks, "
             "payout_minor = click_rollups.payout_minor + excluded.payout_minor"
         ),

@@ -1,0 +1,120 @@
+"""earnings integrity: billable + reason per click, visitor by address, daily cap, who disabled a link
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-12-01
+
+- clicks: ``is_unique`` becomes ``billable`` (it already meant "unique and not
+  a bot" in every report) and ``reason`` names why a click is not billable;
+  existing rows get ``bot`` or ``duplicate``. The visitor of the duplicate rule
+  becomes the address alone: for the rows already stored that is their
+  ``ip_hash`` (exact for IPv4; for IPv6 the whole address rather than its /64,
+  which only matters for the 24 hours after the upgrade).
+- click_rollups are derived data: rebuilt with a ``reason`` key column
+  (the next report folds the clicks again).
+- campaigns: ``daily_click_cap`` (default 5) and ``paused_pays``;
+  links: ``disabled_by``; conversions: ``payout_reason``.
+"""
+from __future__ import annotations
+
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0004'
+down_revision = '0003'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # RENAME COLUMN: native on both backends (SQLite 3.25+), no table copy.
+    op.execute("ALTER TABLE clicks RENAME COLUMN is_unique TO billable")
+    with op.batch_alter_table('clicks', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('reason', sa.String(length=16), nullable=True))
+        batch_op.drop_index('ix_clicks_link_visitor_created')
+    op.execute(
+        "UPDATE clicks SET billable = (billable AND NOT is_bot), visitor_hash = ip_hash, "
+        "reason = CASE WHEN is_bot THEN 'bot' WHEN NOT billable THEN 'duplicate' END"
+    )
+    op.create_index('ix_clicks_billable_link', 'clicks', ['link_id', 'visitor_hash', 'created_at'], unique=False,
+                    sqlite_where=sa.text('billable'), postgresql_where=sa.text('billable'))
+    op.create_index('ix_clicks_billable_campaign', 'clicks', ['campaign_id', 'visitor_hash', 'created_at'],
+                    unique=False, sqlite_where=sa.text('billable'), postgresql_where=sa.text('billable'))
+
+    # Rollups hold nothing that the clicks do not: rebuild them with the new key.
+    op.drop_table('click_rollups')
+    op.create_table('click_rollups',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('link_id', sa.Integer(), nullable=False),
+    sa.Column('campaign_id', sa.Integer(), nullable=False),
+    sa.Column('partner_id', sa.Integer(), nullable=False),
+    sa.Column('task_id', sa.Integer(), nullable=False),
+    sa.Column('sub_id1', sa.String(length=255), server_default='', nullable=False),
+    sa.Column('shared_id', sa.String(length=255), server_default='', nullable=False),
+    sa.Column('reason', sa.String(length=16), server_default='', nullable=False),
+    sa.Column('clicks', sa.BigInteger(), nullable=False),
+    sa.Column('bot_clicks', sa.BigInteger(), nullable=False),
+    sa.Column('payout_minor', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_click_rollups')),
+    sa.UniqueConstraint('day', 'link_id', 'sub_id1', 'shared_id', 'reason', name='uq_click_rollups_key')
+    )
+    with op.batch_alter_table('click_rollups', schema=None) as batch_op:
+        batch_op.create_index('ix_click_rollups_campaign_day', ['campaign_id', 'day'], unique=False)
+        batch_op.create_index('ix_click_rollups_partner_day', ['partner_id', 'day'], unique=False)
+    op.execute("DELETE FROM click_rollup_state")
+
+    with op.batch_alter_table('campaigns', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('daily_click_cap', sa.Integer(), server_default=sa.text('5'), nullable=False))
+        batch_op.add_column(sa.Column('paused_pays', sa.Boolean(), server_default=sa.text('false'), nullable=False))
+        batch_op.create_check_constraint('daily_click_cap', 'daily_click_cap BETWEEN 1 AND 100000')
+    with op.batch_alter_table('links', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('disabled_by', sa.String(length=16), nullable=True))
+        batch_op.create_check_constraint('disabled_by', "disabled_by IN ('partner', 'advertiser')")
+    op.execute("UPDATE links SET disabled_by = 'partner' WHERE disabled")
+    with op.batch_alter_table('conversions', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('payout_reason', sa.String(length=16), nullable=True))
+    op.execute(
+        "UPDATE conversions SET payout_reason = 'bot' WHERE payout_minor = 0 AND click_pk IN "
+        "(SELECT id FROM clicks WHERE is_bot)"
+    )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('conversions', schema=None) as batch_op:
+        batch_op.drop_column('payout_reason')
+    with op.batch_alter_table('links', schema=None) as batch_op:
+        batch_op.drop_constraint('disabled_by', type_='check')
+        batch_op.drop_column('disabled_by')
+    with op.batch_alter_table('campaigns', schema=None) as batch_op:
+        batch_op.drop_constraint('daily_click_cap', type_='check')
+        batch_op.drop_column('paused_pays')
+        batch_op.drop_column('daily_click_cap')
+    op.drop_index('ix_clicks_billable_campaign', table_name='clicks')
+    op.drop_index('ix_clicks_billable_link', table_name='clicks')
+    with op.batch_alter_table('clicks', schema=None) as batch_op:
+        batch_op.drop_column('reason')
+        batch_op.create_index('ix_clicks_link_visitor_created', ['link_id', 'visitor_hash', 'created_at'], unique=False)
+    op.execute("ALTER TABLE clicks RENAME COLUMN billable TO is_unique")
+    op.drop_table('click_rollups')
+    op.create_table('click_rollups',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('link_id', sa.Integer(), nullable=False),
+    sa.Column('campaign_id', sa.Integer(), nullable=False),
+    sa.Column('partner_id', sa.Integer(), nullable=False),
+    sa.Column('task_id', sa.Integer(), nullable=False),
+    sa.Column('sub_id1', sa.String(length=255), server_default='', nullable=False),
+    sa.Column('shared_id', sa.String(length=255), server_default='', nullable=False),
+    sa.Column('clicks', sa.BigInteger(), nullable=False),
+    sa.Column('unique_clicks', sa.BigInteger(), nullable=False),
+    sa.Column('bot_clicks', sa.BigInteger(), nullable=False),
+    sa.Column('payout_minor', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_click_rollups')),
+    sa.UniqueConstraint('day', 'link_id', 'sub_id1', 'shared_id', name='uq_click_rollups_key')
+    )
+    with op.batch_alter_table('click_rollups', schema=None) as batch_op:
+        batch_op.create_index('ix_click_rollups_campaign_day', ['campaign_id', 'day'], unique=False)
+        batch_op.create_index('ix_click_rollups_partner_day', ['partner_id', 'day'], unique=False)
+    op.execute("DELETE FROM click_rollup_state")
