@@ -4,6 +4,7 @@
 
 import { cleanReporting, REPORTING_FIELDS, reportingPairs } from "./lib/reporting.js";
 import { MSG } from "./lib/messages.js";
+import { linkCounts, linkState } from "./lib/linkstate.js";
 
 const $ = (id) => document.getElementById(id);
 const state = { campaigns: [], tasks: [], link: null };
@@ -210,10 +211,6 @@ $("copy").addEventListener("click", async () => {
   $("copied").textContent = state.link.url === state.link.display_url ? "Copied to clipboard." : "Copied the full link, with your reporting info.";
 });
 
-function plural(n, word) {
-  return `${n} ${word}${n === 1 ? "" : "s"}`;
-}
-
 async function loadRecent() {
   const answer = await ask(MSG.LINKS_RECENT, { limit: 5 });
   if (!answer.ok) return;
@@ -233,13 +230,12 @@ async function loadRecent() {
       } catch {
         // keep the stored text
       }
+      const state = linkState(link);
       return el("li", {}, [
         el("div", { class: "mono small clamp", text: link.display_url, title: link.display_url }),
-        el("div", { class: "small muted", text: `${link.kind === "regular" ? "Regular" : "Short"} → ${landing}${link.disabled ? " · disabled" : ""}` }),
-        el("div", { class: "counts" }, [
-          el("span", { class: "pill", text: plural(link.clicks, "click") }),
-          el("span", { class: "pill", text: plural(link.conversions, "conversion") }),
-        ]),
+        el("div", { class: "small muted", text: `${link.kind === "regular" ? "Regular" : "Short"} → ${landing}` }),
+        ...(state.text ? [el("div", { class: state.stoppedByAdvertiser ? "small stopped" : "small muted", text: state.text })] : []),
+        el("div", { class: "counts" }, linkCounts(link).map((text) => el("span", { class: "pill", text }))),
       ]);
     }),
   );

@@ -24,6 +24,45 @@ def test_migrations_create_exactly_the_schema_and_run_twice(migrated_engine) -> 
     assert {t.name for t in ALL_TABLES} <= names
 
 
+def test_upgrading_keeps_every_click_and_names_why_the_old_ones_were_not_billable(migrated_engine) -> None:
+    """0003 → 0004 on a database with traffic: is_unique becomes billable + reason, nothing is lost."""
+    from sqlalchemy import text
+
+    drop_everything(migrated_engine)
+    migrations.upgrade(migrated_engine, "0003")
+    now = "2026-11-30 10:00:00"
+    with migrated_engine.begin() as conn:
+        for statement in (
+            "INSERT INTO advertisers (id, name, email, password_hash, api_key_hash, api_key_hint, created_at) "
+            f"VALUES (1, 'B', 'b@x.test', 'h', 'k', 'hint', '{now}')",
+            f"INSERT INTO programs (id, advertiser_id, name, created_at) VALUES (1, 1, 'P', '{now}')",
+            f"INSERT INTO campaigns (id, program_id, name, created_at) VALUES (1, 1, 'C', '{now}')",
+            f"INSERT INTO partners (id, name, email, password_hash, created_at) VALUES (1, 'P', 'p@x.test', 'h', '{now}')",
+            f"INSERT INTO tasks (id, campaign_id, title, created_at) VALUES (1, 1, 'T', '{now}')",
+            "INSERT INTO links (id, partner_id, task_id, campaign_id, kind, code, landing_url, disabled, created_at) "
+            f"VALUES (1, 1, 1, 1, 'short', 'abcdefg', 'https://b.test/', true, '{now}')",
+        ):
+            conn.execute(text(statement))
+        for n, (is_bot, is_unique) in enumerate([(False, True), (False, False), (True, False)]):
+            conn.execute(text(
+                "INSERT INTO clicks (click_id, link_id, campaign_id, partner_id, task_id, created_at, ip_hash, "
+                "visitor_hash, is_bot, is_unique, payout_minor) "
+                f"VALUES ('c{n}', 1, 1, 1, 1, '{now}', 'ip{n}', 'ua-visitor', :bot, :unique, 0)"),
+                {"bot": is_bot, "unique": is_unique})
+        conn.execute(text("INSERT INTO conversions (click_pk, campaign_id, link_id, partner_id, task_id, order_id, "
+                          "amount_minor, currency, payout_minor, status, created_at, updated_at) "
+                          f"SELECT id, 1, 1, 1, 1, 'o1', 100, 'USD', 0, 'pending', '{now}', '{now}' "
+                          "FROM clicks WHERE click_id = 'c2'"))
+    assert migrations.upgrade(migrated_engine) == ("0003", "0004")
+    with migrated_engine.connect() as conn:
+        rows = conn.execute(text("SELECT click_id, billable, reason, visitor_hash FROM clicks ORDER BY click_id")).all()
+        assert [(r[0], bool(r[1]), r[2], r[3]) for r in rows] == [
+            ("c0", True, None, "ip0"), ("c1", False, "duplicate", "ip1"), ("c2", False, "bot", "ip2")]
+        assert conn.execute(text("SELECT disabled_by FROM links")).scalar_one() == "partner"
+        assert conn.execute(text("SELECT payout_reason FROM conversions")).scalar_one() == "bot"
+        assert conn.execute(text("SELECT daily_click_cap FROM campaigns")).scalar_one() == 5
+
+
 def test_init_db_command_is_idempotent(runner) -> None:
     first = runner.invoke(args=["init-db"])
     second = runner.invoke(args=["init-db"])

@@ -15,7 +15,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from api import db
 from api.demo import ADVERTISER, PARTNER
-from api.services import advertisers, campaigns
+from api.services import advertisers, campaigns, links
 
 from .conftest import LiveApi
 
@@ -371,6 +371,14 @@ def test_popup_creates_a_link_with_sub_ids_and_shared_id(browser, live_api: Live
         expect(recent).to_contain_text(made["display_url"], timeout=TIMEOUT)
         expect(recent).to_contain_text("1 click")
         expect(recent).to_contain_text("1 conversion")
+        # The advertiser stops this link (admin → Partners): the partner sees who did it and why.
+        with db.transaction(db.get_engine(live_api.app)) as conn:
+            brand = advertisers.find_by_email(conn, ADVERTISER["email"])
+            links.advertiser_set_disabled(conn, brand.id, made["id"], True)
+        popup.reload()
+        recent = popup.locator("#recent li").first
+        expect(recent).to_contain_text("Disabled by the advertiser", timeout=TIMEOUT)
+        shot(popup, screenshots, "popup-link-disabled-by-advertiser", full_page=True)
         create_outlet_link_in_popup(popup, live_api)
         expect(popup.get_by_role("textbox", name="Shareable link")).to_have_value(SHORT, timeout=TIMEOUT)
         popup.get_by_role("button", name="Copy").click()

@@ -28,11 +28,14 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # RENAME COLUMN: native on both backends (SQLite 3.25+), no table copy.
+    # Every change here is one SQLite can make in place (RENAME/ADD COLUMN,
+    # indexes). A batch "move and copy" would drop the old table, and with
+    # foreign keys on, dropping links or campaigns cascades: every click and
+    # conversion would go with it (tests/test_db.py upgrades a database with
+    # traffic to make sure nothing is lost).
     op.execute("ALTER TABLE clicks RENAME COLUMN is_unique TO billable")
-    with op.batch_alter_table('clicks', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('reason', sa.String(length=16), nullable=True))
-        batch_op.drop_index('ix_clicks_link_visitor_created')
+    op.add_column('clicks', sa.Column('reason', sa.String(length=16), nullable=True))
+    op.drop_index('ix_clicks_link_visitor_created', table_name='clicks')
     op.execute(
         "UPDATE clicks SET billable = (billable AND NOT is_bot), visitor_hash = ip_hash, "
         "reason = CASE WHEN is_bot THEN 'bot' WHEN NOT billable THEN 'duplicate' END"
@@ -60,21 +63,18 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_click_rollups')),
     sa.UniqueConstraint('day', 'link_id', 'sub_id1', 'shared_id', 'reason', name='uq_click_rollups_key')
     )
-    with op.batch_alter_table('click_rollups', schema=None) as batch_op:
-        batch_op.create_index('ix_click_rollups_campaign_day', ['campaign_id', 'day'], unique=False)
-        batch_op.create_index('ix_click_rollups_partner_day', ['partner_id', 'day'], unique=False)
+    op.create_index('ix_click_rollups_campaign_day', 'click_rollups', ['campaign_id', 'day'], unique=False)
+    op.create_index('ix_click_rollups_partner_day', 'click_rollups', ['partner_id', 'day'], unique=False)
     op.execute("DELETE FROM click_rollup_state")
 
-    with op.batch_alter_table('campaigns', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('daily_click_cap', sa.Integer(), server_default=sa.text('5'), nullable=False))
-        batch_op.add_column(sa.Column('paused_pays', sa.Boolean(), server_default=sa.text('false'), nullable=False))
-        batch_op.create_check_constraint('daily_click_cap', 'daily_click_cap BETWEEN 1 AND 100000')
-    with op.batch_alter_table('links', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('disabled_by', sa.String(length=16), nullable=True))
-        batch_op.create_check_constraint('disabled_by', "disabled_by IN ('partner', 'advertiser')")
+    # Columns with their CHECK in the ADD COLUMN itself: both databases take it in place.
+    op.execute("ALTER TABLE campaigns ADD COLUMN daily_click_cap INTEGER DEFAULT 5 NOT NULL "
+               "CONSTRAINT ck_campaigns_daily_click_cap CHECK (daily_click_cap BETWEEN 1 AND 100000)")
+    op.add_column('campaigns', sa.Column('paused_pays', sa.Boolean(), server_default=sa.text('false'), nullable=False))
+    op.execute("ALTER TABLE links ADD COLUMN disabled_by VARCHAR(16) "
+               "CONSTRAINT ck_links_disabled_by CHECK (disabled_by IN ('partner', 'advertiser'))")
     op.execute("UPDATE links SET disabled_by = 'partner' WHERE disabled")
-    with op.batch_alter_table('conversions', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('payout_reason', sa.String(length=16), nullable=True))
+    op.add_column('conversions', sa.Column('payout_reason', sa.String(length=16), nullable=True))
     op.execute(
         "UPDATE conversions SET payout_reason = 'bot' WHERE payout_minor = 0 AND click_pk IN "
         "(SELECT id FROM clicks WHERE is_bot)"
@@ -82,20 +82,23 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Dropping a column with a CHECK needs a table copy on SQLite, and with
+    # foreign keys on, dropping the old links table would cascade to clicks:
+    # on SQLite, downgrade a copy of the database opened with foreign keys off.
     with op.batch_alter_table('conversions', schema=None) as batch_op:
         batch_op.drop_column('payout_reason')
     with op.batch_alter_table('links', schema=None) as batch_op:
-        batch_op.drop_constraint('disabled_by', type_='check')
+        batch_op.drop_constraint('ck_links_disabled_by', type_='check')
         batch_op.drop_column('disabled_by')
     with op.batch_alter_table('campaigns', schema=None) as batch_op:
-        batch_op.drop_constraint('daily_click_cap', type_='check')
+        batch_op.drop_constraint('ck_campaigns_daily_click_cap', type_='check')
         batch_op.drop_column('paused_pays')
         batch_op.drop_column('daily_click_cap')
     op.drop_index('ix_clicks_billable_campaign', table_name='clicks')
     op.drop_index('ix_clicks_billable_link', table_name='clicks')
-    with op.batch_alter_table('clicks', schema=None) as batch_op:
-        batch_op.drop_column('reason')
-        batch_op.create_index('ix_clicks_link_visitor_created', ['link_id', 'visitor_hash', 'created_at'], unique=False)
+    op.drop_column('clicks', 'reason')
+    op.create_index('ix_clicks_link_visitor_created', 'clicks', ['link_id', 'visitor_hash', 'created_at'],
+                    unique=False)
     op.execute("ALTER TABLE clicks RENAME COLUMN billable TO is_unique")
     op.drop_table('click_rollups')
     op.create_table('click_rollups',
@@ -114,7 +117,6 @@ def downgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_click_rollups')),
     sa.UniqueConstraint('day', 'link_id', 'sub_id1', 'shared_id', name='uq_click_rollups_key')
     )
-    with op.batch_alter_table('click_rollups', schema=None) as batch_op:
-        batch_op.create_index('ix_click_rollups_campaign_day', ['campaign_id', 'day'], unique=False)
-        batch_op.create_index('ix_click_rollups_partner_day', ['partner_id', 'day'], unique=False)
+    op.create_index('ix_click_rollups_campaign_day', 'click_rollups', ['campaign_id', 'day'], unique=False)
+    op.create_index('ix_click_rollups_partner_day', 'click_rollups', ['partner_id', 'day'], unique=False)
     op.execute("DELETE FROM click_rollup_state")

@@ -1,0 +1,34 @@
+// How one of the partner's links stands, in words for the recent-links list:
+// whether it is live, disabled by the partner, or stopped by the advertiser
+// (then it earns nothing and only the advertiser can enable it again), and
+// how many of its clicks the advertiser pays for.
+
+/**
+ * The link's state: {live, text, stoppedByAdvertiser}.
+ * `text` is null for a live link.
+ */
+export function linkState(link) {
+  if (!link || !link.disabled) return { live: true, text: null, stoppedByAdvertiser: false };
+  if (link.disabled_by === "advertiser") {
+    return {
+      live: false,
+      text: "Disabled by the advertiser: visitors go to the campaign's default page and it earns nothing.",
+      stoppedByAdvertiser: true,
+    };
+  }
+  return { live: false, text: "Disabled by you.", stoppedByAdvertiser: false };
+}
+
+/**
+ * The counters shown as pills: clicks, then billable clicks when some were
+ * not billable (bots, repeats, prefetches…), then conversions.
+ */
+export function linkCounts(link) {
+  const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  const clicks = Number(link.clicks) || 0;
+  const billable = link.billable_clicks === undefined ? clicks : Number(link.billable_clicks) || 0;
+  const pills = [plural(clicks, "click")];
+  if (billable !== clicks) pills.push(`${billable} billable`);
+  pills.push(plural(Number(link.conversions) || 0, "conversion"));
+  return pills;
+}
