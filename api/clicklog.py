@@ -382,7 +382,7 @@ class ClickLog:
         try:
             with (self.directory / QUARANTINE).open("rb") as handle:
                 return sum(1 for _ in handle)
-        except FileNotFoundError:
+        except OSError:  # none yet, or no folder to hold one (health reports the folder itself)
             return 0
 
     def _nothing_new(self, paths: list[Path]) -> bool:

@@ -9,7 +9,8 @@ from conftest import SECRET_KEYS
 def test_a_healthy_node_says_so(client, world, engine) -> None:
     answer = client.get("/api/v1/health")
     assert answer.status_code == 200
-    assert answer.json == {"status": "ok", "database": "ok", "click_log": {"writable": True, "pending_bytes": 0}}
+    assert answer.json == {"status": "ok", "database": "ok",
+                           "click_log": {"writable": True, "pending_bytes": 0, "quarantined_lines": 0}}
     assert answer.headers["Cache-Control"] == "no-store"
 
 
@@ -30,6 +31,18 @@ def test_clicks_waiting_in_the_log_show_as_pending(app, engine, world) -> None:
     assert plain.get("/api/v1/health").json["click_log"]["pending_bytes"] == 0
 
 
+def test_a_quarantined_click_log_line_makes_the_node_unhealthy_until_dealt_with(client, app, engine) -> None:
+    click_log = clicklog.of(app)
+    click_log.directory.mkdir(parents=True, exist_ok=True)
+    (click_log.directory / f"{click_log.tag}-h-1-1{clicklog.SUFFIX}").write_text("not a click\n")
+    click_log.flush()
+    answer = client.get("/api/v1/health")
+    assert answer.status_code == 503
+    assert answer.json["click_log"]["quarantined_lines"] == 1
+    (click_log.directory / clicklog.QUARANTINE).unlink()  # the operator has looked
+    assert client.get("/api/v1/health").status_code == 200
+
+
 def test_an_unreachable_database_is_a_503(tmp_path) -> None:
     app = create_app({"TESTING": True, "SECRET_KEYS": SECRET_KEYS, "DATABASE_URL": f"sqlite:///{tmp_path / 'missing' / 'nope.db'}",
                       "CLICK_LOG_DIR": str(tmp_path / "click-log")})
@@ -39,7 +52,7 @@ def test_an_unreachable_database_is_a_503(tmp_path) -> None:
         db.get_engine(app).dispose()
     assert answer.status_code == 503
     assert answer.json == {"status": "unavailable", "database": "unreachable",
-                           "click_log": {"writable": True, "pending_bytes": None}}
+                           "click_log": {"writable": True, "pending_bytes": None, "quarantined_lines": 0}}
 
 
 def test_a_click_log_that_cannot_be_written_is_a_503(app_config, engine, tmp_path) -> None:

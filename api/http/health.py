@@ -30,11 +30,14 @@ def health() -> ResponseReturnValue:
             pending = click_log.pending_bytes()
         except Exception:  # noqa: BLE001 - a database that fails between two queries: report, do not crash
             database = False
-    healthy = database and writable
+    quarantined = click_log.quarantined_lines()
+    # Lines set aside as unreadable are clicks someone answered and nobody has stored:
+    # an operator must look, so the node says so until the file is dealt with.
+    healthy = database and writable and not quarantined
     body = {
         "status": "ok" if healthy else "unavailable",
         "database": "ok" if database else "unreachable",
-        "click_log": {"writable": writable, "pending_bytes": pending},
+        "click_log": {"writable": writable, "pending_bytes": pending, "quarantined_lines": quarantined},
     }
     response = jsonify(body)
     response.status_code = 200 if healthy else 503
@@ -55,11 +58,16 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
             "click_log": {
                 "type": "object",
                 "additionalProperties": False,
-                "required": ["writable", "pending_bytes"],
+                "required": ["writable", "pending_bytes", "quarantined_lines"],
                 "properties": {
                     "writable": {"type": "boolean", "description": "Clicks can be appended to this node's log"},
                     "pending_bytes": {"type": "integer", "minimum": 0, "nullable": True,
                                       "description": "Bytes of this host's click log not stored yet (null: unknown)"},
+                    "quarantined_lines": {
+                        "type": "integer", "minimum": 0,
+                        "description": "Unreadable click log lines set aside in the log folder's quarantine.jsonl "
+                                       "(any makes the node unhealthy until an operator has looked)",
+                    },
                 },
             },
         },
