@@ -11,7 +11,7 @@ from typing import Any, Mapping
 
 from flask import Flask
 
-from .config import Settings, default_database_url, load_settings
+from .config import Settings, default_database_url, instance_folder, load_settings
 from .errors import ConfigurationError
 
 __all__ = ["create_app"]
@@ -28,8 +28,12 @@ def _test_settings(instance_path: str, test_config: Mapping[str, Any]) -> dict[s
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the app: settings, database, CLI commands, then the HTTP blueprints."""
-    app = Flask(__name__, instance_relative_config=True)
+    """Build the app: settings, database, the click pipeline, CLI commands, then the HTTP blueprints."""
+    # The instance folder (SQLite file, click log, demo key) is ./instance or
+    # TASKLINK_INSTANCE_PATH, whatever the install mode: Flask's own default for
+    # an installed package is <venv>/var/api-instance, which a rebuilt venv deletes
+    # together with the clicks still waiting in its log.
+    app = Flask(__name__, instance_path=instance_folder(), instance_relative_config=True)
     os.makedirs(app.instance_path, exist_ok=True)
     if test_config is None:
         app.config.from_mapping(load_settings(app.instance_path).flask_config())
@@ -38,10 +42,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # Never let Flask's own JSON sort keys or pretty-print on the hot path.
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
-    from . import cli, db
+    from . import clicklog, clickstore, cli, db
     from .http import register_http
 
     db.init_app(app)
+    # The click pipeline: the redirect's connections, and the log the redirect
+    # appends to and flushers store from (used by the API, the CLI and the admin).
+    clicklog.init_app(app, clickstore.init_app(app, db.get_engine(app)))
     cli.init_app(app)
     register_http(app)
     _trust_proxies(app, int(app.config.get("TRUSTED_PROXIES") or 0))

@@ -431,16 +431,18 @@ EXTENSION_KEY = "tasklink.clicklog"
 
 
 def init_app(app: Any, store: ClickStore) -> ClickLog:
-    """The app's click log in ``CLICK_LOG_DIR`` (default ``<instance>/click-log``); closes with the store."""
+    """The app's click log in ``CLICK_LOG_DIR`` (default ``<instance>/click-log``); closes with the store.
+
+    Setting it up starts nothing: a process that serves requests starts its
+    flusher (:meth:`ClickLog.start`) with its first request (see
+    :class:`api.http.tracking.PathDispatcher`), so a restarted node stores
+    what its killed workers logged as soon as its balancer's first health
+    check arrives; the CLI and the admin only flush when they need to.
+    """
     directory = app.config.get("CLICK_LOG_DIR") or os.path.join(app.instance_path, "click-log")
     click_log = ClickLog(directory, store, app.config["DATABASE_URL"])
     app.extensions[EXTENSION_KEY] = click_log
     store.on_close(click_log.close)
-    if not app.testing:
-        # A node that starts stores what its log still holds (a worker killed before
-        # it could flush), without waiting for its first click. Tests start it on the
-        # first click instead, so that each test's app has no thread it does not use.
-        click_log.start()
     return click_log
 
 

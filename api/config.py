@@ -98,6 +98,12 @@ def _cache_seconds(value: str | None) -> float:
     return seconds
 
 
+def instance_folder(environ: Mapping[str, str] | None = None) -> str:
+    """The instance folder: ``TASKLINK_INSTANCE_PATH``, else ``instance`` in the working directory (absolute)."""
+    env = os.environ if environ is None else environ
+    return str(Path(env.get("TASKLINK_INSTANCE_PATH") or "instance").resolve())
+
+
 def default_database_url(instance_path: str | os.PathLike[str]) -> str:
     """The embedded default: a SQLite file in the instance folder."""
     return f"sqlite:///{Path(instance_path) / 'tasklink.db'}"

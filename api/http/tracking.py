@@ -34,14 +34,10 @@ bp = Blueprint("tracking", __name__)
 CACHE_KEY = "tasklink.redirect-cache"
 
 
-@bp.record_once
-def _setup(state) -> None:  # type: ignore[no-untyped-def]
-    """Per app: the redirect's own connections (:mod:`api.clickstore`), the click log, and the IP-hash key."""
-    app = state.app
-    clicklog.init_app(app, clickstore.init_app(app, db.get_engine(app)))
+def init_app(app: Flask) -> None:
+    """What the redirect keeps per process: the link cache and the IP-hash key (the click pipeline is create_app's)."""
     app.extensions[CACHE_KEY] = redirects.RedirectCache(float(app.config.get("REDIRECT_CACHE_SECONDS", 1.0)))
     app.extensions["tasklink.ip-key"] = ip_hash_key(app.config["SECRET_KEYS"])
-
 
 
 def should_track(method: str, target: Target) -> bool:
@@ -135,11 +131,18 @@ REDIRECT_PREFIXES = ("/s/", "/c/")
 class PathDispatcher:
     """WSGI: ``/s/…`` and ``/c/…`` go to the redirect app, everything else to the API."""
 
-    def __init__(self, redirects: Flask, api: object) -> None:
+    def __init__(self, redirects: Flask, api: object, click_log: clicklog.ClickLog | None) -> None:
         self.redirects = redirects
         self.api = api
+        #: Started with the first request this process serves (None: tests start it on the first click).
+        self.click_log = click_log
 
     def __call__(self, environ, start_response):  # type: ignore[no-untyped-def]
+        if self.click_log is not None:
+            # A serving process stores what its log holds (a killed sibling's clicks
+            # too) from its first request on, be it a click or a health check.
+            self.click_log.start()
+            self.click_log = None
         if environ.get("PATH_INFO", "").startswith(REDIRECT_PREFIXES):
             return self.redirects.wsgi_app(environ, start_response)
         return self.api(environ, start_response)  # type: ignore[operator]
@@ -154,12 +157,15 @@ def mount(api: Flask, session_interface: object) -> Flask:
     returns the API with this app mounted in front of its WSGI callable (and
     ``ProxyFix``, when configured, wraps both).
     """
-    redirects = Flask(__name__, static_folder=None)
+    init_app(api)
+    # Same instance folder as the API (Flask would derive another from this module's name).
+    redirects = Flask(__name__, static_folder=None, instance_path=api.instance_path)
     redirects.config = api.config  # type: ignore[assignment]
     redirects.extensions = api.extensions
     redirects.json = api.json  # type: ignore[misc]
     redirects.session_interface = session_interface  # type: ignore[assignment]
     errors.init_app(redirects)
     redirects.register_blueprint(bp)
-    api.wsgi_app = PathDispatcher(redirects, api.wsgi_app)  # type: ignore[method-assign]
+    api.wsgi_app = PathDispatcher(  # type: ignore[method-assign]
+        redirects, api.wsgi_app, None if api.testing else clicklog.of(api))
     return redirects
