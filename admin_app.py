@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from decimal import Decimal
 from typing import Any, Callable, TypeVar
 
 import pandas as pd
@@ -24,7 +25,7 @@ from flask import Flask
 from sqlalchemy import Connection, Engine
 
 import api
-from api import clicklog, db
+from api import clicklog, db, exports
 from api.errors import ConfigurationError, NotFound, TasklinkError
 from api.services import (
     advertisers, campaigns, conversions, earnings, landing_pages, links, memberships, programs, reports, tasks,
@@ -197,6 +198,16 @@ def report_frame(rows: list[dict[str, Any]], label: str, names: dict[Any, str] |
         columns=[label, "Clicks", "Billable clicks", "Bot clicks", "Invalid clicks", "Why invalid", "Conversions",
                  "Conversion rate", "Revenue", "Payout"],
     )
+
+
+def report_csv(frame: pd.DataFrame) -> bytes:
+    """A report table as its CSV download, written by :func:`api.exports.csv_bytes` (text cells made safe).
+
+    Revenue and payout are shown as decimal strings; in the file they are
+    numbers again, so they are never taken for text (a minus sign stays a sign).
+    """
+    money = {column: frame[column].map(Decimal) for column in ("Revenue", "Payout")}
+    return exports.csv_bytes(list(frame.columns), frame.assign(**money).itertuples(index=False, name=None))
 
 
 def write(engine: Engine, action: Callable[[Connection], T]) -> tuple[bool, T | None]:
@@ -719,7 +730,7 @@ else:
                 st.dataframe(frame, hide_index=True, width="stretch")
                 st.download_button(
                     f"Download CSV ({label.lower()})",
-                    frame.to_csv(index=False).encode(),
+                    report_csv(frame),
                     file_name=f"tasklink-campaign-{cid}-{group_by}-{date_from}-{date_to}.csv",
                     mime="text/csv",
                     key=f"csv_{group_by}_{cid}",

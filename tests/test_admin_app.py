@@ -6,13 +6,17 @@ cleared before and after every test (the cached app's engine is disposed).
 """
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 import streamlit as st
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1 import app_test as app_test_module
 
 from api import db
 from api.services import advertisers, campaigns, conversions, landing_pages, links, memberships, tasks
@@ -374,6 +378,44 @@ def test_performance_shows_the_clicks_and_conversions_made(admin_env, world, tra
     assert "subId1" not in " ".join(tables)  # Sub IDs are the partner's own (SPEC §6)
     assert at.get("vega_lite_chart") or at.get("arrow_vega_lite_chart")
     assert len(at.get("download_button")) == 4
+
+
+@pytest.fixture
+def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
+    """The files the admin's download buttons offer, by URL.
+
+    AppTest keeps them in a MemoryMediaFileStorage of its own for the run;
+    this one remembers every file added, so a test can read what an
+    advertiser's browser would download.
+    """
+    files: dict[str, bytes] = {}
+
+    class Remembering(MemoryMediaFileStorage):
+        def load_and_get_id(self, path_or_data, mimetype, kind, filename=None):  # type: ignore[no-untyped-def]
+            file_id = super().load_and_get_id(path_or_data, mimetype, kind, filename)
+            files[self.get_url(file_id)] = self.get_file(file_id).content
+            return file_id
+
+    monkeypatch.setattr(app_test_module, "MemoryMediaFileStorage", Remembering)
+    return files
+
+
+def test_performance_csv_download_neutralises_formulas(admin_env, engine, world, client, downloads) -> None:
+    with db.transaction(engine) as conn:
+        link = links.create_link(conn, world.partner.id, world.task.id)
+    hostile = '=HYPERLINK("http://x","prize")'
+    response = client.get(f"/s/{link.code}?{urlencode({'sharedid': hostile})}",
+                          headers={"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0"})
+    assert response.status_code == 302
+    at = no_exceptions(open_admin(world.advertiser.id))
+    tables = {frame.value.columns[0]: frame.value for frame in at.dataframe}
+    assert tables["Shared ID"]["Shared ID"].tolist() == [hostile]  # shown as it is on screen
+
+    (button,) = [b for b in at.get("download_button") if b.proto.id.endswith(f"csv_sharedid_{world.campaign.id}")]
+    header, row = csv.reader(io.StringIO(downloads[button.proto.url].decode("utf-8"), newline=""))
+    cells = dict(zip(header, row, strict=True))
+    assert cells["Shared ID"] == "'" + hostile  # text to a spreadsheet, never a formula
+    assert (cells["Clicks"], cells["Bot clicks"], cells["Revenue"], cells["Payout"]) == ("1", "0", "0.00", "0.00")
 
 
 def test_performance_empty_state(admin_env, world) -> None:
