@@ -55,6 +55,7 @@ from typing import Any, Iterator, Sequence
 from sqlalchemy.engine import make_url
 
 from .clickstore import ClickStore
+from . import outages
 from .errors import ServiceUnavailable
 from .services import clicks
 
@@ -67,8 +68,6 @@ QUARANTINE = "quarantine.jsonl"
 MAX_SEGMENT_BYTES = 32 * 1024 * 1024
 #: Seconds between two runs of a process's flusher thread.
 FLUSH_INTERVAL = 0.2
-#: While the database is unreachable, one log message per this many seconds.
-ERROR_LOG_INTERVAL = 60.0
 #: At most this much of the log is stored per transaction (about 5,000 clicks).
 BATCH_BYTES = 2 * 1024 * 1024
 #: PostgreSQL advisory lock taken by every flush, so flushers on several hosts
@@ -104,7 +103,6 @@ class ClickLog:
         self._flusher_pid = 0
         self._stop = threading.Event()
         self._last_flush = time.monotonic()
-        self._last_error = -ERROR_LOG_INTERVAL
         #: Segment → bytes known to be stored (read or written by this process's flushes).
         self._stored_to: dict[str, int] = {}
 
@@ -167,15 +165,12 @@ class ClickLog:
         return time.monotonic() - self._last_flush >= self.interval and not self._stop.is_set()
 
     def flush_quietly(self) -> None:
-        """Flush unless another process is at it; errors are logged, once a minute at most (the lines wait)."""
+        """Flush unless another process is at it; a failure is one log line a minute at most (the lines wait)."""
         try:
             self.flush(wait=False)
-        except Exception:  # noqa: BLE001
-            now = time.monotonic()
-            if now - self._last_error >= ERROR_LOG_INTERVAL:
-                self._last_error = now
-                log.exception("storing the clicks of the click log in %s failed; they wait there, retrying",
-                              self.directory)
+        except Exception as error:  # noqa: BLE001 - the database or the disk; the clicks wait in the log
+            outages.report("click-log-flush", f"storing the clicks of the click log in {self.directory} failed; "
+                           "they wait there, retrying", error)
 
     def start(self) -> None:
         """Run this process's flusher thread (the first click starts it otherwise; again after fork)."""

@@ -48,6 +48,14 @@ class ClickStore:
         self._lock = threading.Lock()
         self._open: list[Any] = []
         self._on_close: list[Any] = []
+        #: The driver's exceptions: what a failing database raises here.
+        self.errors: tuple[type[BaseException], ...]
+        if self.sqlite:
+            self.errors = (sqlite3.Error,)
+        else:
+            import psycopg
+
+            self.errors = (psycopg.Error,)
 
     # --- connections -------------------------------------------------------------
 

@@ -292,6 +292,18 @@ click_rollup_state = Table(
     Column("folded_through", BigInteger, nullable=False),
 )
 
+change_counter = Table(
+    "change_counter",
+    metadata,
+    # One row (id 1) whose version moves with every change the redirect reads:
+    # links updated or deleted, campaigns, memberships, landing pages, allowed
+    # domains (database triggers, created by migration 0004, bump it, whoever
+    # writes). Each redirect worker reads it at most once a second and forgets
+    # what it cached about links when it moved (api.services.redirects).
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("version", BigInteger, nullable=False),
+)
+
 click_log_segments = Table(
     "click_log_segments",
     metadata,
@@ -345,4 +357,5 @@ ALL_TABLES = (
     click_rollups,
     click_rollup_state,
     click_log_segments,
+    change_counter,
 )

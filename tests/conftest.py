@@ -83,6 +83,14 @@ def clear_tables(engine: Engine) -> None:
                 conn.execute(table.delete())
 
 
+@pytest.fixture(autouse=True)
+def fresh_outage_log() -> None:
+    """Each test sees its own first outage report (they are rate-limited per process)."""
+    from api import outages
+
+    outages.reset()
+
+
 @pytest.fixture
 def engine(migrated_engine: Engine) -> Engine:
     """The test database, emptied before the test."""

@@ -238,25 +238,65 @@ def test_cpc_click_payout_only_for_billable_clicks_on_live_links(client, engine,
 
 # --- the per-worker cache and its bound --------------------------------------------
 
-def test_cache_entries_live_for_the_ttl_only() -> None:
+def test_the_cache_forgets_everything_when_the_change_counter_moves_and_asks_at_most_once_per_bound() -> None:
     from api.services.redirects import RedirectCache, Resolved
 
     now = [100.0]
-    cache = RedirectCache(1.0, max_entries=2, clock=lambda: now[0])
+    version = [1]
+    asked = []
+
+    def read() -> int:
+        asked.append(now[0])
+        return version[0]
+
+    cache = RedirectCache(1.0, max_entries=3, clock=lambda: now[0])
     entry = Resolved(target=None, url="https://brand.test/", live=True)  # type: ignore[arg-type]
+    assert cache.usable(read) and cache.get("a") is None
     cache.put("a", entry)
-    assert cache.get("a") is entry
-    now[0] += 0.999
-    assert cache.get("a") is entry
-    now[0] += 0.002
-    assert cache.get("a") is None
-    cache.put("b", entry)
-    cache.put("c", entry)
-    cache.put("d", entry)  # full: emptied first, so it never grows past its bound
-    assert cache.get("b") is None and cache.get("d") is entry
-    off = RedirectCache(0)
-    off.put("a", entry)
-    assert off.get("a") is None
+    now[0] += 0.5
+    assert cache.usable(read) and cache.get("a") is entry
+    assert asked == [100.0]  # not asked again within the bound
+    now[0] += 0.6
+    assert cache.usable(read) and cache.get("a") is entry  # asked: nothing changed
+    version[0] = 2
+    now[0] += 1.0
+    assert cache.usable(read) and cache.get("a") is None  # changed: everything forgotten
+    for key in "bcde":
+        cache.put(key, entry)  # full at the fourth: emptied first, so it never grows past its bound
+    assert cache.get("b") is None and cache.get("e") is entry
+
+
+def test_while_the_database_fails_entries_serve_for_the_stale_bound_and_it_is_asked_once_a_second() -> None:
+    from api.services.redirects import RedirectCache, Resolved
+
+    now = [0.0]
+    down = [False]
+    asked = []
+
+    def read() -> int:
+        asked.append(now[0])
+        if down[0]:
+            raise OSError("connection refused")
+        return 7
+
+    cache = RedirectCache(1.0, clock=lambda: now[0], stale_if_error=3600, retry_after_error=1.0)
+    entry = Resolved(target=None, url="https://brand.test/", live=True)  # type: ignore[arg-type]
+    assert cache.usable(read)
+    cache.put("a", entry)
+    down[0] = True
+    now[0] = 1.5
+    assert cache.usable(read) and cache.get("a") is entry and cache.failing
+    for step in range(10):  # ten clicks within the next second: the database is not asked again
+        now[0] = 1.5 + step * 0.09
+        assert cache.usable(read)
+    assert asked == [0.0, 1.5]
+    now[0] = 3600.0  # still within an hour of the last good answer
+    assert cache.usable(read) and cache.get("a") is entry
+    now[0] = 3601.5  # past it: nothing is trusted any more
+    assert not cache.usable(read)
+    down[0] = False
+    now[0] = 3603.0
+    assert cache.usable(read) and not cache.failing and cache.get("a") is entry  # same version: kept
 
 
 def test_a_disabled_link_reaches_the_redirect_within_the_cache_bound(engine, world, app_config) -> None:
@@ -273,7 +313,7 @@ def test_a_disabled_link_reaches_the_redirect_within_the_cache_bound(engine, wor
         links.set_disabled(conn, world.partner.id, link.id, True)
     now[0] += 0.5   # still within the bound: the worker may use what it read
     assert click(client, short_path(link)).headers["Location"].startswith("https://deals.brand.test/")
-    now[0] += 0.6   # past it: the change has arrived
+    now[0] += 0.6   # past it: the worker asked whether anything changed, and forgot the link
     assert click(client, short_path(link)).headers["Location"].startswith("https://brand.test/?clickid=")
     with db.transaction(engine) as conn:
         campaigns.update_settings(conn, world.advertiser.id, world.campaign.id, click_tracking=False)

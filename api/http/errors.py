@@ -45,7 +45,7 @@ def error_response(status: int, code: str, message: str) -> Response:
     if wants_json():
         response = jsonify({"error": {"code": code, "message": message}})
     else:
-        title = "Link not found" if status == 404 else "Something went wrong"
+        title = {404: "Link not found", 503: "Please try again in a moment"}.get(status, "Something went wrong")
         response = Response(
             NOT_FOUND_PAGE.format(title=html.escape(title), message=html.escape(message)),
             mimetype="text/html",
@@ -54,8 +54,16 @@ def error_response(status: int, code: str, message: str) -> Response:
     return response
 
 
+#: Seconds a client is asked to wait after a 503 (a database or disk that failed usually
+#: comes back within seconds; the redirect serves known links from memory meanwhile).
+RETRY_AFTER = "5"
+
+
 def _tasklink_error(exc: TasklinkError) -> Response:
-    return error_response(exc.status, exc.code, exc.message)
+    response = error_response(exc.status, exc.code, exc.message)
+    if exc.status == 503:
+        response.headers["Retry-After"] = RETRY_AFTER
+    return response
 
 
 def _http_error(exc: HTTPException) -> Response:

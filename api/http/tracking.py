@@ -22,9 +22,9 @@ from typing import Callable
 
 from flask import Blueprint, Flask, Response, current_app, request
 
-from .. import clicklog, clickstore, db
+from .. import clicklog, clickstore, db, outages
 from . import errors
-from ..errors import NotFound
+from ..errors import NotFound, ServiceUnavailable
 from ..rawsql import Raw
 from ..services import clicks, redirects
 from ..services.redirects import Target
@@ -62,15 +62,41 @@ def redirect_to(url: str) -> Response:
     return Redirect(status=302, headers={"Location": url, "Cache-Control": "private, no-store", "Content-Length": "0"})
 
 
+def _read_version(store: clickstore.ClickStore) -> int:
+    try:
+        with store.autocommit() as raw:
+            return redirects.change_version(raw)
+    except Exception as error:
+        outages.report("redirect-database", "redirects: the database cannot be read; serving links from memory",
+                       error)
+        raise
+
+
+def _unavailable() -> ServiceUnavailable:
+    return ServiceUnavailable("This link cannot be followed right now; please try again in a moment.",
+                              "service_unavailable")
+
+
 def follow(key: object, resolve: Callable[[Raw], Target | None]) -> Response:
-    """Resolve (or reuse a resolution younger than the cache's bound) → decide → record → 302."""
+    """Resolve (or reuse what this worker knows while nothing changed) → decide → record → 302.
+
+    While the database is unreachable, a link this worker resolved recently
+    keeps redirecting from memory (its clicks go to the click log as
+    always); any other link is a small 503 page with ``Retry-After``, at once.
+    """
     extensions = current_app.extensions
     store: clickstore.ClickStore = extensions[clickstore.EXTENSION_KEY]
     cache: redirects.RedirectCache = extensions[CACHE_KEY]
-    resolved = cache.get(key)
+    resolved = cache.get(key) if cache.usable(lambda: _read_version(store)) else None
     if resolved is None:
-        with store.autocommit() as raw:  # plain reads, no transaction needed
-            resolved = redirects.resolve_and_decide(raw, resolve(raw))
+        if cache.failing:  # the database just failed: do not wait on it for every unknown link
+            raise _unavailable()
+        try:
+            with store.autocommit() as raw:  # plain reads, no transaction needed
+                resolved = redirects.resolve_and_decide(raw, resolve(raw))
+        except store.errors as error:
+            outages.report("redirect-database", "redirects: the database cannot be read", error)
+            raise _unavailable() from error
         if resolved is None:
             raise NotFound("This link does not exist or is no longer valid.", "link_not_found")
         cache.put(key, resolved)

@@ -194,41 +194,91 @@ def resolve_and_decide(raw: Raw, target: Target | None) -> Resolved | None:
     return Resolved(target, url, live)
 
 
-class RedirectCache:
-    """Per worker: resolved links for ``ttl`` seconds, so most clicks need no read at all.
+_CHANGE_VERSION = "SELECT version FROM change_counter WHERE id = 1"
 
-    The bound on staleness is ``ttl``: disabling a link, ending a campaign,
-    switching click tracking off or changing landing pages or domains reaches
-    every worker within ``ttl`` seconds (1 by default,
-    ``TASKLINK_REDIRECT_CACHE_SECONDS``; 0 turns the cache off). Unknown links
-    are never cached, and the cache is bounded (it empties itself when full)
-    so a flood of distinct links cannot grow it.
+
+def change_version(raw: Raw) -> int:
+    """The change counter: moves with every change to links, campaigns, memberships, pages and domains."""
+    row = raw.one(_CHANGE_VERSION)
+    return int(row[0]) if row else 0
+
+
+class RedirectCache:
+    """Per worker: resolved links, kept until something they depend on changes.
+
+    Instead of re-reading every link every second (which, with thousands of
+    links clicked in a long-tailed mix, re-reads nearly all of them), the
+    worker asks one question at most every ``check_every`` seconds: has the
+    change counter moved (:func:`change_version`; database triggers move it
+    on any change to links, campaigns, memberships, landing pages or allowed
+    domains, whoever makes it)? If so it forgets everything. So a change
+    reaches every worker within ``check_every`` seconds (1 by default,
+    ``TASKLINK_REDIRECT_CACHE_SECONDS``, at most 5; 0 asks on every click).
+
+    **Stale if error**: when the counter cannot be read (the database is down
+    or locked), entries validated less than ``stale_if_error`` seconds ago
+    (default an hour) keep serving, so links that were clicked recently keep
+    redirecting through an outage; the counter is asked again after
+    ``retry_after_error`` seconds, not on every click, so an outage costs no
+    waiting. Unknown links are never cached; the cache is bounded (it empties
+    itself when full) so a flood of distinct links cannot grow it.
     """
 
-    __slots__ = ("ttl", "max_entries", "clock", "_entries")
+    __slots__ = ("check_every", "stale_if_error", "retry_after_error", "max_entries", "clock", "_entries",
+                 "_version", "_validated_at", "_next_check", "_failing")
 
-    def __init__(self, ttl: float, max_entries: int = 20_000, clock: Any = None) -> None:
+    def __init__(self, check_every: float, max_entries: int = 20_000, clock: Any = None,
+                 stale_if_error: float = 3600.0, retry_after_error: float = 1.0) -> None:
         import time
 
-        self.ttl = ttl
+        self.check_every = check_every
+        self.stale_if_error = stale_if_error
+        self.retry_after_error = retry_after_error
         self.max_entries = max_entries
         self.clock = clock or time.monotonic
-        self._entries: dict[Any, tuple[float, Resolved]] = {}
+        self._entries: dict[Any, Resolved] = {}
+        self._version: int | None = None
+        self._validated_at = float("-inf")  # when the entries were last known to be current
+        self._next_check = float("-inf")
+        self._failing = False
+
+    def usable(self, read_version: Any) -> bool:
+        """Check the change counter when due; whether the entries may be used for this click.
+
+        ``read_version()`` reads the counter; a database error from it is
+        absorbed here (the entries serve while younger than ``stale_if_error``).
+        """
+        now = self.clock()
+        if now < self._next_check:
+            return not self._failing or now - self._validated_at <= self.stale_if_error
+        try:
+            version = read_version()
+        except Exception:  # noqa: BLE001 - any database failure: serve what we know, ask again later
+            self._failing = True
+            self._next_check = now + self.retry_after_error
+            return now - self._validated_at <= self.stale_if_error
+        if version != self._version:
+            self._entries.clear()
+            self._version = version
+        self._failing = False
+        self._validated_at = now
+        self._next_check = now + self.check_every
+        return True
+
+    @property
+    def failing(self) -> bool:
+        """Whether the last counter check failed (the database is unreachable from this worker)."""
+        return self._failing
 
     def get(self, key: Any) -> Resolved | None:
-        """The entry for ``key`` if it is younger than ``ttl``."""
-        entry = self._entries.get(key)
-        if entry is None or entry[0] <= self.clock():
-            return None
-        return entry[1]
+        """The entry for ``key`` (call :meth:`usable` first)."""
+        return self._entries.get(key)
 
     def put(self, key: Any, resolved: Resolved) -> None:
-        """Remember a resolved link (nothing when the cache is off)."""
-        if self.ttl <= 0:
-            return
+        """Remember a resolved link."""
         if len(self._entries) >= self.max_entries:
             self._entries.clear()
-        self._entries[key] = (self.clock() + self.ttl, resolved)
+        self._entries[key] = resolved
 
     def clear(self) -> None:
         """Forget everything."""

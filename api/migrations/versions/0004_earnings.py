@@ -14,6 +14,10 @@ Create Date: 2026-12-01
   (the next report folds the clicks again).
 - campaigns: ``daily_click_cap`` (default 5) and ``paused_pays``;
   links: ``disabled_by``; conversions: ``payout_reason``.
+- change_counter: one version number that triggers move with every change
+  the redirect reads (links updated or deleted, campaigns, memberships,
+  landing pages, allowed domains), so a redirect worker can keep links in
+  memory and ask one cheap question a second instead of re-reading each.
 """
 from __future__ import annotations
 
@@ -75,13 +79,61 @@ def upgrade() -> None:
                "CONSTRAINT ck_links_disabled_by CHECK (disabled_by IN ('partner', 'advertiser'))")
     op.execute("UPDATE links SET disabled_by = 'partner' WHERE disabled")
     op.add_column('conversions', sa.Column('payout_reason', sa.String(length=16), nullable=True))
+
+    op.create_table('change_counter',
+    sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('version', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_change_counter'))
+    )
+    op.execute("INSERT INTO change_counter (id, version) VALUES (1, 1)")
+    create_change_triggers()
     op.execute(
         "UPDATE conversions SET payout_reason = 'bot' WHERE payout_minor = 0 AND click_pk IN "
         "(SELECT id FROM clicks WHERE is_bot)"
     )
 
 
+#: Tables whose changes the redirect must see, and the statements that change them.
+WATCHED = {
+    "links": ("UPDATE", "DELETE"),  # a new link is never cached, so INSERT needs no bump
+    "campaigns": ("INSERT", "UPDATE", "DELETE"),
+    "memberships": ("INSERT", "UPDATE", "DELETE"),
+    "landing_pages": ("INSERT", "UPDATE", "DELETE"),
+    "campaign_domains": ("INSERT", "UPDATE", "DELETE"),
+}
+BUMP = ("INSERT INTO change_counter (id, version) VALUES (1, 1) "
+        "ON CONFLICT (id) DO UPDATE SET version = change_counter.version + 1")
+
+
+def create_change_triggers() -> None:
+    """One trigger per watched table and statement kind (per statement on PostgreSQL, per row on SQLite)."""
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(f"CREATE OR REPLACE FUNCTION tasklink_bump_changes() RETURNS trigger AS $$ "
+                   f"BEGIN {BUMP}; RETURN NULL; END $$ LANGUAGE plpgsql")
+        for table, events in WATCHED.items():
+            op.execute(f"CREATE TRIGGER tasklink_changes_{table} AFTER {' OR '.join(events)} ON {table} "
+                       "FOR EACH STATEMENT EXECUTE FUNCTION tasklink_bump_changes()")
+    else:
+        for table, events in WATCHED.items():
+            for event in events:
+                op.execute(f"CREATE TRIGGER tasklink_changes_{table}_{event.lower()} AFTER {event} ON {table} "
+                           f"BEGIN {BUMP}; END")
+
+
+def drop_change_triggers() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        for table in WATCHED:
+            op.execute(f"DROP TRIGGER IF EXISTS tasklink_changes_{table} ON {table}")
+        op.execute("DROP FUNCTION IF EXISTS tasklink_bump_changes()")
+    else:
+        for table, events in WATCHED.items():
+            for event in events:
+                op.execute(f"DROP TRIGGER IF EXISTS tasklink_changes_{table}_{event.lower()}")
+
+
 def downgrade() -> None:
+    drop_change_triggers()
+    op.drop_table('change_counter')
     # Dropping a column with a CHECK needs a table copy on SQLite, and with
     # foreign keys on, dropping the old links table would cascade to clicks:
     # on SQLite, downgrade a copy of the database opened with foreign keys off.
