@@ -3,6 +3,7 @@
     python bench/redirect.py                                  # SQLite: 3 rounds x 10 s, plus the report timing
     python bench/redirect.py --postgres "postgresql:///tasklink_bench?host=/var/run/postgresql"
     python bench/redirect.py --rounds 5 --seconds 8 --connections 16 --report-clicks 0
+    python bench/redirect.py --links 5000 --zipf 1.0 --report-clicks 0    # many links, a long-tailed mix
 
 For each database (a fresh SQLite file; and PostgreSQL when ``--postgres``
 names an empty database to use — its tables are dropped and recreated):
@@ -45,8 +46,8 @@ AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) 
 LINKS = 60
 
 
-def prepare(url: str) -> dict[str, str]:
-    """Fresh schema, demo data and short links; return code → landing URL."""
+def prepare(url: str, count: int = LINKS) -> dict[str, str]:
+    """Fresh schema, demo data and ``count`` short links of the demo partners; return code → landing URL."""
     from sqlalchemy import text
 
     from api import create_app, db, demo, migrations
@@ -62,18 +63,18 @@ def prepare(url: str) -> dict[str, str]:
     codes: dict[str, str] = {}
     with db.transaction(engine) as conn:
         demo.seed_demo(conn)
+        slots = []  # (partner, task) pairs where links can be made
         for email in (demo.PARTNER["email"], demo.OTHER["email"]):
             partner = partners.find_by_email(conn, email)
             assert partner is not None
             for entry in campaigns.list_campaigns_for_partner(conn, partner.id):
-                if not entry.availability.available:
-                    continue
-                for task in tasks.list_tasks_for_partner(conn, partner.id, entry.campaign.id):
-                    for n in range(LINKS // 6):
-                        link = links.create_link(conn, partner.id, task.id, reporting={"subId1": f"sub{n % 3}"})
-                        codes[link.code] = link.landing_url  # type: ignore[index]
-                        if len(codes) >= LINKS:
-                            break
+                if entry.availability.available:
+                    slots.extend((partner.id, task.id) for task in
+                                 tasks.list_tasks_for_partner(conn, partner.id, entry.campaign.id))
+        for n in range(count):
+            partner_id, task_id = slots[n % len(slots)]
+            link = links.create_link(conn, partner_id, task_id, reporting={"subId1": f"sub{n % 3}"})
+            codes[link.code] = link.landing_url  # type: ignore[index]
     engine.dispose()
     return codes
 
@@ -95,15 +96,41 @@ def group_cpu_seconds(pgid: int) -> float:
     return total / ticks
 
 
-def wrk(port: int, codes: list[str], seconds: int, connections: int, workdir: Path) -> tuple[float, int, int]:
-    """Run wrk over the codes in turn; return req/s, requests, and answers other than 302."""
+def zipf_cdf(count: int, exponent: float) -> list[float]:
+    """Cumulative probabilities of ranks 1..count under Zipf's law (rank r weighs 1 / r^exponent)."""
+    weights = [1 / rank**exponent for rank in range(1, count + 1)]
+    total = sum(weights)
+    cdf, running = [], 0.0
+    for weight in weights:
+        running += weight
+        cdf.append(running / total)
+    cdf[-1] = 1.0
+    return cdf
+
+
+def wrk(port: int, codes: list[str], seconds: int, connections: int, workdir: Path,
+        zipf: float = 0.0) -> tuple[float, int, int, float]:
+    """Run wrk over the codes; return req/s, requests, answers other than 302, and the p99 latency in ms.
+
+    ``zipf`` 0 takes the codes in turn; above 0 each request draws a code by
+    Zipf's law with that exponent (a few links hot, a long tail of rare ones:
+    what real traffic over many links looks like), in Lua, inside wrk.
+    """
     script = workdir / "codes.lua"
+    cdf = zipf_cdf(len(codes), zipf) if zipf > 0 else []
     script.write_text(
         "local codes = {" + ",".join(json.dumps(c) for c in codes) + "}\n"
+        "local cdf = {" + ",".join(f"{p:.9f}" for p in cdf) + "}\n"
         "local i = 0\n"
         "request = function()\n"
-        "  i = i + 1\n"
-        "  return wrk.format('GET', '/s/' .. codes[(i % #codes) + 1])\n"
+        "  local n\n"
+        "  if #cdf > 0 then\n"
+        "    local u, lo, hi = math.random(), 1, #cdf\n"
+        "    while lo < hi do local mid = math.floor((lo + hi) / 2)\n"
+        "      if cdf[mid] < u then lo = mid + 1 else hi = mid end end\n"
+        "    n = lo\n"
+        "  else i = i + 1; n = (i % #codes) + 1 end\n"
+        "  return wrk.format('GET', '/s/' .. codes[n])\n"
         "end\n"
         "local other = 0\n"
         "response = function(status, headers, body)\n"
@@ -111,7 +138,7 @@ def wrk(port: int, codes: list[str], seconds: int, connections: int, workdir: Pa
         "end\n"
     )
     result = subprocess.run(
-        ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "-H", f"User-Agent: {AGENT}",
+        ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency", "-H", f"User-Agent: {AGENT}",
          "-s", str(script), f"http://127.0.0.1:{port}"],
         capture_output=True, text=True, check=True,
     )
@@ -119,7 +146,16 @@ def wrk(port: int, codes: list[str], seconds: int, connections: int, workdir: Pa
     socket_errors = re.search(r"Socket errors: (.*)", result.stdout)
     if socket_errors:
         print(f"    wrk socket errors: {socket_errors.group(1)}")
-    return rate, total, other
+    return rate, total, other, p99_ms(result.stdout)
+
+
+def p99_ms(report: str) -> float:
+    """wrk's 99th percentile latency (``--latency``) in milliseconds."""
+    match = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", report)
+    if match is None:
+        return float("nan")
+    value, unit = float(match.group(1)), match.group(2)
+    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 
 
 def count_clicks(url: str) -> int:
@@ -136,32 +172,35 @@ def count_clicks(url: str) -> int:
 
 
 def throughput(label: str, url: str, args: argparse.Namespace, workdir: Path) -> list[float]:
-    codes = prepare(url)
+    codes = prepare(url, args.links)
     codes_file = workdir / "codes.json"
     codes_file.write_text(json.dumps(codes))
     env = {"TASKLINK_DATABASE_URL": url, "TASKLINK_SECRET_KEYS": SECRET, "BENCH_CODES": str(codes_file),
            "TASKLINK_CLICK_LOG_DIR": str(workdir / "click-log")}
     order = list(codes)
+    mix = f"Zipf-distributed (exponent {args.zipf})" if args.zipf > 0 else "in turn"
     print(f"\n== {label}: gunicorn {WORKERS} sync workers, wrk 2 threads x {args.connections} connections, "
-          f"{args.seconds} s per side, {args.rounds} rounds, {len(order)} links")
+          f"{args.seconds} s per side, {args.rounds} rounds, {len(order)} links clicked {mix}")
     ratios: list[float] = []
     cpu_ratios: list[float] = []
     bare_rates: list[float] = []
     real_rates: list[float] = []
+    p99_ratios: list[float] = []
     answered = 0
     stored_total = 0
     for round_no in range(1, args.rounds + 1):
         rates = {}
+        p99: dict[str, float] = {}
         cpu_per_request: dict[str, float] = {}
         for name, spec in (("bare", "bench.bare_redirect_app:app"), ("real", "api:create_app()")):
             port = free_port()
             process = start_gunicorn(spec, port, env, workdir / f"{name}.log", workers=WORKERS)
             try:
                 # Warm up first: workers finish booting, connections open, caches fill.
-                wrk(port, order, 2, args.connections, workdir)
+                wrk(port, order, 2, args.connections, workdir, args.zipf)
                 before = count_clicks(url) if name == "real" else 0
                 cpu_before = group_cpu_seconds(process.pid)
-                rate, total, other = wrk(port, order, args.seconds, args.connections, workdir)
+                rate, total, other, p99[name] = wrk(port, order, args.seconds, args.connections, workdir, args.zipf)
                 cpu_per_request[name] = (group_cpu_seconds(process.pid) - cpu_before) / max(total, 1) * 1e6
             finally:
                 stop_gunicorn(process)
@@ -181,13 +220,17 @@ def throughput(label: str, url: str, args: argparse.Namespace, workdir: Path) ->
         bare_rates.append(rates["bare"])
         real_rates.append(rates["real"])
         ratios.append(ratio)
+        p99_ratios.append(p99["real"] / p99["bare"])
         print(f"  round {round_no}: bare Flask {rates['bare']:7.0f} req/s   Tasklink /s/<code> {rates['real']:7.0f} req/s"
               f"   ratio {ratio:.2f}   | server CPU per request: bare {cpu_per_request['bare']:5.0f} us, "
-              f"Tasklink {cpu_per_request['real']:5.0f} us, ratio {cpu_ratio:.2f}")
+              f"Tasklink {cpu_per_request['real']:5.0f} us, ratio {cpu_ratio:.2f}   | p99: bare {p99['bare']:.1f} ms, "
+              f"Tasklink {p99['real']:.1f} ms ({p99_ratios[-1]:.2f}x)")
     print(f"  bare median {statistics.median(bare_rates):.0f} req/s, Tasklink median {statistics.median(real_rates):.0f}"
           f" req/s; ratio median {statistics.median(ratios):.2f} (min {min(ratios):.2f}, max {max(ratios):.2f})")
     print(f"  CPU-per-request ratio (bare / Tasklink; steadier on a shared machine) median "
           f"{statistics.median(cpu_ratios):.2f} (min {min(cpu_ratios):.2f}, max {max(cpu_ratios):.2f})")
+    print(f"  p99 Tasklink / bare median {statistics.median(p99_ratios):.2f}x "
+          f"(min {min(p99_ratios):.2f}, max {max(p99_ratios):.2f})")
     print(f"  clicks stored by the real app during the measured runs: {stored_total} for {answered} redirects wrk read")
     return ratios
 
@@ -283,6 +326,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--links", type=int, default=LINKS, help="how many short links to click (default 60)")
+    parser.add_argument("--zipf", type=float, default=0.0,
+                        help="click the links by Zipf's law with this exponent (e.g. 1.0) instead of in turn")
     parser.add_argument("--postgres", help="also run on this PostgreSQL database (its tables are replaced)")
     parser.add_argument("--report-clicks", type=int, default=1_000_000)
     parser.add_argument("--skip-sqlite", action="store_true")
