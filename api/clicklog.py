@@ -254,6 +254,19 @@ class ClickLog:
             self._remove(finished)
             return stored
 
+    def flush_before_reading(self) -> int:
+        """Flush so a report sees every click answered on this host; 503 when the log's folder cannot be used.
+
+        (A read-only or missing folder means this node cannot record clicks
+        either: the caller answers 503, as health does, never a 500.)
+        """
+        try:
+            return self.flush()
+        except OSError as error:
+            outages.report("click-log-folder", f"the click log folder {self.directory} cannot be used", error)
+            raise ServiceUnavailable("Tasklink cannot read its click log right now; please try again in a moment.",
+                                     "service_unavailable") from error
+
     def writable(self) -> bool:
         """Whether clicks can be appended here now (the directory exists or can be made, and accepts files)."""
         try:

@@ -236,7 +236,7 @@ class Cluster:
         return argv + ["api:create_app()"]
 
     def _start_node(self, node: Node) -> None:
-        env = {**self.app_env, "TASKLINK_CLICK_LOG_DIR": str(node.click_log)}
+        env = {"TASKLINK_CLICK_LOG_DIR": str(node.click_log), **self.app_env}  # env= may name another
         node.process = _spawn(self.gunicorn_argv(node), env, node.log)
         node.starts += 1
 

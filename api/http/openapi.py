@@ -44,6 +44,8 @@ _STATUS_TEXT = {
     409: "Conflict with existing data",
     422: "Well-formed, but a rule refuses it (the message says which)",
     429: "Rate limited; Retry-After says when to try again",
+    503: "The database (or this node's click log) is unavailable right now; Retry-After says when to try again. "
+         "Answered at once, never after waiting on the failing part",
 }
 
 
@@ -61,13 +63,16 @@ def ref(name: str) -> dict[str, str]:
 
 
 def errors(*statuses: int) -> dict[str, Any]:
-    """Response objects for the given error statuses, all in the shared error shape."""
+    """Response objects for the given error statuses, all in the shared error shape.
+
+    Every operation may also answer 503 (its database unavailable), so that is always included.
+    """
     responses: dict[str, Any] = {}
-    for status in statuses:
+    for status in (*statuses, *(() if 503 in statuses else (503,))):
         response = error_response(_STATUS_TEXT[status])
-        if status == 429:
+        if status in (429, 503):
             response["headers"] = {
-                "Retry-After": {"description": "Seconds until the limit resets", "schema": {"type": "integer"}}
+                "Retry-After": {"description": "Seconds to wait before trying again", "schema": {"type": "integer"}}
             }
         responses[str(status)] = response
     return responses

@@ -35,7 +35,7 @@ def summary() -> ResponseReturnValue:
     group_by = query_choice("group_by", reports.allowed_groups(for_advertiser), "day")
     campaign_id = query_int("campaign_id", maximum=MAX_ID)
     reports.check_dates(date_from, date_to)
-    clicklog.of(current_app).flush()  # clicks still in this host's click log count too
+    clicklog.of(current_app).flush_before_reading()  # clicks still in this host's click log count too
     with db.reading() as conn:
         behind = reports.unfolded(conn)
     if behind >= reports.FOLD_AFTER:
