@@ -16,8 +16,8 @@ from .. import clicklog, db
 from ..services import reports
 from ..services.advertisers import Advertiser
 from .auth import current_identity
-from .openapi import ID_SCHEMA, MAX_ID, errors, json_response, ref
-from .parsing import query_choice, query_date, query_int
+from .openapi import ID_INPUT_SCHEMA, errors, json_response, ref
+from .parsing import query_choice, query_date, query_id
 
 bp = Blueprint("reports", __name__, url_prefix="/api/v1/reports")
 
@@ -35,7 +35,7 @@ def summary() -> ResponseReturnValue:
     reports.check_day("to", date_to)
     date_from = query_date("from", max(date_to - dt.timedelta(days=DEFAULT_DAYS - 1), reports.FIRST_DAY))
     group_by = query_choice("group_by", reports.allowed_groups(for_advertiser), "day")
-    campaign_id = query_int("campaign_id", maximum=MAX_ID)
+    campaign_id = query_id("campaign_id")
     reports.check_dates(date_from, date_to)
     clicklog.of(current_app).flush()  # clicks still in this host's click log count too
     with db.reading() as conn:
@@ -124,7 +124,7 @@ OPENAPI_PATHS: dict[str, Any] = {
                  "description": f"Last day (default: today, UTC; at most {reports.LAST_DAY.isoformat()})"},
                 {"name": "group_by", "in": "query", "required": False,
                  "schema": {"type": "string", "enum": list(reports.GROUPS), "default": "day"}},
-                {"name": "campaign_id", "in": "query", "required": False, "schema": ID_SCHEMA},
+                {"name": "campaign_id", "in": "query", "required": False, "schema": ID_INPUT_SCHEMA},
             ],
             "responses": {"200": json_response("The report", ref("Report")), **errors(400, 401)},
         }
