@@ -54,6 +54,8 @@ def create_link() -> ResponseReturnValue:
             conn, partner.id, task_id,  # type: ignore[arg-type]
             kind=kind, landing_url=landing_url, landing_page_id=landing_page_id, reporting=reporting,
         )
+        # Raising here rolls the new link back: no partner is handed a link that cannot be followed.
+        links.check_followable(link, base_url(), current_app.config["SECRET_KEYS"])
     response = jsonify(link_json(link))
     response.status_code = 201
     response.headers["Location"] = f"/api/v1/links/{link.id}"
@@ -171,7 +173,11 @@ OPENAPI_PATHS: dict[str, Any] = {
             "summary": "Create a short (default) or regular link for a task",
             "description": "Rate limited per partner (TASKLINK_RATELIMIT_LINKS, default 120/minute). "
             "422 names the first missing condition (campaign, membership, task, tracking, pay for "
-            "performance) or a landing page the campaign does not allow.",
+            "performance) or a landing page the campaign does not allow; 422 link_too_long when the path and "
+            f"query of url (percent-encoded) would exceed {links.MAX_REQUEST_TARGET:,} bytes, so that every "
+            "link issued can be followed (servers refuse request lines over about 4 KB; gunicorn's limit is "
+            "4,094 bytes). A regular link's token carries its landing URL, so long landing URLs and long "
+            "reporting info together can reach it.",
             "operationId": "createLink",
             "tags": ["partner"],
             "security": _SECURITY,
