@@ -37,11 +37,11 @@ def counts(engine):  # type: ignore[no-untyped-def]
 
 
 def test_seed_demo_creates_every_case_once(runner, engine) -> None:
-    result = runner.invoke(args=["seed-demo"])
+    result = runner.invoke(args=["seed-demo", "--force"])
     assert result.exit_code == 0, result.output
     assert "brand@demo.test" in result.output
     first = counts(engine)
-    again = runner.invoke(args=["seed-demo"])
+    again = runner.invoke(args=["seed-demo", "--force"])
     assert again.exit_code == 0 and "already present" in again.output
     assert counts(engine) == first
     assert first["advertisers"] == 1 and first["partners"] == 2
@@ -63,11 +63,48 @@ def test_seed_demo_creates_every_case_once(runner, engine) -> None:
         assert "demo-brand-key" not in key_row.api_key_hash
 
 
+def test_seed_demo_refuses_outside_demo_mode(runner, engine) -> None:
+    refused = runner.invoke(args=["seed-demo"])
+    assert refused.exit_code != 0
+    assert "TASKLINK_DEMO=1" in refused.output and "--force" in refused.output and "demo-brand-key" in refused.output
+    assert counts(engine)["advertisers"] == counts(engine)["partners"] == 0
+
+
+def test_seed_demo_runs_in_demo_mode_without_force(app, runner, engine) -> None:
+    app.config["DEMO"] = True  # what TASKLINK_DEMO=1 sets
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert counts(engine)["advertisers"] == 1
+
+
+def test_seed_demo_command_reads_demo_mode_from_the_environment(tmp_path) -> None:
+    """Through a real ``flask --app api`` process: refused without TASKLINK_DEMO, done with it."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    env = {key: value for key, value in os.environ.items() if not key.startswith("TASKLINK_")}
+    env.update(TASKLINK_DATABASE_URL=f"sqlite:///{tmp_path / 'seed.db'}", TASKLINK_SECRET_KEYS="seed-test-key",
+               TASKLINK_CLICK_LOG_DIR=str(tmp_path / "click-log"))
+
+    def flask(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "flask", "--app", "api", *args], env={**env, **extra},
+                              cwd=root, capture_output=True, text=True, timeout=120)
+
+    assert flask("init-db").returncode == 0
+    refused = flask("seed-demo")
+    assert refused.returncode != 0 and "TASKLINK_DEMO=1" in refused.stderr
+    seeded = flask("seed-demo", TASKLINK_DEMO="1")
+    assert seeded.returncode == 0 and "Demo data created." in seeded.stdout, seeded.stderr
+
+
 def test_demo_credentials_work(runner, engine) -> None:
     from api.services import advertisers as advertiser_service
     from api.services import partners as partner_service
 
-    runner.invoke(args=["seed-demo"])
+    runner.invoke(args=["seed-demo", "--force"])
     with db.reading(engine) as conn:
         assert advertiser_service.authenticate(conn, "brand@demo.test", "demo-brand")
         assert advertiser_service.by_api_key(conn, "demo-brand-key")
@@ -82,7 +119,7 @@ def test_create_commands_print_credentials_once_and_refuse_duplicates(runner, en
     assert dup.exit_code != 0 and "already exists" in dup.output
     partner = runner.invoke(args=["create-partner", "--name", "Pia", "--email", "pia@x.test"])
     assert partner.exit_code == 0 and "password" in partner.output
-    runner.invoke(args=["seed-demo"])
+    runner.invoke(args=["seed-demo", "--force"])
     with db.reading(engine) as conn:
         campaign_id = conn.execute(select(campaigns.c.id)).scalars().first()
     added = runner.invoke(args=["add-membership", "--partner-email", "pia@x.test", "--campaign-id", str(campaign_id)])
