@@ -6,12 +6,11 @@ development, ``gunicorn "api:create_app()"`` in production.
 from __future__ import annotations
 
 import gc
-import os
 from typing import Any, Mapping
 
 from flask import Flask
 
-from .config import Settings, default_database_url, load_settings
+from .config import Settings, default_database_url, load_settings, private_directory
 from .errors import ConfigurationError
 
 __all__ = ["create_app"]
@@ -30,7 +29,7 @@ def _test_settings(instance_path: str, test_config: Mapping[str, Any]) -> dict[s
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings, database, CLI commands, then the HTTP blueprints."""
     app = Flask(__name__, instance_relative_config=True)
-    os.makedirs(app.instance_path, exist_ok=True)
+    private_directory(app.instance_path)
     if test_config is None:
         app.config.from_mapping(load_settings(app.instance_path).flask_config())
     else:

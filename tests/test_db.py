@@ -164,3 +164,45 @@ def test_sqlite_runs_in_wal_mode(app) -> None:
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def mode(path) -> int:  # type: ignore[no-untyped-def]
+    return path.stat().st_mode & 0o777
+
+
+def test_a_new_sqlite_database_its_wal_and_shm_and_its_folder_are_owner_only(tmp_path, usual_umask) -> None:
+    path = tmp_path / "instance" / "tasklink.db"
+    engine = db.make_engine(f"sqlite:///{path}")
+    try:
+        migrations.upgrade(engine)
+        with engine.connect() as conn:  # -wal and -shm exist while a connection is open
+            conn.exec_driver_sql("SELECT count(*) FROM partners").scalar()
+            wal, shm = path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")
+            assert wal.exists() and shm.exists()
+            assert (mode(path), mode(wal), mode(shm)) == (0o600, 0o600, 0o600)
+        assert mode(path.parent) == 0o700
+    finally:
+        engine.dispose()
+
+
+def test_an_existing_database_file_and_folder_keep_their_mode(tmp_path, usual_umask) -> None:
+    folder = tmp_path / "shared"
+    folder.mkdir(mode=0o750)
+    folder.chmod(0o750)
+    path = folder / "tasklink.db"
+    path.touch()
+    path.chmod(0o640)
+    engine = db.make_engine(f"sqlite:///{path}")
+    try:
+        with db.transaction(engine) as conn:
+            conn.exec_driver_sql("CREATE TABLE kept (x INTEGER)")
+        assert (mode(folder), mode(path)) == (0o750, 0o640)
+    finally:
+        engine.dispose()
+
+
+def test_the_instance_folder_and_demo_key_are_owner_only_when_created(tmp_path, usual_umask) -> None:
+    instance = tmp_path / "new" / "instance"
+    config.load_settings(instance, {"TASKLINK_DEMO": "1"})
+    assert mode(instance) == 0o700 and mode(instance / config.DEMO_KEY_FILE) == 0o600
+    assert mode(config.private_directory(tmp_path / "other")) == 0o700
