@@ -6,12 +6,11 @@ development, ``gunicorn "api:create_app()"`` in production.
 from __future__ import annotations
 
 import gc
-import os
 from typing import Any, Mapping
 
 from flask import Flask
 
-from .config import Settings, default_database_url, instance_folder, load_settings
+from .config import Settings, default_database_url, instance_folder, load_settings, private_directory
 from .errors import ConfigurationError
 
 __all__ = ["create_app"]
@@ -34,7 +33,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # an installed package is <venv>/var/api-instance, which a rebuilt venv deletes
     # together with the clicks still waiting in its log.
     app = Flask(__name__, instance_path=instance_folder(), instance_relative_config=True)
-    os.makedirs(app.instance_path, exist_ok=True)
+    private_directory(app.instance_path)
     if test_config is None:
         app.config.from_mapping(load_settings(app.instance_path).flask_config())
     else:

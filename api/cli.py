@@ -9,7 +9,7 @@ import secrets
 
 import click
 from flask.cli import with_appcontext
-from flask import Flask
+from flask import Flask, current_app
 
 from . import db, demo
 from .errors import TasklinkError
@@ -24,8 +24,20 @@ def _fail(exc: TasklinkError) -> click.ClickException:
 @with_appcontext
 @click.option("--shop-url", default=demo.DEFAULT_SHOP_URL, show_default=True,
               help="Base URL of the demo shop the landing pages point at.")
-def seed_demo_command(shop_url: str) -> None:
-    """Create the demo advertiser, partners, program, campaigns and tasks (once)."""
+@click.option("--force", is_flag=True, default=False,
+              help="Seed even outside demo mode (TASKLINK_DEMO unset): the fixed demo credentials then open this "
+                   "database to anyone who has read the README.")
+def seed_demo_command(shop_url: str, force: bool) -> None:
+    """Create the demo advertiser, partners, program, campaigns and tasks (once); demo mode or --force only."""
+    # The demo accounts have published passwords and a published API key: on a
+    # production database they would be a way in for anyone.
+    if not (current_app.config.get("DEMO") or force):
+        raise click.ClickException(
+            "seed-demo creates accounts with publicly known credentials "
+            f"({demo.ADVERTISER['email']} / {demo.ADVERTISER['password']}, API key {demo.ADVERTISER['api_key']}, "
+            "and two partners), so it runs only in demo mode. Set TASKLINK_DEMO=1 to run the demo, or pass "
+            "--force to seed this database anyway."
+        )
     with db.transaction() as conn:
         created = demo.seed_demo(conn, shop_url)
     if created:

@@ -104,6 +104,18 @@ def instance_folder(environ: Mapping[str, str] | None = None) -> str:
     return str(Path(env.get("TASKLINK_INSTANCE_PATH") or "instance").resolve())
 
 
+def private_directory(path: str | os.PathLike[str]) -> Path:
+    """Make sure the folder exists; when this creates it, it is the owner's only (0700).
+
+    The instance folder holds the SQLite database, the demo key and the click
+    log: nobody else on the host should list or read them. An existing folder
+    keeps the mode its operator gave it (missing parents get the default).
+    """
+    folder = Path(path)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return folder
+
+
 def default_database_url(instance_path: str | os.PathLike[str]) -> str:
     """The embedded default: a SQLite file in the instance folder."""
     return f"sqlite:///{Path(instance_path) / 'tasklink.db'}"
@@ -118,7 +130,7 @@ def demo_secret_key(instance_path: str | os.PathLike[str]) -> str:
     path = Path(instance_path) / DEMO_KEY_FILE
     if path.exists():
         return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_directory(path.parent)
     key = secrets.token_urlsafe(32)
     # Create with 0600 so the key is never world readable, even briefly.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

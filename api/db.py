@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 from pathlib import Path
 from typing import Iterator
 
@@ -18,6 +19,8 @@ from flask import Flask, current_app
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
+
+from .config import private_directory
 
 EXTENSION_KEY = "tasklink.engine"
 
@@ -47,7 +50,7 @@ def make_engine(url: str) -> Engine:
 
     database = parsed.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+        create_private_file(Path(database).expanduser().resolve())
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
     @event.listens_for(engine, "connect")
@@ -67,6 +70,23 @@ def make_engine(url: str) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
+
+
+def create_private_file(path: Path) -> None:
+    """Create the SQLite file empty and owner-only (0600) before SQLite first opens it, if it is missing.
+
+    SQLite itself creates a database with the process umask's permissions,
+    usually world-readable, and its -wal and -shm files copy the database
+    file's: creating it 0600 first keeps all three private (an empty file is
+    a new database to SQLite). The folder is made 0700 when it is new. An
+    existing file keeps the permissions its operator chose.
+    """
+    private_directory(path.parent)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
 
 
 def is_sqlite(engine: Engine | Connection) -> bool:

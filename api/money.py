@@ -20,6 +20,13 @@ _CURRENCY = re.compile(r"^[A-Z]{3}$")
 # ASCII digits only: \d alone would take "١٢" or "１２", which Decimal reads as 12.
 _AMOUNT = re.compile(r"^\d{1,12}(\.\d{1,4})?$", re.ASCII)
 
+#: The largest amount Tasklink takes, in minor units of any currency: a sale,
+#: a payout per conversion or per click (90,000,000.00 USD, 9,000,000.000 KWD,
+#: 9,000,000,000 JPY). Reports add amounts up in SQL as signed 64-bit integers,
+#: and SQLite's SUM fails on overflow rather than growing; with every amount at
+#: most this, even 10^9 of them sum to 9·10^18, below 2^63 - 1 (about 9.22·10^18).
+MAX_MINOR = 9_000_000_000
+
 
 def currency_code(value: object) -> str:
     """Validate a 3-letter ISO 4217 code (upper case)."""
@@ -58,6 +65,17 @@ def to_minor(amount: Decimal, currency: str) -> int:
     """Decimal amount to whole minor units, rounding half up."""
     scale = Decimal(1).scaleb(-exponent(currency))
     return int((amount / scale).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def check_minor(minor: int, currency: str, field: str = "amount", code: str = "invalid_amount") -> int:
+    """``minor`` when it is at most :data:`MAX_MINOR`; else a :class:`ValidationError` naming the maximum."""
+    if minor > MAX_MINOR:
+        raise ValidationError(
+            f"{field} must be at most {format_minor(MAX_MINOR, currency)} {currency} "
+            f"({MAX_MINOR:,} minor units), so that reports can always add them up.",
+            code,
+        )
+    return minor
 
 
 def from_minor(minor: int, currency: str) -> Decimal:

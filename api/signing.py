@@ -7,6 +7,7 @@ each purpose has its own salt.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 from typing import Any, Sequence
@@ -17,6 +18,7 @@ from itsdangerous.encoding import base64_decode, base64_encode, want_bytes
 LINK_SALT = "tasklink.link.v1"
 PARTNER_SESSION_SALT = "tasklink.partner-session.v1"
 IP_HASH_CONTEXT = b"tasklink.ip-hash.v1"
+ACCOUNT_FINGERPRINT_CONTEXT = b"tasklink.account-fingerprint.v1"
 
 __all__ = [
     "BadData",
@@ -25,6 +27,8 @@ __all__ = [
     "link_serializer",
     "partner_session_serializer",
     "ip_hash_key",
+    "account_fingerprint",
+    "fingerprint_matches",
 ]
 
 
@@ -98,3 +102,28 @@ def load_link_token(keys: Sequence[str], token: str) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise BadSignature("link token payload is not an object")
     return payload
+
+
+@functools.lru_cache(maxsize=32)
+def _fingerprint_key(key: str) -> bytes:
+    # Derived, so a fingerprint reveals nothing about the signing key itself.
+    return hmac.new(key.encode(), ACCOUNT_FINGERPRINT_CONTEXT, hashlib.sha256).digest()
+
+
+def account_fingerprint(key: str, account: str) -> str:
+    """A short keyed fingerprint (HMAC-SHA256, 128 bits, URL-safe base64) of an account's identifying data.
+
+    A session token carries it so that the token authenticates only the very
+    account it was issued to: an account created later under the same id
+    (SQLite reuses the id of a deleted last row) has other data, so another
+    fingerprint. Keyed, so a token does not expose a plain hash of that data.
+    """
+    digest = hmac.new(_fingerprint_key(key), account.encode("utf-8"), hashlib.sha256).digest()[:16]
+    return base64_encode(digest).decode("ascii")
+
+
+def fingerprint_matches(keys: Sequence[str], account: str, fingerprint: object) -> bool:
+    """Whether ``fingerprint`` was made from ``account`` with any of the keys (so key rotation keeps sessions)."""
+    if not isinstance(fingerprint, str):
+        return False
+    return any(hmac.compare_digest(account_fingerprint(key, account), fingerprint) for key in keys)

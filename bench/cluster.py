@@ -7,7 +7,7 @@ when the caller crashes: the children also get ``PR_SET_PDEATHSIG`` so they
 die with the process that started them.
 
     with Cluster(database_url, nodes=2) as cluster:
-        cluster.flask("seed-demo")
+        cluster.flask("seed-demo", "--force")
         a, b = cluster.nodes
         urllib.request.urlopen(a.url + "/api/v1/openapi.json")
         cluster.kill(0)       # SIGKILL node 0 (master and workers), like a crashed machine

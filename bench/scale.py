@@ -252,7 +252,7 @@ def main() -> None:
             fresh_database(args.server, f"tasklink_bench_scale_{os.getpid()}") as url:
         workdir = Path(tmp)
         with Cluster(url, nodes_count=2, workers=args.workers, env=env) as cluster:
-            cluster.flask("seed-demo")
+            cluster.flask("seed-demo", "--force")
             link_ids, paths = make_links(cluster.nodes[0].url)
             ports = [node.port for node in cluster.nodes]
             threads = 2

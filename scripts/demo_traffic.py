@@ -1,6 +1,6 @@
 """Demo traffic for the admin screenshots: links, ~260 clicks over two weeks and ~20 conversions.
 
-Run on a freshly seeded demo database (`flask --app api seed-demo`). Clicks and
+Run on a freshly seeded demo database (`TASKLINK_DEMO=1 flask --app api seed-demo`). Clicks and
 conversions go through the real redirect and postback (Flask test client);
 then their times are moved back over the last two weeks with plain UPDATEs so
 the chart by day has something to show. Demo only: never run it on real data.

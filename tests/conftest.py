@@ -92,6 +92,14 @@ def fresh_outage_log() -> None:
 
 
 @pytest.fixture
+def usual_umask() -> Iterator[None]:
+    """The umask most hosts run with (022: new files world-readable unless made otherwise), for permission tests."""
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
+
+
+@pytest.fixture
 def engine(migrated_engine: Engine) -> Engine:
     """The test database, emptied before the test."""
     clear_tables(migrated_engine)

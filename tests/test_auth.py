@@ -60,6 +60,67 @@ def test_logout_revokes_every_token_of_the_partner(client, world) -> None:
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {fresh}"}).status_code == 200
 
 
+def delete_partner_and_reuse_its_id(engine, make, partner: partners.Partner, email: str) -> partners.Partner:
+    """Delete the partner, then create another that gets the same id and token version.
+
+    SQLite hands a deleted last row's id to the next insert by itself; on
+    PostgreSQL the sequence is set back, as a restore or a reset would.
+    """
+    from sqlalchemy import delete, text
+
+    from api.schema import partners as partners_table
+
+    with db.transaction(engine) as conn:
+        conn.execute(delete(partners_table).where(partners_table.c.id == partner.id))
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SELECT setval(pg_get_serial_sequence('partners', 'id'), :id, false)"),
+                         {"id": partner.id})
+    newcomer = make.partner(email)
+    assert (newcomer.id, newcomer.token_version) == (partner.id, partner.token_version)
+    return newcomer
+
+
+def test_a_deleted_partners_token_never_authenticates_a_new_partner_with_the_same_id(client, engine, make) -> None:
+    leaver = make.partner("leaver@test.example")
+    token = login(client, leaver.email).json["token"]
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).json["id"] == leaver.id
+    newcomer = delete_partner_and_reuse_its_id(engine, make, leaver, "newcomer@test.example")
+    answer = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 401 and answer.json["error"]["code"] == "token_revoked"
+    assert "newcomer" not in answer.get_data(as_text=True)
+    fresh = login(client, newcomer.email).json["token"]
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {fresh}"})
+    assert me.status_code == 200 and me.json == {"id": newcomer.id, "name": newcomer.name, "email": newcomer.email}
+
+
+def test_a_password_change_signs_every_session_out(client, engine, world) -> None:
+    from sqlalchemy import update
+
+    from api.schema import partners as partners_table
+    from api.services import accounts
+
+    token = login(client, world.partner.email).json["token"]
+    with db.transaction(engine) as conn:
+        conn.execute(update(partners_table).where(partners_table.c.id == world.partner.id)
+                     .values(password_hash=accounts.hash_password("a brand new password")))
+    answer = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 401 and answer.json["error"]["code"] == "token_revoked"
+    fresh = login(client, world.partner.email, "a brand new password").json["token"]
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {fresh}"}).status_code == 200
+
+
+def test_a_token_without_the_account_fingerprint_is_refused(client, world) -> None:
+    """Rightly signed but carrying only id and version: a token from before fingerprints, or forged without one."""
+    from api.signing import partner_session_serializer
+
+    bare = partner_session_serializer(SECRET_KEYS).dumps({"p": world.partner.id, "v": world.partner.token_version})
+    answer = client.get("/api/v1/me", headers={"Authorization": f"Bearer {bare}"})
+    assert answer.status_code == 401
+    wrong = partner_session_serializer(SECRET_KEYS).dumps(
+        {"p": world.partner.id, "v": world.partner.token_version, "a": "AAAAAAAAAAAAAAAAAAAAAA"})
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {wrong}"}).status_code == 401
+
+
 def test_expiry_is_checked_against_the_clock_passed_in(engine, world) -> None:
     token, expires_at = sessions.issue_partner_token(SECRET_KEYS, world.partner)
     with db.reading(engine) as conn:

@@ -316,3 +316,13 @@ def test_an_idle_flush_opens_no_transaction(app, plain, engine, link, monkeypatc
     assert transactions == []  # nothing new: no write transaction (an idle node stays off the database)
     visit(plain, link, address="203.0.113.12")
     assert click_log.flush() == 1 and transactions == [1]
+
+
+def test_the_click_log_folder_and_files_are_owner_only(app, plain, link, usual_umask) -> None:
+    log = clicklog.of(app)
+    visit(plain, link)
+    segments = log.segments()
+    assert segments and all(path.stat().st_mode & 0o777 == 0o600 for path in segments)
+    assert log.directory.stat().st_mode & 0o777 == 0o700
+    log.flush()
+    assert (log.directory / "flush.lock").stat().st_mode & 0o777 == 0o600

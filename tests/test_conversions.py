@@ -249,3 +249,62 @@ def test_status_approve_and_reverse_and_listing(engine, world) -> None:
         assert [c.order_id for c in listed] == ["o2", "o1"]
         assert conversions.list_conversions(conn, world.other_advertiser.id, None) == []
         assert len(conversions.list_conversions(conn, world.advertiser.id, None, limit=1)) == 1
+
+
+# --- the largest amount: reports can always add amounts up -------------------------
+
+@pytest.mark.parametrize(("currency", "largest", "over"), [
+    ("KWD", "9000000.000", "9000000.001"),
+    ("USD", "90000000.00", "90000000.01"),
+    ("JPY", "9000000000", "9000000001"),
+])
+def test_the_largest_amount_is_taken_and_one_minor_unit_more_refused(client, engine, make, currency, largest,
+                                                                   over) -> None:
+    world = make.world(currency=currency, payout_model="revshare", payout_amount="100")
+    click_id = record_a_click(engine, world, at=db.utcnow())
+    taken = post(client, world.api_key, click_id=click_id, order_id="max", amount=largest, currency=currency)
+    assert taken.status_code == 201, taken.json
+    # Revenue share never pays more than the sale, so the payout is within bounds too.
+    assert taken.json["amount"] == largest and taken.json["payout"] == largest
+    refused = post(client, world.api_key, click_id=click_id, order_id="over", amount=over, currency=currency)
+    assert refused.status_code == 400 and refused.json["error"]["code"] == "invalid_amount"
+    assert f"{largest} {currency}" in refused.json["error"]["message"]
+    # What used to be taken and then broke every report: a 15-digit KWD amount in minor units.
+    huge = post(client, world.api_key, click_id=click_id, order_id="huge", amount="999999999999.999",
+                currency=currency)
+    assert huge.status_code == 400 and huge.json["error"]["code"] == "invalid_amount"
+
+
+def test_a_billion_of_the_largest_amounts_fit_a_signed_64_bit_sum() -> None:
+    from api import money
+
+    assert money.MAX_MINOR * 10**9 <= 2**63 - 1
+
+
+@pytest.mark.parametrize("model", ["cpa", "cpc"])
+def test_the_campaign_payout_is_bounded_like_a_sale(engine, world, model) -> None:
+    with db.transaction(engine) as conn:
+        largest = campaigns.update_settings(conn, world.advertiser.id, world.campaign.id, payout_model=model,
+                                            payout_amount="90000000.00")
+    assert largest.payout_value == 9_000_000_000
+    with db.transaction(engine) as conn, pytest.raises(ValidationError) as refused:
+        campaigns.update_settings(conn, world.advertiser.id, world.campaign.id, payout_model=model,
+                                  payout_amount="90000000.01")
+    assert refused.value.code == "invalid_setting" and "90000000.00 USD" in refused.value.message
+
+
+def test_reports_add_up_many_of_the_largest_amounts_exactly(client, engine, make, auth) -> None:
+    world = make.world(currency="KWD", payout_model="cpa", payout_amount="9000000.000")
+    click_id = record_a_click(engine, world, at=NOW)
+    for n in range(5):
+        with db.transaction(engine) as conn:
+            conversions.record_conversion(conn, world.advertiser.id, click_id, f"big-{n}", "9000000.000", "KWD",
+                                          now=NOW)
+    day = NOW.date().isoformat()
+    for headers in (auth(world.partner), {"Authorization": f"Bearer {world.api_key}"}):
+        for group_by in ("day", "campaign"):
+            answer = client.get(f"/api/v1/reports/summary?from={day}&to={day}&group_by={group_by}", headers=headers)
+            assert answer.status_code == 200, answer.get_data(as_text=True)
+            totals = answer.json["totals"]
+            assert (totals["currency"], totals["conversions"]) == ("KWD", 5)
+            assert (totals["revenue"], totals["payout"]) == ("45000000.000", "45000000.000")

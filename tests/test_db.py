@@ -76,11 +76,11 @@ def counts(engine):  # type: ignore[no-untyped-def]
 
 
 def test_seed_demo_creates_every_case_once(runner, engine) -> None:
-    result = runner.invoke(args=["seed-demo"])
+    result = runner.invoke(args=["seed-demo", "--force"])
     assert result.exit_code == 0, result.output
     assert "brand@demo.test" in result.output
     first = counts(engine)
-    again = runner.invoke(args=["seed-demo"])
+    again = runner.invoke(args=["seed-demo", "--force"])
     assert again.exit_code == 0 and "already present" in again.output
     assert counts(engine) == first
     assert first["advertisers"] == 1 and first["partners"] == 2
@@ -102,11 +102,48 @@ def test_seed_demo_creates_every_case_once(runner, engine) -> None:
         assert "demo-brand-key" not in key_row.api_key_hash
 
 
+def test_seed_demo_refuses_outside_demo_mode(runner, engine) -> None:
+    refused = runner.invoke(args=["seed-demo"])
+    assert refused.exit_code != 0
+    assert "TASKLINK_DEMO=1" in refused.output and "--force" in refused.output and "demo-brand-key" in refused.output
+    assert counts(engine)["advertisers"] == counts(engine)["partners"] == 0
+
+
+def test_seed_demo_runs_in_demo_mode_without_force(app, runner, engine) -> None:
+    app.config["DEMO"] = True  # what TASKLINK_DEMO=1 sets
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert counts(engine)["advertisers"] == 1
+
+
+def test_seed_demo_command_reads_demo_mode_from_the_environment(tmp_path) -> None:
+    """Through a real ``flask --app api`` process: refused without TASKLINK_DEMO, done with it."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    env = {key: value for key, value in os.environ.items() if not key.startswith("TASKLINK_")}
+    env.update(TASKLINK_DATABASE_URL=f"sqlite:///{tmp_path / 'seed.db'}", TASKLINK_SECRET_KEYS="seed-test-key",
+               TASKLINK_CLICK_LOG_DIR=str(tmp_path / "click-log"))
+
+    def flask(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "flask", "--app", "api", *args], env={**env, **extra},
+                              cwd=root, capture_output=True, text=True, timeout=120)
+
+    assert flask("init-db").returncode == 0
+    refused = flask("seed-demo")
+    assert refused.returncode != 0 and "TASKLINK_DEMO=1" in refused.stderr
+    seeded = flask("seed-demo", TASKLINK_DEMO="1")
+    assert seeded.returncode == 0 and "Demo data created." in seeded.stdout, seeded.stderr
+
+
 def test_demo_credentials_work(runner, engine) -> None:
     from api.services import advertisers as advertiser_service
     from api.services import partners as partner_service
 
-    runner.invoke(args=["seed-demo"])
+    runner.invoke(args=["seed-demo", "--force"])
     with db.reading(engine) as conn:
         assert advertiser_service.authenticate(conn, "brand@demo.test", "demo-brand")
         assert advertiser_service.by_api_key(conn, "demo-brand-key")
@@ -121,7 +158,7 @@ def test_create_commands_print_credentials_once_and_refuse_duplicates(runner, en
     assert dup.exit_code != 0 and "already exists" in dup.output
     partner = runner.invoke(args=["create-partner", "--name", "Pia", "--email", "pia@x.test"])
     assert partner.exit_code == 0 and "password" in partner.output
-    runner.invoke(args=["seed-demo"])
+    runner.invoke(args=["seed-demo", "--force"])
     with db.reading(engine) as conn:
         campaign_id = conn.execute(select(campaigns.c.id)).scalars().first()
     added = runner.invoke(args=["add-membership", "--partner-email", "pia@x.test", "--campaign-id", str(campaign_id)])
@@ -166,3 +203,45 @@ def test_sqlite_runs_in_wal_mode(app) -> None:
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def mode(path) -> int:  # type: ignore[no-untyped-def]
+    return path.stat().st_mode & 0o777
+
+
+def test_a_new_sqlite_database_its_wal_and_shm_and_its_folder_are_owner_only(tmp_path, usual_umask) -> None:
+    path = tmp_path / "instance" / "tasklink.db"
+    engine = db.make_engine(f"sqlite:///{path}")
+    try:
+        migrations.upgrade(engine)
+        with engine.connect() as conn:  # -wal and -shm exist while a connection is open
+            conn.exec_driver_sql("SELECT count(*) FROM partners").scalar()
+            wal, shm = path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")
+            assert wal.exists() and shm.exists()
+            assert (mode(path), mode(wal), mode(shm)) == (0o600, 0o600, 0o600)
+        assert mode(path.parent) == 0o700
+    finally:
+        engine.dispose()
+
+
+def test_an_existing_database_file_and_folder_keep_their_mode(tmp_path, usual_umask) -> None:
+    folder = tmp_path / "shared"
+    folder.mkdir(mode=0o750)
+    folder.chmod(0o750)
+    path = folder / "tasklink.db"
+    path.touch()
+    path.chmod(0o640)
+    engine = db.make_engine(f"sqlite:///{path}")
+    try:
+        with db.transaction(engine) as conn:
+            conn.exec_driver_sql("CREATE TABLE kept (x INTEGER)")
+        assert (mode(folder), mode(path)) == (0o750, 0o640)
+    finally:
+        engine.dispose()
+
+
+def test_the_instance_folder_and_demo_key_are_owner_only_when_created(tmp_path, usual_umask) -> None:
+    instance = tmp_path / "new" / "instance"
+    config.load_settings(instance, {"TASKLINK_DEMO": "1"})
+    assert mode(instance) == 0o700 and mode(instance / config.DEMO_KEY_FILE) == 0o600
+    assert mode(config.private_directory(tmp_path / "other")) == 0o700

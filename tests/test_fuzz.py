@@ -38,7 +38,7 @@ def node_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     else:
         database = contextlib.nullcontext(f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'fuzz.db'}")
     with database as url, Cluster(url, nodes_count=1, workers=2, redis=False, env=env) as cluster:
-        cluster.flask("seed-demo")
+        cluster.flask("seed-demo", "--force")
         yield cluster.nodes[0].url
 
 

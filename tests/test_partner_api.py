@@ -267,8 +267,6 @@ def test_task_of_another_partner_or_unknown_is_not_found(client, make, world, au
         (b'{"task_id": true}', "invalid_field"),
         (b'{"task_id": -1}', "invalid_field"),
         (b'{"task_id": 0}', "invalid_field"),
-        (b'{"task_id": 99999999999999999999999}', "invalid_field"),
-        (b'{"task_id": 2147483648}', "invalid_field"),
         (b"{}", "missing_field"),
         (b'{"task_id": null}', "missing_field"),
         (b'{"task_id": 1, "color": "red"}', "unknown_field"),
@@ -276,6 +274,11 @@ def test_task_of_another_partner_or_unknown_is_not_found(client, make, world, au
         (b'{"task_id": 1, "kind": 7}', "invalid_field"),
         (b'{"task_id": 1, "landing_url": 5}', "invalid_field"),
         (b'{"task_id": 1, "landing_page_id": "3"}', "invalid_field"),
+        (b'{"task_id": 1, "landing_page_id": 2.0}', "invalid_field"),
+        (b'{"task_id": 1, "landing_page_id": false}', "invalid_field"),
+        (b'{"task_id": 1, "landing_page_id": 0}', "invalid_field"),
+        (b'{"task_id": 1e12}', "invalid_field"),
+        (b'{"task_id": -9223372036854775809}', "invalid_field"),
         (b'{"task_id": 1, "subId1": ["a"]}', "invalid_field"),
         (b'{"task_id": 1, "subId2": {"a": 1}}', "invalid_field"),
         (b'{"task_id": 1, "subId1": "\\ud800"}', "invalid_field"),
@@ -328,7 +331,7 @@ def test_list_is_newest_first_paged_with_total_and_counts(client, make, world, a
     one_task = client.get(f"/api/v1/links?task_id={second_task.id}", headers=headers).json
     assert [link["id"] for link in one_task["links"]] == [made[4]] and one_task["total"] == 1
     for query in ("limit=0", "limit=101", "offset=-1", "limit=x", "task_id=0", "limit=²", "offset=%D9%A3",
-                  "task_id=99999999999999999999"):
+                  "task_id=-5", "task_id=1.0", "task_id=abc", "task_id=%D9%A3"):
         assert client.get(f"/api/v1/links?{query}", headers=headers).status_code == 400, query
 
 
@@ -355,10 +358,61 @@ def test_another_partners_link_is_not_found(client, world, auth) -> None:
 
 
 @pytest.mark.parametrize("path", ["/api/v1/links/0", "/api/v1/links/2147483648", "/api/v1/tasks/99999999999999999999",
-                                  "/api/v1/campaigns/-1/tasks", "/api/v1/links/abc"])
+                                  "/api/v1/campaigns/-1/tasks", "/api/v1/links/abc", "/api/v1/links/" + "9" * 5000,
+                                  "/api/v1/tasks/" + "1" * 5000, "/api/v1/campaigns/" + "7" * 5000 + "/tasks"],
+                         ids=short_id)
 def test_out_of_range_ids_are_404_not_database_errors(client, world, auth, path) -> None:
     response = client.get(path, headers=auth(world.partner))
     assert response.status_code == 404 and response.json["error"]["code"] == "not_found"
+
+
+#: Positive whole numbers past any id: a 32-bit column, a 64-bit driver, and beyond both.
+HUGE_IDS = [2**31, 2**63, 10**12, 10**30]
+
+
+@pytest.mark.parametrize("task_id", HUGE_IDS)
+def test_a_huge_task_id_is_an_unknown_task_404(client, world, auth, task_id) -> None:
+    response = create(client, auth(world.partner), task_id=task_id)
+    assert response.status_code == 404 and response.json["error"]["code"] == "not_found", response.json
+    assert client.get(f"/api/v1/tasks/{task_id}", headers=auth(world.partner)).status_code == 404
+
+
+@pytest.mark.parametrize("page_id", HUGE_IDS)
+def test_a_huge_landing_page_id_is_answered_like_any_unknown_page(client, world, auth, page_id) -> None:
+    headers = auth(world.partner)
+    unknown = create(client, headers, task_id=world.task.id, landing_page_id=999_999)
+    huge = create(client, headers, task_id=world.task.id, landing_page_id=page_id)
+    assert (huge.status_code, huge.json["error"]["code"]) == (unknown.status_code, unknown.json["error"]["code"])
+    assert huge.status_code == 422
+
+
+@pytest.mark.parametrize("link_id", HUGE_IDS)
+def test_a_huge_link_id_is_not_found_for_read_and_update(client, world, auth, link_id) -> None:
+    headers = auth(world.partner)
+    assert client.get(f"/api/v1/links/{link_id}", headers=headers).status_code == 404
+    response = client.patch(f"/api/v1/links/{link_id}", headers=headers, json={"disabled": True})
+    assert response.status_code == 404 and response.json["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize("huge", [*map(str, HUGE_IDS), "9" * 5000, "000123456789012"], ids=short_id)
+def test_huge_id_filters_match_nothing(client, world, auth, huge) -> None:
+    headers = auth(world.partner)
+    create(client, headers, task_id=world.task.id)
+    links_page = client.get(f"/api/v1/links?task_id={huge}", headers=headers)
+    assert links_page.status_code == 200 and (links_page.json["links"], links_page.json["total"]) == ([], 0)
+    campaigns_list = client.get(f"/api/v1/campaigns?program_id={huge}", headers=headers)
+    assert campaigns_list.status_code == 200 and campaigns_list.json["campaigns"] == []
+    for identity in (headers, {"Authorization": f"Bearer {world.api_key}"}):
+        report = client.get(f"/api/v1/reports/summary?campaign_id={huge}", headers=identity)
+        assert report.status_code == 200 and report.json["rows"] == []
+    # The same as an unknown id within range.
+    assert client.get("/api/v1/campaigns?program_id=999999", headers=headers).json["campaigns"] == []
+
+
+@pytest.mark.parametrize("query", ["program_id=0", "program_id=-1", "program_id=x", "program_id=1.5",
+                                   "program_id=%C2%B2"])
+def test_malformed_id_filters_stay_400(client, world, auth, query) -> None:
+    assert client.get(f"/api/v1/campaigns?{query}", headers=auth(world.partner)).status_code == 400
 
 
 def test_a_membership_ending_keeps_the_links_listed_but_refuses_new_ones(client, engine, world, auth) -> None:

@@ -243,3 +243,31 @@ def test_endpoint_folds_once_the_tail_is_long(client, auth, engine, world, scene
         assert reports.watermark(conn) > 0
     after = client.get("/api/v1/reports/summary?from=2026-03-10&to=2026-03-11", headers=auth(world.partner)).json
     assert before == after
+
+
+@pytest.mark.parametrize("query", [
+    "to=0001-01-02", "to=0001-01-01", "to=9999-12-31", "to=9999-12-30", "from=0001-01-01", "from=9999-12-31",
+    "from=0001-01-01&to=0001-01-05", "from=9999-12-25&to=9999-12-31", "from=1999-12-31&to=2000-01-10",
+])
+def test_days_outside_the_supported_range_are_400_not_500(client, auth, world, query) -> None:
+    for headers in (auth(world.partner), {"Authorization": f"Bearer {world.api_key}"}):
+        answer = client.get(f"/api/v1/reports/summary?{query}", headers=headers)
+        assert answer.status_code == 400, answer.get_data(as_text=True)
+        assert answer.json["error"]["code"] == "invalid_dates"
+        assert "2000-01-01 to 9998-12-31" in answer.json["error"]["message"]
+
+
+def test_the_first_and_last_supported_days_answer(client, auth, world) -> None:
+    headers = auth(world.partner)
+    last = client.get("/api/v1/reports/summary?from=9998-12-01&to=9998-12-31", headers=headers)
+    assert last.status_code == 200 and last.json["to"] == "9998-12-31"
+    # "from" defaults to 29 days before "to", but never before the first supported day.
+    first = client.get("/api/v1/reports/summary?to=2000-01-05", headers=headers)
+    assert first.status_code == 200 and (first.json["from"], first.json["to"]) == ("2000-01-01", "2000-01-05")
+    with db.reading(db.get_engine(client.application)) as conn:
+        assert reports.summary(conn, date_from=reports.FIRST_DAY, date_to=reports.FIRST_DAY, group_by="day",
+                               partner_id=world.partner.id)["rows"] == []
+        with pytest.raises(ValidationError) as refused:
+            reports.summary(conn, date_from=dt.date(9999, 12, 31), date_to=dt.date(9999, 12, 31), group_by="day",
+                            partner_id=world.partner.id)
+        assert refused.value.code == "invalid_dates"

@@ -139,7 +139,7 @@ def setup() -> Iterator[Setup]:
     env = {"TASKLINK_RATELIMIT_LOGIN": f"{LOGIN_LIMIT}/minute", "TASKLINK_RATELIMIT_LINKS": "100000/minute"}
     with fresh_database(SERVER, f"tasklink_scale_out_{os.getpid()}") as url:  # type: ignore[arg-type]
         with Cluster(url, nodes_count=2, workers=2, env=env) as cluster:
-            cluster.flask("seed-demo")
+            cluster.flask("seed-demo", "--force")
             yield Setup(cluster, url)
 
 

@@ -11,12 +11,13 @@ from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.routing import BaseConverter
 
 from . import conversions, cors, errors, health, limits, links, openapi, partner, reports, sessions, tracking
+from .parsing import id_from_digits
 
 MODULES = [openapi, health, sessions, partner, links, conversions, reports]
 
 
 class IdConverter(BaseConverter):
-    """``<id:name>``: a database id; one out of range (0, or past 2^31-1) becomes 0, which no row has.
+    """``<id:name>``: a database id; one out of range (0, or past 2^31-1, however long) becomes 0, which no row has.
 
     So the view answers its usual 404 rather than a database overflow error.
     (Refusing the value in the converter instead makes werkzeug answer 405
@@ -27,8 +28,7 @@ class IdConverter(BaseConverter):
     weight = 50
 
     def to_python(self, value: str) -> int:
-        number = int(value)
-        return number if 1 <= number <= openapi.MAX_ID else 0
+        return id_from_digits(value)
 
     def to_url(self, value: object) -> str:
         return str(int(value))  # type: ignore[call-overload]

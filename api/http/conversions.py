@@ -14,7 +14,7 @@ from typing import Any, Callable, TypeVar
 from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 
-from .. import clicklog, db
+from .. import clicklog, db, money
 from ..errors import NotFound
 from ..services import clicks, conversions, earnings
 from .auth import current_advertiser
@@ -93,7 +93,12 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
                          "description": "Your order id; counted once per campaign"},
             "amount": {
                 "oneOf": [{"type": "string", "pattern": r"^\d{1,12}(\.\d{1,4})?$"}, {"type": "number", "minimum": 0}],
-                "description": "The sale amount, a non-negative decimal (a string such as \"12.50\" is best)",
+                "description": "The sale amount, a non-negative decimal (a string such as \"12.50\" is best) with "
+                f"at most the currency's decimals, up to {money.MAX_MINOR:,} minor units: "
+                f"{money.format_minor(money.MAX_MINOR, 'USD')} in a two-decimal currency such as USD, "
+                f"{money.format_minor(money.MAX_MINOR, 'KWD')} KWD, {money.format_minor(money.MAX_MINOR, 'JPY')} JPY "
+                "(400 invalid_amount above; reports "
+                "add amounts up as 64-bit integers, and this keeps even a billion of them in range)",
             },
             "currency": {"type": "string", "pattern": "^[A-Z]{3}$", "description": "ISO 4217; the campaign's currency"},
         },

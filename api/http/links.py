@@ -16,8 +16,8 @@ from ..services.links import REPORTING_FIELDS
 from ..schema import SUB_ID_MAX
 from .auth import current_partner
 from .limits import link_creation_limit
-from .openapi import ID_SCHEMA, MAX_ID, errors, json_body, json_response, ref
-from .parsing import bool_field, int_field, json_object, query_int, string_field
+from .openapi import ID_INPUT_SCHEMA, ID_SCHEMA, errors, json_body, json_response, ref
+from .parsing import bool_field, id_field, json_object, query_id, query_int, string_field
 
 bp = Blueprint("links", __name__, url_prefix="/api/v1/links")
 
@@ -43,10 +43,10 @@ def create_link() -> ResponseReturnValue:
     """Make a link for one of the partner's tasks (every rule is checked by the service)."""
     partner = current_partner()
     body = json_object(CREATE_FIELDS)
-    task_id = int_field(body, "task_id", required=True, maximum=MAX_ID)
+    task_id = id_field(body, "task_id", required=True)
     # An empty landing URL field means "none given": the task's page or the default.
     landing_url = (string_field(body, "landing_url", max_length=MAX_LANDING_URL) or "").strip() or None
-    landing_page_id = int_field(body, "landing_page_id", maximum=MAX_ID)
+    landing_page_id = id_field(body, "landing_page_id")
     kind = string_field(body, "kind", max_length=16) or "short"
     reporting = {name: string_field(body, name, max_length=SUB_ID_MAX) for name in REPORTING_FIELDS}
     with db.transaction() as conn:
@@ -54,6 +54,8 @@ def create_link() -> ResponseReturnValue:
             conn, partner.id, task_id,  # type: ignore[arg-type]
             kind=kind, landing_url=landing_url, landing_page_id=landing_page_id, reporting=reporting,
         )
+        # Raising here rolls the new link back: no partner is handed a link that cannot be followed.
+        links.check_followable(link, base_url(), current_app.config["SECRET_KEYS"])
     response = jsonify(link_json(link))
     response.status_code = 201
     response.headers["Location"] = f"/api/v1/links/{link.id}"
@@ -64,7 +66,7 @@ def create_link() -> ResponseReturnValue:
 def list_links() -> ResponseReturnValue:
     """The partner's links (all, or one task's), newest first, a page at a time, with counts."""
     partner = current_partner()
-    task_id = query_int("task_id", maximum=MAX_ID)
+    task_id = query_id("task_id")
     limit = query_int("limit", DEFAULT_PAGE_SIZE, maximum=MAX_PAGE_SIZE)
     offset = query_int("offset", 0, minimum=0)
     with db.reading() as conn:
@@ -105,7 +107,7 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
         "additionalProperties": False,
         "required": ["task_id"],
         "properties": {
-            "task_id": ID_SCHEMA,
+            "task_id": ID_INPUT_SCHEMA,
             "landing_url": {
                 "type": "string",
                 "maxLength": MAX_LANDING_URL,
@@ -113,7 +115,7 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
                 "description": "Manual mode: any http(s) URL on the campaign's allowed domains (empty: none given)",
             },
             "landing_page_id": {
-                **ID_SCHEMA,
+                **ID_INPUT_SCHEMA,
                 "nullable": True,
                 "description": "Manual or choose mode: one of the campaign's landing pages",
             },
@@ -170,7 +172,7 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
 }
 
 _SECURITY = [{"partnerToken": []}]
-_LINK_ID = {"name": "link_id", "in": "path", "required": True, "schema": ID_SCHEMA}
+_LINK_ID = {"name": "link_id", "in": "path", "required": True, "schema": ID_INPUT_SCHEMA}
 
 OPENAPI_PATHS: dict[str, Any] = {
     "/api/v1/links": {
@@ -178,7 +180,11 @@ OPENAPI_PATHS: dict[str, Any] = {
             "summary": "Create a short (default) or regular link for a task",
             "description": "Rate limited per partner (TASKLINK_RATELIMIT_LINKS, default 120/minute). "
             "422 names the first missing condition (campaign, membership, task, tracking, pay for "
-            "performance) or a landing page the campaign does not allow.",
+            "performance) or a landing page the campaign does not allow; 422 link_too_long when the path and "
+            f"query of url (percent-encoded) would exceed {links.MAX_REQUEST_TARGET:,} bytes, so that every "
+            "link issued can be followed (servers refuse request lines over about 4 KB; gunicorn's limit is "
+            "4,094 bytes). A regular link's token carries its landing URL, so long landing URLs and long "
+            "reporting info together can reach it.",
             "operationId": "createLink",
             "tags": ["partner"],
             "security": _SECURITY,
@@ -198,7 +204,7 @@ OPENAPI_PATHS: dict[str, Any] = {
             "tags": ["partner"],
             "security": _SECURITY,
             "parameters": [
-                {"name": "task_id", "in": "query", "required": False, "schema": ID_SCHEMA},
+                {"name": "task_id", "in": "query", "required": False, "schema": ID_INPUT_SCHEMA},
                 {"name": "limit", "in": "query", "required": False,
                  "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": DEFAULT_PAGE_SIZE}},
                 {"name": "offset", "in": "query", "required": False,

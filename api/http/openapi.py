@@ -32,9 +32,16 @@ def error_response(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 
 
-#: Ids are 32-bit database integers; the ``id`` URL converter refuses others (404).
+#: Ids are 32-bit database integers: every id the API answers with is at most this.
 MAX_ID = 2**31 - 1
 ID_SCHEMA: dict[str, Any] = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+#: An id a client sends (path, query or body): any positive whole number. One
+#: beyond MAX_ID is valid input that matches no row, answered like any unknown id.
+ID_INPUT_SCHEMA: dict[str, Any] = {
+    "type": "integer",
+    "minimum": 1,
+    "description": f"Any positive whole number; one no row has (including any above {MAX_ID}) is not found",
+}
 
 _STATUS_TEXT = {
     400: "Malformed input: bad JSON, a wrong type, an unknown field or a value too long",

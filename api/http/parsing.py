@@ -11,8 +11,13 @@ from typing import Any, Iterable
 from flask import request
 
 from ..errors import ValidationError
+from .openapi import MAX_ID
 
 MAX_BODY_BYTES = 64 * 1024
+#: What an id beyond the database's range becomes: no row has it, so the
+#: lookup answers its usual "not found" (or an empty list for a filter), and
+#: the database driver never sees a number it cannot bind.
+NO_ID = 0
 
 
 def request_json() -> Any:
@@ -67,16 +72,39 @@ def string_field(body: dict[str, Any], name: str, *, required: bool = False, max
     return value
 
 
-def int_field(body: dict[str, Any], name: str, *, required: bool = False, maximum: int = 2**63 - 1) -> int | None:
-    """A positive whole-number field up to ``maximum`` (booleans refused), ``None`` when absent and not required."""
+def id_field(body: dict[str, Any], name: str, *, required: bool = False) -> int | None:
+    """An id field: any positive whole number (booleans, floats and strings refused), ``None`` when absent.
+
+    One beyond :data:`MAX_ID` is a well-formed id that no row has: :data:`NO_ID`.
+    """
     value = body.get(name)
     if value is None:
         if required:
             raise ValidationError(f"{name} is required.", "missing_field")
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= maximum:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValidationError(f"{name} must be a positive whole number.", "invalid_field")
-    return value
+    return value if value <= MAX_ID else NO_ID
+
+
+def id_from_digits(digits: str) -> int:
+    """ASCII digits as an id: :data:`NO_ID` for 0 and for anything beyond :data:`MAX_ID` (however long)."""
+    significant = digits.lstrip("0")
+    # Checked by length first: int() refuses strings of more than 4300 digits.
+    if not significant or len(significant) > len(str(MAX_ID)) or int(significant) > MAX_ID:
+        return NO_ID
+    return int(significant)
+
+
+def query_id(name: str) -> int | None:
+    """An id query parameter (a filter): positive digits, ``None`` when absent; beyond the range, :data:`NO_ID`."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    # isascii: str.isdigit() also accepts "²" and other digits int() refuses.
+    if not (raw.isascii() and raw.isdigit()) or not raw.strip("0"):
+        raise ValidationError(f"{name} must be a positive whole number.", "invalid_query")
+    return id_from_digits(raw)
 
 
 def bool_field(body: dict[str, Any], name: str, *, required: bool = False) -> bool | None:

@@ -14,8 +14,8 @@ from .. import db
 from ..services import campaigns, links, programs, tasks
 from ..services.landing_pages import LandingPage
 from .auth import current_partner
-from .openapi import ID_SCHEMA, errors, json_response, ref
-from .parsing import query_int
+from .openapi import ID_INPUT_SCHEMA, ID_SCHEMA, errors, json_response, ref
+from .parsing import query_id
 
 bp = Blueprint("partner", __name__, url_prefix="/api/v1")
 
@@ -77,7 +77,7 @@ def list_programs() -> ResponseReturnValue:
 def list_campaigns() -> ResponseReturnValue:
     """The partner's active and pending campaigns, each saying whether links can be made and why not."""
     partner = current_partner()
-    program_id = query_int("program_id")
+    program_id = query_id("program_id")
     with db.reading() as conn:
         found = campaigns.list_campaigns_for_partner(conn, partner.id, program_id)
     return jsonify(
@@ -264,7 +264,7 @@ def _get(summary: str, operation_id: str, ok: dict[str, Any], *statuses: int, **
 
 
 def _path_id(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": ID_SCHEMA}
+    return {"name": name, "in": "path", "required": True, "schema": ID_INPUT_SCHEMA}
 
 
 OPENAPI_PATHS: dict[str, Any] = {
@@ -282,7 +282,7 @@ OPENAPI_PATHS: dict[str, Any] = {
         400,
         401,
         parameters=[
-            {"name": "program_id", "in": "query", "required": False, "schema": ID_SCHEMA}
+            {"name": "program_id", "in": "query", "required": False, "schema": ID_INPUT_SCHEMA}
         ],
     ),
     "/api/v1/campaigns/{campaign_id}/tasks": _get(

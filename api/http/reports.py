@@ -16,8 +16,8 @@ from .. import clicklog, db
 from ..services import earnings, reports
 from ..services.advertisers import Advertiser
 from .auth import current_identity
-from .openapi import ID_SCHEMA, MAX_ID, errors, json_response, ref
-from .parsing import query_choice, query_date, query_int
+from .openapi import ID_INPUT_SCHEMA, errors, json_response, ref
+from .parsing import query_choice, query_date, query_id
 
 bp = Blueprint("reports", __name__, url_prefix="/api/v1/reports")
 
@@ -31,9 +31,11 @@ def summary() -> ResponseReturnValue:
     for_advertiser = isinstance(identity, Advertiser)
     today = db.utcnow().date()
     date_to = query_date("to", today)
-    date_from = query_date("from", date_to - dt.timedelta(days=DEFAULT_DAYS - 1))
+    # Checked before the default "from" is computed from it: near year 1 that subtraction overflows.
+    reports.check_day("to", date_to)
+    date_from = query_date("from", max(date_to - dt.timedelta(days=DEFAULT_DAYS - 1), reports.FIRST_DAY))
     group_by = query_choice("group_by", reports.allowed_groups(for_advertiser), "day")
-    campaign_id = query_int("campaign_id", maximum=MAX_ID)
+    campaign_id = query_id("campaign_id")
     reports.check_dates(date_from, date_to)
     clicklog.of(current_app).flush_before_reading()  # clicks still in this host's click log count too
     with db.reading() as conn:
@@ -119,18 +121,20 @@ OPENAPI_PATHS: dict[str, Any] = {
             "summary": "Clicks, unique clicks, bot clicks, conversions, revenue and payout, grouped",
             "description": "A partner token reports the partner's own figures (group_by day, campaign, task, link, "
             "subId1, sharedid); an advertiser API key reports the advertiser's campaigns (day, campaign, task, "
-            "link, sharedid, partner). Dates are UTC days, inclusive.",
+            "link, sharedid, partner). Dates are UTC days, inclusive, from "
+            f"{reports.FIRST_DAY.isoformat()} to {reports.LAST_DAY.isoformat()} (400 invalid_dates outside, or when "
+            f"from is after to, or the span exceeds {reports.MAX_DAYS} days).",
             "operationId": "getSummaryReport",
             "tags": ["reports"],
             "security": [{"partnerToken": []}, {"advertiserKey": []}],
             "parameters": [
                 {"name": "from", "in": "query", "required": False, "schema": {"type": "string", "format": "date"},
-                 "description": "First day (default: 29 days before to)"},
+                 "description": f"First day (default: 29 days before to, not before {reports.FIRST_DAY.isoformat()})"},
                 {"name": "to", "in": "query", "required": False, "schema": {"type": "string", "format": "date"},
-                 "description": "Last day (default: today, UTC)"},
+                 "description": f"Last day (default: today, UTC; at most {reports.LAST_DAY.isoformat()})"},
                 {"name": "group_by", "in": "query", "required": False,
                  "schema": {"type": "string", "enum": list(reports.GROUPS), "default": "day"}},
-                {"name": "campaign_id", "in": "query", "required": False, "schema": ID_SCHEMA},
+                {"name": "campaign_id", "in": "query", "required": False, "schema": ID_INPUT_SCHEMA},
             ],
             "responses": {"200": json_response("The report", ref("Report")), **errors(400, 401)},
         }

@@ -170,7 +170,10 @@ def validate_settings(changes: Mapping[str, Any], current: Campaign | None = Non
             values["payout_value"] = int((amount * 100).to_integral_value())
         else:
             currency = values.get("currency", current.currency if current else "USD")
-            values["payout_value"] = money.to_minor(amount, currency)
+            # Every click (cpc) or conversion (cpa) adds this up in the reports: bounded like a sale.
+            values["payout_value"] = money.check_minor(
+                money.to_minor(amount, currency), currency, "The payout amount", "invalid_setting"
+            )
     return values
 
 

@@ -158,6 +158,7 @@ def record_conversion(
         raise ValidationError(
             f"amount has more decimals than {code} allows ({money.exponent(code)}).", "invalid_amount"
         )
+    money.check_minor(minor, code, "amount")
     click = conn.execute(
         select(
             clicks.c.id, clicks.c.created_at, clicks.c.reason, clicks.c.link_id, clicks.c.partner_id,

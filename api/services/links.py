@@ -12,13 +12,13 @@ import secrets
 import string
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from sqlalchemy import Connection, Row, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..db import utcnow
-from ..errors import Conflict, LinkUnavailable, NotFound, PermissionDenied, ValidationError
+from ..errors import Conflict, LinkUnavailable, NotFound, PermissionDenied, RuleRefused, ValidationError
 from .. import urls
 from ..schema import SUB_ID_MAX, clicks, conversions, links, programs
 from ..schema import campaigns as campaign_table
@@ -31,6 +31,15 @@ CODE_ATTEMPTS = 8
 KINDS = ("short", "regular")
 #: API field name → column name, in the order they are appended to a URL.
 REPORTING_FIELDS = {"subId1": "sub_id1", "subId2": "sub_id2", "subId3": "sub_id3", "sharedid": "shared_id"}
+#: The longest path and query (in bytes, as sent) a link's ``url`` may have.
+#: A browser following the link sends them in the request line
+#: ``GET <path?query> HTTP/1.1``, and gunicorn answers 414 to a request line
+#: over 4,094 bytes (its default ``limit_request_line``): a longer link could
+#: be issued but never followed. 3,800 leaves about 280 bytes for what a
+#: platform appends to a shared link (``fbclid``, ``gclid``, ``utm_*``).
+MAX_REQUEST_TARGET = 3800
+#: The request target's characters that go on the wire as they are (the rest is percent-encoded).
+_TARGET_SAFE = "/%:@!$&'()*+,;=-._~?"
 
 
 @dataclass(frozen=True)
@@ -111,6 +120,33 @@ def link_urls(link: Link, base_url: str, keys: Sequence[str]) -> tuple[str, str]
     else:
         display = f"{base}/c/{regular_token(keys, link)}"
     return with_reporting(display, link.reporting), display
+
+
+def request_target_bytes(url: str) -> int:
+    """How many bytes of the request line ``url`` takes: its path and query, percent-encoded as browsers send them."""
+    parts = urlsplit(url)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return len(quote(target, safe=_TARGET_SAFE).encode("ascii"))
+
+
+def check_followable(link: Link, base_url: str, keys: Sequence[str]) -> None:
+    """Refuse (422 ``link_too_long``) a link whose ``url`` is too long to be followed.
+
+    Run on a new link before its transaction commits, so a refused link is
+    never stored: only then are its id (part of a regular link's token) and
+    so its exact length known. Reporting values count percent-encoded, as
+    they are sent.
+    """
+    url, _display = link_urls(link, base_url, keys)
+    size = request_target_bytes(url)
+    if size > MAX_REQUEST_TARGET:
+        shorter = "a shorter landing URL, a short link, or shorter" if link.kind == "regular" else "shorter"
+        raise RuleRefused(
+            f"This link would be too long to follow: its path and query take {size:,} bytes, more than the "
+            f"{MAX_REQUEST_TARGET:,} web servers reliably accept. Use {shorter} Sub IDs or Shared ID "
+            "(characters other than ASCII letters and digits take up to 12 bytes each once percent-encoded).",
+            "link_too_long",
+        )
 
 
 def create_link(

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Row, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -20,10 +20,13 @@ class Partner:
     email: str
     token_version: int
     created_at: dt.datetime
+    #: Read with the row only to bind session tokens to this account (see
+    #: api.services.sessions); kept out of repr so it never reaches a log.
+    password_hash: str = field(repr=False, compare=False)
 
     @classmethod
     def from_row(cls, row: Row) -> "Partner":
-        return cls(row.id, row.name, row.email, row.token_version, row.created_at)
+        return cls(row.id, row.name, row.email, row.token_version, row.created_at, row.password_hash)
 
 
 def create_partner(conn: Connection, name: str, email: str, password: str) -> Partner:

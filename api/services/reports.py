@@ -40,6 +40,12 @@ PARTNER_GROUPS = ("day", "campaign", "task", "link", "subId1", "sharedid")
 #: Sub IDs are the partner's own: an advertiser never groups by them (SPEC §6).
 ADVERTISER_GROUPS = ("day", "campaign", "task", "link", "sharedid", "partner")
 MAX_DAYS = 3660
+#: The days a report may name. The report reads from the start of ``from`` to
+#: the start of the day after ``to`` (and defaults ``from`` to 29 days before
+#: ``to``), so both ends must stay well inside what ``datetime`` can hold:
+#: near year 1 or 9999 that arithmetic would overflow. No click predates 2000.
+FIRST_DAY = dt.date(2000, 1, 1)
+LAST_DAY = dt.date(9998, 12, 31)
 #: Clicks younger than this are left in the tail by a fold, so a click whose
 #: transaction is still open (ids are handed out before commit on
 #: PostgreSQL) is never skipped by the watermark.
@@ -96,8 +102,19 @@ def allowed_groups(for_advertiser: bool) -> tuple[str, ...]:
     return ADVERTISER_GROUPS if for_advertiser else PARTNER_GROUPS
 
 
+def check_day(name: str, day: dt.date) -> None:
+    """A report day must lie between :data:`FIRST_DAY` and :data:`LAST_DAY` (``invalid_dates`` otherwise)."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValidationError(
+            f"{name} must be a day from {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}; got {day.isoformat()}.",
+            "invalid_dates",
+        )
+
+
 def check_dates(date_from: dt.date, date_to: dt.date) -> None:
-    """``from`` must not be after ``to``, and the span must be sensible."""
+    """Both days within the supported range, ``from`` not after ``to``, and the span sensible."""
+    check_day("from", date_from)
+    check_day("to", date_to)
     if date_from > date_to:
         raise ValidationError("from must not be after to.", "invalid_dates")
     if (date_to - date_from).days >= MAX_DAYS:
