@@ -46,6 +46,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import socket
 import threading
 import time
@@ -254,6 +255,13 @@ class ClickLog:
             self._remove(finished)
             return stored
 
+    def free_bytes(self) -> int | None:
+        """Free space on the log's disk (``None`` when the folder cannot be examined)."""
+        try:
+            return shutil.disk_usage(self.directory).free
+        except OSError:
+            return None
+
     def flush_before_reading(self) -> int:
         """Flush so a report sees every click answered on this host; 503 when the log's folder cannot be used.
 
@@ -324,17 +332,18 @@ class ClickLog:
                 truncated = len(data) > budget
                 if truncated:
                     data, more = data[:budget], True
-                end = data.rfind(b"\n") + 1
+                complete = end = data.rfind(b"\n") + 1
                 if released and not truncated and end < len(data):
                     # The unfinished last line of a segment nobody writes to any
-                    # more: its write failed, so its visitor was never redirected.
+                    # more: its write failed (a full disk), so its visitor got a
+                    # 503 and was never redirected: read past it, store nothing of it.
                     log.warning("dropping an unfinished click log line at the end of %s", path.name)
                     end = len(data)
                 if released and not truncated:
                     finished.append(path.name)
                 if end == 0:
                     continue
-                records.extend(self._parse(path.name, start, data[:end]))
+                records.extend(self._parse(path.name, start, data[:complete]))
                 moved[path.name] = start + end
                 budget -= end
             records.sort(key=lambda record: record.created_at)  # so duplicates and caps follow time

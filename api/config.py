@@ -34,6 +34,9 @@ class Settings:
     redirect_cache_seconds: float = 1.0
     #: Where the redirect logs clicks before they are stored (default: <instance>/click-log).
     click_log_dir: str | None = None
+    #: Below this much free space on the click log's disk, health answers 503 (a balancer
+    #: then sends visitors elsewhere before redirects have to refuse them).
+    click_log_min_free_bytes: int = 64 * 1024 * 1024
     extra: dict[str, object] = field(default_factory=dict)
 
     def flask_config(self) -> dict[str, object]:
@@ -51,6 +54,7 @@ class Settings:
             "TRUSTED_PROXIES": self.trusted_proxies,
             "REDIRECT_CACHE_SECONDS": self.redirect_cache_seconds,
             "CLICK_LOG_DIR": self.click_log_dir,
+            "CLICK_LOG_MIN_FREE_BYTES": self.click_log_min_free_bytes,
             "DEMO_SHOP": self.demo,  # serve the demo shop (api/http/shop.py) in demo mode
         }
 
@@ -96,6 +100,16 @@ def _cache_seconds(value: str | None) -> float:
             f"(how long a change to a link or campaign may take to reach the redirect); got {raw!r}."
         )
     return seconds
+
+
+def _bytes(value: str | None, default: int, name: str) -> int:
+    """A whole number of bytes (0 or more) from the environment."""
+    raw = (value or "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit():
+        raise ConfigurationError(f"{name} must be a whole number of bytes; got {raw!r}.")
+    return int(raw)
 
 
 def instance_folder(environ: Mapping[str, str] | None = None) -> str:
@@ -167,4 +181,6 @@ def load_settings(
         trusted_proxies=_proxy_count(env.get("TASKLINK_TRUSTED_PROXIES")),
         redirect_cache_seconds=_cache_seconds(env.get("TASKLINK_REDIRECT_CACHE_SECONDS")),
         click_log_dir=env.get("TASKLINK_CLICK_LOG_DIR") or None,
+        click_log_min_free_bytes=_bytes(env.get("TASKLINK_CLICK_LOG_MIN_FREE_BYTES"), 64 * 1024 * 1024,
+                                        "TASKLINK_CLICK_LOG_MIN_FREE_BYTES"),
     )

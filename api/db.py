@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import threading
+import time
 import os
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 import click
 from flask.cli import with_appcontext
@@ -34,24 +36,102 @@ def normalize_database_url(url: str) -> str:
     return url
 
 
+#: The longest a request waits for a database connection to open, or for a lock
+#: (SQLite's write lock, a PostgreSQL row lock), before it answers 503.
+CONNECT_TIMEOUT = 1.5
+LOCK_TIMEOUT_MS = 1500
+#: After a failed connection attempt, new attempts are refused at once for this
+#: long: during an outage one request per worker and second finds out, the rest
+#: answer 503 without waiting.
+RETRY_PAUSE = 1.0
+
+
+class ConnectGuard:
+    """Opens database connections within :data:`CONNECT_TIMEOUT`, and not at all just after one failed.
+
+    libpq cannot give up on a connection attempt in less than two seconds
+    (and waits much longer for a host that drops packets), so the attempt
+    runs in a helper thread and the caller stops waiting after the timeout;
+    a late connection is closed by that thread.
+    """
+
+    def __init__(self, timeout: float = CONNECT_TIMEOUT, pause: float = RETRY_PAUSE) -> None:
+        self.timeout = timeout
+        self.pause = pause
+        self._failed_at = float("-inf")
+        self._lock = threading.Lock()
+
+    def connect(self, open_connection: Callable[[], Any], error: type[Exception]) -> Any:
+        """``open_connection()`` within the timeout; ``error`` (the driver's class) when it fails or is paused."""
+        if time.monotonic() - self._failed_at < self.pause:
+            raise error("the database was unreachable a moment ago; not trying again yet")
+        box: dict[str, Any] = {}
+        done = threading.Event()
+
+        def attempt() -> None:
+            try:
+                connection = open_connection()
+            except BaseException as failure:  # noqa: BLE001 - handed to the caller
+                box["error"] = failure
+                connection = None
+            with self._lock:
+                if box.get("abandoned") and connection is not None:
+                    with contextlib.suppress(Exception):
+                        connection.close()
+                    return
+                box["connection"] = connection
+                done.set()
+
+        threading.Thread(target=attempt, name="tasklink-db-connect", daemon=True).start()
+        if not done.wait(self.timeout):
+            with self._lock:
+                if not done.is_set():
+                    box["abandoned"] = True
+            if box.get("abandoned"):
+                self._failed_at = time.monotonic()
+                raise error(f"connecting to the database took longer than {self.timeout:g} s")
+        if "error" in box:
+            self._failed_at = time.monotonic()
+            raise box["error"]
+        self._failed_at = float("-inf")
+        return box["connection"]
+
+
 def make_engine(url: str) -> Engine:
     """Create the engine for a database URL, tuned per backend.
 
+    Both: a request never waits on a failing database for long. Connections
+    open within :data:`CONNECT_TIMEOUT` or fail (:class:`ConnectGuard`), a
+    lock is waited for at most :data:`LOCK_TIMEOUT_MS`; the API then answers
+    503 (:mod:`api.http.errors`).
+
     SQLite: WAL (readers never block the writer), ``synchronous=NORMAL``
     (a commit survives a killed process; only power loss can drop the last
-    commits), foreign keys on, a busy timeout instead of instant "locked"
-    errors, and ``BEGIN IMMEDIATE`` for write transactions so two writers
-    queue instead of failing on a read-to-write upgrade.
+    commits), foreign keys on, and ``BEGIN IMMEDIATE`` for write transactions
+    so two writers queue (up to the lock timeout) instead of failing on a
+    read-to-write upgrade.
     """
     url = normalize_database_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+        import psycopg
+
+        engine = create_engine(
+            url, pool_pre_ping=True, pool_size=5, max_overflow=10, pool_timeout=CONNECT_TIMEOUT,
+            connect_args={"connect_timeout": 2, "options": f"-c lock_timeout={LOCK_TIMEOUT_MS}"},
+        )
+        guard = ConnectGuard()
+
+        @event.listens_for(engine, "do_connect")
+        def _guarded_connect(dialect, _record, cargs, cparams):  # type: ignore[no-untyped-def]
+            return guard.connect(lambda: dialect.loaded_dbapi.connect(*cargs, **cparams), psycopg.OperationalError)
+
+        return engine
 
     database = parsed.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
         create_private_file(Path(database).expanduser().resolve())
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": LOCK_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -61,7 +141,7 @@ def make_engine(url: str) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={LOCK_TIMEOUT_MS}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -9,8 +9,10 @@ from conftest import SECRET_KEYS
 def test_a_healthy_node_says_so(client, world, engine) -> None:
     answer = client.get("/api/v1/health")
     assert answer.status_code == 200
-    assert answer.json == {"status": "ok", "database": "ok",
-                           "click_log": {"writable": True, "pending_bytes": 0, "quarantined_lines": 0}}
+    body = answer.json
+    assert body["click_log"].pop("free_bytes") > 0
+    assert body == {"status": "ok", "database": "ok", "problems": [],
+                    "click_log": {"writable": True, "pending_bytes": 0, "quarantined_lines": 0}}
     assert answer.headers["Cache-Control"] == "no-store"
 
 
@@ -51,8 +53,20 @@ def test_an_unreachable_database_is_a_503(tmp_path) -> None:
     finally:
         db.get_engine(app).dispose()
     assert answer.status_code == 503
-    assert answer.json == {"status": "unavailable", "database": "unreachable",
-                           "click_log": {"writable": True, "pending_bytes": None, "quarantined_lines": 0}}
+    body = answer.json
+    assert body["click_log"].pop("free_bytes") > 0
+    assert body == {"status": "unavailable", "database": "unreachable", "problems": ["the database is unreachable"],
+                    "click_log": {"writable": True, "pending_bytes": None, "quarantined_lines": 0}}
+
+
+def test_a_nearly_full_click_log_disk_is_a_503(app_config, engine) -> None:
+    app = create_app({**app_config, "CLICK_LOG_MIN_FREE_BYTES": 2**62})  # more than any disk has free
+    try:
+        answer = app.test_client().get("/api/v1/health")
+    finally:
+        db.get_engine(app).dispose()
+    assert answer.status_code == 503
+    assert answer.json["problems"] == ["the click log's disk is nearly full"]
 
 
 def test_a_click_log_that_cannot_be_written_is_a_503(app_config, engine, tmp_path) -> None:

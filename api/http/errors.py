@@ -1,17 +1,37 @@
-"""Turns every error into the shape of SPEC §6 (JSON under /api, a small HTML page elsewhere).
+"""Turns every error into the API's error shape (JSON under /api, a small HTML page elsewhere).
 
 This is the one place where a :class:`~api.errors.TasklinkError` becomes an
-HTTP answer; unexpected exceptions are logged and answered with a 500 that
-reveals nothing.
+HTTP answer; a database that is unreachable or locked becomes a 503 with
+``Retry-After``; unexpected exceptions are logged and answered with a 500
+that reveals nothing.
 """
 from __future__ import annotations
 
 import html
+import sqlite3
 
 from flask import Flask, Response, current_app, jsonify, request
+from sqlalchemy import exc as sql_errors
 from werkzeug.exceptions import HTTPException
 
+from .. import outages
 from ..errors import TasklinkError
+
+
+def _driver_errors() -> tuple[type[Exception], ...]:
+    errors: list[type[Exception]] = [sqlite3.OperationalError]
+    try:
+        import psycopg
+
+        errors.append(psycopg.OperationalError)
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        pass
+    return tuple(errors)
+
+
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    sql_errors.OperationalError, sql_errors.InterfaceError, sql_errors.TimeoutError, *_driver_errors(),
+)
 
 _HTTP_CODES = {
     400: "bad_request",
@@ -87,6 +107,17 @@ def _http_error(exc: HTTPException) -> Response:
     return response
 
 
+def _database_unavailable(exc: Exception) -> Response:
+    """The database is unreachable, locked or timed out: 503 with Retry-After, one log line a minute per kind."""
+    text = str(exc).lower()
+    kind = "locked" if "locked" in text or "lock timeout" in text else "unreachable"
+    outages.report(f"api-database-{kind}", f"API: the database is {kind}; answering 503", exc)
+    response = error_response(503, "service_unavailable",
+                              "Tasklink's database is unavailable right now; please try again in a moment.")
+    response.headers["Retry-After"] = RETRY_AFTER
+    return response
+
+
 def _unexpected(exc: Exception) -> Response:
     current_app.logger.exception("Unhandled error on %s %s", request.method, request.path)
     return error_response(500, "internal_error", "Something went wrong on our side. Please try again.")
@@ -95,5 +126,10 @@ def _unexpected(exc: Exception) -> Response:
 def init_app(app: Flask) -> None:
     """Register the handlers."""
     app.register_error_handler(TasklinkError, _tasklink_error)
+    # A database that cannot be reached or is locked is the database's state, not a bug:
+    # SQLAlchemy's errors for it, a pool that has no connection to give, and the drivers'
+    # own (the redirect's and the click log's raw connections).
+    for error in DATABASE_UNAVAILABLE:
+        app.register_error_handler(error, _database_unavailable)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)

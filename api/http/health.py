@@ -31,13 +31,23 @@ def health() -> ResponseReturnValue:
         except Exception:  # noqa: BLE001 - a database that fails between two queries: report, do not crash
             database = False
     quarantined = click_log.quarantined_lines()
+    free = click_log.free_bytes() if writable else None
+    enough_space = free is not None and free >= int(current_app.config.get("CLICK_LOG_MIN_FREE_BYTES") or 0)
     # Lines set aside as unreadable are clicks someone answered and nobody has stored:
     # an operator must look, so the node says so until the file is dealt with.
-    healthy = database and writable and not quarantined
+    healthy = database and writable and enough_space and not quarantined
+    problems = [text for failed, text in (
+        (not database, "the database is unreachable"),
+        (not writable, "the click log folder cannot be written"),
+        (writable and not enough_space, "the click log's disk is nearly full"),
+        (bool(quarantined), "unreadable click log lines were set aside"),
+    ) if failed]
     body = {
         "status": "ok" if healthy else "unavailable",
         "database": "ok" if database else "unreachable",
-        "click_log": {"writable": writable, "pending_bytes": pending, "quarantined_lines": quarantined},
+        "click_log": {"writable": writable, "pending_bytes": pending, "quarantined_lines": quarantined,
+                      "free_bytes": free},
+        "problems": problems,
     }
     response = jsonify(body)
     response.status_code = 200 if healthy else 503
@@ -51,18 +61,23 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
     "Health": {
         "type": "object",
         "additionalProperties": False,
-        "required": ["status", "database", "click_log"],
+        "required": ["status", "database", "click_log", "problems"],
         "properties": {
             "status": {"type": "string", "enum": ["ok", "unavailable"]},
             "database": {"type": "string", "enum": ["ok", "unreachable"]},
+            "problems": {"type": "array", "items": {"type": "string"},
+                         "description": "What makes the node unhealthy, in words (empty when healthy)"},
             "click_log": {
                 "type": "object",
                 "additionalProperties": False,
-                "required": ["writable", "pending_bytes", "quarantined_lines"],
+                "required": ["writable", "pending_bytes", "quarantined_lines", "free_bytes"],
                 "properties": {
                     "writable": {"type": "boolean", "description": "Clicks can be appended to this node's log"},
                     "pending_bytes": {"type": "integer", "minimum": 0, "nullable": True,
                                       "description": "Bytes of this host's click log not stored yet (null: unknown)"},
+                    "free_bytes": {"type": "integer", "minimum": 0, "nullable": True,
+                                   "description": "Free space on the log's disk; below TASKLINK_CLICK_LOG_MIN_FREE_BYTES "
+                                                  "the node is unhealthy"},
                     "quarantined_lines": {
                         "type": "integer", "minimum": 0,
                         "description": "Unreadable click log lines set aside in the log folder's quarantine.jsonl "
