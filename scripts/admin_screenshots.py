@@ -82,6 +82,8 @@ def main(url: str, out: Path, newcomer: tuple[str, str] | None) -> None:
         # A tall window renders the whole notebook without scrolling, so each section can be clipped.
         page.set_viewport_size({"width": WIDTH, "height": 7000})
         settle(page)
+        page.get_by_text("Partners' links").click()  # open, so the partners section shows the links table
+        settle(page)
         for anchor in SECTIONS:
             clip = section_clip(page, anchor)
             if clip:
