@@ -9,8 +9,9 @@ might be read two ways is refused rather than guessed at.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Iterable
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote_plus, urlsplit
 
 from .errors import LandingPageNotAllowed, ValidationError
 
@@ -137,8 +138,12 @@ def url_host(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
 
 
-def check_landing_url(value: object, domains: Iterable[str]) -> str:
-    """Normalise a partner-typed URL and check it is on one of the allowed domains."""
+def check_landing_url(value: object, domains: Iterable[str], click_id_param: str | None = None) -> str:
+    """Normalise a partner-typed URL and check it is on one of the allowed domains.
+
+    With ``click_id_param``, a URL carrying that parameter in any spelling is
+    refused too (see :func:`refuse_click_id_param`).
+    """
     url = normalize_url(value)
     domains = list(domains)
     if not host_allowed(url_host(url), domains):
@@ -148,7 +153,27 @@ def check_landing_url(value: object, domains: Iterable[str]) -> str:
             f"of its allowed domains ({allowed}).",
             "landing_page_not_allowed",
         )
+    if click_id_param is not None:
+        refuse_click_id_param(url, click_id_param)
     return url
+
+
+def refuse_click_id_param(url: str, click_id_param: str, what: str = "The landing URL") -> None:
+    """Refuse (422, ``click_id_param_in_url``) a URL that carries the campaign's click-id parameter in any spelling.
+
+    The redirect adds a fresh click id to every visit; a URL bringing its own
+    would let a landing page that reads the first value credit a sale to a
+    click of the URL author's choosing.
+    """
+    found = find_param(url, click_id_param)
+    if found is None:
+        return
+    spelled = "" if found == click_id_param else f" (written “{found}”)"
+    raise LandingPageNotAllowed(
+        f"{what} carries the click-id parameter “{click_id_param}”{spelled}. Tasklink adds a fresh click id "
+        "to every visit: remove that parameter from the URL.",
+        "click_id_param_in_url",
+    )
 
 
 def landing_url_allowed(url: str, page_urls: Iterable[str], domains: Iterable[str]) -> bool:
@@ -165,3 +190,162 @@ def landing_url_allowed(url: str, page_urls: Iterable[str], domains: Iterable[st
     if normalized in set(page_urls):
         return True
     return host_allowed(url_host(normalized), domains)
+
+
+# --- parameters a URL carries, in any spelling ------------------------------------
+#
+# A landing page reads its click id with whatever its framework offers, and
+# frameworks disagree about names: they percent-decode (some twice, through a
+# proxy or a rewrite), read "+" as a space, trim or ignore case, turn
+# "clickid[]" into an array called clickid, and some still split the query on
+# ";" as well as "&". Hash-routed single-page apps read parameters from the
+# fragment. So a name counts as the parameter when *any* of these readings
+# gives it; refusing or removing a look-alike that no server would have read
+# costs nothing, missing one lets a partner plant a click id.
+
+_SEPARATORS = re.compile(r"([&;])")
+# A parameter name (it follows ?, &, ; or #, and ends at =) with a % in it.
+_ENCODED_NAME = re.compile(r"[?&;#][^=&;#]*%")
+
+
+def _decoded(text: str) -> str:
+    """``text`` percent-decoded (``+`` as a space) until stable.
+
+    Every round that changes something shortens the text, or only turns
+    ``+`` into spaces, which the next round keeps: it ends.
+    """
+    while "%" in text or "+" in text:
+        decoded = unquote_plus(text)
+        if decoded == text:
+            break
+        text = decoded
+    return text
+
+
+def _param_key(raw_name: str) -> str:
+    """The name a lenient server could read for a raw (still encoded) parameter name."""
+    name = _decoded(raw_name).split("\x00", 1)[0]  # C-string handling stops at a NUL byte
+    bracket = name.find("[")
+    if bracket > 0:  # PHP and Rack read clickid[] and clickid[x] as clickid
+        name = name[:bracket]
+    # PHP also reads spaces and dots in a name as underscores.
+    return name.strip().casefold().replace(" ", "_").replace(".", "_")
+
+
+@lru_cache(maxsize=256)
+def _wanted(name: str) -> tuple[str, str]:
+    """``(key, probe)`` of a parameter name, worked out once per name.
+
+    ``probe`` is the longest part of the key between underscores: a URL that
+    is plain ASCII without ``%`` can only carry the parameter when its
+    lower-case text contains the probe, which lets the common case skip parsing.
+    """
+    key = _param_key(name)
+    probe = max(key.split("_"), key=len)
+    return key, probe
+
+
+def _parts(url: str) -> tuple[str, str, str, str]:
+    """``(before the query, query, fragment prefix, fragment parameters)`` of a URL.
+
+    The fragment's parameters are what follows its first ``?`` (a hash
+    router's ``#/cart?a=1``), or the whole fragment when it looks like
+    ``a=1&b=2``; otherwise there are none.
+    """
+    base, _, fragment = url.partition("#")
+    before, _, query = base.partition("?")
+    if "?" in fragment:
+        prefix, _, params = fragment.partition("?")
+        prefix += "?"
+    elif "=" in fragment:
+        prefix, params = "", fragment
+    else:
+        prefix, params = fragment, ""
+    return before, query, prefix, params
+
+
+def _matches(segment: str, key: str) -> bool:
+    return _param_key(segment.partition("=")[0]) == key
+
+
+def _find(params: str, key: str) -> str | None:
+    """The raw name of the first parameter of ``params`` that reads as ``key``."""
+    for segment in _SEPARATORS.split(params)[::2]:
+        if segment and _matches(segment, key):
+            return segment.partition("=")[0]
+    return None
+
+
+def _remove(params: str, key: str) -> str:
+    """``params`` without every parameter that reads as ``key``, the rest byte for byte."""
+    pieces = _SEPARATORS.split(params)  # segment, separator, segment, ...
+    kept: list[str] = []
+    separator = ""
+    for index in range(0, len(pieces), 2):
+        segment = pieces[index]
+        if segment and _matches(segment, key):
+            pass  # dropped with the separator in front of it
+        else:
+            kept.append(separator + segment if kept else segment)
+        separator = pieces[index + 1] if index + 1 < len(pieces) else ""
+    return "".join(kept)
+
+
+def _may_carry(url: str, name: str) -> bool:
+    """Cheap test: ``False`` only when ``url`` certainly carries no parameter that reads as ``name``.
+
+    When no parameter *name* is percent-encoded (values may be) and the URL
+    is ASCII, decoding, trimming, brackets and case can only remove or
+    replace characters around the probe, never make it up: the probe must be
+    in the lower-case URL.
+    """
+    if not url.isascii() or ("%" in url and _ENCODED_NAME.search(url)):
+        return True
+    return _wanted(name)[1] in url.lower()
+
+
+def find_param(url: str, name: str) -> str | None:
+    """The raw name under which ``url`` carries parameter ``name`` in some spelling, or ``None``.
+
+    A parameter counts when its name, percent-decoded until stable with
+    ``+`` as a space, with surrounding whitespace dropped, in any letter case
+    (casefold), and read as ``name`` when written ``name[]`` or ``name[key]``,
+    equals ``name`` (spaces and dots count as underscores, as PHP reads them).
+    Both the query and parameters in the fragment are searched, split on
+    ``&`` and on ``;``.
+    """
+    if not _may_carry(url, name):
+        return None
+    key = _wanted(name)[0]
+    _, query, _, fragment_params = _parts(url)
+    return _find(query, key) or _find(fragment_params, key)
+
+
+def carries_param(url: str, name: str) -> bool:
+    """Whether ``url`` carries a parameter that a lenient server would read as ``name`` (see :func:`find_param`)."""
+    return find_param(url, name) is not None
+
+
+def without_param(url: str, name: str) -> str:
+    """``url`` without every parameter :func:`carries_param` would find, everything else byte for byte.
+
+    A query or fragment emptied by the removal loses its ``?`` or ``#``. The
+    common case, a URL that certainly does not carry the name, is returned
+    as it is after a substring test.
+    """
+    if not _may_carry(url, name):
+        return url
+    key = _wanted(name)[0]
+    before, query, prefix, fragment_params = _parts(url)
+    result = before
+    kept = _remove(query, key)
+    if kept or (kept == query and "?" in url.partition("#")[0]):
+        result += "?" + kept
+    if "#" in url:
+        kept = _remove(fragment_params, key)
+        if kept != fragment_params and not kept:
+            prefix = prefix.removesuffix("?")  # "#/cart?clickid=x" becomes "#/cart"
+        fragment = prefix + kept
+        if fragment or kept == fragment_params:
+            result += "#" + fragment
+    return result

@@ -151,3 +151,84 @@ def test_stored_urls_are_checked_again_at_redirect_time() -> None:
     assert not urls.landing_url_allowed("https://brand.test/other", pages, [])
     assert not urls.landing_url_allowed("https://evil.test/", pages, ["brand.test"])
     assert not urls.landing_url_allowed("javascript:alert(1)", pages, ["brand.test"])
+
+
+# --- parameters in any spelling (the click-id guard) -----------------------------
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://brand.test/?clickid=1", "https://brand.test/"),
+        ("https://brand.test/?a=1&clickid=1&b=2", "https://brand.test/?a=1&b=2"),
+        ("https://brand.test/?clickid=1&a=%2F&&b", "https://brand.test/?a=%2F&&b"),  # the rest byte for byte
+        ("https://brand.test/?a=1;ClickId=1;b=2&c", "https://brand.test/?a=1;b=2&c"),
+        ("https://brand.test/?a=1&CLICK%2569D[]=1#top", "https://brand.test/?a=1#top"),
+        ("https://brand.test/?a=1#clickid=1", "https://brand.test/?a=1"),
+        ("https://brand.test/#/cart?clickid=1", "https://brand.test/#/cart"),
+        ("https://brand.test/#/cart?x=1&clickid=1", "https://brand.test/#/cart?x=1"),
+        ("https://brand.test/?", "https://brand.test/?"),
+        ("https://brand.test/?x#", "https://brand.test/?x#"),
+        ("https://brand.test/?clickid2=1&myclickid=2&click_id=3", "https://brand.test/?clickid2=1&myclickid=2&click_id=3"),
+        ("https://brand.test/?next=%2F%3Fclickid%3D1", "https://brand.test/?next=%2F%3Fclickid%3D1"),
+    ],
+)
+def test_without_param_removes_every_spelling_and_keeps_the_rest(url: str, expected: str) -> None:
+    assert urls.without_param(url, "clickid") == expected
+    assert urls.carries_param(url, "clickid") is (url != expected)
+
+
+def test_find_param_names_the_spelling_found() -> None:
+    assert urls.find_param("https://brand.test/?a=1&Click%69d[]=2", "clickid") == "Click%69d[]"
+    assert urls.find_param("https://brand.test/?a=1", "clickid") is None
+
+
+def test_names_with_underscores_match_as_php_reads_them() -> None:
+    # PHP turns spaces and dots in a name into underscores: click.id arrives as click_id.
+    for spelling in ("click_id", "click.id", "click%20id", "CLICK+ID", "click%2Eid[]"):
+        assert urls.carries_param(f"https://brand.test/?{spelling}=x", "click_id"), spelling
+    assert not urls.carries_param("https://brand.test/?clickid=x&click-id=y", "click_id")
+    assert urls.carries_param("https://brand.test/?tl_click=x", "tl.click")
+
+
+def _random_spelling(rng, param: str) -> str:  # type: ignore[no-untyped-def]
+    """``param`` written some way a server might still read as ``param`` (or, mutated, might not)."""
+    out = []
+    for ch in param:
+        way = rng.randrange(6)
+        if way == 0:
+            out.append(ch.upper())
+        elif way == 1:
+            out.append(f"%{ord(ch):02X}")
+        elif way == 2:
+            out.append(f"%25{ord(ch):02x}")
+        elif way == 3 and ch == "k":
+            out.append(rng.choice(["\u212a", "%E2%84%AA"]))
+        elif way == 3 and ch == "_":
+            out.append(rng.choice([".", "+", "%20", "%2E"]))
+        else:
+            out.append(ch)
+    if rng.random() < 0.3:  # a mutation: usually no longer the name
+        index = rng.randrange(len(out) + 1)
+        out.insert(index, rng.choice(["x", "_", "%", "%2", "[", "=", "&", ";", "#", "?"]))
+    return rng.choice(["", "+", "%20", "%09"]) + "".join(out) + rng.choice(["", "[]", "%5B%5D", "[a]", "%00", "+"])
+
+
+def test_the_shortcut_never_skips_a_url_that_carries_the_name() -> None:
+    """The cheap pre-test of the redirect's hot path agrees with the full parse on random spellings."""
+    import random
+
+    rng = random.Random(20260501)
+    found = 0
+    for _ in range(4000):
+        param = rng.choice(["clickid", "click_id", "tl.click"])
+        prefix = rng.choice(["https://brand.test/?", "https://brand.test/?a=%41&", "https://brand.test/#",
+                             "https://brand.test/p?q=1#/r?", "https://brand.test/?a=1;"])
+        url = prefix + _random_spelling(rng, param) + rng.choice(["", "=1", "=v%20w&b=2"])
+        key = urls._wanted(param)[0]
+        _, query, _, fragment_params = urls._parts(url)
+        if urls._find(query, key) or urls._find(fragment_params, key):
+            found += 1
+            assert urls._may_carry(url, param), (url, param)
+            assert urls.find_param(url, param) is not None
+            assert not urls.carries_param(urls.without_param(url, param), param)
+    assert found > 2000  # the generator does make real spellings
