@@ -110,7 +110,8 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
                 "type": "string",
                 "maxLength": MAX_LANDING_URL,
                 "nullable": True,
-                "description": "Manual mode: any http(s) URL on the campaign's allowed domains (empty: none given)",
+                "description": "Manual mode: any http(s) URL on the campaign's allowed domains, without the "
+                "campaign's click-id parameter in any spelling (empty: none given)",
             },
             "landing_page_id": {
                 **ID_SCHEMA,
@@ -171,7 +172,8 @@ OPENAPI_PATHS: dict[str, Any] = {
             "summary": "Create a short (default) or regular link for a task",
             "description": "Rate limited per partner (TASKLINK_RATELIMIT_LINKS, default 120/minute). "
             "422 names the first missing condition (campaign, membership, task, tracking, pay for "
-            "performance) or a landing page the campaign does not allow.",
+            "performance) or a landing page the campaign does not allow (code landing_page_not_allowed, or "
+            "click_id_param_in_url for a landing URL that carries the campaign's click-id parameter).",
             "operationId": "createLink",
             "tags": ["partner"],
             "security": _SECURITY,

@@ -71,16 +71,20 @@ def set_allowed_domains(conn: Connection, advertiser_id: int, campaign_id: int, 
     return cleaned
 
 
-def _clean_page(name: object, url: object) -> tuple[str, str]:
-    return accounts.normalize_name(name, "Landing page name"), urls.normalize_url(url)
+def _clean_page(campaign: Campaign, name: object, url: object) -> tuple[str, str]:
+    """A page's name and URL as stored, or the sentence why the campaign cannot have it."""
+    name = accounts.normalize_name(name, "Landing page name")
+    url = urls.normalize_url(url)
+    urls.refuse_click_id_param(url, campaign.click_id_param, f"The landing page “{name}”")
+    return name, url
 
 
 def add_landing_page(
     conn: Connection, advertiser_id: int, campaign_id: int, name: str, url: str, is_default: bool = False
 ) -> LandingPage:
     """Add a landing page; the first page of a campaign, or one marked default, becomes the default."""
-    get_campaign_for_advertiser(conn, advertiser_id, campaign_id)
-    name, url = _clean_page(name, url)
+    campaign = get_campaign_for_advertiser(conn, advertiser_id, campaign_id)
+    name, url = _clean_page(campaign, name, url)
     if default_landing_page(conn, campaign_id) is None:
         is_default = True
     if is_default:
@@ -140,9 +144,9 @@ def replace_landing_pages(
     cleaned = []
     for index, row in enumerate(pages, start=1):
         try:
-            name, url = _clean_page(row.get("name"), row.get("url"))
-        except ValidationError as exc:
-            raise ValidationError(f"Row {index}: {exc.message}", exc.code) from exc
+            name, url = _clean_page(campaign, row.get("name"), row.get("url"))
+        except (ValidationError, RuleRefused) as exc:
+            raise type(exc)(f"Row {index}: {exc.message}", exc.code) from exc
         page_id = row.get("id")
         if page_id is not None and page_id not in existing:
             raise NotFound(f"Row {index}: no such landing page in this campaign.")
@@ -202,6 +206,24 @@ def save_landing_setup(
     return mode, saved_pages, saved_domains
 
 
+def check_click_id_param_possible(conn: Connection, campaign_id: int, click_id_param: str) -> None:
+    """Refuse a click-id parameter name that one of the campaign's landing pages already carries.
+
+    Links already made are not refused: the redirect removes the name from
+    every landing URL, whatever it was called when the link was made.
+    """
+    for page in list_landing_pages(conn, campaign_id):
+        found = urls.find_param(page.url, click_id_param)
+        if found is not None:
+            spelled = "" if found == click_id_param else f" (written “{found}”)"
+            raise RuleRefused(
+                f"The landing page “{page.name}” already carries a parameter “{click_id_param}”{spelled}, "
+                "so its visitors would arrive with two click ids: choose another click-id parameter name, "
+                "or remove that parameter from the page first.",
+                "click_id_param_in_url",
+            )
+
+
 def check_mode_possible(conn: Connection, campaign_id: int, mode: str) -> None:
     """Refuse a landing mode the campaign's pages cannot serve (choose/default need a page)."""
     if mode in ("choose", "default") and default_landing_page(conn, campaign_id) is None:
@@ -234,7 +256,7 @@ def choose_landing_url(
                 f"This campaign does not allow your own landing URLs ({mode} mode); "
                 + ("pick one of the advertiser's landing pages." if mode == "choose" else "its default page is used."),
             )
-        return urls.check_landing_url(landing_url, list_allowed_domains(conn, campaign.id)), None
+        return urls.check_landing_url(landing_url, list_allowed_domains(conn, campaign.id), campaign.click_id_param), None
     if landing_page_id is not None:
         if mode == "default":
             raise LandingPageNotAllowed("This campaign uses its default landing page; no other page can be chosen.")
