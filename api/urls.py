@@ -9,9 +9,11 @@ might be read two ways is refused rather than guessed at.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Iterable
 from urllib.parse import quote, unquote_plus, urlsplit
+
+from publicsuffixlist import PublicSuffixList
 
 from .errors import LandingPageNotAllowed, ValidationError
 
@@ -68,18 +70,75 @@ def normalize_domain(value: object) -> str:
             f"“{value}” would allow a whole top-level domain; name the site, such as *.brand.com.",
             "invalid_domain",
         )
+    if public_suffix_list().is_public(host):
+        if wildcard:
+            message = (
+                f"{host} is a public suffix: anyone can publish under it, so “{value}” would allow other "
+                f"people's sites. Name your own site, such as *.yourbrand.{host}."
+            )
+        else:
+            message = (
+                f"{host} is a public suffix: anyone can publish under it and no one site owns it. "
+                f"Enter your own domain, such as yourbrand.{host}."
+            )
+        raise ValidationError(message, "public_suffix")
     return f"*.{host}" if wildcard else host
 
 
+@cache
+def public_suffix_list() -> PublicSuffixList:
+    """The Public Suffix List (ICANN and private sections), built on first use: it takes tens of milliseconds.
+
+    ``accept_unknown=False``: a name the list does not know (``localhost``,
+    ``test``, ``example``, a company's internal top-level domain) is not taken
+    for a public suffix. Only what the list knows to be public is refused, so
+    demo and intranet names keep working.
+    """
+    return PublicSuffixList(accept_unknown=False)
+
+
+def _crosses_public_suffix(host: str, base: str) -> str | None:
+    """The public suffix at or under ``base`` that ``host`` lies in, if any (then ``host`` is someone else's site).
+
+    ``*.amazonaws.com`` must not reach ``bucket.s3.amazonaws.com``: anyone can
+    publish there, and the Public Suffix List says so.
+    """
+    suffix = public_suffix_list().publicsuffix(host)
+    if suffix is not None and (suffix == base or suffix.endswith("." + base)):
+        return suffix
+    return None
+
+
 def host_allowed(host: str, domains: Iterable[str]) -> bool:
-    """Whether ``host`` (lower-case) is one of ``domains`` or under a ``*.`` entry."""
+    """Whether ``host`` (lower-case) is one of ``domains`` or under a ``*.`` entry.
+
+    A ``*.`` entry never reaches across a public suffix (``*.github.io``, or
+    ``*.amazonaws.com`` for ``bucket.s3.amazonaws.com``), including entries
+    stored before such wildcards were refused.
+    """
     for domain in domains:
         if domain.startswith("*."):
-            if host.endswith(domain[1:]):
+            if host.endswith(domain[1:]) and _crosses_public_suffix(host, domain[2:]) is None:
                 return True
         elif host == domain:
             return True
     return False
+
+
+def not_on_domains_reason(host: str, domains: Iterable[str]) -> str:
+    """Why ``host`` is not on ``domains``, as the end of a sentence: the domains, or the public suffix in the way."""
+    domains = list(domains)
+    for domain in domains:
+        if domain.startswith("*.") and host.endswith(domain[1:]):
+            suffix = _crosses_public_suffix(host, domain[2:])
+            if suffix is not None:
+                return (
+                    f"{host} is under {suffix}, a public suffix where anyone can publish, "
+                    f"so {domain} does not cover it"
+                )
+    if not domains:
+        return "the campaign has no allowed domains yet"
+    return f"{host} is not one of the campaign's allowed domains ({', '.join(domains)})"
 
 
 def normalize_url(value: object) -> str:
@@ -146,11 +205,10 @@ def check_landing_url(value: object, domains: Iterable[str], click_id_param: str
     """
     url = normalize_url(value)
     domains = list(domains)
-    if not host_allowed(url_host(url), domains):
-        allowed = ", ".join(domains) if domains else "none"
+    host = url_host(url)
+    if not host_allowed(host, domains):
         raise LandingPageNotAllowed(
-            f"This landing page is not allowed for the campaign: {url_host(url)} is not one "
-            f"of its allowed domains ({allowed}).",
+            f"This landing page is not allowed for the campaign: {not_on_domains_reason(host, domains)}.",
             "landing_page_not_allowed",
         )
     if click_id_param is not None:

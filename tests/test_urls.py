@@ -232,3 +232,48 @@ def test_the_shortcut_never_skips_a_url_that_carries_the_name() -> None:
             assert urls.find_param(url, param) is not None
             assert not urls.carries_param(urls.without_param(url, param), param)
     assert found > 2000  # the generator does make real spellings
+
+
+# --- public suffixes (the Public Suffix List, private section included) ------------
+
+@pytest.mark.parametrize(
+    ("domain", "suffix"),
+    [("*.github.io", "github.io"), ("*.co.uk", "co.uk"), ("*.herokuapp.com", "herokuapp.com"),
+     ("*.s3.amazonaws.com", "s3.amazonaws.com"), ("*.pages.dev", "pages.dev"), ("*.x.kawasaki.jp", "x.kawasaki.jp"),
+     ("co.uk", "co.uk"), ("github.io", "github.io"), ("com", "com"), ("blogspot.com", "blogspot.com")],
+)
+def test_public_suffixes_are_refused_saying_why(domain: str, suffix: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        urls.normalize_domain(domain)
+    assert refused.value.code == "public_suffix"
+    assert refused.value.message.startswith(f"{suffix} is a public suffix: anyone can publish under it")
+
+
+def test_a_wildcard_on_a_whole_top_level_domain_is_refused() -> None:
+    with pytest.raises(ValidationError, match="whole top-level domain"):
+        urls.normalize_domain("*.com")
+
+
+@pytest.mark.parametrize(
+    "domain",
+    # Names the list does not know (localhost, .test, .example, an intranet's own) are not public suffixes.
+    ["*.localhost", "shop.localhost", "*.brand.example", "*.brand.test", "intranet.corp", "*.brand.corp",
+     "brand.co.uk", "*.brand.co.uk", "*.yourname.github.io", "yourname.github.io", "amazonaws.com"],
+)
+def test_own_domains_under_public_suffixes_are_accepted(domain: str) -> None:
+    assert urls.normalize_domain(domain) == domain
+
+
+def test_a_wildcard_never_reaches_across_a_public_suffix() -> None:
+    # Stored before such entries were refused, or a base with public suffixes under it.
+    assert not urls.host_allowed("evil.github.io", ["*.github.io"])
+    assert not urls.host_allowed("bucket.s3.amazonaws.com", ["*.amazonaws.com"])
+    assert urls.host_allowed("www.amazonaws.com", ["*.amazonaws.com"])
+    assert urls.host_allowed("a.b.brand.co.uk", ["*.brand.co.uk"])
+    assert urls.host_allowed("shop.localhost", ["*.localhost"])
+    with pytest.raises(LandingPageNotAllowed, match="s3.amazonaws.com, a public suffix where anyone can publish"):
+        urls.check_landing_url("https://bucket.s3.amazonaws.com/x", ["*.amazonaws.com"])
+
+
+def test_the_list_is_built_once() -> None:
+    assert urls.public_suffix_list() is urls.public_suffix_list()
