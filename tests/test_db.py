@@ -63,6 +63,22 @@ def test_seed_demo_creates_every_case_once(runner, engine) -> None:
         assert "demo-brand-key" not in key_row.api_key_hash
 
 
+def test_demo_pages_are_on_their_campaigns_domains(runner, engine) -> None:
+    from api import urls
+    from api.services import landing_pages as pages_service
+
+    runner.invoke(args=["seed-demo"])
+    with db.reading(engine) as conn:
+        for campaign in conn.execute(select(campaigns)).all():
+            domains = pages_service.list_allowed_domains(conn, campaign.id)
+            assert domains and all(urls.normalize_domain(d) == d for d in domains), campaign.name
+            pages = pages_service.list_landing_pages(conn, campaign.id)
+            assert pages, campaign.name
+            for page in pages:
+                assert urls.host_allowed(urls.url_host(page.url), domains), (campaign.name, page.url)
+                assert not urls.carries_param(page.url, campaign.click_id_param)
+
+
 def test_demo_credentials_work(runner, engine) -> None:
     from api.services import advertisers as advertiser_service
     from api.services import partners as partner_service

@@ -61,20 +61,59 @@ def default_landing_page(conn: Connection, campaign_id: int) -> LandingPage | No
     return None if row is None else LandingPage.from_row(row)
 
 
-def set_allowed_domains(conn: Connection, advertiser_id: int, campaign_id: int, domains: Iterable[object]) -> list[str]:
-    """Replace the campaign's allowed domains; every entry is checked before any is written."""
-    get_campaign_for_advertiser(conn, advertiser_id, campaign_id)
-    cleaned = sorted({urls.normalize_domain(domain) for domain in domains if not (isinstance(domain, str) and not domain.strip())})
+def _clean_domains(domains: Iterable[object]) -> list[str]:
+    """Allowed-domain entries as stored: checked, blank lines skipped, duplicates dropped, sorted."""
+    return sorted(
+        {urls.normalize_domain(domain) for domain in domains if not (isinstance(domain, str) and not domain.strip())}
+    )
+
+
+def _write_domains(conn: Connection, campaign_id: int, cleaned: list[str]) -> None:
     conn.execute(delete(campaign_domains).where(campaign_domains.c.campaign_id == campaign_id))
     if cleaned:
         conn.execute(insert(campaign_domains), [{"campaign_id": campaign_id, "domain": d} for d in cleaned])
+
+
+def set_allowed_domains(conn: Connection, advertiser_id: int, campaign_id: int, domains: Iterable[object]) -> list[str]:
+    """Replace the campaign's allowed domains; every entry is checked before any is written.
+
+    Landing pages are on the allowed domains in every mode, so a domain a
+    saved page still needs cannot go: the refusal names the page.
+    """
+    get_campaign_for_advertiser(conn, advertiser_id, campaign_id)
+    cleaned = _clean_domains(domains)
+    for page in list_landing_pages(conn, campaign_id):
+        host = urls.url_host(page.url)
+        if not urls.host_allowed(host, cleaned):
+            raise RuleRefused(
+                f"The landing page “{page.name}” ({page.url}) is on {host}, which these allowed domains no "
+                "longer cover: change or remove the page first, or keep its domain.",
+                "domain_in_use",
+            )
+    _write_domains(conn, campaign_id, cleaned)
     return cleaned
 
 
-def _clean_page(campaign: Campaign, name: object, url: object) -> tuple[str, str]:
-    """A page's name and URL as stored, or the sentence why the campaign cannot have it."""
+def _clean_page(campaign: Campaign, domains: list[str], name: object, url: object) -> tuple[str, str]:
+    """A page's name and URL as stored, or the sentence why the campaign cannot have it.
+
+    Pages are on the allowed domains in every mode: the redirect sends
+    visitors to them, and choose or default mode must not be a way around
+    the domains.
+    """
     name = accounts.normalize_name(name, "Landing page name")
     url = urls.normalize_url(url)
+    host = urls.url_host(url)
+    if not domains:
+        raise LandingPageNotAllowed(
+            f"The landing page “{name}” is on {host}, but the campaign has no allowed domains yet: "
+            f"add {host} to the allowed domains first."
+        )
+    if not urls.host_allowed(host, domains):
+        raise LandingPageNotAllowed(
+            f"The landing page “{name}” is not allowed: {urls.not_on_domains_reason(host, domains)}. "
+            "Landing pages must be on the allowed domains; add its domain first if it is yours."
+        )
     urls.refuse_click_id_param(url, campaign.click_id_param, f"The landing page “{name}”")
     return name, url
 
@@ -84,7 +123,7 @@ def add_landing_page(
 ) -> LandingPage:
     """Add a landing page; the first page of a campaign, or one marked default, becomes the default."""
     campaign = get_campaign_for_advertiser(conn, advertiser_id, campaign_id)
-    name, url = _clean_page(campaign, name, url)
+    name, url = _clean_page(campaign, list_allowed_domains(conn, campaign_id), name, url)
     if default_landing_page(conn, campaign_id) is None:
         is_default = True
     if is_default:
@@ -136,15 +175,17 @@ def replace_landing_pages(
     """Save the admin's whole table at once: rows with an ``id`` are updated, others added, missing ones removed.
 
     Each row has ``name``, ``url``, ``is_default`` and optionally ``id``.
-    Exactly one row must be the default when there are rows. Every row is
-    checked before anything is written, so a bad row saves nothing.
+    Exactly one row must be the default when there are rows. Every row,
+    kept ones too, is checked against the allowed domains as saved now,
+    before anything is written, so a bad row saves nothing.
     """
     campaign = get_campaign_for_advertiser(conn, advertiser_id, campaign_id)
     existing = {p.id: p for p in list_landing_pages(conn, campaign_id)}
+    domains = list_allowed_domains(conn, campaign_id)
     cleaned = []
     for index, row in enumerate(pages, start=1):
         try:
-            name, url = _clean_page(campaign, row.get("name"), row.get("url"))
+            name, url = _clean_page(campaign, domains, row.get("name"), row.get("url"))
         except (ValidationError, RuleRefused) as exc:
             raise type(exc)(f"Row {index}: {exc.message}", exc.code) from exc
         page_id = row.get("id")
@@ -192,15 +233,20 @@ def save_landing_setup(
 
     Returns ``(mode, pages, domains)`` as saved. The caller's transaction
     makes it all or nothing; the order lets any valid combination through
-    (leaving choose mode while removing every page, or adding the first page
-    while entering it).
+    (leaving choose mode while removing every page, adding the first page
+    while entering it, adding a domain and a page on it, removing a page and
+    the domain it needed): the domains are written first, then every row of
+    the table is checked against them.
     """
     from . import campaigns  # the module, not just its names: update_settings imports us back
 
+    get_campaign_for_advertiser(conn, advertiser_id, campaign_id)
+    saved_domains = _clean_domains(domains)
     if mode == "manual":
         campaigns.update_settings(conn, advertiser_id, campaign_id, landing_mode=mode)
+    # No page check here: replace_landing_pages checks every page that stays.
+    _write_domains(conn, campaign_id, saved_domains)
     saved_pages = replace_landing_pages(conn, advertiser_id, campaign_id, pages)
-    saved_domains = set_allowed_domains(conn, advertiser_id, campaign_id, domains)
     if mode != "manual":
         campaigns.update_settings(conn, advertiser_id, campaign_id, landing_mode=mode)
     return mode, saved_pages, saved_domains
