@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from functools import cache, lru_cache
-from typing import Iterable
+from typing import Collection, Iterable
 from urllib.parse import quote, unquote_plus, urlsplit
 
 from publicsuffixlist import PublicSuffixList
@@ -234,20 +234,26 @@ def refuse_click_id_param(url: str, click_id_param: str, what: str = "The landin
     )
 
 
-def landing_url_allowed(url: str, page_urls: Iterable[str], domains: Iterable[str]) -> bool:
-    """At redirect time: is a stored landing URL still one the campaign allows?
+def allowed_landing_url(url: str, mode: str, pages: Collection[str], domains: Iterable[str]) -> str | None:
+    """At redirect time: ``url`` in its normalised form if the campaign allows it now, else ``None``.
 
-    Allowed when it is one of the campaign's landing pages or its host is on
-    the allowed domains. Re-normalising guards against rows written by
-    anything but the services.
+    Every destination is on the allowed domains, in every mode. On top of
+    that, ``manual`` takes any such URL (deep links), while ``choose`` and
+    ``default`` take only one of ``pages``: the caller passes the pages a link
+    may use in that mode (all of them in choose mode; the default and the
+    task's own page in default mode). An unknown mode allows nothing.
+    Re-normalising guards against rows written by anything but the services,
+    and the redirect goes to exactly what was checked.
     """
     try:
         normalized = normalize_url(url)
     except ValidationError:
-        return False
-    if normalized in set(page_urls):
-        return True
-    return host_allowed(url_host(normalized), domains)
+        return None
+    if not host_allowed(url_host(normalized), domains):
+        return None
+    if mode == "manual" or (mode in ("choose", "default") and normalized in pages):
+        return normalized
+    return None
 
 
 # --- parameters a URL carries, in any spelling ------------------------------------

@@ -63,9 +63,11 @@ def test_seed_demo_creates_every_case_once(runner, engine) -> None:
         assert "demo-brand-key" not in key_row.api_key_hash
 
 
-def test_demo_pages_are_on_their_campaigns_domains(runner, engine) -> None:
+def test_demo_pages_are_on_their_campaigns_domains_and_pass_the_redirect(runner, engine) -> None:
     from api import urls
+    from api.rawsql import Raw
     from api.services import landing_pages as pages_service
+    from api.services import redirects
 
     runner.invoke(args=["seed-demo"])
     with db.reading(engine) as conn:
@@ -77,6 +79,9 @@ def test_demo_pages_are_on_their_campaigns_domains(runner, engine) -> None:
             for page in pages:
                 assert urls.host_allowed(urls.url_host(page.url), domains), (campaign.name, page.url)
                 assert not urls.carries_param(page.url, campaign.click_id_param)
+            settings = redirects.landing_settings(Raw.of(conn), campaign.id, 0)
+            default = next(p.url for p in pages if p.is_default)
+            assert redirects.allowed_url(default, settings.mode, settings.link_pages(), settings.domains) == default
 
 
 def test_demo_credentials_work(runner, engine) -> None:

@@ -146,12 +146,19 @@ def test_wildcard_covers_subdomains_but_not_the_apex_or_look_alikes() -> None:
 
 def test_stored_urls_are_checked_again_at_redirect_time() -> None:
     pages = ["https://brand.test/landing"]
-    assert urls.landing_url_allowed("https://brand.test/landing", pages, [])
-    assert urls.landing_url_allowed("https://brand.test/other", pages, ["brand.test"])
-    assert not urls.landing_url_allowed("https://brand.test/other", pages, [])
-    assert not urls.landing_url_allowed("https://evil.test/", pages, ["brand.test"])
-    assert not urls.landing_url_allowed("javascript:alert(1)", pages, ["brand.test"])
-
+    allowed = urls.allowed_landing_url
+    for mode in ("manual", "choose", "default"):
+        assert allowed("https://brand.test/landing", mode, pages, ["brand.test"]) == "https://brand.test/landing"
+        # Being one of the pages is not enough: every destination is on the allowed domains.
+        assert allowed("https://brand.test/landing", mode, pages, []) is None
+        assert allowed("https://evil.test/", mode, ["https://evil.test/"], ["brand.test"]) is None
+        assert allowed("javascript:alert(1)", mode, pages, ["brand.test"]) is None
+    # A deep link: any URL on the domains in manual mode, none in choose or default mode.
+    assert allowed("https://brand.test/other", "manual", pages, ["brand.test"]) == "https://brand.test/other"
+    assert allowed("https://brand.test/other", "choose", pages, ["brand.test"]) is None
+    assert allowed("https://brand.test/other", "default", pages, ["brand.test"]) is None
+    assert allowed("https://brand.test/landing", "sideways", pages, ["brand.test"]) is None
+    assert allowed("https://BRAND.test/landing", "choose", pages, ["brand.test"]) == "https://brand.test/landing"
 
 # --- parameters in any spelling (the click-id guard) -----------------------------
 

@@ -16,7 +16,7 @@ from ..db import utcnow
 from ..errors import LandingPageNotAllowed, NotFound, RuleRefused, ValidationError
 from ..schema import campaign_domains, landing_pages, tasks
 from . import accounts
-from .campaigns import Campaign, get_campaign_for_advertiser
+from .campaigns import Campaign, get_campaign, get_campaign_for_advertiser
 
 
 @dataclass(frozen=True)
@@ -325,7 +325,17 @@ def choose_landing_url(
     return default.url, default.id
 
 
-def landing_url_still_allowed(conn: Connection, campaign_id: int, url: str) -> bool:
-    """At redirect time: is the stored URL still one of the pages or on an allowed domain?"""
-    pages = [p.url for p in list_landing_pages(conn, campaign_id)]
-    return urls.landing_url_allowed(url, pages, list_allowed_domains(conn, campaign_id))
+def landing_url_still_allowed(conn: Connection, campaign_id: int, url: str, task_landing_page_id: int | None = None) -> bool:
+    """Is a stored landing URL one the campaign allows now, under its current mode, pages and domains?
+
+    The redirect's rule (:func:`api.urls.allowed_landing_url`): on the allowed
+    domains; in choose mode one of the pages; in default mode the default
+    page or the task's own page.
+    """
+    campaign = get_campaign(conn, campaign_id)
+    pages = list_landing_pages(conn, campaign_id)
+    if campaign.landing_mode == "default":
+        usable = [p.url for p in pages if p.is_default or p.id == task_landing_page_id]
+    else:
+        usable = [p.url for p in pages]
+    return urls.allowed_landing_url(url, campaign.landing_mode, usable, list_allowed_domains(conn, campaign_id)) is not None
