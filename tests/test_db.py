@@ -63,27 +63,6 @@ def test_seed_demo_creates_every_case_once(runner, engine) -> None:
         assert "demo-brand-key" not in key_row.api_key_hash
 
 
-def test_demo_pages_are_on_their_campaigns_domains_and_pass_the_redirect(runner, engine) -> None:
-    from api import urls
-    from api.rawsql import Raw
-    from api.services import landing_pages as pages_service
-    from api.services import redirects
-
-    runner.invoke(args=["seed-demo"])
-    with db.reading(engine) as conn:
-        for campaign in conn.execute(select(campaigns)).all():
-            domains = pages_service.list_allowed_domains(conn, campaign.id)
-            assert domains and all(urls.normalize_domain(d) == d for d in domains), campaign.name
-            pages = pages_service.list_landing_pages(conn, campaign.id)
-            assert pages, campaign.name
-            for page in pages:
-                assert urls.host_allowed(urls.url_host(page.url), domains), (campaign.name, page.url)
-                assert not urls.carries_param(page.url, campaign.click_id_param)
-            settings = redirects.landing_settings(Raw.of(conn), campaign.id, 0)
-            default = next(p.url for p in pages if p.is_default)
-            assert redirects.allowed_url(default, settings.mode, settings.link_pages(), settings.domains) == default
-
-
 def test_demo_credentials_work(runner, engine) -> None:
     from api.services import advertisers as advertiser_service
     from api.services import partners as partner_service
@@ -148,3 +127,27 @@ def test_sqlite_runs_in_wal_mode(app) -> None:
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_demo_pages_are_on_their_campaigns_domains_and_pass_the_redirect(engine) -> None:
+    from api import demo, urls
+    from api.rawsql import Raw
+    from api.services import landing_pages as pages_service
+    from api.services import redirects
+
+    with db.transaction(engine) as conn:
+        assert demo.seed_demo(conn)
+    with db.reading(engine) as conn:
+        rows = conn.execute(select(campaigns)).all()
+        assert len(rows) == len(demo.CAMPAIGNS)
+        for campaign in rows:
+            domains = pages_service.list_allowed_domains(conn, campaign.id)
+            assert domains and all(urls.normalize_domain(d) == d for d in domains), campaign.name
+            pages = pages_service.list_landing_pages(conn, campaign.id)
+            assert pages, campaign.name
+            for page in pages:
+                assert urls.host_allowed(urls.url_host(page.url), domains), (campaign.name, page.url)
+                assert not urls.carries_param(page.url, campaign.click_id_param)
+            settings = redirects.landing_settings(Raw.of(conn), campaign.id, 0)
+            default = next(p.url for p in pages if p.is_default)
+            assert redirects.allowed_url(default, settings.mode, settings.link_pages(), settings.domains) == default
