@@ -496,8 +496,9 @@ with st.form(f"landing_{cid}"):
         },
     )
     domains_text = st.text_area(
-        "Allowed domains (manual mode), one per line", value="\n".join(domain_list), key=f"domains_{cid}",
-        help="brand.com allows brand.com only; write *.brand.com to allow its subdomains.",
+        "Allowed domains, one per line", value="\n".join(domain_list), key=f"domains_{cid}",
+        help="Landing pages, and the URLs partners type in manual mode, must be on these. brand.com allows "
+        "brand.com only; write *.brand.com to allow its subdomains. Public suffixes (co.uk, github.io) are refused.",
     )
     saving_landing = st.form_submit_button("Save landing pages", key=f"save_landing_{cid}", type="primary")
 if saving_landing:
@@ -522,8 +523,8 @@ if saving_landing:
             + (f", default “{default_page}”" if default_page else "")
             + f"; {len(saved_domains)} allowed domain(s); {landing_mode} mode.",
         )
-if landing_mode == "manual" and not domain_list:
-    st.info("No allowed domains yet: in manual mode partners can only use your landing pages until you add one.")
+if not domain_list:
+    st.info("No allowed domains yet: add your site's domain before your landing pages (both can go in one save).")
 
 
 # ---------------------------------------------------------------------------

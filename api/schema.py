@@ -296,8 +296,8 @@ change_counter = Table(
     "change_counter",
     metadata,
     # One row (id 1) whose version moves with every change the redirect reads:
-    # links updated or deleted, campaigns, memberships, landing pages, allowed
-    # domains (database triggers, created by migration 0004, bump it, whoever
+    # links and tasks updated or deleted, campaigns, memberships, landing pages,
+    # allowed domains (database triggers, created by migration 0004, bump it, whoever
     # writes). Each redirect worker reads it at most once a second and forgets
     # what it cached about links when it moved (api.services.redirects).
     Column("id", Integer, primary_key=True, autoincrement=False),

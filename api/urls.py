@@ -9,8 +9,11 @@ might be read two ways is refused rather than guessed at.
 from __future__ import annotations
 
 import re
-from typing import Iterable
-from urllib.parse import quote, urlsplit
+from functools import cache, lru_cache
+from typing import Collection, Iterable
+from urllib.parse import quote, unquote_plus, urlsplit
+
+from publicsuffixlist import PublicSuffixList
 
 from .errors import LandingPageNotAllowed, ValidationError
 
@@ -67,18 +70,75 @@ def normalize_domain(value: object) -> str:
             f"“{value}” would allow a whole top-level domain; name the site, such as *.brand.com.",
             "invalid_domain",
         )
+    if public_suffix_list().is_public(host):
+        if wildcard:
+            message = (
+                f"{host} is a public suffix: anyone can publish under it, so “{value}” would allow other "
+                f"people's sites. Name your own site, such as *.yourbrand.{host}."
+            )
+        else:
+            message = (
+                f"{host} is a public suffix: anyone can publish under it and no one site owns it. "
+                f"Enter your own domain, such as yourbrand.{host}."
+            )
+        raise ValidationError(message, "public_suffix")
     return f"*.{host}" if wildcard else host
 
 
+@cache
+def public_suffix_list() -> PublicSuffixList:
+    """The Public Suffix List (ICANN and private sections), built on first use: it takes tens of milliseconds.
+
+    ``accept_unknown=False``: a name the list does not know (``localhost``,
+    ``test``, ``example``, a company's internal top-level domain) is not taken
+    for a public suffix. Only what the list knows to be public is refused, so
+    demo and intranet names keep working.
+    """
+    return PublicSuffixList(accept_unknown=False)
+
+
+def _crosses_public_suffix(host: str, base: str) -> str | None:
+    """The public suffix at or under ``base`` that ``host`` lies in, if any (then ``host`` is someone else's site).
+
+    ``*.amazonaws.com`` must not reach ``bucket.s3.amazonaws.com``: anyone can
+    publish there, and the Public Suffix List says so.
+    """
+    suffix = public_suffix_list().publicsuffix(host)
+    if suffix is not None and (suffix == base or suffix.endswith("." + base)):
+        return suffix
+    return None
+
+
 def host_allowed(host: str, domains: Iterable[str]) -> bool:
-    """Whether ``host`` (lower-case) is one of ``domains`` or under a ``*.`` entry."""
+    """Whether ``host`` (lower-case) is one of ``domains`` or under a ``*.`` entry.
+
+    A ``*.`` entry never reaches across a public suffix (``*.github.io``, or
+    ``*.amazonaws.com`` for ``bucket.s3.amazonaws.com``), including entries
+    stored before such wildcards were refused.
+    """
     for domain in domains:
         if domain.startswith("*."):
-            if host.endswith(domain[1:]):
+            if host.endswith(domain[1:]) and _crosses_public_suffix(host, domain[2:]) is None:
                 return True
         elif host == domain:
             return True
     return False
+
+
+def not_on_domains_reason(host: str, domains: Iterable[str]) -> str:
+    """Why ``host`` is not on ``domains``, as the end of a sentence: the domains, or the public suffix in the way."""
+    domains = list(domains)
+    for domain in domains:
+        if domain.startswith("*.") and host.endswith(domain[1:]):
+            suffix = _crosses_public_suffix(host, domain[2:])
+            if suffix is not None:
+                return (
+                    f"{host} is under {suffix}, a public suffix where anyone can publish, "
+                    f"so {domain} does not cover it"
+                )
+    if not domains:
+        return "the campaign has no allowed domains yet"
+    return f"{host} is not one of the campaign's allowed domains ({', '.join(domains)})"
 
 
 def normalize_url(value: object) -> str:
@@ -137,31 +197,219 @@ def url_host(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
 
 
-def check_landing_url(value: object, domains: Iterable[str]) -> str:
-    """Normalise a partner-typed URL and check it is on one of the allowed domains."""
+def check_landing_url(value: object, domains: Iterable[str], click_id_param: str | None = None) -> str:
+    """Normalise a partner-typed URL and check it is on one of the allowed domains.
+
+    With ``click_id_param``, a URL carrying that parameter in any spelling is
+    refused too (see :func:`refuse_click_id_param`).
+    """
     url = normalize_url(value)
     domains = list(domains)
-    if not host_allowed(url_host(url), domains):
-        allowed = ", ".join(domains) if domains else "none"
+    host = url_host(url)
+    if not host_allowed(host, domains):
         raise LandingPageNotAllowed(
-            f"This landing page is not allowed for the campaign: {url_host(url)} is not one "
-            f"of its allowed domains ({allowed}).",
+            f"This landing page is not allowed for the campaign: {not_on_domains_reason(host, domains)}.",
             "landing_page_not_allowed",
         )
+    if click_id_param is not None:
+        refuse_click_id_param(url, click_id_param)
     return url
 
 
-def landing_url_allowed(url: str, page_urls: Iterable[str], domains: Iterable[str]) -> bool:
-    """At redirect time: is a stored landing URL still one the campaign allows?
+def refuse_click_id_param(url: str, click_id_param: str, what: str = "The landing URL") -> None:
+    """Refuse (422, ``click_id_param_in_url``) a URL that carries the campaign's click-id parameter in any spelling.
 
-    Allowed when it is one of the campaign's landing pages or its host is on
-    the allowed domains. Re-normalising guards against rows written by
-    anything but the services.
+    The redirect adds a fresh click id to every visit; a URL bringing its own
+    would let a landing page that reads the first value credit a sale to a
+    click of the URL author's choosing.
+    """
+    found = find_param(url, click_id_param)
+    if found is None:
+        return
+    spelled = "" if found == click_id_param else f" (written “{found}”)"
+    raise LandingPageNotAllowed(
+        f"{what} carries the click-id parameter “{click_id_param}”{spelled}. Tasklink adds a fresh click id "
+        "to every visit: remove that parameter from the URL.",
+        "click_id_param_in_url",
+    )
+
+
+def allowed_landing_url(url: str, mode: str, pages: Collection[str], domains: Iterable[str]) -> str | None:
+    """At redirect time: ``url`` in its normalised form if the campaign allows it now, else ``None``.
+
+    Every destination is on the allowed domains, in every mode. On top of
+    that, ``manual`` takes any such URL (deep links), while ``choose`` and
+    ``default`` take only one of ``pages``: the caller passes the pages a link
+    may use in that mode (all of them in choose mode; the default and the
+    task's own page in default mode). An unknown mode allows nothing.
+    Re-normalising guards against rows written by anything but the services,
+    and the redirect goes to exactly what was checked.
     """
     try:
         normalized = normalize_url(url)
     except ValidationError:
-        return False
-    if normalized in set(page_urls):
+        return None
+    if not host_allowed(url_host(normalized), domains):
+        return None
+    if mode == "manual" or (mode in ("choose", "default") and normalized in pages):
+        return normalized
+    return None
+
+
+# --- parameters a URL carries, in any spelling ------------------------------------
+#
+# A landing page reads its click id with whatever its framework offers, and
+# frameworks disagree about names: they percent-decode (some twice, through a
+# proxy or a rewrite), read "+" as a space, trim or ignore case, turn
+# "clickid[]" into an array called clickid, and some still split the query on
+# ";" as well as "&". Hash-routed single-page apps read parameters from the
+# fragment. So a name counts as the parameter when *any* of these readings
+# gives it; refusing or removing a look-alike that no server would have read
+# costs nothing, missing one lets a partner plant a click id.
+
+_SEPARATORS = re.compile(r"([&;])")
+# A parameter name (it follows ?, &, ; or #, and ends at =) with a % in it.
+_ENCODED_NAME = re.compile(r"[?&;#][^=&;#]*%")
+
+
+def _decoded(text: str) -> str:
+    """``text`` percent-decoded (``+`` as a space) until stable.
+
+    Every round that changes something shortens the text, or only turns
+    ``+`` into spaces, which the next round keeps: it ends.
+    """
+    while "%" in text or "+" in text:
+        decoded = unquote_plus(text)
+        if decoded == text:
+            break
+        text = decoded
+    return text
+
+
+def _param_key(raw_name: str) -> str:
+    """The name a lenient server could read for a raw (still encoded) parameter name."""
+    name = _decoded(raw_name).split("\x00", 1)[0]  # C-string handling stops at a NUL byte
+    bracket = name.find("[")
+    if bracket > 0:  # PHP and Rack read clickid[] and clickid[x] as clickid
+        name = name[:bracket]
+    # PHP also reads spaces and dots in a name as underscores.
+    return name.strip().casefold().replace(" ", "_").replace(".", "_")
+
+
+@lru_cache(maxsize=256)
+def _wanted(name: str) -> tuple[str, str]:
+    """``(key, probe)`` of a parameter name, worked out once per name.
+
+    ``probe`` is the longest part of the key between underscores: a URL that
+    is plain ASCII without ``%`` can only carry the parameter when its
+    lower-case text contains the probe, which lets the common case skip parsing.
+    """
+    key = _param_key(name)
+    probe = max(key.split("_"), key=len)
+    return key, probe
+
+
+def _parts(url: str) -> tuple[str, str, str, str]:
+    """``(before the query, query, fragment prefix, fragment parameters)`` of a URL.
+
+    The fragment's parameters are what follows its first ``?`` (a hash
+    router's ``#/cart?a=1``), or the whole fragment when it looks like
+    ``a=1&b=2``; otherwise there are none.
+    """
+    base, _, fragment = url.partition("#")
+    before, _, query = base.partition("?")
+    if "?" in fragment:
+        prefix, _, params = fragment.partition("?")
+        prefix += "?"
+    elif "=" in fragment:
+        prefix, params = "", fragment
+    else:
+        prefix, params = fragment, ""
+    return before, query, prefix, params
+
+
+def _matches(segment: str, key: str) -> bool:
+    return _param_key(segment.partition("=")[0]) == key
+
+
+def _find(params: str, key: str) -> str | None:
+    """The raw name of the first parameter of ``params`` that reads as ``key``."""
+    for segment in _SEPARATORS.split(params)[::2]:
+        if segment and _matches(segment, key):
+            return segment.partition("=")[0]
+    return None
+
+
+def _remove(params: str, key: str) -> str:
+    """``params`` without every parameter that reads as ``key``, the rest byte for byte."""
+    pieces = _SEPARATORS.split(params)  # segment, separator, segment, ...
+    kept: list[str] = []
+    separator = ""
+    for index in range(0, len(pieces), 2):
+        segment = pieces[index]
+        if segment and _matches(segment, key):
+            pass  # dropped with the separator in front of it
+        else:
+            kept.append(separator + segment if kept else segment)
+        separator = pieces[index + 1] if index + 1 < len(pieces) else ""
+    return "".join(kept)
+
+
+def _may_carry(url: str, name: str) -> bool:
+    """Cheap test: ``False`` only when ``url`` certainly carries no parameter that reads as ``name``.
+
+    When no parameter *name* is percent-encoded (values may be) and the URL
+    is ASCII, decoding, trimming, brackets and case can only remove or
+    replace characters around the probe, never make it up: the probe must be
+    in the lower-case URL.
+    """
+    if not url.isascii() or ("%" in url and _ENCODED_NAME.search(url)):
         return True
-    return host_allowed(url_host(normalized), domains)
+    return _wanted(name)[1] in url.lower()
+
+
+def find_param(url: str, name: str) -> str | None:
+    """The raw name under which ``url`` carries parameter ``name`` in some spelling, or ``None``.
+
+    A parameter counts when its name, percent-decoded until stable with
+    ``+`` as a space, with surrounding whitespace dropped, in any letter case
+    (casefold), and read as ``name`` when written ``name[]`` or ``name[key]``,
+    equals ``name`` (spaces and dots count as underscores, as PHP reads them).
+    Both the query and parameters in the fragment are searched, split on
+    ``&`` and on ``;``.
+    """
+    if not _may_carry(url, name):
+        return None
+    key = _wanted(name)[0]
+    _, query, _, fragment_params = _parts(url)
+    return _find(query, key) or _find(fragment_params, key)
+
+
+def carries_param(url: str, name: str) -> bool:
+    """Whether ``url`` carries a parameter that a lenient server would read as ``name`` (see :func:`find_param`)."""
+    return find_param(url, name) is not None
+
+
+def without_param(url: str, name: str) -> str:
+    """``url`` without every parameter :func:`carries_param` would find, everything else byte for byte.
+
+    A query or fragment emptied by the removal loses its ``?`` or ``#``. The
+    common case, a URL that certainly does not carry the name, is returned
+    as it is after a substring test.
+    """
+    if not _may_carry(url, name):
+        return url
+    key = _wanted(name)[0]
+    before, query, prefix, fragment_params = _parts(url)
+    result = before
+    kept = _remove(query, key)
+    if kept or (kept == query and "?" in url.partition("#")[0]):
+        result += "?" + kept
+    if "#" in url:
+        kept = _remove(fragment_params, key)
+        if kept != fragment_params and not kept:
+            prefix = prefix.removesuffix("?")  # "#/cart?clickid=x" becomes "#/cart"
+        fragment = prefix + kept
+        if fragment or kept == fragment_params:
+            result += "#" + fragment
+    return result

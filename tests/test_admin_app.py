@@ -216,6 +216,42 @@ def test_invalid_url_or_domain_is_refused_and_nothing_saved(admin_env, engine, w
         assert campaigns.get_campaign(conn, cid).landing_mode == "manual"
 
 
+def test_a_page_off_the_allowed_domains_shows_the_refusal_and_saves_nothing(admin_env, engine, world) -> None:
+    cid = world.campaign.id
+    before_pages = pages_of(engine, cid)
+    at = open_admin(world.advertiser.id)
+    edit_pages(at, cid, added_rows=[{"name": "Elsewhere", "url": "https://shop.example.evil.example/", "is_default": False}])
+    at.radio(key=f"landing_mode_{cid}").set_value("choose")
+    at.button(key=f"save_landing_{cid}").click().run()
+    no_exceptions(at)
+    assert texts(at.error) == [
+        "Row 3: The landing page “Elsewhere” is not allowed: shop.example.evil.example is not one of the "
+        "campaign's allowed domains (*.brand.test, brand.test). Landing pages must be on the allowed domains; "
+        "add its domain first if it is yours."
+    ]
+    assert pages_of(engine, cid) == before_pages
+    with db.reading(engine) as conn:
+        assert campaigns.get_campaign(conn, cid).landing_mode == "manual"
+
+    # Removing a domain a kept page needs: refused, naming the page.
+    at = open_admin(world.advertiser.id)
+    at.text_area(key=f"domains_{cid}").input("shop.brand.test")
+    at.button(key=f"save_landing_{cid}").click().run()
+    no_exceptions(at)
+    assert len(at.error) == 1 and at.error[0].value.startswith("Row 1: The landing page “Home” is not allowed"), texts(at.error)
+    with db.reading(engine) as conn:
+        assert landing_pages.list_allowed_domains(conn, cid) == ["*.brand.test", "brand.test"]
+
+    # A new domain and a page on it in one save.
+    at = open_admin(world.advertiser.id)
+    edit_pages(at, cid, added_rows=[{"name": "Outlet", "url": "https://outlet.example/", "is_default": False}])
+    at.text_area(key=f"domains_{cid}").input("brand.test\n*.brand.test\noutlet.example")
+    at.button(key=f"save_landing_{cid}").click().run()
+    no_exceptions(at)
+    assert not at.error
+    assert ("Outlet", "https://outlet.example/", False) in pages_of(engine, cid)
+
+
 def test_task_created_assigned_and_edited(admin_env, engine, world) -> None:
     cid = world.campaign.id
     at = open_admin(world.advertiser.id)

@@ -245,3 +245,27 @@ def test_the_instance_folder_and_demo_key_are_owner_only_when_created(tmp_path, 
     config.load_settings(instance, {"TASKLINK_DEMO": "1"})
     assert mode(instance) == 0o700 and mode(instance / config.DEMO_KEY_FILE) == 0o600
     assert mode(config.private_directory(tmp_path / "other")) == 0o700
+
+
+def test_demo_pages_are_on_their_campaigns_domains_and_pass_the_redirect(engine) -> None:
+    from api import demo, urls
+    from api.rawsql import Raw
+    from api.services import landing_pages as pages_service
+    from api.services import redirects
+
+    with db.transaction(engine) as conn:
+        assert demo.seed_demo(conn)
+    with db.reading(engine) as conn:
+        rows = conn.execute(select(campaigns)).all()
+        assert len(rows) == len(demo.CAMPAIGNS)
+        for campaign in rows:
+            domains = pages_service.list_allowed_domains(conn, campaign.id)
+            assert domains and all(urls.normalize_domain(d) == d for d in domains), campaign.name
+            pages = pages_service.list_landing_pages(conn, campaign.id)
+            assert pages, campaign.name
+            for page in pages:
+                assert urls.host_allowed(urls.url_host(page.url), domains), (campaign.name, page.url)
+                assert not urls.carries_param(page.url, campaign.click_id_param)
+            settings = redirects.landing_settings(Raw.of(conn), campaign.id, 0)
+            default = next(p.url for p in pages if p.is_default)
+            assert redirects.allowed_url(default, settings.mode, settings.link_pages(), settings.domains) == default

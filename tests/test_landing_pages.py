@@ -174,3 +174,88 @@ def test_landing_setup_refused_saves_nothing(engine, world, mode, rows, domains)
     with db.reading(engine) as conn:
         assert landing_pages.list_allowed_domains(conn, world.campaign.id) == ["*.brand.test", "brand.test"]
         assert campaigns.get_campaign(conn, world.campaign.id).landing_mode == "manual"
+
+
+# --- landing pages are on the allowed domains, in every mode ------------------------
+
+def domains_of(engine, campaign_id):  # type: ignore[no-untyped-def]
+    with db.reading(engine) as conn:
+        return landing_pages.list_allowed_domains(conn, campaign_id)
+
+
+@pytest.mark.parametrize("mode", ["manual", "choose", "default"])
+@pytest.mark.parametrize("url", ["http://evil.example", "https://shop.example.evil.example/", "https://brand.test.evil.example/",
+                                 "https://evilbrand.test/"])
+def test_a_page_off_the_allowed_domains_is_refused_naming_them(engine, make, world, mode, url) -> None:
+    campaign = make.campaign(world.advertiser.id, world.program.id, domains=("brand.test", "*.shop.example"), mode=mode)
+    before = pages(engine, campaign.id)
+    with pytest.raises(LandingPageNotAllowed) as refused:
+        with db.transaction(engine) as conn:
+            landing_pages.add_landing_page(conn, world.advertiser.id, campaign.id, "Elsewhere", url)
+    assert "“Elsewhere” is not allowed" in refused.value.message
+    assert "(*.shop.example, brand.test)" in refused.value.message
+    rows = [{"id": p.id, "name": p.name, "url": p.url, "is_default": p.is_default} for p in before]
+    with pytest.raises(LandingPageNotAllowed, match="^Row 3: The landing page “Elsewhere” is not allowed"):
+        with db.transaction(engine) as conn:
+            landing_pages.replace_landing_pages(conn, world.advertiser.id, campaign.id,
+                                                [*rows, {"name": "Elsewhere", "url": url, "is_default": False}])
+    assert pages(engine, campaign.id) == before
+
+
+def test_without_domains_a_page_is_refused_saying_to_add_its_domain_first(engine, make, world) -> None:
+    bare = make.campaign(world.advertiser.id, world.program.id, pages=(), domains=())
+    with pytest.raises(LandingPageNotAllowed) as refused:
+        with db.transaction(engine) as conn:
+            landing_pages.add_landing_page(conn, world.advertiser.id, bare.id, "Home", "https://shop.example/")
+    assert refused.value.message == (
+        "The landing page “Home” is on shop.example, but the campaign has no allowed domains yet: "
+        "add shop.example to the allowed domains first."
+    )
+    assert pages(engine, bare.id) == []
+
+
+def test_a_domain_a_page_still_uses_cannot_be_removed(engine, world) -> None:
+    with db.transaction(engine) as conn:
+        landing_pages.add_landing_page(conn, world.advertiser.id, world.campaign.id, "Deals", "https://deals.brand.test/")
+    with pytest.raises(RuleRefused) as refused:
+        with db.transaction(engine) as conn:
+            landing_pages.set_allowed_domains(conn, world.advertiser.id, world.campaign.id, ["brand.test"])
+    assert refused.value.code == "domain_in_use"
+    assert refused.value.message.startswith("The landing page “Deals” (https://deals.brand.test/) is on deals.brand.test")
+    assert domains_of(engine, world.campaign.id) == ["*.brand.test", "brand.test"]
+    # The whole landing section: keeping the page while dropping its domain is refused, nothing half-saved.
+    rows = [{"id": p.id, "name": p.name, "url": p.url, "is_default": p.is_default} for p in pages(engine, world.campaign.id)]
+    with pytest.raises(LandingPageNotAllowed, match="“Deals” is not allowed: deals.brand.test is not one of"):
+        with db.transaction(engine) as conn:
+            landing_pages.save_landing_setup(conn, world.advertiser.id, world.campaign.id, mode="choose",
+                                             pages=rows, domains=["brand.test"])
+    assert domains_of(engine, world.campaign.id) == ["*.brand.test", "brand.test"]
+    assert len(pages(engine, world.campaign.id)) == 3
+    with db.reading(engine) as conn:
+        assert campaigns.get_campaign(conn, world.campaign.id).landing_mode == "manual"
+    # Dropping the page together with its domain is fine.
+    kept = [row for row in rows if row["name"] != "Deals"]
+    with db.transaction(engine) as conn:
+        landing_pages.save_landing_setup(conn, world.advertiser.id, world.campaign.id, mode="manual",
+                                         pages=kept, domains=["brand.test"])
+    assert domains_of(engine, world.campaign.id) == ["brand.test"]
+    assert [p.name for p in pages(engine, world.campaign.id)] == ["Home", "Sale"]
+
+
+def test_a_domain_and_a_page_on_it_are_added_in_one_save(engine, make, world) -> None:
+    bare = make.campaign(world.advertiser.id, world.program.id, pages=(), domains=())
+    rows = [{"name": "Launch", "url": "https://launch.example/new", "is_default": True}]
+    with db.transaction(engine) as conn:
+        mode, saved, domains = landing_pages.save_landing_setup(
+            conn, world.advertiser.id, bare.id, mode="default", pages=rows, domains=["launch.example"]
+        )
+    assert (mode, [p.url for p in saved], domains) == ("default", ["https://launch.example/new"], ["launch.example"])
+
+
+def test_a_public_suffix_domain_saves_nothing(engine, world) -> None:
+    with pytest.raises(ValidationError, match="github.io is a public suffix: anyone can publish under it"):
+        with db.transaction(engine) as conn:
+            landing_pages.save_landing_setup(conn, world.advertiser.id, world.campaign.id, mode="manual",
+                                             pages=[], domains=["brand.test", "*.github.io"])
+    assert domains_of(engine, world.campaign.id) == ["*.brand.test", "brand.test"]
+    assert len(pages(engine, world.campaign.id)) == 2

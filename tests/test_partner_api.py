@@ -131,12 +131,12 @@ def test_unavailable_task_says_why_and_refuses_links(client, engine, world, auth
 
 
 def test_match_rules_cover_link_available_campaigns_only(client, make, world, auth) -> None:
-    choose = make.campaign(world.advertiser.id, world.program.id, domains=(),
-                           pages=(("Outlet", "https://outlet.test/o"),), mode="choose")
+    choose = make.campaign(world.advertiser.id, world.program.id, domains=("*.outlet.test",),
+                           pages=(("Outlet", "https://www.outlet.test/o"),), mode="choose")
     make.membership(world.partner.id, choose.id)
-    off = make.campaign(world.advertiser.id, world.program.id, domains=("off.test",), click_tracking=False)
+    off = make.campaign(world.advertiser.id, world.program.id, domains=("off.test",), pages=(), click_tracking=False)
     make.membership(world.partner.id, off.id)
-    pending = make.campaign(world.advertiser.id, world.program.id, domains=("pending.test",))
+    pending = make.campaign(world.advertiser.id, world.program.id, domains=("pending.test",), pages=())
     make.membership(world.partner.id, pending.id, "pending")
 
     rules = client.get("/api/v1/match-rules", headers=auth(world.partner)).json["rules"]
@@ -146,9 +146,9 @@ def test_match_rules_cover_link_available_campaigns_only(client, make, world, au
         "campaign_id": world.campaign.id, "campaign_name": world.campaign.name, "program_id": world.program.id,
         "mode": "manual", "domains": ["*.brand.test", "brand.test"], "allowed_domains": ["*.brand.test", "brand.test"],
     }
-    # A choose-mode campaign without domains still matches its own pages' host.
-    assert by_id[choose.id]["domains"] == ["outlet.test"]
-    assert by_id[choose.id]["allowed_domains"] == []
+    # Host patterns: the allowed domains and the pages' own hosts.
+    assert by_id[choose.id]["domains"] == ["*.outlet.test", "www.outlet.test"]
+    assert by_id[choose.id]["allowed_domains"] == ["*.outlet.test"]
     assert client.get("/api/v1/match-rules", headers=auth(world.other_partner)).json == {"rules": []}
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from api import db
 from api.schema import clicks
-from api.services import campaigns, landing_pages, links
+from api.services import campaigns, landing_pages, links, tasks
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36"
 
@@ -60,14 +60,55 @@ def test_regular_link_redirects_the_same_way(client, engine, world) -> None:
     assert len(all_clicks(engine)) == 1
 
 
+def _set_landing_url(engine, link, url: str) -> None:  # type: ignore[no-untyped-def]
+    """Write a link's landing URL behind the services' back (a row from before today's rules)."""
+    from sqlalchemy import update
+
+    from api.schema import links as links_table
+
+    with db.transaction(engine) as conn:
+        conn.execute(update(links_table).where(links_table.c.id == link.id).values(landing_url=url))
+
+
+def click_ids_on(location: str, param: str = "clickid") -> list[str]:
+    """Every value the landing page could read as ``param``: any case, decoded names, ``;`` too, in the fragment too."""
+    from urllib.parse import parse_qsl, unquote_plus
+
+    def key(name: str) -> str:
+        while unquote_plus(name) != name:
+            name = unquote_plus(name)
+        return name.split("[", 1)[0].strip().casefold()
+
+    parts = urlsplit(location)
+    fragment = parts.fragment.partition("?")[2] or parts.fragment
+    pairs = parse_qsl(parts.query.replace(";", "&"), keep_blank_values=True)
+    pairs += parse_qsl(fragment.replace(";", "&"), keep_blank_values=True)
+    return [value for name, value in pairs if key(name) == param.casefold()]
+
+
 def test_click_id_parameter_is_the_campaigns_and_replaces_a_planted_one(client, engine, world) -> None:
     with db.transaction(engine) as conn:
         campaigns.update_settings(conn, world.advertiser.id, world.campaign.id, click_id_param="tl_click")
-    link = make_link(engine, world, landing_url="https://brand.test/p?tl_click=forged&a=1&a=2")
+    link = make_link(engine, world, landing_url="https://brand.test/p?a=1&a=2")
+    # Written before planted click ids were refused at creation: the redirect still drops every spelling.
+    _set_landing_url(engine, link, "https://brand.test/p?tl_click=forged&a=1&TL_Click[]=x&a=2#tl%5Fclick=f")
     location = click(client, short_path(link)).headers["Location"]
     query = parse_qs(urlsplit(location).query)
     assert query["a"] == ["1", "2"]
-    assert query["tl_click"] == [all_clicks(engine)[0].click_id]
+    assert click_ids_on(location, "tl_click") == [all_clicks(engine)[0].click_id]
+    assert location == f"https://brand.test/p?a=1&a=2&tl_click={all_clicks(engine)[0].click_id}"
+
+
+def test_a_changed_click_id_parameter_is_stripped_from_existing_links(client, engine, world) -> None:
+    """A deep link made while the parameter was clickid may carry ref=…; renamed to ref, the redirect drops it."""
+    link = make_link(engine, world, landing_url="https://brand.test/p?Ref=partner-chosen&a=1")
+    with db.transaction(engine) as conn:
+        campaigns.update_settings(conn, world.advertiser.id, world.campaign.id, click_id_param="ref")
+    location = click(client, short_path(link)).headers["Location"]
+    [row] = all_clicks(engine)
+    assert click_ids_on(location, "ref") == [row.click_id]
+    assert click_ids_on(location, "clickid") == []
+    assert location == f"https://brand.test/p?a=1&ref={row.click_id}"
 
 
 @pytest.mark.parametrize("path", ["/s/nosuchcode", "/s/" + "x" * 40, "/c/not-a-token", "/c/eyJsIjoxfQ.tampered"])
@@ -339,3 +380,100 @@ def test_a_wrong_cache_bound_refuses_to_start(tmp_path, value) -> None:
 
     with pytest.raises(ConfigurationError, match="TASKLINK_REDIRECT_CACHE_SECONDS"):
         load_settings(tmp_path, {"TASKLINK_SECRET_KEYS": "k", "TASKLINK_REDIRECT_CACHE_SECONDS": value})
+
+
+# --- the campaign's landing mode applies at redirect time -----------------------------
+
+def set_mode(engine, world, mode: str) -> None:  # type: ignore[no-untyped-def]
+    with db.transaction(engine) as conn:
+        campaigns.update_settings(conn, world.advertiser.id, world.campaign.id, landing_mode=mode)
+
+
+def landed(client, link, address: str = "203.0.113.7") -> str:  # type: ignore[no-untyped-def]
+    """Where a visitor of the link lands, without the click id."""
+    location = click(client, short_path(link), address=address).headers["Location"]
+    return location.split("clickid=")[0].rstrip("?&")
+
+
+def test_a_deep_link_goes_to_the_default_page_once_the_mode_no_longer_allows_it(client, engine, world) -> None:
+    deep = make_link(engine, world, landing_url="https://deals.brand.test/spring?x=1")
+    assert landed(client, deep, "198.51.100.1") == "https://deals.brand.test/spring?x=1"
+    for n, mode in enumerate(("choose", "default"), start=2):
+        set_mode(engine, world, mode)
+        assert landed(client, deep, f"198.51.100.{n}") == "https://brand.test/", mode
+    set_mode(engine, world, "manual")
+    assert landed(client, deep, "198.51.100.4") == "https://deals.brand.test/spring?x=1"
+    assert len(all_clicks(engine)) == 4  # every visit recorded, wherever it was sent
+
+
+def test_choose_mode_takes_any_page_default_mode_the_default_or_the_tasks_own(client, engine, make, world) -> None:
+    with db.reading(engine) as conn:
+        home, sale = landing_pages.list_landing_pages(conn, world.campaign.id)
+    on_sale = make_link(engine, world, landing_page_id=sale.id)
+    task_with_page = make.task(world.advertiser.id, world.campaign.id, landing_page_id=sale.id)
+    with db.transaction(engine) as conn:
+        tasks_own = links.create_link(conn, world.partner.id, task_with_page.id)
+    assert tasks_own.landing_url == sale.url
+    set_mode(engine, world, "choose")
+    assert landed(client, on_sale) == sale.url
+    assert landed(client, tasks_own) == sale.url
+    set_mode(engine, world, "default")
+    assert landed(client, on_sale) == home.url       # another task's link: the campaign's default
+    assert landed(client, tasks_own) == sale.url     # the task's own page stays valid
+
+
+def test_in_default_mode_a_task_whose_page_changed_sends_its_old_links_to_the_default(client, engine, make, world) -> None:
+    """The task's own page is read with the campaign's pages, so a change to the task reaches the redirect.
+
+    (Whatever caches redirects must therefore see changes to tasks, as it
+    sees changes to pages, domains and campaigns.)
+    """
+    with db.reading(engine) as conn:
+        home, sale = landing_pages.list_landing_pages(conn, world.campaign.id)
+    task_with_page = make.task(world.advertiser.id, world.campaign.id, landing_page_id=sale.id)
+    with db.transaction(engine) as conn:
+        tasks_own = links.create_link(conn, world.partner.id, task_with_page.id)
+    set_mode(engine, world, "default")
+    assert landed(client, tasks_own) == sale.url
+    with db.transaction(engine) as conn:
+        tasks.update_task(conn, world.advertiser.id, task_with_page.id, landing_page_id=None)
+    assert landed(client, tasks_own) == home.url
+
+
+def test_a_page_off_the_domains_is_never_a_destination(client, engine, world) -> None:
+    """Rows written behind the services' back (or before pages had to be on the domains)."""
+    from sqlalchemy import delete, update
+
+    from api.schema import campaign_domains, landing_pages as pages_table, links as links_table
+
+    set_mode(engine, world, "choose")
+    with db.reading(engine) as conn:
+        home, sale = landing_pages.list_landing_pages(conn, world.campaign.id)
+    on_sale = make_link(engine, world, landing_page_id=sale.id)
+    with db.transaction(engine) as conn:
+        conn.execute(update(pages_table).where(pages_table.c.id == sale.id).values(url="https://evil.example/sale"))
+        conn.execute(update(links_table).where(links_table.c.id == on_sale.id).values(landing_url="https://evil.example/sale"))
+    assert landed(client, on_sale) == home.url       # one of the pages, but off the domains: the default page
+    with db.transaction(engine) as conn:
+        conn.execute(delete(campaign_domains).where(campaign_domains.c.campaign_id == world.campaign.id))
+    answer = click(client, short_path(on_sale))      # the default page is off the domains too: no redirect at all
+    assert answer.status_code == 404 and "Location" not in answer.headers
+
+
+def test_the_landing_settings_are_read_in_one_query(engine, make, world) -> None:
+    from api.rawsql import Raw
+    from api.services import redirects
+
+    with db.reading(engine) as conn:
+        home, sale = landing_pages.list_landing_pages(conn, world.campaign.id)
+    task = make.task(world.advertiser.id, world.campaign.id, landing_page_id=sale.id)
+    other = make.world()  # another campaign's task and pages are never mixed in
+    with db.reading(engine) as conn:
+        settings = redirects.landing_settings(Raw.of(conn), world.campaign.id, task.id)
+        assert settings == redirects.LandingSettings(
+            "manual", (home.url, sale.url), ("*.brand.test", "brand.test"), home.url, sale.url)
+        assert redirects.landing_settings(Raw.of(conn), world.campaign.id, other.task.id).task_page is None
+    set_mode(engine, world, "default")
+    with db.reading(engine) as conn:
+        settings = redirects.landing_settings(Raw.of(conn), world.campaign.id, task.id)
+    assert settings.mode == "default" and settings.link_pages() == (home.url, sale.url)

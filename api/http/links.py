@@ -112,7 +112,8 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
                 "type": "string",
                 "maxLength": MAX_LANDING_URL,
                 "nullable": True,
-                "description": "Manual mode: any http(s) URL on the campaign's allowed domains (empty: none given)",
+                "description": "Manual mode: any http(s) URL on the campaign's allowed domains, without the "
+                "campaign's click-id parameter in any spelling (empty: none given)",
             },
             "landing_page_id": {
                 **ID_INPUT_SCHEMA,
@@ -180,7 +181,8 @@ OPENAPI_PATHS: dict[str, Any] = {
             "summary": "Create a short (default) or regular link for a task",
             "description": "Rate limited per partner (TASKLINK_RATELIMIT_LINKS, default 120/minute). "
             "422 names the first missing condition (campaign, membership, task, tracking, pay for "
-            "performance) or a landing page the campaign does not allow; 422 link_too_long when the path and "
+            "performance) or a landing page the campaign does not allow (code landing_page_not_allowed, or "
+            "click_id_param_in_url for a landing URL that carries the campaign's click-id parameter); 422 link_too_long when the path and "
             f"query of url (percent-encoded) would exceed {links.MAX_REQUEST_TARGET:,} bytes, so that every "
             "link issued can be followed (servers refuse request lines over about 4 KB; gunicorn's limit is "
             "4,094 bytes). A regular link's token carries its landing URL, so long landing URLs and long "

@@ -206,10 +206,12 @@ def update_settings(conn: Connection, advertiser_id: int, campaign_id: int, **ch
         # The stored number means money or percent by model and currency; a
         # change of either without the amount would silently change the payout.
         raise ValidationError("Give the payout amount together with a new payout model or currency.", "invalid_setting")
-    if values.get("landing_mode", campaign.landing_mode) != campaign.landing_mode:
-        from . import landing_pages  # circular at import time only
+    from . import landing_pages  # circular at import time only
 
+    if values.get("landing_mode", campaign.landing_mode) != campaign.landing_mode:
         landing_pages.check_mode_possible(conn, campaign_id, values["landing_mode"])
+    if values.get("click_id_param", campaign.click_id_param) != campaign.click_id_param:
+        landing_pages.check_click_id_param_possible(conn, campaign_id, values["click_id_param"])
     if values:
         try:
             with conn.begin_nested():

@@ -18,8 +18,9 @@ import time
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Mapping, NamedTuple
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
+from .. import urls
 from ..bots import BOT_PATTERN
 from ..rawsql import Raw, naive_utc, sqlite_text
 from ..schema import REFERRER_MAX, SUB_ID_MAX, USER_AGENT_MAX
@@ -163,14 +164,27 @@ def click_id_time(click_id: str) -> dt.datetime | None:
 def add_click_id(url: str, param: str, click_id: str) -> str:
     """The landing URL with ``param=click_id`` added, its own query and fragment kept.
 
-    An existing parameter of the same name is dropped first, so a link
-    cannot smuggle in a click id of its own choosing.
+    Every parameter that a lenient server could read as ``param`` (any case,
+    percent-encoded, ``param[]``, in the fragment, after a ``;``: see
+    :func:`api.urls.find_param`) is removed first, so the landing page sees
+    exactly one click id, this one. A URL without the name costs one
+    substring test.
     """
+    url = urls.without_param(url, param)
     base, hash_mark, fragment = url.partition("#")
-    path, question, query = base.partition("?")
-    kept = [part for part in query.split("&") if part and part.split("=", 1)[0] != param] if question else []
-    kept.append(f"{quote(param, safe='')}={click_id}")
-    return f"{path}?{'&'.join(kept)}{hash_mark}{fragment}"
+    if "?" not in base:
+        joiner = "?"
+    elif base.endswith(("?", "&")):
+        joiner = ""
+    else:
+        joiner = "&"
+    return f"{base}{joiner}{_quoted(param)}={click_id}{hash_mark}{fragment}"
+
+
+@lru_cache(maxsize=256)
+def _quoted(param: str) -> str:
+    """The parameter name as it goes on the URL (validated names need no quoting; stored rows are not trusted)."""
+    return quote(param, safe="")
 
 
 # --- the click record: what is logged and stored -------------------------------------

@@ -16,7 +16,7 @@ from ..db import utcnow
 from ..errors import LandingPageNotAllowed, NotFound, RuleRefused, ValidationError
 from ..schema import campaign_domains, landing_pages, tasks
 from . import accounts
-from .campaigns import Campaign, get_campaign_for_advertiser
+from .campaigns import Campaign, get_campaign, get_campaign_for_advertiser
 
 
 @dataclass(frozen=True)
@@ -61,26 +61,69 @@ def default_landing_page(conn: Connection, campaign_id: int) -> LandingPage | No
     return None if row is None else LandingPage.from_row(row)
 
 
-def set_allowed_domains(conn: Connection, advertiser_id: int, campaign_id: int, domains: Iterable[object]) -> list[str]:
-    """Replace the campaign's allowed domains; every entry is checked before any is written."""
-    get_campaign_for_advertiser(conn, advertiser_id, campaign_id)
-    cleaned = sorted({urls.normalize_domain(domain) for domain in domains if not (isinstance(domain, str) and not domain.strip())})
+def _clean_domains(domains: Iterable[object]) -> list[str]:
+    """Allowed-domain entries as stored: checked, blank lines skipped, duplicates dropped, sorted."""
+    return sorted(
+        {urls.normalize_domain(domain) for domain in domains if not (isinstance(domain, str) and not domain.strip())}
+    )
+
+
+def _write_domains(conn: Connection, campaign_id: int, cleaned: list[str]) -> None:
     conn.execute(delete(campaign_domains).where(campaign_domains.c.campaign_id == campaign_id))
     if cleaned:
         conn.execute(insert(campaign_domains), [{"campaign_id": campaign_id, "domain": d} for d in cleaned])
+
+
+def set_allowed_domains(conn: Connection, advertiser_id: int, campaign_id: int, domains: Iterable[object]) -> list[str]:
+    """Replace the campaign's allowed domains; every entry is checked before any is written.
+
+    Landing pages are on the allowed domains in every mode, so a domain a
+    saved page still needs cannot go: the refusal names the page.
+    """
+    get_campaign_for_advertiser(conn, advertiser_id, campaign_id)
+    cleaned = _clean_domains(domains)
+    for page in list_landing_pages(conn, campaign_id):
+        host = urls.url_host(page.url)
+        if not urls.host_allowed(host, cleaned):
+            raise RuleRefused(
+                f"The landing page “{page.name}” ({page.url}) is on {host}, which these allowed domains no "
+                "longer cover: change or remove the page first, or keep its domain.",
+                "domain_in_use",
+            )
+    _write_domains(conn, campaign_id, cleaned)
     return cleaned
 
 
-def _clean_page(name: object, url: object) -> tuple[str, str]:
-    return accounts.normalize_name(name, "Landing page name"), urls.normalize_url(url)
+def _clean_page(campaign: Campaign, domains: list[str], name: object, url: object) -> tuple[str, str]:
+    """A page's name and URL as stored, or the sentence why the campaign cannot have it.
+
+    Pages are on the allowed domains in every mode: the redirect sends
+    visitors to them, and choose or default mode must not be a way around
+    the domains.
+    """
+    name = accounts.normalize_name(name, "Landing page name")
+    url = urls.normalize_url(url)
+    host = urls.url_host(url)
+    if not domains:
+        raise LandingPageNotAllowed(
+            f"The landing page “{name}” is on {host}, but the campaign has no allowed domains yet: "
+            f"add {host} to the allowed domains first."
+        )
+    if not urls.host_allowed(host, domains):
+        raise LandingPageNotAllowed(
+            f"The landing page “{name}” is not allowed: {urls.not_on_domains_reason(host, domains)}. "
+            "Landing pages must be on the allowed domains; add its domain first if it is yours."
+        )
+    urls.refuse_click_id_param(url, campaign.click_id_param, f"The landing page “{name}”")
+    return name, url
 
 
 def add_landing_page(
     conn: Connection, advertiser_id: int, campaign_id: int, name: str, url: str, is_default: bool = False
 ) -> LandingPage:
     """Add a landing page; the first page of a campaign, or one marked default, becomes the default."""
-    get_campaign_for_advertiser(conn, advertiser_id, campaign_id)
-    name, url = _clean_page(name, url)
+    campaign = get_campaign_for_advertiser(conn, advertiser_id, campaign_id)
+    name, url = _clean_page(campaign, list_allowed_domains(conn, campaign_id), name, url)
     if default_landing_page(conn, campaign_id) is None:
         is_default = True
     if is_default:
@@ -132,17 +175,19 @@ def replace_landing_pages(
     """Save the admin's whole table at once: rows with an ``id`` are updated, others added, missing ones removed.
 
     Each row has ``name``, ``url``, ``is_default`` and optionally ``id``.
-    Exactly one row must be the default when there are rows. Every row is
-    checked before anything is written, so a bad row saves nothing.
+    Exactly one row must be the default when there are rows. Every row,
+    kept ones too, is checked against the allowed domains as saved now,
+    before anything is written, so a bad row saves nothing.
     """
     campaign = get_campaign_for_advertiser(conn, advertiser_id, campaign_id)
     existing = {p.id: p for p in list_landing_pages(conn, campaign_id)}
+    domains = list_allowed_domains(conn, campaign_id)
     cleaned = []
     for index, row in enumerate(pages, start=1):
         try:
-            name, url = _clean_page(row.get("name"), row.get("url"))
-        except ValidationError as exc:
-            raise ValidationError(f"Row {index}: {exc.message}", exc.code) from exc
+            name, url = _clean_page(campaign, domains, row.get("name"), row.get("url"))
+        except (ValidationError, RuleRefused) as exc:
+            raise type(exc)(f"Row {index}: {exc.message}", exc.code) from exc
         page_id = row.get("id")
         if page_id is not None and page_id not in existing:
             raise NotFound(f"Row {index}: no such landing page in this campaign.")
@@ -188,18 +233,41 @@ def save_landing_setup(
 
     Returns ``(mode, pages, domains)`` as saved. The caller's transaction
     makes it all or nothing; the order lets any valid combination through
-    (leaving choose mode while removing every page, or adding the first page
-    while entering it).
+    (leaving choose mode while removing every page, adding the first page
+    while entering it, adding a domain and a page on it, removing a page and
+    the domain it needed): the domains are written first, then every row of
+    the table is checked against them.
     """
     from . import campaigns  # the module, not just its names: update_settings imports us back
 
+    get_campaign_for_advertiser(conn, advertiser_id, campaign_id)
+    saved_domains = _clean_domains(domains)
     if mode == "manual":
         campaigns.update_settings(conn, advertiser_id, campaign_id, landing_mode=mode)
+    # No page check here: replace_landing_pages checks every page that stays.
+    _write_domains(conn, campaign_id, saved_domains)
     saved_pages = replace_landing_pages(conn, advertiser_id, campaign_id, pages)
-    saved_domains = set_allowed_domains(conn, advertiser_id, campaign_id, domains)
     if mode != "manual":
         campaigns.update_settings(conn, advertiser_id, campaign_id, landing_mode=mode)
     return mode, saved_pages, saved_domains
+
+
+def check_click_id_param_possible(conn: Connection, campaign_id: int, click_id_param: str) -> None:
+    """Refuse a click-id parameter name that one of the campaign's landing pages already carries.
+
+    Links already made are not refused: the redirect removes the name from
+    every landing URL, whatever it was called when the link was made.
+    """
+    for page in list_landing_pages(conn, campaign_id):
+        found = urls.find_param(page.url, click_id_param)
+        if found is not None:
+            spelled = "" if found == click_id_param else f" (written “{found}”)"
+            raise RuleRefused(
+                f"The landing page “{page.name}” already carries a parameter “{click_id_param}”{spelled}, "
+                "so its visitors would arrive with two click ids: choose another click-id parameter name, "
+                "or remove that parameter from the page first.",
+                "click_id_param_in_url",
+            )
 
 
 def check_mode_possible(conn: Connection, campaign_id: int, mode: str) -> None:
@@ -234,7 +302,7 @@ def choose_landing_url(
                 f"This campaign does not allow your own landing URLs ({mode} mode); "
                 + ("pick one of the advertiser's landing pages." if mode == "choose" else "its default page is used."),
             )
-        return urls.check_landing_url(landing_url, list_allowed_domains(conn, campaign.id)), None
+        return urls.check_landing_url(landing_url, list_allowed_domains(conn, campaign.id), campaign.click_id_param), None
     if landing_page_id is not None:
         if mode == "default":
             raise LandingPageNotAllowed("This campaign uses its default landing page; no other page can be chosen.")
@@ -257,7 +325,17 @@ def choose_landing_url(
     return default.url, default.id
 
 
-def landing_url_still_allowed(conn: Connection, campaign_id: int, url: str) -> bool:
-    """At redirect time: is the stored URL still one of the pages or on an allowed domain?"""
-    pages = [p.url for p in list_landing_pages(conn, campaign_id)]
-    return urls.landing_url_allowed(url, pages, list_allowed_domains(conn, campaign_id))
+def landing_url_still_allowed(conn: Connection, campaign_id: int, url: str, task_landing_page_id: int | None = None) -> bool:
+    """Is a stored landing URL one the campaign allows now, under its current mode, pages and domains?
+
+    The redirect's rule (:func:`api.urls.allowed_landing_url`): on the allowed
+    domains; in choose mode one of the pages; in default mode the default
+    page or the task's own page.
+    """
+    campaign = get_campaign(conn, campaign_id)
+    pages = list_landing_pages(conn, campaign_id)
+    if campaign.landing_mode == "default":
+        usable = [p.url for p in pages if p.is_default or p.id == task_landing_page_id]
+    else:
+        usable = [p.url for p in pages]
+    return urls.allowed_landing_url(url, campaign.landing_mode, usable, list_allowed_domains(conn, campaign_id)) is not None

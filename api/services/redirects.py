@@ -5,19 +5,18 @@ track → record). A link resolves to a :class:`Target`: the link and its
 campaign's tracking settings, read fresh from the database on every click so
 disabling a link, ending a campaign or switching click tracking off takes
 effect on the very next click. :func:`destination` re-validates the landing
-URL against the campaign's current pages and domains every time: the
+URL against the campaign's current mode, pages and domains every time: the
 service never redirects to a URL that is not allowed *now*.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 from itsdangerous import BadData
 
 from .. import urls
-from ..errors import ValidationError
 from ..rawsql import Raw
 from ..signing import load_link_token
 from . import earnings
@@ -31,10 +30,16 @@ _SELECT = (
 )
 _BY_CODE = _SELECT + "WHERE l.code = ?"
 _BY_ID = _SELECT + "WHERE l.id = ? AND l.kind = 'regular'"
-# Pages (with the default flag) and allowed domains of a campaign in one round trip.
+# What decides where a link's visitor may go, in one round trip: the campaign's
+# pages (with the default flag), allowed domains and landing mode, and the
+# task's own page (valid in default mode). The first column says which is which.
+_PAGE, _DOMAIN, _MODE, _TASK_PAGE = 1, 0, 2, 3
 _LANDING = (
     "SELECT 1, url, is_default FROM landing_pages WHERE campaign_id = ? "
-    "UNION ALL SELECT 0, domain, NULL FROM campaign_domains WHERE campaign_id = ?"
+    "UNION ALL SELECT 0, domain, NULL FROM campaign_domains WHERE campaign_id = ? "
+    "UNION ALL SELECT 2, landing_mode, NULL FROM campaigns WHERE id = ? "
+    "UNION ALL SELECT 3, p.url, NULL FROM tasks t JOIN landing_pages p ON p.id = t.landing_page_id "
+    "WHERE t.id = ? AND p.campaign_id = ?"
 )
 MAX_CODE_LENGTH = 32
 MAX_TOKEN_LENGTH = 4096
@@ -121,58 +126,85 @@ def resolve_token(raw: Raw, keys: Sequence[str], token: str) -> Target | None:
     return target
 
 
-def landing_settings(raw: Raw, campaign_id: int) -> tuple[tuple[str, ...], tuple[str, ...], str | None]:
-    """The campaign's landing page URLs, allowed domains and default page URL, as they are now."""
+class LandingSettings(NamedTuple):
+    """Where a campaign's links may send visitors now (pages and domains sorted, so they make stable cache keys)."""
+
+    mode: str
+    pages: tuple[str, ...]
+    domains: tuple[str, ...]
+    default: str | None
+    task_page: str | None
+
+    def link_pages(self) -> tuple[str, ...]:
+        """The pages a link may use in this mode: all of them (choose), the default and the task's own (default).
+
+        Manual mode takes any URL on the domains, pages included: no list needed.
+        """
+        if self.mode == "choose":
+            return self.pages
+        if self.mode == "default":
+            return tuple(url for url in (self.default, self.task_page) if url is not None)
+        return ()
+
+
+def landing_settings(raw: Raw, campaign_id: int, task_id: int) -> LandingSettings:
+    """The campaign's landing mode, page URLs, allowed domains and default page, and the task's own page, now."""
     pages: list[str] = []
     domains: list[str] = []
-    default = None
-    for is_page, value, is_default in raw.all(_LANDING, (campaign_id, campaign_id)):
-        if is_page:
+    default = task_page = None
+    mode = ""
+    for kind, value, is_default in raw.all(_LANDING, (campaign_id, campaign_id, campaign_id, task_id, campaign_id)):
+        if kind == _PAGE:
             pages.append(value)
             if is_default:
                 default = value
-        else:
+        elif kind == _DOMAIN:
             domains.append(value)
-    return tuple(sorted(pages)), tuple(sorted(domains)), default
+        elif kind == _MODE:
+            mode = value
+        else:
+            task_page = value
+    return LandingSettings(mode, tuple(sorted(pages)), tuple(sorted(domains)), default, task_page)
 
 
 @lru_cache(maxsize=8192)
-def allowed_url(url: str, pages: tuple[str, ...], domains: tuple[str, ...]) -> str | None:
-    """Pure and memoised: ``url`` in its normalised form if it is one of ``pages`` or on ``domains``, else ``None``.
+def allowed_url(url: str, mode: str, pages: tuple[str, ...], domains: tuple[str, ...]) -> str | None:
+    """Pure and memoised: ``url`` in its normalised form if the campaign allows it now, else ``None``.
 
-    The redirect goes to the normalised form, so what was checked is exactly
-    what is sent (plain ASCII, nothing a browser could read another way).
+    On ``domains`` in every mode; in ``choose`` and ``default`` mode also one
+    of ``pages``, the pages a link may use in that mode
+    (:meth:`LandingSettings.link_pages`). A link made in manual mode (a deep
+    link) therefore stops going to its own URL once the campaign leaves
+    manual mode. The redirect goes to the normalised form, so what was
+    checked is exactly what is sent (plain ASCII, nothing a browser could
+    read another way).
     """
-    if not urls.landing_url_allowed(url, pages, domains):
-        return None
-    return urls.normalize_url(url)
+    return urls.allowed_landing_url(url, mode, pages, domains)
 
 
 @lru_cache(maxsize=1024)
-def safe_default(url: str | None) -> str | None:
-    """The default page URL re-validated (``None`` if it no longer passes the URL rules)."""
+def safe_default(url: str | None, domains: tuple[str, ...]) -> str | None:
+    """The default page URL re-validated: ``None`` if it no longer passes the URL rules or is off the domains."""
     if url is None:
         return None
-    try:
-        return urls.normalize_url(url)
-    except ValidationError:
-        return None
+    return urls.allowed_landing_url(url, "default", (url,), domains)
 
 
 def destination(raw: Raw, target: Target) -> tuple[str | None, bool]:
     """Where the visitor goes, and whether that is the link's own landing URL.
 
-    The link's landing URL when the link is live and the URL is still allowed;
+    The link's landing URL when the link is live and the URL is allowed
+    under the campaign's current mode, pages and domains (:func:`allowed_url`);
     otherwise the campaign's default landing page; ``None`` when there is no
     (valid) default page either — the caller answers a "link no longer
     active" page then, never a redirect to somewhere unchecked.
     """
-    pages, domains, default = landing_settings(raw, target.campaign_id)
+    settings = landing_settings(raw, target.campaign_id, target.task_id)
     if target.live:
-        url = allowed_url(target.landing_url, pages, domains)
+        url = allowed_url(target.landing_url, settings.mode, settings.link_pages(), settings.domains)
         if url is not None:
             return url, True
-    return safe_default(default), False
+    return safe_default(settings.default, settings.domains), False
 
 
 # --- what a worker may remember between clicks -------------------------------------

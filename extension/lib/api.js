@@ -149,7 +149,7 @@ export function describeFailure({ status, body, retryAfter, action }) {
     const what = action === "login" ? "Too many sign-in attempts." : "Too many requests: Tasklink is limiting how fast links can be made.";
     return new Failure("rate_limited", `${what} Try again ${retryWords(retryAfter)}.`, { code, retryAfter: Number(retryAfter) || null });
   }
-  if (status === 422 && code === "landing_page_not_allowed") {
+  if (status === 422 && (code === "landing_page_not_allowed" || code === "click_id_param_in_url")) {
     return new Failure("landing_not_allowed", apiMessage || "This landing page is not allowed for the campaign.", { code });
   }
   if (status === 422) {

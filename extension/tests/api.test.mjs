@@ -68,6 +68,7 @@ test("every failure becomes a sentence of the right kind", () => {
     [{ status: 429, body: null, retryAfter: "600", action: "login" }, "rate_limited", /sign-in attempts.*in 10 minutes/],
     [{ status: 422, body: err("pay_for_performance_off", "The advertiser has not enabled pay for performance.") }, "link_unavailable", /^The advertiser has not enabled pay for performance\.$/],
     [{ status: 422, body: err("landing_page_not_allowed", "evil.test is not an allowed domain.") }, "landing_not_allowed", /evil\.test/],
+    [{ status: 422, body: err("click_id_param_in_url", "The landing URL carries the click-id parameter “clickid”.") }, "landing_not_allowed", /“clickid”/],
     [{ status: 404, body: err("not_found", "No such task.") }, "not_found", /No such task/],
     [{ status: 400, body: err("invalid_input", "subId1 is too long.") }, "invalid", /subId1/],
     [{ status: 500, body: null }, "server", /error 500/],

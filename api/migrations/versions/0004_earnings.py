@@ -15,8 +15,8 @@ Create Date: 2026-12-01
 - campaigns: ``daily_click_cap`` (default 5) and ``paused_pays``;
   links: ``disabled_by``; conversions: ``payout_reason``.
 - change_counter: one version number that triggers move with every change
-  the redirect reads (links updated or deleted, campaigns, memberships,
-  landing pages, allowed domains), so a redirect worker can keep links in
+  the redirect reads (links and tasks updated or deleted, campaigns,
+  memberships, landing pages, allowed domains), so a redirect worker can keep links in
   memory and ask one cheap question a second instead of re-reading each.
 """
 from __future__ import annotations
@@ -97,6 +97,7 @@ def upgrade() -> None:
 WATCHED = {
     "links": ("UPDATE", "DELETE"),  # a new link is never cached, so INSERT needs no bump
     "campaigns": ("INSERT", "UPDATE", "DELETE"),
+    "tasks": ("UPDATE", "DELETE"),  # a task's own landing page is a destination in default mode
     "memberships": ("INSERT", "UPDATE", "DELETE"),
     "landing_pages": ("INSERT", "UPDATE", "DELETE"),
     "campaign_domains": ("INSERT", "UPDATE", "DELETE"),
