@@ -17,6 +17,7 @@ from itsdangerous.encoding import base64_decode, base64_encode, want_bytes
 LINK_SALT = "tasklink.link.v1"
 PARTNER_SESSION_SALT = "tasklink.partner-session.v1"
 IP_HASH_CONTEXT = b"tasklink.ip-hash.v1"
+CLICK_ID_CONTEXT = b"tasklink.click-id.v1"
 
 __all__ = [
     "BadData",
@@ -25,6 +26,7 @@ __all__ = [
     "link_serializer",
     "partner_session_serializer",
     "ip_hash_key",
+    "click_id_keys",
 ]
 
 
@@ -78,6 +80,19 @@ def ip_hash_key(keys: Sequence[str]) -> bytes:
     uniqueness rule.
     """
     return hmac.new(keys[0].encode(), IP_HASH_CONTEXT, hashlib.sha256).digest()
+
+
+def click_id_keys(keys: Sequence[str]) -> tuple[bytes, ...]:
+    """The keys that tag click ids (:mod:`api.services.clicks`), one per secret key, newest first.
+
+    Derived per purpose like :func:`ip_hash_key`, so a click id's tag says
+    nothing about the signing keys. The newest tags new click ids; every one
+    verifies, so rotating keys keeps the ids of clicks made before the
+    rotation verifiable for as long as the old key stays in the list.
+    """
+    if not keys:
+        raise ValueError("at least one secret key is required")
+    return tuple(hmac.new(key.encode(), CLICK_ID_CONTEXT, hashlib.sha256).digest() for key in keys)
 
 
 def load_link_token(keys: Sequence[str], token: str) -> dict[str, Any]:

@@ -14,9 +14,13 @@ from api.rawsql import Raw
 from api.schema import clicks as clicks_table
 from api.schema import conversions as conversions_table
 from api.services import campaigns, clicks, conversions, links
+from api.signing import click_id_keys
+from conftest import SECRET_KEYS
 
 NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.timezone.utc)
 KEY = b"k" * 32
+#: The click-id keys of the test apps (their SECRET_KEYS).
+CLICK_IDS = clicks.ClickIds(click_id_keys(SECRET_KEYS))
 
 
 def record_a_click(engine, world, *, agent="Mozilla/5.0 Firefox/126.0", at=NOW, link=None):  # type: ignore[no-untyped-def]
@@ -29,7 +33,7 @@ def record_a_click(engine, world, *, agent="Mozilla/5.0 Firefox/126.0", at=NOW, 
         return clicks.record_click(
             Raw.of(conn), link_id=link.id, campaign_id=link.campaign_id, partner_id=link.partner_id,
             task_id=link.task_id, visit=visit, payout_model=campaign.payout_model,
-            payout_value=campaign.payout_value, now=at,
+            payout_value=campaign.payout_value, now=at, click_ids=CLICK_IDS,
         )
 
 

@@ -19,6 +19,7 @@ from ..errors import NotFound
 from ..services import clicks, conversions, earnings
 from .auth import current_advertiser
 from .openapi import ID_SCHEMA, errors, json_body, json_response, ref
+from .tracking import click_ids
 from .parsing import json_object
 
 bp = Blueprint("conversions", __name__, url_prefix="/api/v1/conversions")
@@ -63,8 +64,8 @@ def _record_fresh_click(click_id: object, record: Callable[[], T], error: NotFou
     click waits for it: this node's log is flushed at once, another node's
     flusher is waited for. Any other unknown click id is a 404 at once.
     """
-    made = clicks.click_id_time(click_id) if isinstance(click_id, str) else None
-    if made is None or not dt.timedelta(seconds=-5) < db.utcnow() - made < dt.timedelta(seconds=30):
+    origin = clicks.verify_click_id(click_ids(current_app), click_id) if isinstance(click_id, str) else None
+    if origin is None or not dt.timedelta(seconds=-5) < db.utcnow() - origin.made_at < dt.timedelta(seconds=30):
         raise error
     deadline = time.monotonic() + FRESH_CLICK_WAIT
     while True:
