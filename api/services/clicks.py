@@ -362,6 +362,12 @@ def click_time(record: ClickRecord) -> dt.datetime:
 
 # --- storing: the store-time reasons ------------------------------------------------------
 
+#: PostgreSQL advisory lock (transaction-level) taken by every flush batch, so
+#: flushers on several hosts store clicks one batch after another (ids then
+#: commit in order, and the uniqueness rule sees every earlier click), and by a
+#: postback about to wait for its click (api.services.conversions).
+STORE_LOCK = 0x7A5C11C5
+
 # One statement per click decides its reason and inserts it. Run in time order
 # inside one transaction (flushes are serialised: SQLite's write lock, a
 # PostgreSQL advisory lock), each click sees every click stored before it, so
