@@ -57,6 +57,7 @@ from typing import Any, Iterator, Sequence
 from sqlalchemy.engine import make_url
 
 from .clickstore import ClickStore
+from .db import utcnow
 from .errors import ServiceUnavailable
 from .rawsql import Raw
 from .services import clicks, conversions
@@ -357,12 +358,13 @@ class ClickLog:
         the usual case. A failure is undone to a savepoint and logged: it
         never holds the clicks back; the conversions wait for the next batch.
         """
-        waiting = conversions.waiting_now(raw)
+        now = utcnow()
+        waiting = conversions.waiting_now(raw, now)
         if not waiting:
             return
         raw.run("SAVEPOINT waiting_conversions")
         try:
-            conversions.record_waiting(raw, waiting)
+            conversions.record_waiting(raw, waiting, now)
         except Exception:  # noqa: BLE001 - logged; the clicks are stored all the same
             raw.run("ROLLBACK TO SAVEPOINT waiting_conversions")
             now = time.monotonic()

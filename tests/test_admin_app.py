@@ -433,7 +433,8 @@ def test_postbacks_that_came_before_their_click_show_how_they_ended(admin_env, e
     with db.transaction(engine) as conn:  # the lost one's click never comes: failed after the expiry
         raw = Raw.of(conn)
         later = dt.datetime.now(dt.timezone.utc) + conversions.WAITING_EXPIRY + dt.timedelta(minutes=1)
-        conversions.record_waiting(raw, [w for w in conversions.waiting_now(raw) if w.click_id == lost_id], later)
+        conversions.record_waiting(raw, [w for w in conversions.waiting_now(raw, later) if w.click_id == lost_id],
+                                   later)
     at = no_exceptions(open_admin(world.advertiser.id))
     [table] = [frame.value for frame in at.dataframe if "Why not recorded" in frame.value.columns]
     rows = table.set_index("Order")

@@ -474,11 +474,29 @@ def test_a_waiting_conversion_whose_click_never_comes_fails_after_the_expiry(eng
     assert [row.status for row in waiting_rows(engine)] == ["waiting"]
     with db.transaction(engine) as conn:
         raw = Raw.of(conn)
-        counts = conversions.record_waiting(raw, conversions.waiting_now(raw),
-                                            now=waiting.received_at + conversions.WAITING_EXPIRY + dt.timedelta(1))
+        assert conversions.waiting_now(raw) == []  # nothing to do about it yet
+        later = waiting.received_at + conversions.WAITING_EXPIRY + dt.timedelta(seconds=1)
+        counts = conversions.record_waiting(raw, conversions.waiting_now(raw, later), now=later)
     assert counts == {"recorded": 0, "failed": 1}
     [row] = waiting_rows(engine)
     assert (row.status, row.error) == ("failed", "click_not_found")
+
+
+def test_conversions_whose_click_never_comes_do_not_keep_others_waiting(client, engine, world, node,
+                                                                        monkeypatch) -> None:
+    from api import clicklog
+
+    monkeypatch.setattr(conversions, "WAITING_BATCH", 2)
+    link = made_link(engine, world)
+    for n in range(3):  # ours, but their clicks were never logged: they wait for the expiry
+        lost = clicks.new_click_id(CLICK_IDS, link.id)
+        assert post(client, world.api_key, click_id=lost, order_id=f"L-{n}", amount="1.00",
+                    currency="USD").status_code == 202
+    click_id = click_there(node, link)
+    assert post(client, world.api_key, click_id=click_id, order_id="G-1", amount="1.00",
+                currency="USD").status_code == 202
+    clicklog.of(node).flush()
+    assert [row.status for row in waiting_rows(engine)] == ["waiting"] * 3 + ["recorded"]
 
 
 def test_a_failure_recording_waiting_conversions_never_holds_back_the_clicks(

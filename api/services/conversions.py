@@ -328,7 +328,6 @@ CLOCK_SKEW = dt.timedelta(seconds=5)
 WAITING_EXPIRY = dt.timedelta(hours=1)
 #: A flush batch looks at no more than this many waiting conversions.
 WAITING_BATCH = 500
-WAITING_STATUSES = ("waiting", "recorded", "failed")
 
 #: What a failed waiting conversion tells a repeated postback (error code → 404 or 422 and a sentence).
 _FAILURES: dict[str, tuple[type[NotFound] | type[RuleRefused], str]] = {
@@ -483,18 +482,24 @@ def _wait(conn: Connection, raw: Raw, advertiser_id: int, campaign: tuple[Any, .
     return waiting
 
 
-def waiting_now(raw: Raw) -> list[Waiting]:
-    """The conversions waiting for their click, oldest first (at most :data:`WAITING_BATCH`).
+def waiting_now(raw: Raw, now: dt.datetime | None = None) -> list[Waiting]:
+    """The waiting conversions whose click is stored now, or which waited past :data:`WAITING_EXPIRY`; oldest first.
 
     Every flush batch that stored clicks asks: one seek in an index that is
-    empty but for the moments a postback beats its click.
+    empty but for the moments a postback beats its click (then one probe of
+    the clicks' unique index per waiting row). Only rows there is something
+    to do about count towards :data:`WAITING_BATCH`, so rows still waiting
+    never keep others from being recorded.
     """
+    expired = raw.time((now or utcnow()) - WAITING_EXPIRY)
     return [_waiting_from_raw(row) for row in raw.all(
-        _WAITING_COLUMNS + "WHERE status = 'waiting' ORDER BY id LIMIT ?", (WAITING_BATCH,))]
+        _WAITING_COLUMNS + "WHERE status = 'waiting' AND (received_at < ? OR EXISTS "
+        "(SELECT 1 FROM clicks WHERE clicks.click_id = pending_conversions.click_id)) ORDER BY id LIMIT ?",
+        (expired, WAITING_BATCH))]
 
 
 def record_waiting(raw: Raw, waiting: Sequence[Waiting], now: dt.datetime | None = None) -> dict[str, int]:
-    """Record the waiting conversions whose click is stored now; return how many were recorded and failed.
+    """Record the waiting conversions whose click is stored now (:func:`waiting_now`); count recorded and failed.
 
     Called inside the flush transaction that stored clicks, after storing them.
     Each goes through the rules of any postback (:func:`_attribute`) as of
@@ -515,7 +520,7 @@ def record_waiting(raw: Raw, waiting: Sequence[Waiting], now: dt.datetime | None
         if click is None or click.advertiser_id != item.advertiser_id:
             if now - item.received_at <= WAITING_EXPIRY:
                 continue  # still on its way (another node's log, a backlog)
-            error = "click_not_found"
+            error = "click_not_found"  # lost: a node that never came back, a link deleted before its click was stored
         else:
             report = Report(item.click_id, item.order_id, item.amount_minor, item.currency)
             try:
