@@ -50,6 +50,13 @@ MEMBER_ACTIONS = {  # status → the buttons offered (label, new status)
     "ended": (("Re-activate", "active"),),
 }
 RECENT_CONVERSIONS = 50
+WAITING_LABELS = {"waiting": "Waiting for its click", "failed": "Not recorded", "recorded": "Recorded"}
+FAILURE_LABELS = {  # the codes a postback would have been refused with
+    "click_not_found": "its click never arrived",
+    "conversion_tracking_off": "conversion tracking was off",
+    "currency_mismatch": "not the campaign's currency",
+    "outside_attribution_window": "outside the attribution window",
+}
 READ_TTL = 60  # seconds; every write clears the cache, so staleness only concerns other writers (the API)
 
 
@@ -159,6 +166,13 @@ def load_conversions(engine: Engine, advertiser_id: int, campaign_id: int) -> li
     """The campaign's most recent conversions, newest first."""
     with db.reading(engine) as conn:
         return conversions.list_conversions(conn, advertiser_id, campaign_id, limit=RECENT_CONVERSIONS)
+
+
+@st.cache_data(ttl=READ_TTL, show_spinner=False, hash_funcs=ENGINE_HASH)
+def load_waiting(engine: Engine, advertiser_id: int, campaign_id: int) -> list[conversions.Waiting]:
+    """The campaign's postbacks that came before their click and are still waiting for it, or failed."""
+    with db.reading(engine) as conn:
+        return conversions.list_waiting(conn, advertiser_id, campaign_id, limit=RECENT_CONVERSIONS)
 
 
 @st.cache_data(ttl=READ_TTL, show_spinner=False, hash_funcs=ENGINE_HASH)
@@ -778,6 +792,28 @@ if conversion_list:
 else:
     st.info("No conversions yet. Send them from your site as shown below.")
 
+waiting_list = load_waiting(ENGINE, advertiser.id, cid)
+if waiting_list:
+    st.markdown(
+        "**Postbacks that came before their click was stored** (answered 202). They are recorded as conversions "
+        "as soon as their click is, normally within a second; one whose click breaks a rule by then is not, "
+        "and shows why here."
+    )
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {"Received (UTC)": w.received_at.strftime("%Y-%m-%d %H:%M:%S"), "Order": w.order_id,
+                 "Amount": f"{w.amount} {w.currency}",
+                 "State": WAITING_LABELS.get(w.status, w.status),
+                 "Why not recorded": FAILURE_LABELS.get(w.error, w.error) if w.error else "",
+                 "Click id": w.click_id}
+                for w in waiting_list
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
 base_url = str(APP.config.get("BASE_URL") or "http://127.0.0.1:5000")
 st.markdown(
     f"**Sending a conversion (postback).** Each link click reaches your landing page with "
@@ -795,8 +831,10 @@ curl -X POST {base_url}/api/v1/conversions \\
     language="bash",
 )
 st.caption(
-    "Answers: 201 with the conversion, 200 when that order id was already reported, 404 for an unknown click, "
-    "422 when the click is older than the attribution window or conversion tracking is off."
+    "Answers: 201 with the conversion, 200 when that order id was already reported, 202 when the click was made "
+    "moments ago and is not stored yet (the conversion is recorded as soon as it is; send the same postback again "
+    "to get it), 404 for an unknown click, 422 when the click is older than the attribution window, conversion "
+    "tracking is off or the currency is not the campaign's."
 )
 
 

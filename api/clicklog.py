@@ -25,16 +25,18 @@ Layout, in one directory per host (``TASKLINK_CLICK_LOG_DIR``, default
 - ``flush.lock``: one flusher at a time per directory.
 
 Flushing (:meth:`ClickLog.flush`): read every complete line after the offset
-stored in ``click_log_segments``, insert the clicks in time order and move
-the offsets, all in one transaction — so a record is stored exactly once,
-whoever flushes and whenever a flusher dies. A segment no process holds any
+stored in ``click_log_segments``, insert the clicks in time order, record the
+conversion postbacks that came before their click (:mod:`api.services.conversions`)
+and move the offsets, all in one transaction — so a record is stored exactly
+once, whoever flushes and whenever a flusher dies. A segment no process holds any
 more (its writer exited or moved on), once stored to its end, is deleted.
 Under traffic a worker flushes right after it has answered a redirect, at
 most every :data:`FLUSH_INTERVAL` seconds (the visitor does not wait; a
 thread beside the requests would fight them for the GIL). Each serving
 process also runs a flusher thread from startup, for when traffic stops and
 for what killed workers left behind; whoever needs the newest clicks
-(reports, conversions, ``flask --app api flush-clicks``) flushes first.
+flushes first (reports and ``flask --app api flush-clicks`` wait for a flush
+another process is running; a postback never does).
 """
 from __future__ import annotations
 
@@ -57,8 +59,10 @@ from sqlalchemy.engine import make_url
 
 from .clickstore import ClickStore
 from . import outages
+from .db import utcnow
 from .errors import ServiceUnavailable
-from .services import clicks
+from .rawsql import Raw
+from .services import clicks, conversions
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +75,8 @@ MAX_SEGMENT_BYTES = 32 * 1024 * 1024
 FLUSH_INTERVAL = 0.2
 #: At most this much of the log is stored per transaction (about 5,000 clicks).
 BATCH_BYTES = 2 * 1024 * 1024
-#: PostgreSQL advisory lock taken by every flush, so flushers on several hosts
-#: store clicks one batch after another (ids then commit in order, and the
-#: uniqueness rule sees every earlier click).
-PG_FLUSH_LOCK = 0x7A5C11C5
+#: PostgreSQL advisory lock taken by every flush batch (see :data:`api.services.clicks.STORE_LOCK`).
+PG_FLUSH_LOCK = clicks.STORE_LOCK
 
 
 def database_tag(database_url: str) -> str:
@@ -348,6 +350,8 @@ class ClickLog:
                 budget -= end
             records.sort(key=lambda record: record.created_at)  # so duplicates and caps follow time
             stored = clicks.store_clicks(raw, records)
+            if stored:
+                self._record_waiting_conversions(raw)
             if moved:
                 raw.run_many(
                     "INSERT INTO click_log_segments (segment, stored_bytes) VALUES (?, ?) "
@@ -359,6 +363,29 @@ class ClickLog:
             log.info("click log: %d of %d records were already stored or their link is gone", len(records) - stored,
                      len(records))
         return len(records), more, finished
+
+    def _record_waiting_conversions(self, raw: Raw) -> None:
+        """Record the postbacks that came before their click, now that clicks were stored (same transaction).
+
+        In the transaction that stored the clicks, so a conversion waiting for
+        one of them is recorded exactly when it is (and a postback that looks
+        for its click under the same lock sees either the click or, failing
+        that, is seen here). One indexed query when nothing waits, which is
+        the usual case. A failure is undone to a savepoint and logged: it
+        never holds the clicks back; the conversions wait for the next batch.
+        """
+        now = utcnow()
+        waiting = conversions.waiting_now(raw, now)
+        if not waiting:
+            return
+        raw.run("SAVEPOINT waiting_conversions")
+        try:
+            conversions.record_waiting(raw, waiting, now)
+        except Exception as error:  # noqa: BLE001 - logged; the clicks are stored all the same
+            raw.run("ROLLBACK TO SAVEPOINT waiting_conversions")
+            outages.report("waiting-conversions", "recording the conversions that waited for their click failed; "
+                           "they wait for the next flush", error)
+        raw.run("RELEASE SAVEPOINT waiting_conversions")
 
     def _parse(self, name: str, start: int, data: bytes) -> list[clicks.ClickRecord]:
         """The click records in ``data`` (complete lines of segment ``name`` from byte ``start``).

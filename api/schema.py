@@ -67,6 +67,7 @@ metadata = MetaData(
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 SUB_ID_MAX = 255
+CLICK_ID_MAX = 64
 USER_AGENT_MAX = 512
 REFERRER_MAX = 1024
 
@@ -222,8 +223,9 @@ clicks = Table(
     "clicks",
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
-    # Public, random, unguessable id handed to the landing page.
-    Column("click_id", String(32), nullable=False, unique=True),
+    # Public, unguessable id handed to the landing page (36 characters since
+    # ids carry a tag, api.services.clicks; 30 before; room for more).
+    Column("click_id", String(CLICK_ID_MAX), nullable=False, unique=True),
     Column("link_id", Integer, ForeignKey("links.id", ondelete="CASCADE"), nullable=False),
     # Denormalised so reports group and filter without joins.
     Column("campaign_id", Integer, nullable=False),
@@ -341,6 +343,38 @@ conversions = Table(
     Index("ix_conversions_partner_created", "partner_id", "created_at"),
 )
 
+pending_conversions = Table(
+    "pending_conversions",
+    metadata,
+    # A postback whose click id is ours (its tag verifies) but whose click is not
+    # stored yet: it was answered moments ago and is still in a node's click log.
+    # The flush that stores the click records the conversion (api.clicklog); the
+    # row stays, with what became of it, for the advertiser to see.
+    Column("id", Integer, primary_key=True),
+    Column("advertiser_id", Integer, ForeignKey("advertisers.id", ondelete="CASCADE"), nullable=False),
+    # The campaign of the click id's link, known when the postback came.
+    Column("campaign_id", Integer, ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=False),
+    Column("click_id", String(CLICK_ID_MAX), nullable=False),
+    Column("order_id", String(255), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("received_at", UTCDateTime(), nullable=False),
+    # waiting for the click; recorded (conversion_id says as which conversion);
+    # failed (error is the code a postback would have been answered with).
+    Column("status", String(16), nullable=False, server_default="waiting"),
+    Column("error", String(32), nullable=True),
+    Column("conversion_id", Integer, ForeignKey("conversions.id", ondelete="SET NULL"), nullable=True),
+    Column("resolved_at", UTCDateTime(), nullable=True),
+    CheckConstraint("status IN ('waiting', 'recorded', 'failed')", name="status"),
+    CheckConstraint("amount_minor >= 0", name="amount"),
+    # A retried postback waits once.
+    UniqueConstraint("advertiser_id", "click_id", "order_id", name="uq_pending_conversions_click_order"),
+    # Every flush that stores clicks asks for the waiting ones: an index seek
+    # to an empty range when there are none (the usual case).
+    Index("ix_pending_conversions_status", "status"),
+    Index("ix_pending_conversions_campaign_received", "campaign_id", "received_at"),
+)
+
 #: Every table, parents before children (for seeding and clean-up order).
 ALL_TABLES = (
     advertisers,
@@ -354,6 +388,7 @@ ALL_TABLES = (
     links,
     clicks,
     conversions,
+    pending_conversions,
     click_rollups,
     click_rollup_state,
     click_log_segments,

@@ -19,6 +19,7 @@ LINK_SALT = "tasklink.link.v1"
 PARTNER_SESSION_SALT = "tasklink.partner-session.v1"
 IP_HASH_CONTEXT = b"tasklink.ip-hash.v1"
 ACCOUNT_FINGERPRINT_CONTEXT = b"tasklink.account-fingerprint.v1"
+CLICK_ID_CONTEXT = b"tasklink.click-id.v1"
 
 __all__ = [
     "BadData",
@@ -29,6 +30,7 @@ __all__ = [
     "ip_hash_key",
     "account_fingerprint",
     "fingerprint_matches",
+    "click_id_keys",
 ]
 
 
@@ -82,6 +84,19 @@ def ip_hash_key(keys: Sequence[str]) -> bytes:
     uniqueness rule.
     """
     return hmac.new(keys[0].encode(), IP_HASH_CONTEXT, hashlib.sha256).digest()
+
+
+def click_id_keys(keys: Sequence[str]) -> tuple[bytes, ...]:
+    """The keys that tag click ids (:mod:`api.services.clicks`), one per secret key, newest first.
+
+    Derived per purpose like :func:`ip_hash_key`, so a click id's tag says
+    nothing about the signing keys. The newest tags new click ids; every one
+    verifies, so rotating keys keeps the ids of clicks made before the
+    rotation verifiable for as long as the old key stays in the list.
+    """
+    if not keys:
+        raise ValueError("at least one secret key is required")
+    return tuple(hmac.new(key.encode(), CLICK_ID_CONTEXT, hashlib.sha256).digest() for key in keys)
 
 
 def load_link_token(keys: Sequence[str], token: str) -> dict[str, Any]:

@@ -490,3 +490,33 @@ def test_rotated_key_fails_on_the_conversion_endpoint(admin_env, world, traffic,
     fresh = click(client, traffic.code, "203.0.113.9")
     assert convert(client, world.api_key, fresh, "A-2002", "10.00").status_code == 401
     assert convert(client, new_key, fresh, "A-2002", "10.00").status_code == 201
+
+
+def test_postbacks_that_came_before_their_click_show_how_they_ended(admin_env, engine, world) -> None:
+    """A 202 whose click never arrives (or breaks a rule) is not a conversion; the advertiser sees why."""
+    import datetime as dt
+
+    from api.rawsql import Raw
+    from api.services import clicks as click_service
+    from test_conversions import CLICK_IDS
+
+    with db.transaction(engine) as conn:
+        link = links.create_link(conn, world.partner.id, world.task.id)
+    waiting_id, lost_id = (click_service.new_click_id(CLICK_IDS, link.id) for _ in range(2))
+    for click_id, order in ((waiting_id, "W-1"), (lost_id, "L-1")):
+        with db.transaction(engine) as conn:
+            report = conversions.parse_report(click_id, order, "9.50", "USD")
+            assert isinstance(conversions.report_conversion(conn, world.advertiser.id, report, CLICK_IDS),
+                              conversions.Waiting)
+    with db.transaction(engine) as conn:  # the lost one's click never comes: failed after the expiry
+        raw = Raw.of(conn)
+        later = dt.datetime.now(dt.timezone.utc) + conversions.WAITING_EXPIRY + dt.timedelta(minutes=1)
+        conversions.record_waiting(raw, [w for w in conversions.waiting_now(raw, later) if w.click_id == lost_id],
+                                   later)
+    at = no_exceptions(open_admin(world.advertiser.id))
+    [table] = [frame.value for frame in at.dataframe if "Why not recorded" in frame.value.columns]
+    rows = table.set_index("Order")
+    assert rows.loc["W-1", "State"] == "Waiting for its click" and rows.loc["W-1", "Why not recorded"] == ""
+    assert rows.loc["L-1", "State"] == "Not recorded"
+    assert rows.loc["L-1", "Why not recorded"] == "its click never arrived"
+    assert any("202" in caption for caption in texts(at.caption))

@@ -14,9 +14,13 @@ from api.rawsql import Raw
 from api.schema import clicks as clicks_table
 from api.schema import conversions as conversions_table
 from api.services import campaigns, clicks, conversions, links
+from api.signing import click_id_keys
+from conftest import SECRET_KEYS
 
 NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.timezone.utc)
 KEY = b"k" * 32
+#: The click-id keys of the test apps (their SECRET_KEYS).
+CLICK_IDS = clicks.ClickIds(click_id_keys(SECRET_KEYS))
 
 
 def record_a_click(engine, world, *, agent="Mozilla/5.0 Firefox/126.0", at=NOW, link=None):  # type: ignore[no-untyped-def]
@@ -29,7 +33,7 @@ def record_a_click(engine, world, *, agent="Mozilla/5.0 Firefox/126.0", at=NOW, 
         return clicks.record_click(
             Raw.of(conn), link_id=link.id, campaign_id=link.campaign_id, partner_id=link.partner_id,
             task_id=link.task_id, visit=visit, payout_model=campaign.payout_model,
-            payout_value=campaign.payout_value, now=at,
+            payout_value=campaign.payout_value, now=at, click_ids=CLICK_IDS,
         )
 
 
@@ -250,6 +254,337 @@ def test_status_approve_and_reverse_and_listing(engine, world) -> None:
         assert conversions.list_conversions(conn, world.other_advertiser.id, None) == []
         assert len(conversions.list_conversions(conn, world.advertiser.id, None, limit=1)) == 1
 
+
+# --- postbacks never wait: an unknown click is 404 at once, a click on its way is 202 -------------------
+
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64) Firefox/126.0"
+
+
+def forged_click_id(link_id: int, *, at: dt.datetime | None = None) -> str:
+    """An id of the right shape, time and link, with a tag nobody made: what a guesser sends."""
+    import base64
+    import secrets
+
+    millis = int((at or db.utcnow()).timestamp() * 1000)
+    body = (millis << 32 | link_id).to_bytes(10, "big") + secrets.token_bytes(11)
+    return base64.urlsafe_b64encode(body + secrets.token_bytes(6)).decode()
+
+
+def old_style_click_id(at: dt.datetime | None = None) -> str:
+    """A click id as made before ids carried a tag: 30 characters, the time in milliseconds in front."""
+    import base64
+    import secrets
+
+    stamp = int((at or db.utcnow()).timestamp() * 1000).to_bytes(6, "big")
+    return base64.urlsafe_b64encode(stamp).decode() + secrets.token_urlsafe(16)
+
+
+@pytest.fixture
+def flushes(monkeypatch):  # type: ignore[no-untyped-def]
+    """How many times any click log was flushed; and no one may sleep meanwhile."""
+    import time
+
+    from api import clicklog
+
+    count = {"n": 0}
+    real = clicklog.ClickLog.flush
+
+    def counted(self, wait=True):  # type: ignore[no-untyped-def]
+        count["n"] += 1
+        return real(self, wait)
+
+    def no_sleep(seconds):  # type: ignore[no-untyped-def]
+        raise AssertionError(f"a postback slept {seconds} s")
+
+    monkeypatch.setattr(clicklog.ClickLog, "flush", counted)
+    monkeypatch.setattr(time, "sleep", no_sleep)
+    return count
+
+
+@pytest.fixture
+def node(app_config, tmp_path):  # type: ignore[no-untyped-def]
+    """Another node on the same database, with its own click log and no flusher of its own.
+
+    Its clicks stay in its log until the test flushes it, like a node whose
+    flusher has not run yet.
+    """
+    from flask.testing import FlaskClient
+
+    from api import clicklog, create_app
+
+    other = create_app({**app_config, "CLICK_LOG_DIR": str(tmp_path / "other-node")})
+    other.test_client_class = FlaskClient
+    clicklog.of(other).close()  # stores nothing unless the test says so
+    yield other
+    db.get_engine(other).dispose()
+
+
+def click_there(node, link) -> str:  # type: ignore[no-untyped-def]
+    """A visitor follows the link on ``node``; the click id its landing page receives (the click only logged)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    answer = node.test_client().get(f"/s/{link.code}", headers={"User-Agent": BROWSER})
+    assert answer.status_code == 302
+    return parse_qs(urlsplit(answer.headers["Location"]).query)["clickid"][0]
+
+
+def made_link(engine, world):  # type: ignore[no-untyped-def]
+    with db.transaction(engine) as conn:
+        return links.create_link(conn, world.partner.id, world.task.id)
+
+
+def waiting_rows(engine) -> list:  # type: ignore[type-arg]
+    from api.schema import pending_conversions
+
+    with db.reading(engine) as conn:
+        return conn.execute(select(pending_conversions).order_by(pending_conversions.c.id)).all()
+
+
+def conversion_count(engine) -> int:  # type: ignore[no-untyped-def]
+    with db.reading(engine) as conn:
+        return int(conn.execute(select(func.count()).select_from(conversions_table)).scalar_one())
+
+
+def test_a_made_up_click_id_is_404_at_once_however_fresh_it_looks(client, engine, world, flushes) -> None:
+    import time
+
+    link = made_link(engine, world)
+    made_up = [
+        forged_click_id(link.id),                                  # our shape, time and link; a wrong tag
+        old_style_click_id(),                                      # the older shape, time prefix of now
+        clicks.new_click_id(clicks.ClickIds([KEY]), link.id),      # tagged with a key we do not have
+        "A" * 36,
+    ]
+    post(client, world.api_key, click_id="warm-up", order_id="o", amount="1", currency="USD")
+    for click_id in made_up:
+        started = time.perf_counter()
+        answer = post(client, world.api_key, click_id=click_id, order_id="o", amount="1", currency="USD")
+        took = time.perf_counter() - started
+        assert answer.status_code == 404 and answer.json["error"]["code"] == "click_not_found", click_id
+        assert took < 0.1, f"{click_id}: {took * 1000:.0f} ms"
+    assert flushes["n"] == 0  # not even this node's own log: nothing of ours can be on its way
+    assert waiting_rows(engine) == [] and conversion_count(engine) == 0
+
+
+def test_a_click_still_in_another_nodes_log_is_202_then_recorded_when_that_node_flushes(
+        client, engine, world, node, flushes) -> None:
+    from api import clicklog
+
+    link = made_link(engine, world)
+    click_id = click_there(node, link)
+    body = {"click_id": click_id, "order_id": "A-1", "amount": "40.00", "currency": "USD"}
+    first = post(client, world.api_key, **body)
+    assert first.status_code == 202, first.json
+    assert {name: first.json[name] for name in ("click_id", "order_id", "amount", "currency", "status")} == {
+        "click_id": click_id, "order_id": "A-1", "amount": "40.00", "currency": "USD", "status": "waiting"}
+    assert first.json["message"]
+    again = post(client, world.api_key, **body)  # a retry while it waits: 202 again, kept once
+    assert again.status_code == 202 and again.json == first.json
+    [row] = waiting_rows(engine)
+    assert (row.status, row.campaign_id, row.amount_minor) == ("waiting", world.campaign.id, 4000)
+    assert conversion_count(engine) == 0
+    assert flushes["n"] == 2  # this node's own log, once per postback, without waiting for anyone
+
+    clicklog.of(node).flush()  # the other node's flusher stores the click
+    [row] = waiting_rows(engine)
+    assert row.status == "recorded" and row.error is None and row.conversion_id is not None
+    with db.reading(engine) as conn:
+        [conversion] = conversions.list_conversions(conn, world.advertiser.id)
+    assert (conversion.id, conversion.click_id, conversion.order_id) == (row.conversion_id, click_id, "A-1")
+    assert (str(conversion.amount), str(conversion.payout), conversion.payout_reason) == ("40.00", "5.00", None)
+    assert conversion.created_at == row.received_at  # the conversion's time is the postback's
+    repeat = post(client, world.api_key, **body)
+    assert repeat.status_code == 200
+    assert repeat.json == conversions.to_json(conversion)
+    assert conversion_count(engine) == 1
+
+
+def test_a_click_on_its_way_of_another_advertiser_or_a_stale_one_is_404(client, engine, world, node) -> None:
+    link = made_link(engine, world)
+    click_id = click_there(node, link)
+    other = post(client, world.other_api_key, click_id=click_id, order_id="o", amount="1.00", currency="USD")
+    assert other.status_code == 404 and other.json["error"]["code"] == "click_not_found"
+    # Ours, but for a link that does not exist.
+    nowhere = clicks.new_click_id(CLICK_IDS, link.id + 1000)
+    assert post(client, world.api_key, click_id=nowhere, order_id="o", amount="1", currency="USD").status_code == 404
+    # Ours and this advertiser's, but made longer ago than a click takes to be stored, or in the future.
+    now = db.utcnow()
+    for at in (now - conversions.WAITING_WINDOW - dt.timedelta(seconds=1),
+               now + conversions.CLOCK_SKEW + dt.timedelta(seconds=5)):
+        stale = clicks.new_click_id(CLICK_IDS, link.id, int(at.timestamp() * 1000))
+        answer = post(client, world.api_key, click_id=stale, order_id="o", amount="1", currency="USD")
+        assert answer.status_code == 404, at
+    assert waiting_rows(engine) == []
+
+
+def test_rules_that_need_no_click_refuse_a_click_on_its_way_at_once(client, engine, world, node) -> None:
+    link = made_link(engine, world)
+    click_id = click_there(node, link)
+    wrong = post(client, world.api_key, click_id=click_id, order_id="o", amount="1.00", currency="EUR")
+    assert wrong.status_code == 422 and wrong.json["error"]["code"] == "currency_mismatch"
+    with db.transaction(engine) as conn:
+        campaigns.update_settings(conn, world.advertiser.id, world.campaign.id, conversion_tracking=False)
+    off = post(client, world.api_key, click_id=click_id, order_id="o", amount="1.00", currency="USD")
+    assert off.status_code == 422 and off.json["error"]["code"] == "conversion_tracking_off"
+    assert waiting_rows(engine) == []
+
+
+@pytest.mark.parametrize(("change", "code"), [
+    ({"conversion_tracking": False}, "conversion_tracking_off"),
+    ({"currency": "EUR", "payout_amount": "5.00"}, "currency_mismatch"),
+])
+def test_a_waiting_conversion_whose_click_breaks_a_rule_is_not_recorded_and_shows_as_failed(
+        client, engine, world, node, change, code, caplog) -> None:
+    import logging
+
+    from api import clicklog
+
+    caplog.set_level(logging.INFO, logger="api.services.conversions")
+    link = made_link(engine, world)
+    click_id = click_there(node, link)
+    body = {"click_id": click_id, "order_id": "B-1", "amount": "10.00", "currency": "USD"}
+    assert post(client, world.api_key, **body).status_code == 202
+    with db.transaction(engine) as conn:  # the campaign changes before the click is stored
+        campaigns.update_settings(conn, world.advertiser.id, world.campaign.id, **change)
+    clicklog.of(node).flush()
+    assert conversion_count(engine) == 0
+    [row] = waiting_rows(engine)
+    assert (row.status, row.error, row.conversion_id) == ("failed", code, None)
+    assert f"failed: {code}" in caplog.text
+    with db.reading(engine) as conn:  # what the advertiser sees (the admin lists these)
+        [shown] = conversions.list_waiting(conn, world.advertiser.id, world.campaign.id)
+        assert (shown.order_id, shown.status, shown.error) == ("B-1", "failed", code)
+        assert conversions.list_waiting(conn, world.other_advertiser.id) == []
+    repeat = post(client, world.api_key, **body)  # the click is stored now: the usual answer
+    assert repeat.status_code == 422 and repeat.json["error"]["code"] == code
+
+
+def test_a_waiting_conversion_whose_click_never_comes_fails_after_the_expiry(engine, world, node) -> None:
+    from api import clicklog
+    from api.rawsql import Raw
+
+    link = made_link(engine, world)
+    lost = clicks.new_click_id(CLICK_IDS, link.id)  # ours, but its click was never logged
+    with db.transaction(engine) as conn:
+        waiting = conversions.report_conversion(conn, world.advertiser.id,
+                                                conversions.parse_report(lost, "C-1", "5.00", "USD"), CLICK_IDS)
+    assert isinstance(waiting, conversions.Waiting)
+    click_there(node, link)
+    clicklog.of(node).flush()  # a flush of other clicks: still within the expiry, it keeps waiting
+    assert [row.status for row in waiting_rows(engine)] == ["waiting"]
+    with db.transaction(engine) as conn:
+        raw = Raw.of(conn)
+        assert conversions.waiting_now(raw) == []  # nothing to do about it yet
+        later = waiting.received_at + conversions.WAITING_EXPIRY + dt.timedelta(seconds=1)
+        counts = conversions.record_waiting(raw, conversions.waiting_now(raw, later), now=later)
+    assert counts == {"recorded": 0, "failed": 1}
+    [row] = waiting_rows(engine)
+    assert (row.status, row.error) == ("failed", "click_not_found")
+
+
+def test_conversions_whose_click_never_comes_do_not_keep_others_waiting(client, engine, world, node,
+                                                                        monkeypatch) -> None:
+    from api import clicklog
+
+    monkeypatch.setattr(conversions, "WAITING_BATCH", 2)
+    link = made_link(engine, world)
+    for n in range(3):  # ours, but their clicks were never logged: they wait for the expiry
+        lost = clicks.new_click_id(CLICK_IDS, link.id)
+        assert post(client, world.api_key, click_id=lost, order_id=f"L-{n}", amount="1.00",
+                    currency="USD").status_code == 202
+    click_id = click_there(node, link)
+    assert post(client, world.api_key, click_id=click_id, order_id="G-1", amount="1.00",
+                currency="USD").status_code == 202
+    clicklog.of(node).flush()
+    assert [row.status for row in waiting_rows(engine)] == ["waiting"] * 3 + ["recorded"]
+
+
+def test_a_failure_recording_waiting_conversions_never_holds_back_the_clicks(
+        client, engine, world, node, monkeypatch, caplog) -> None:
+    from api import clicklog
+
+    link = made_link(engine, world)
+    click_id = click_there(node, link)
+    assert post(client, world.api_key, click_id=click_id, order_id="D-1", amount="1.00",
+                currency="USD").status_code == 202
+
+    def broken(raw, waiting, now=None):  # type: ignore[no-untyped-def]
+        raw.run("UPDATE pending_conversions SET order_id = 'half-done'")  # undone with the savepoint
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(conversions, "record_waiting", broken)
+    clicklog.of(node).flush()
+    with db.reading(engine) as conn:
+        assert conn.execute(select(clicks_table.c.click_id)).scalars().all() == [click_id]
+    assert [(row.status, row.order_id) for row in waiting_rows(engine)] == [("waiting", "D-1")]
+    assert "they wait for the next flush" in caplog.text
+    monkeypatch.undo()
+    click_there(node, link)
+    clicklog.of(node).flush()  # the next batch records it
+    assert [row.status for row in waiting_rows(engine)] == ["recorded"] and conversion_count(engine) == 1
+
+
+def test_a_flush_with_nothing_waiting_asks_one_question_about_waiting_conversions(engine, world, node,
+                                                                                   monkeypatch) -> None:
+    from api import clicklog
+    from api.rawsql import Raw
+
+    statements: list[str] = []
+    real_all, real_run = Raw.all, Raw.run
+
+    def all_(self, sql, params=()):  # type: ignore[no-untyped-def]
+        statements.append(sql)
+        return real_all(self, sql, params)
+
+    def run(self, sql, params=()):  # type: ignore[no-untyped-def]
+        statements.append(sql)
+        return real_run(self, sql, params)
+
+    monkeypatch.setattr(Raw, "all", all_)
+    monkeypatch.setattr(Raw, "run", run)
+    link = made_link(engine, world)
+    for _ in range(3):
+        click_there(node, link)
+    clicklog.of(node).flush()
+    assert sum("pending_conversions" in sql for sql in statements) == 1
+    assert not any("SAVEPOINT" in sql for sql in statements)
+
+
+def test_old_style_click_ids_still_convert_when_their_click_is_stored(client, engine, world, flushes) -> None:
+    old_id = old_style_click_id()
+    with db.transaction(engine) as conn:
+        link = links.create_link(conn, world.partner.id, world.task.id)
+        campaign = campaigns.get_campaign(conn, link.campaign_id)
+        visit = clicks.visit_from_request(KEY, {"User-Agent": BROWSER}, "192.0.2.1", {}, (None, None, None, None))
+        clicks.record_click(Raw.of(conn), link_id=link.id, campaign_id=link.campaign_id, partner_id=link.partner_id,
+                            task_id=link.task_id, visit=visit, payout_model=campaign.payout_model,
+                            payout_value=campaign.payout_value, now=db.utcnow(), click_id=old_id)
+    answer = post(client, world.api_key, click_id=old_id, order_id="E-1", amount="2.00", currency="USD")
+    assert answer.status_code == 201 and answer.json["click_id"] == old_id and answer.json["payout"] == "5.00"
+    assert post(client, world.api_key, click_id=old_id, order_id="E-1", amount="2.00",
+                currency="USD").status_code == 200
+    assert flushes["n"] == 0  # an old-style id never waits: it is found or it is a 404
+
+
+def test_a_click_stored_while_the_postback_looked_is_found_not_kept_waiting(
+        client, engine, world, node, monkeypatch) -> None:
+    """The flush commits between the postback's first look and its lock: the second look finds the click."""
+    from api import clicklog
+
+    if engine.dialect.name == "sqlite":
+        pytest.skip("on SQLite the postback's write transaction excludes every flush from its first look on")
+    link = made_link(engine, world)
+    click_id = click_there(node, link)
+    real_lock = conversions.lock_click_store
+
+    def flush_first(raw):  # type: ignore[no-untyped-def]
+        clicklog.of(node).flush()  # another connection: commits before we take the lock
+        real_lock(raw)
+
+    monkeypatch.setattr(conversions, "lock_click_store", flush_first)
+    answer = post(client, world.api_key, click_id=click_id, order_id="F-1", amount="3.00", currency="USD")
+    assert answer.status_code == 201 and answer.json["click_id"] == click_id
+    assert waiting_rows(engine) == []
 
 # --- the largest amount: reports can always add amounts up -------------------------
 

@@ -15,8 +15,8 @@ from conftest import drop_everything
 def test_migrations_create_exactly_the_schema_and_run_twice(migrated_engine) -> None:
     drop_everything(migrated_engine)
     before, after = migrations.upgrade(migrated_engine)
-    assert (before, after) == (None, "0004")
-    assert migrations.upgrade(migrated_engine) == ("0004", "0004")
+    assert (before, after) == (None, "0005")
+    assert migrations.upgrade(migrated_engine) == ("0005", "0005")
     with migrated_engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
     assert diff == []
@@ -53,7 +53,7 @@ def test_upgrading_keeps_every_click_and_names_why_the_old_ones_were_not_billabl
                           "amount_minor, currency, payout_minor, status, created_at, updated_at) "
                           f"SELECT id, 1, 1, 1, 1, 'o1', 100, 'USD', 0, 'pending', '{now}', '{now}' "
                           "FROM clicks WHERE click_id = 'c2'"))
-    assert migrations.upgrade(migrated_engine) == ("0003", "0004")
+    assert migrations.upgrade(migrated_engine) == ("0003", "0005")
     with migrated_engine.connect() as conn:
         rows = conn.execute(text("SELECT click_id, billable, reason, visitor_hash FROM clicks ORDER BY click_id")).all()
         assert [(r[0], bool(r[1]), r[2], r[3]) for r in rows] == [
@@ -61,6 +61,45 @@ def test_upgrading_keeps_every_click_and_names_why_the_old_ones_were_not_billabl
         assert conn.execute(text("SELECT disabled_by FROM links")).scalar_one() == "partner"
         assert conn.execute(text("SELECT payout_reason FROM conversions")).scalar_one() == "bot"
         assert conn.execute(text("SELECT daily_click_cap FROM campaigns")).scalar_one() == 5
+
+
+def test_0005_widens_click_ids_in_place_keeping_every_click_and_conversion(migrated_engine) -> None:
+    """0004 → 0005 on a database with traffic: nothing copied or lost, and 36-character click ids fit."""
+    from sqlalchemy import text
+
+    drop_everything(migrated_engine)
+    migrations.upgrade(migrated_engine, "0004")
+    now = "2026-11-30 10:00:00"
+    with migrated_engine.begin() as conn:
+        for statement in (
+            "INSERT INTO advertisers (id, name, email, password_hash, api_key_hash, api_key_hint, created_at) "
+            f"VALUES (1, 'B', 'b@x.test', 'h', 'k', 'hint', '{now}')",
+            f"INSERT INTO programs (id, advertiser_id, name, created_at) VALUES (1, 1, 'P', '{now}')",
+            f"INSERT INTO campaigns (id, program_id, name, created_at) VALUES (1, 1, 'C', '{now}')",
+            f"INSERT INTO partners (id, name, email, password_hash, created_at) VALUES (1, 'P', 'p@x.test', 'h', '{now}')",
+            f"INSERT INTO tasks (id, campaign_id, title, created_at) VALUES (1, 1, 'T', '{now}')",
+            "INSERT INTO links (id, partner_id, task_id, campaign_id, kind, code, landing_url, disabled, created_at) "
+            f"VALUES (1, 1, 1, 1, 'short', 'abcdefg', 'https://b.test/', false, '{now}')",
+            "INSERT INTO clicks (click_id, link_id, campaign_id, partner_id, task_id, created_at, ip_hash, "
+            f"visitor_hash, is_bot, billable, payout_minor) VALUES ('{'o' * 30}', 1, 1, 1, 1, '{now}', 'i', 'v', "
+            "false, true, 0)",
+            "INSERT INTO conversions (click_pk, campaign_id, link_id, partner_id, task_id, order_id, amount_minor, "
+            f"currency, payout_minor, status, created_at, updated_at) SELECT id, 1, 1, 1, 1, 'o1', 100, 'USD', 0, "
+            f"'pending', '{now}', '{now}' FROM clicks",
+        ):
+            conn.execute(text(statement))
+    assert migrations.upgrade(migrated_engine) == ("0004", "0005")
+    with migrated_engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO clicks (click_id, link_id, campaign_id, partner_id, task_id, created_at, ip_hash, "
+            f"visitor_hash, is_bot, billable, payout_minor) VALUES ('{'n' * 64}', 1, 1, 1, 1, '{now}', 'i', 'v', "
+            "false, true, 0)"))
+        assert [len(row[0]) for row in conn.execute(text("SELECT click_id FROM clicks ORDER BY id"))] == [30, 64]
+        assert conn.execute(text("SELECT count(*) FROM conversions")).scalar_one() == 1
+        if migrated_engine.dialect.name == "sqlite":
+            assert conn.execute(text("PRAGMA integrity_check")).scalar_one() == "ok"
+    [column] = [c for c in inspect(migrated_engine).get_columns("clicks") if c["name"] == "click_id"]
+    assert column["type"].length == 64
 
 
 def test_init_db_command_is_idempotent(runner) -> None:

@@ -11,7 +11,7 @@ from api.errors import ValidationError
 from api.rawsql import Raw
 from api.services import campaigns, clicks, conversions, links, reports
 
-from test_conversions import KEY
+from test_conversions import CLICK_IDS, KEY
 
 DAY1 = dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.timezone.utc)
 DAY2 = dt.datetime(2026, 3, 11, 23, 59, 59, tzinfo=dt.timezone.utc)
@@ -33,7 +33,7 @@ def hit(engine, link, at, *, agent=HUMAN, address="192.0.2.1"):  # type: ignore[
         return clicks.record_click(
             Raw.of(conn), link_id=link.id, campaign_id=link.campaign_id, partner_id=link.partner_id,
             task_id=link.task_id, visit=visit, payout_model=campaign.payout_model,
-            payout_value=campaign.payout_value, now=at)
+            payout_value=campaign.payout_value, now=at, click_ids=CLICK_IDS)
 
 
 def convert(engine, world, click_id, order, amount, at, status=None):  # type: ignore[no-untyped-def]

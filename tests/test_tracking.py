@@ -42,13 +42,45 @@ def test_short_link_records_the_click_and_redirects_with_its_id(client, engine, 
     assert query["color"] == ["red"]
     [row] = all_clicks(engine)
     assert query["clickid"] == [row.click_id]
-    assert len(row.click_id) >= 20
+    assert len(row.click_id) == 36
     assert (row.link_id, row.campaign_id, row.partner_id, row.task_id) == (
         link.id, world.campaign.id, world.partner.id, world.task.id)
     assert row.user_agent == BROWSER and row.referrer == "https://social.example/post"
     assert row.is_bot is False and row.billable is True and row.reason is None
     assert "203.0.113.7" not in row.ip_hash and len(row.ip_hash) == 64
     assert answer.headers["Cache-Control"] == "private, no-store"
+
+
+def test_a_click_id_says_when_and_on_which_link_and_only_our_keys_make_one() -> None:
+    import datetime as dt
+    import re
+
+    from api.services.clicks import ClickIds, new_click_id, verify_click_id
+    from api.signing import click_id_keys
+
+    newest, older = click_id_keys(["newest", "older"])
+    made = dt.datetime(2026, 12, 1, 10, 0, 0, 123000, tzinfo=dt.timezone.utc)
+    millis = int(made.timestamp()) * 1000 + 123
+    click_id = new_click_id(ClickIds([newest, older]), 2**31 - 1, millis)
+    assert re.fullmatch(r"[A-Za-z0-9_-]{36}", click_id)
+    origin = verify_click_id(ClickIds([newest, older]), click_id)
+    assert origin is not None and (origin.made_at, origin.link_id) == (made, 2**31 - 1)
+    # Rotation: an id made with the key now second in the list still verifies; with a key
+    # that is gone, or another installation's, it does not.
+    assert verify_click_id(ClickIds([click_id_keys(["newer"])[0], newest]), click_id) == origin
+    assert verify_click_id(ClickIds([older]), click_id) is None
+    assert verify_click_id(ClickIds(click_id_keys(["elsewhere"])), click_id) is None
+    # Any character changed, added or removed: not ours.
+    for index, char in enumerate(click_id):
+        for other in {"A", "_", "-", "+", "/", "="} - {char}:
+            assert verify_click_id(ClickIds([newest]), click_id[:index] + other + click_id[index + 1:]) is None
+    assert verify_click_id(ClickIds([newest]), click_id + "A") is None
+    assert verify_click_id(ClickIds([newest]), click_id[:-1]) is None
+    # Ids are unique even for clicks in the same millisecond on the same link.
+    assert len({new_click_id(ClickIds([newest]), 7, millis) for _ in range(1000)}) == 1000
+    # Ids of clicks made within a few seconds start alike (so they land together in the unique index).
+    start = millis - millis % 4096
+    assert new_click_id(ClickIds([newest]), 9, start)[:6] == new_click_id(ClickIds([newest]), 1, start + 4095)[:6]
 
 
 def test_regular_link_redirects_the_same_way(client, engine, world) -> None:

@@ -28,16 +28,26 @@ from ..errors import NotFound, ServiceUnavailable
 from ..rawsql import Raw
 from ..services import clicks, redirects
 from ..services.redirects import Target
-from ..signing import ip_hash_key
+from ..signing import click_id_keys, ip_hash_key
 
 bp = Blueprint("tracking", __name__)
 CACHE_KEY = "tasklink.redirect-cache"
+CLICK_IDS_KEY = "tasklink.click-ids"
 
 
 def init_app(app: Flask) -> None:
-    """What the redirect keeps per process: the link cache and the IP-hash key (the click pipeline is create_app's)."""
+    """What the redirect keeps per process: the link cache, the IP-hash key and the click-id keys.
+
+    (The click pipeline is create_app's.)
+    """
     app.extensions[CACHE_KEY] = redirects.RedirectCache(float(app.config.get("REDIRECT_CACHE_SECONDS", 1.0)))
     app.extensions["tasklink.ip-key"] = ip_hash_key(app.config["SECRET_KEYS"])
+    app.extensions[CLICK_IDS_KEY] = clicks.ClickIds(click_id_keys(app.config["SECRET_KEYS"]))
+
+
+def click_ids(app: Flask) -> clicks.ClickIds:
+    """The keys an app makes and verifies click ids with (the conversion postback verifies them too)."""
+    return app.extensions[CLICK_IDS_KEY]  # type: ignore[no-any-return]
 
 
 def should_track(method: str, target: Target) -> bool:
@@ -124,6 +134,7 @@ def follow(key: object, resolve: Callable[[Raw], Target | None]) -> Response:
             payout_value=target.payout_value,
             daily_cap=target.daily_click_cap,
             now=db.utcnow(),
+            click_ids=extensions[CLICK_IDS_KEY],
         )
         click_log: clicklog.ClickLog = extensions[clicklog.EXTENSION_KEY]
         click_log.append(record)  # durable before we answer

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import hmac
 import json
 import re
@@ -17,7 +18,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Mapping, NamedTuple
+from typing import Any, Mapping, NamedTuple, Sequence
 from urllib.parse import quote
 
 from .. import urls
@@ -138,27 +139,81 @@ def visit_from_request(
 
 # --- the click id on the landing URL ---------------------------------------------
 
-def new_click_id() -> str:
-    """A new click id: 128 random bits (``secrets``) behind the time in milliseconds; 30 URL-safe characters.
+#: A click id is 27 bytes in URL-safe base64 (36 characters, no padding): when it
+#: was made (milliseconds since 1970, 6 bytes), the link clicked (4 bytes),
+#: 88 random bits, and a 48-bit tag keyed with a secret key (keyed BLAKE2b).
+CLICK_ID_LENGTH = 36
+_STAMP_BYTES = 10  # time << 32 | link id
+_RANDOM_BYTES = 11
+_TAG_BYTES = 6
+_CLICK_ID_TEXT = re.compile(r"[A-Za-z0-9_-]{%d}" % CLICK_ID_LENGTH)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_MILLISECOND = dt.timedelta(milliseconds=1)
 
-    Unguessable all the same (the random part alone is a 22-character token);
-    the time in front makes ids of consecutive clicks sort together, so the
-    unique index on ``click_id`` is written at its end, on one page per batch,
-    instead of on a random page per click.
+
+class ClickIds:
+    """The keys of click ids: the newest tags new ids, every one verifies (see :func:`api.signing.click_id_keys`)."""
+
+    __slots__ = ("macs",)
+
+    def __init__(self, keys: Sequence[bytes]) -> None:
+        if not keys:
+            raise ValueError("at least one key is required")
+        # A keyed BLAKE2b state per key, prepared once and copied per id: a copy
+        # costs about 0.5 µs, where hmac.digest (HMAC-SHA256) sets the key up
+        # again on every call and costs about 3 µs on the redirect's hot path.
+        self.macs = tuple(hashlib.blake2b(key=key, digest_size=_TAG_BYTES) for key in keys)
+
+
+@dataclass(frozen=True, slots=True)
+class ClickOrigin:
+    """What a verified click id proves: we made it, at ``made_at``, for a click on link ``link_id``."""
+
+    made_at: dt.datetime
+    link_id: int
+
+
+def new_click_id(ids: ClickIds, link_id: int, millis: int | None = None) -> str:
+    """A new click id for a click on ``link_id`` now (or at ``millis``): 36 URL-safe characters.
+
+    Unguessable (88 random bits from ``secrets``, and a tag only our keys
+    make), and verifiable without the database (:func:`verify_click_id`), so
+    a postback can tell a click answered a moment ago, still on its way from
+    a click log to the ``clicks`` table, from a made-up id. The time in front
+    makes ids of clicks made within a few seconds start alike, so a batch of
+    them lands together in the unique index on ``click_id`` instead of on a
+    random page per click.
     """
-    stamp = (time.time_ns() // 1_000_000).to_bytes(6, "big")
-    return base64.urlsafe_b64encode(stamp).decode() + secrets.token_urlsafe(16)
+    if millis is None:
+        millis = time.time_ns() // 1_000_000
+    body = (millis << 32 | link_id).to_bytes(_STAMP_BYTES, "big") + secrets.token_bytes(_RANDOM_BYTES)
+    mac = ids.macs[0].copy()
+    mac.update(body)
+    return base64.urlsafe_b64encode(body + mac.digest()).decode()
 
 
-def click_id_time(click_id: str) -> dt.datetime | None:
-    """When a click id was made, from its time prefix (``None`` for an id of another shape)."""
-    if len(click_id) != 30:
+def verify_click_id(ids: ClickIds, click_id: str) -> ClickOrigin | None:
+    """Where a click id of ours comes from; ``None`` for any other text (a made-up, altered or older-style id).
+
+    Click ids made before ids were tagged (30 characters) are not verifiable:
+    they are only ever found in the ``clicks`` table.
+    """
+    # The exact alphabet first: base64 decoding alone skips characters it does not know.
+    if len(click_id) != CLICK_ID_LENGTH or _CLICK_ID_TEXT.fullmatch(click_id) is None:
         return None
-    try:
-        millis = int.from_bytes(base64.urlsafe_b64decode(click_id[:8]), "big")
-    except (ValueError, TypeError):
-        return None
-    return dt.datetime.fromtimestamp(millis / 1000, dt.timezone.utc)
+    data = base64.urlsafe_b64decode(click_id)
+    body, tag = data[:-_TAG_BYTES], data[-_TAG_BYTES:]
+    for key in ids.macs:
+        mac = key.copy()
+        mac.update(body)
+        if hmac.compare_digest(mac.digest(), tag):
+            stamp = int.from_bytes(body[:_STAMP_BYTES], "big")
+            try:
+                made_at = dt.datetime.fromtimestamp((stamp >> 32) / 1000, dt.timezone.utc)
+            except (OverflowError, ValueError, OSError):  # pragma: no cover - we never tag such a time
+                return None
+            return ClickOrigin(made_at, stamp & 0xFFFFFFFF)
+    return None
 
 
 def add_click_id(url: str, param: str, click_id: str) -> str:
@@ -272,19 +327,25 @@ def click_record(
     now: dt.datetime,
     reason: str | None = None,
     daily_cap: int = earnings.DEFAULT_DAILY_CLICK_CAP,
+    click_ids: ClickIds | None = None,
     click_id: str | None = None,
 ) -> ClickRecord:
     """Everything about one click that is known when it happens, ready to log and to store.
 
     ``reason`` is the click-time reason from the link's state
     (:func:`api.services.earnings.click_reason`); without one, the visit's own
-    (a bot, a prefetch) still applies.
+    (a bot, a prefetch) still applies. The click id is ``click_id`` when
+    given (imports, tests), else a new one made with ``click_ids``.
     """
+    if click_id is None:
+        if click_ids is None:
+            raise ValueError("a click id, or the keys to make one, is required")
+        click_id = new_click_id(click_ids, link_id, (now - _EPOCH) // _MILLISECOND)  # the click's own time
     if reason is None and (visit.is_bot or visit.is_prefetch):
         reason = earnings.BOT if visit.is_bot else earnings.PREFETCH
     sub1, sub2, sub3, shared = visit.reporting
     return ClickRecord(
-        click_id or new_click_id(), link_id, campaign_id, partner_id, task_id,
+        click_id, link_id, campaign_id, partner_id, task_id,
         sqlite_text(naive_utc(now)),  # the log's time format, whatever the database
         sub1, sub2, sub3, shared, visit.user_agent, visit.referrer, visit.ip_hash, visit.visitor_hash, visit.is_bot,
         reason, payout_value if payout_model == "cpc" else 0, daily_cap,
@@ -297,6 +358,12 @@ def click_time(record: ClickRecord) -> dt.datetime:
 
 
 # --- storing: the store-time reasons ------------------------------------------------------
+
+#: PostgreSQL advisory lock (transaction-level) taken by every flush batch, so
+#: flushers on several hosts store clicks one batch after another (ids then
+#: commit in order, and the uniqueness rule sees every earlier click), and by a
+#: postback about to wait for its click (api.services.conversions).
+STORE_LOCK = 0x7A5C11C5
 
 # One statement per click decides its reason and inserts it. Run in time order
 # inside one transaction (flushes are serialised: SQLite's write lock, a
