@@ -66,7 +66,7 @@ def values_read_as(url: str, param: str) -> list[str]:
 @pytest.mark.parametrize(("verdict", "url"), VARIANTS, ids=[f"{v}:{u[19:]}" for v, u in VARIANTS])
 def test_variant_through_add_click_id(verdict: str, url: str) -> None:
     stored = urls.normalize_url(url)  # what would be stored, had it got in
-    fresh = clicks.new_click_id()
+    fresh = clicks.new_click_id(clicks.ClickIds([b"k" * 32]), 1)
     landed = clicks.add_click_id(stored, "clickid", fresh)
     assert values_read_as(landed, "clickid") == [fresh]
     others = [pair for pair in pairs_of(stored) if read_key(pair[0]) != "clickid"]
