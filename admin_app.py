@@ -21,11 +21,9 @@ from typing import Any, Callable, TypeVar
 
 import pandas as pd
 import streamlit as st
-from flask import Flask
 from sqlalchemy import Connection, Engine
 
-import api
-from api import clicklog, db, exports
+from api import core, db, exports
 from api.errors import ConfigurationError, NotFound, TasklinkError
 from api.services import (
     advertisers, campaigns, conversions, earnings, landing_pages, links, memberships, programs, reports, tasks,
@@ -70,23 +68,19 @@ def settings_fingerprint() -> tuple[tuple[str, str], ...]:
     return tuple(sorted((name, value) for name, value in os.environ.items() if name.startswith("TASKLINK_")))
 
 
-def _release_app(app: Flask) -> None:
-    db.get_engine(app).dispose()
+@st.cache_resource(show_spinner=False, on_release=lambda tasklink: tasklink.close())
+def tasklink_core(fingerprint: tuple[tuple[str, str], ...]) -> core.Core:
+    """Settings, engine and click pipeline from the TASKLINK_* variables, as the API has them (no HTTP app).
 
-
-@st.cache_resource(show_spinner=False, on_release=_release_app)
-def tasklink_app(fingerprint: tuple[tuple[str, str], ...]) -> Flask:
-    """The Flask app (settings and engine) built like the API's, from the TASKLINK_* variables.
-
-    ``fingerprint`` is only the cache key: ``create_app`` reads the same variables itself.
+    ``fingerprint`` is only the cache key: the core reads the same variables itself.
     """
-    return api.create_app()
+    return core.from_environment()
 
 
 @st.cache_resource(show_spinner=False)
 def sign_in_limiter(fingerprint: tuple[tuple[str, str], ...]) -> SignInLimiter:
     """Failed sign-ins per e-mail, with the API's login limit and storage."""
-    config = tasklink_app(fingerprint).config
+    config = tasklink_core(fingerprint).config
     return SignInLimiter(config["RATELIMIT_STORAGE_URI"], config["RATELIMIT_LOGIN"])
 
 
@@ -153,7 +147,7 @@ def load_report(
     engine: Engine, advertiser_id: int, campaign_id: int, date_from: dt.date, date_to: dt.date, group_by: str
 ) -> dict[str, Any]:
     """The campaign's summary report (rows and totals) for the days, grouped one way."""
-    clicklog.of(APP).flush()  # clicks still waiting in this host's click log count too
+    CORE.click_log.flush()  # clicks still waiting in this host's click log count too
     with db.reading(engine) as conn:
         return reports.summary(
             conn, date_from=date_from, date_to=date_to, group_by=group_by,
@@ -256,12 +250,12 @@ def clean_cell(value: Any) -> Any:
 
 
 try:
-    APP = tasklink_app(settings_fingerprint())
+    CORE = tasklink_core(settings_fingerprint())
 except ConfigurationError as exc:
     # Same rule as the API: no signing keys outside demo mode means no start.
     st.error(exc.message)
     st.stop()
-ENGINE = db.get_engine(APP)
+ENGINE = CORE.engine
 if "advertiser_id" not in st.session_state:
     st.session_state.advertiser_id = None
 if "flash" not in st.session_state:
@@ -814,7 +808,7 @@ if waiting_list:
         width="stretch",
     )
 
-base_url = str(APP.config.get("BASE_URL") or "http://127.0.0.1:5000")
+base_url = str(CORE.config.get("BASE_URL") or "http://127.0.0.1:5000")
 st.markdown(
     f"**Sending a conversion (postback).** Each link click reaches your landing page with "
     f"`?{campaign.click_id_param}=…`. Keep that click id with the visitor's order, and when the order is placed "

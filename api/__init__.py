@@ -41,13 +41,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # Never let Flask's own JSON sort keys or pretty-print on the hot path.
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
-    from . import clicklog, clickstore, cli, db
+    from . import cli, core, db
     from .http import register_http
 
-    db.init_app(app)
-    # The click pipeline: the redirect's connections, and the log the redirect
-    # appends to and flushers store from (used by the API, the CLI and the admin).
-    clicklog.init_app(app, clickstore.init_app(app, db.get_engine(app)))
+    # Settings, engine and the click pipeline: the same core the CLI and the admin use.
+    core.attach(app, core.open_core(app.config, app.instance_path))
+    app.cli.add_command(db.init_db_command)
     cli.init_app(app)
     register_http(app)
     _trust_proxies(app, int(app.config.get("TRUSTED_PROXIES") or 0))

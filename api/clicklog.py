@@ -53,7 +53,7 @@ import socket
 import threading
 import time
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator
 
 from sqlalchemy.engine import make_url
 
@@ -472,22 +472,6 @@ def _released(path: Path) -> bool:
 
 
 EXTENSION_KEY = "tasklink.clicklog"
-
-
-def init_app(app: Any, store: ClickStore) -> ClickLog:
-    """The app's click log in ``CLICK_LOG_DIR`` (default ``<instance>/click-log``); closes with the store.
-
-    Setting it up starts nothing: a process that serves requests starts its
-    flusher (:meth:`ClickLog.start`) with its first request (see
-    :class:`api.http.tracking.PathDispatcher`), so a restarted node stores
-    what its killed workers logged as soon as its balancer's first health
-    check arrives; the CLI and the admin only flush when they need to.
-    """
-    directory = app.config.get("CLICK_LOG_DIR") or os.path.join(app.instance_path, "click-log")
-    click_log = ClickLog(directory, store, app.config["DATABASE_URL"])
-    app.extensions[EXTENSION_KEY] = click_log
-    store.on_close(click_log.close)
-    return click_log
 
 
 def of(app: Any) -> ClickLog:

@@ -25,7 +25,6 @@ import sqlite3
 import threading
 from typing import Any, Iterator
 
-from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 
 from .rawsql import Raw
@@ -157,11 +156,3 @@ class ClickStore:
 
 
 EXTENSION_KEY = "tasklink.clickstore"
-
-
-def init_app(app: Any, engine: Engine) -> ClickStore:
-    """Attach a store for the app's database; it closes when the engine is disposed."""
-    store = ClickStore(str(engine.url.render_as_string(hide_password=False)))
-    app.extensions[EXTENSION_KEY] = store
-    event.listen(engine, "engine_disposed", lambda _engine: store.close())
-    return store

@@ -214,12 +214,6 @@ def get_engine(app: Flask | None = None) -> Engine:
     return app.extensions[EXTENSION_KEY]  # type: ignore[no-any-return]
 
 
-def init_app(app: Flask) -> None:
-    """Create the app's engine and register the ``init-db`` command."""
-    app.extensions[EXTENSION_KEY] = make_engine(app.config["DATABASE_URL"])
-    app.cli.add_command(init_db_command)
-
-
 @click.command("init-db")
 @with_appcontext
 def init_db_command() -> None:
