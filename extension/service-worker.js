@@ -10,7 +10,7 @@ import {
 } from "./lib/api.js";
 import { RULES_TTL_MS, isFresh } from "./lib/cache.js";
 import { Failure, createDispatcher } from "./lib/dispatch.js";
-import { landingUrlOf, matchPage } from "./lib/match.js";
+import { matchPage } from "./lib/match.js";
 import { EXTENSION_PAGE_ONLY, MSG } from "./lib/messages.js";
 
 // chrome.storage.local: the API base and the session (token, expiry, partner).
@@ -115,7 +115,7 @@ const handlers = {
       return { campaigns: [] }; // no rules, no button: the page is simply left alone
     }
     const campaigns = matchPage(url, rules);
-    return { campaigns, landingUrl: campaigns.length ? landingUrlOf(url) : null };
+    return { campaigns, landingUrl: campaigns.length ? campaigns[0].landingUrl : null };
   },
 
   async [MSG.PROGRAMS_LIST]() {
