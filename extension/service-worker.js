@@ -118,6 +118,21 @@ const handlers = {
     return { campaigns, landingUrl: campaigns.length ? campaigns[0].landingUrl : null };
   },
 
+  // The popup's "Use this page": the active tab's address, only when it is a
+  // page of one of the partner's campaigns. Chrome shows the worker the
+  // address only with access to the tab (activeTab when the toolbar button was
+  // pressed, or the host access of the site); it is matched here and goes
+  // nowhere else.
+  async [MSG.TAB_PAGE]() {
+    if (!(await session())) return { pages: [] };
+    const [tab] = await chrome.tabs.query({ active: true, lastFocusedWindow: true });
+    if (!tab || !tab.url) return { pages: [] };
+    const rules = await matchRules().catch(() => []);
+    return {
+      pages: matchPage(tab.url, rules).map((m) => ({ campaignId: m.campaignId, landingUrl: m.landingUrl, pageAllowed: m.pageAllowed })),
+    };
+  },
+
   async [MSG.PROGRAMS_LIST]() {
     return call(requests.programs());
   },

@@ -8,6 +8,7 @@ export const MSG = Object.freeze({
   SESSION_LOGIN: "session:login",
   SESSION_LOGOUT: "session:logout",
   PAGE_MATCH: "page:match",
+  TAB_PAGE: "tab:page",
   PROGRAMS_LIST: "programs:list",
   CAMPAIGNS_LIST: "campaigns:list",
   CAMPAIGN_TASKS: "campaign:tasks",
@@ -16,6 +17,7 @@ export const MSG = Object.freeze({
   OPTIONS_OPEN: "options:open",
 });
 
-// Only the extension's own pages (popup, options) may sign in or out;
-// content scripts run inside web pages and get the narrower set.
-export const EXTENSION_PAGE_ONLY = Object.freeze(new Set([MSG.SESSION_LOGIN, MSG.SESSION_LOGOUT]));
+// Only the extension's own pages (popup, options) may sign in or out, or learn
+// which campaign page the current tab shows; content scripts run inside web
+// pages and get the narrower set.
+export const EXTENSION_PAGE_ONLY = Object.freeze(new Set([MSG.SESSION_LOGIN, MSG.SESSION_LOGOUT, MSG.TAB_PAGE]));

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import re
 import socket
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -22,6 +24,7 @@ from .conftest import LiveApi
 SHORT = re.compile(r"^http://127\.0\.0\.1:\d+/s/[0-9A-Za-z]{7,}$")
 REGULAR = re.compile(r"^http://127\.0\.0\.1:\d+/c/[^/?#]{20,}$")
 TIMEOUT = 20_000  # generous: the machines running the suite share their CPUs
+POPUP_MAX = {"width": 800, "height": 600}  # the largest popup Chrome shows
 
 
 # --- helpers ---------------------------------------------------------------
@@ -31,6 +34,11 @@ def extension_page(context: BrowserContext, extension_id: str, name: str, width:
     page.set_viewport_size({"width": width, "height": height})
     page.goto(f"chrome-extension://{extension_id}/{name}")
     return page
+
+
+def open_popup(context: BrowserContext, extension_id: str, height: int = POPUP_MAX["height"]) -> Page:
+    """The popup, opened as a page as large as Chrome lets a popup be (its body sets its own width)."""
+    return extension_page(context, extension_id, "popup.html", POPUP_MAX["width"], height)
 
 
 def sign_in(context: BrowserContext, extension_id: str, api: LiveApi) -> None:
@@ -50,6 +58,16 @@ def sign_in(context: BrowserContext, extension_id: str, api: LiveApi) -> None:
     page.close()
 
 
+def sign_out(context: BrowserContext, extension_id: str) -> None:
+    page = extension_page(context, extension_id, "options.html")
+    logout = page.get_by_role("button", name="Log out")
+    expect(page.locator("#signed-in, #login-form").locator("visible=true")).to_have_count(1, timeout=TIMEOUT)
+    if logout.is_visible():
+        logout.click()
+        expect(page.get_by_role("alert")).to_have_text("Signed out.", timeout=TIMEOUT)
+    page.close()
+
+
 def set_api_base(context: BrowserContext, extension_id: str, base: str) -> None:
     """Point the extension at another API address without signing out (as if the API moved or died)."""
     page = extension_page(context, extension_id, "options.html")
@@ -62,6 +80,15 @@ def dead_base() -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}"
+
+
+@contextmanager
+def silent_api() -> Iterator[str]:
+    """An address that takes connections and never answers (the popup stays "loading")."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(16)
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
 def open_campaign_page(context: BrowserContext, url: str) -> Page:
@@ -81,8 +108,26 @@ def latest_link(api: LiveApi) -> dict:
     return body["links"][0]
 
 
+def link_posts(api: LiveApi, mark: int) -> list:
+    return [entry for entry in api.log.api_since(mark) if entry[:2] == ("POST", "/api/v1/links")]
+
+
 def shot(target, folder: Path, name: str, full_page: bool = False) -> None:  # type: ignore[no-untyped-def]
     target.screenshot(path=str(folder / f"extension-{name}.png"), full_page=full_page)
+
+
+def shot_popup(popup: Page, folder: Path, name: str) -> None:
+    """The popup as Chrome would show it: its body, at its own size."""
+    popup.locator("body").screenshot(path=str(folder / f"extension-{name}.png"))
+
+
+def popup_size(popup: Page) -> dict[str, int]:
+    return popup.evaluate("""() => ({
+        height: Math.ceil(document.body.getBoundingClientRect().height),
+        width: Math.ceil(document.body.getBoundingClientRect().width),
+        scrollHeight: document.documentElement.scrollHeight,
+        scrollWidth: document.documentElement.scrollWidth,
+    })""")
 
 
 def set_campaign(api: LiveApi, name: str, **settings: object) -> None:
@@ -311,23 +356,25 @@ def test_tracking_turned_off_shows_the_apis_reason(browser, live_api: LiveApi, s
 
 # --- popup -----------------------------------------------------------------
 
-def create_outlet_link_in_popup(popup, live_api: LiveApi) -> None:  # type: ignore[no-untyped-def]
+def create_outlet_link_in_popup(popup: Page, live_api: LiveApi) -> None:
     """The popup flow: Outlet campaign, a chosen landing page, Sub IDs 1 and 2 and a Shared ID, Create."""
     popup.get_by_role("combobox", name="Campaign").select_option(label="Outlet: pick a page")
     popup.get_by_role("combobox", name="Task").select_option(label="Comparison post: jackets")
-    popup.get_by_role("combobox", name="Landing page").select_option(
-        label=f"Trail sneakers — {live_api.host_url('outlet')}/shop/products/trail-sneakers")
-    popup.get_by_text("Advanced").click()
+    popup.get_by_role("combobox", name="Landing page").select_option(label="Trail sneakers")
+    expect(popup.locator(".landing .url")).to_have_text(f"{live_api.host_url('outlet')}/shop/products/trail-sneakers")
+    advanced = popup.locator("#advanced")
+    if not advanced.evaluate("d => d.open"):
+        popup.get_by_text("Advanced").click()
     popup.get_by_label("Sub ID 1").fill("ig-story")
     popup.get_by_label("Sub ID 2").fill("week 14")
     popup.get_by_label("Shared ID").fill("spring&co")
-    popup.get_by_role("button", name="Create", exact=True).click()
+    popup.get_by_role("button", name="Create link").click()
 
 
 def test_popup_creates_a_link_with_sub_ids_and_shared_id(browser, live_api: LiveApi, screenshots: Path) -> None:
     context, extension_id = browser
     sign_in(context, extension_id, live_api)
-    popup = extension_page(context, extension_id, "popup.html", 380, 900)
+    popup = open_popup(context, extension_id)
     expect(popup.get_by_role("combobox", name="Program")).to_have_value(re.compile(r"\d+"), timeout=TIMEOUT)
     campaign_box = popup.get_by_role("combobox", name="Campaign")
     # Campaigns without links are listed, disabled, with the reason.
@@ -344,10 +391,11 @@ def test_popup_creates_a_link_with_sub_ids_and_shared_id(browser, live_api: Live
     assert made["url"] != made["display_url"]
     assert parse_qs(urlsplit(made["url"]).query) == {"subId1": ["ig-story"], "subId2": ["week 14"], "sharedid": ["spring&co"]}
     assert made["landing_url"] == live_api.host_url("outlet") + "/shop/products/trail-sneakers"
-    expect(popup.locator("#result-note")).to_contain_text("Sub ID 1 ig-story")
+    result = popup.get_by_role("region", name="Your link")
+    expect(result).to_contain_text("Copy adds your reporting info: Sub ID 1 ig-story")
 
     popup.get_by_role("button", name="Copy").click()
-    expect(popup.locator("#copied")).to_have_text("Copied the full link, with your reporting info.")
+    expect(result.get_by_role("status")).to_have_text("Copied the full link, with your reporting info.")
     assert popup.evaluate("navigator.clipboard.readText()") == made["url"]
 
     recent = popup.locator("#recent li").first
@@ -378,42 +426,181 @@ def test_popup_creates_a_link_with_sub_ids_and_shared_id(browser, live_api: Live
         popup.reload()
         recent = popup.locator("#recent li").first
         expect(recent).to_contain_text("Disabled by the advertiser", timeout=TIMEOUT)
-        shot(popup, screenshots, "popup-link-disabled-by-advertiser", full_page=True)
+        shot_popup(popup, screenshots, "popup-link-disabled-by-advertiser")
         create_outlet_link_in_popup(popup, live_api)
         expect(popup.get_by_role("textbox", name="Shareable link")).to_have_value(SHORT, timeout=TIMEOUT)
         popup.get_by_role("button", name="Copy").click()
-        expect(popup.locator("#copied")).to_have_text("Copied the full link, with your reporting info.")
-    shot(popup, screenshots, "popup", full_page=True)
+        expect(result.get_by_role("status")).to_have_text("Copied the full link, with your reporting info.")
+    shot_popup(popup, screenshots, "popup")
     popup.close()
 
 
 def test_popup_says_when_a_landing_page_is_not_allowed(browser, live_api: LiveApi, screenshots: Path) -> None:
     context, extension_id = browser
     sign_in(context, extension_id, live_api)
-    popup = extension_page(context, extension_id, "popup.html", 380, 700)
+    popup = open_popup(context, extension_id)
     popup.get_by_role("combobox", name="Campaign").select_option(label="Spring sale: deep links")
     popup.get_by_label("Landing page URL").fill("https://evil.example/phish")
     mark = live_api.log.mark()
-    popup.get_by_role("button", name="Create", exact=True).click()
+    popup.get_by_role("button", name="Create link").click()
     expect(popup.get_by_role("alert")).to_contain_text("evil.example", timeout=TIMEOUT)
     # The API refused it (the popup's own loading may still be fetching lists: only POSTs count).
     assert [entry[:2] for entry in live_api.log.api_since(mark) if entry[0] == "POST"] == [("POST", "/api/v1/links")]
-    shot(popup, screenshots, "error-landing-not-allowed", full_page=True)
+    shot_popup(popup, screenshots, "error-landing-not-allowed")
     popup.close()
+
+
+def test_popup_asks_for_a_landing_url_instead_of_using_the_default(browser, live_api: LiveApi) -> None:
+    context, extension_id = browser
+    sign_in(context, extension_id, live_api)
+    popup = open_popup(context, extension_id)
+    popup.get_by_role("combobox", name="Campaign").select_option(label="Spring sale: deep links")
+    expect(popup.get_by_label("Landing page URL")).to_have_value("", timeout=TIMEOUT)
+    mark = live_api.log.mark()
+    popup.get_by_role("button", name="Create link").click()
+    expect(popup.get_by_role("alert")).to_have_text(f"Enter a landing URL: any page on shop.localhost.")
+    expect(popup.get_by_label("Landing page URL")).to_be_focused()
+    assert link_posts(live_api, mark) == []
+    popup.close()
+
+
+def test_popup_uses_the_current_tabs_page_in_manual_mode(browser, live_api: LiveApi, screenshots: Path) -> None:
+    context, extension_id = browser
+    sign_in(context, extension_id, live_api)
+    page = open_campaign_page(context, live_api.shop + "/shop/products/rain-jacket?colour=teal&clickid=old-visit")
+    popup = open_popup(context, extension_id)
+    # The campaign page is the active tab again (as when the toolbar button is pressed over it); the popup asks the worker.
+    page.bring_to_front()
+    popup.reload()
+    popup.get_by_role("combobox", name="Campaign").select_option(label="Spring sale: deep links")
+    use = popup.get_by_role("button", name="Use this page")
+    use.click()
+    clean = live_api.shop + "/shop/products/rain-jacket?colour=teal"
+    expect(popup.get_by_label("Landing page URL")).to_have_value(clean)
+    shot_popup(popup, screenshots, "popup-use-this-page")
+    popup.get_by_role("button", name="Create link").click()
+    expect(popup.get_by_role("textbox", name="Shareable link")).to_have_value(SHORT, timeout=TIMEOUT)
+    assert latest_link(live_api)["landing_url"] == clean
+    # Another campaign's page, or a site of no campaign, offers nothing.
+    popup.get_by_role("combobox", name="Campaign").select_option(label="Outlet: pick a page")
+    expect(popup.get_by_role("combobox", name="Landing page")).to_be_visible(timeout=TIMEOUT)
+    page.goto(live_api.host_url("elsewhere") + "/shop/spring")
+    popup.reload()
+    popup.get_by_role("combobox", name="Campaign").select_option(label="Spring sale: deep links")
+    expect(popup.get_by_label("Landing page URL")).to_be_visible(timeout=TIMEOUT)
+    expect(popup.get_by_role("button", name="Use this page")).to_have_count(0)
+    popup.close()
+    page.close()
 
 
 def test_popup_refuses_an_overlong_sub_id_before_asking(browser, live_api: LiveApi) -> None:
     context, extension_id = browser
     sign_in(context, extension_id, live_api)
-    popup = extension_page(context, extension_id, "popup.html", 380, 700)
+    popup = open_popup(context, extension_id)
+    popup.get_by_role("combobox", name="Campaign").select_option(label="New arrivals: one click")
     expect(popup.get_by_role("combobox", name="Task")).to_be_visible(timeout=TIMEOUT)
     popup.get_by_text("Advanced").click()
     popup.get_by_label("Sub ID 3").evaluate("(input, v) => { input.removeAttribute('maxlength'); input.value = v; }", "x" * 300)
     mark = live_api.log.mark()
-    popup.get_by_role("button", name="Create", exact=True).click()
+    popup.get_by_role("button", name="Create link").click()
     expect(popup.get_by_role("alert")).to_have_text("Sub ID 3 is 300 characters long; the most is 255.")
-    assert [entry for entry in live_api.log.api_since(mark) if entry[0] == "POST"] == []
+    assert link_posts(live_api, mark) == []
     popup.close()
+
+
+def test_popup_scrolls_the_new_link_into_view(browser, live_api: LiveApi) -> None:
+    context, extension_id = browser
+    sign_in(context, extension_id, live_api)
+    popup = extension_page(context, extension_id, "popup.html", POPUP_MAX["width"], 260)
+    popup.get_by_role("combobox", name="Campaign").select_option(label="New arrivals: one click")
+    popup.get_by_role("button", name="Create link").click()
+    expect(popup.get_by_role("textbox", name="Shareable link")).to_have_value(SHORT, timeout=TIMEOUT)
+    expect(popup.get_by_role("button", name="Copy")).to_be_in_viewport()
+    popup.close()
+
+
+def test_popup_shows_a_long_link_whole(browser, live_api: LiveApi) -> None:
+    context, extension_id = browser
+    sign_in(context, extension_id, live_api)
+    popup = open_popup(context, extension_id)
+    popup.get_by_role("combobox", name="Campaign").select_option(label="New arrivals: one click")
+    popup.get_by_text("Regular", exact=True).click()
+    popup.get_by_role("button", name="Create link").click()
+    field = popup.get_by_role("textbox", name="Shareable link")
+    expect(field).to_have_value(REGULAR, timeout=TIMEOUT)
+    # Every character is on screen: the field is as tall as its text and scrolls neither way.
+    assert field.evaluate("f => f.scrollHeight <= f.clientHeight && f.scrollWidth <= f.clientWidth")
+    assert str(live_api.port) in field.input_value() and len(str(live_api.port)) == 5
+    popup.close()
+
+
+def test_popup_fits_chromes_popup_size_in_every_state(browser, live_api: LiveApi, screenshots: Path) -> None:
+    """Chrome shows at most 800 × 600 px of a popup: every state fits, so Create is never below the fold."""
+    context, extension_id = browser
+    sizes: dict[str, dict[str, int]] = {}
+
+    def measure(popup: Page, state: str) -> None:
+        size = popup_size(popup)
+        sizes[state] = size
+        assert size["scrollHeight"] <= POPUP_MAX["height"] and size["height"] <= POPUP_MAX["height"], (state, size)
+        assert size["scrollWidth"] <= POPUP_MAX["width"] and size["width"] <= POPUP_MAX["width"], (state, size)
+
+    sign_out(context, extension_id)
+    popup = open_popup(context, extension_id)
+    expect(popup.get_by_role("button", name="Open options to sign in")).to_be_visible(timeout=TIMEOUT)
+    measure(popup, "signed out")
+    popup.close()
+
+    sign_in(context, extension_id, live_api)
+    with silent_api() as silent:
+        set_api_base(context, extension_id, silent)
+        try:
+            popup = open_popup(context, extension_id)
+            expect(popup.get_by_text("Loading your campaigns…")).to_be_visible(timeout=TIMEOUT)
+            measure(popup, "loading")
+            shot_popup(popup, screenshots, "popup-loading")
+            popup.close()
+        finally:
+            set_api_base(context, extension_id, live_api.base)
+
+    down = dead_base()
+    set_api_base(context, extension_id, down)
+    try:
+        popup = open_popup(context, extension_id)
+        expect(popup.get_by_role("alert")).to_contain_text("could not reach its API", timeout=TIMEOUT)
+        measure(popup, "error: API down")
+        popup.close()
+    finally:
+        set_api_base(context, extension_id, live_api.base)
+
+    popup = open_popup(context, extension_id)
+    popup.get_by_role("combobox", name="Campaign").select_option(label="Spring sale: deep links")
+    popup.get_by_text("Advanced").click()
+    popup.get_by_label("Landing page URL").fill("https://evil.example/phish")
+    popup.get_by_role("button", name="Create link").click()
+    expect(popup.get_by_role("alert")).to_contain_text("evil.example", timeout=TIMEOUT)
+    measure(popup, "error: landing page refused, Advanced open")
+    # The longest success: five recent links, the last one disabled by the advertiser (a longer entry).
+    token = live_api.partner_token()
+    task_id = _first_task_id(live_api, "Spring sale: deep links")
+    made = []
+    for _ in range(5):
+        status, body = live_api.call("POST", "/api/v1/links", token=token, body={
+            "task_id": task_id, "landing_url": live_api.shop + "/shop/products/rain-jacket?colour=teal"})
+        assert status == 201, body
+        made.append(body)
+    with db.transaction(db.get_engine(live_api.app)) as conn:
+        brand = advertisers.find_by_email(conn, ADVERTISER["email"])
+        links.advertiser_set_disabled(conn, brand.id, made[1]["id"], True)
+    popup.reload()
+    create_outlet_link_in_popup(popup, live_api)
+    expect(popup.get_by_role("textbox", name="Shareable link")).to_have_value(SHORT, timeout=TIMEOUT)
+    expect(popup.locator("#recent li")).to_have_count(5, timeout=TIMEOUT)
+    expect(popup.locator("#recent li").nth(4)).to_contain_text("Disabled by the advertiser", timeout=TIMEOUT)
+    measure(popup, "success: link, reporting info, Advanced open, 5 recent links")
+    shot_popup(popup, screenshots, "popup-tallest")
+    popup.close()
+    print("\npopup sizes (CSS px):\n" + "\n".join(f"  {state}: {size['width']} × {size['height']}" for state, size in sizes.items()))
 
 
 # --- failures: signed out, API down ------------------------------------------
@@ -439,11 +626,11 @@ def test_signed_out_is_a_sentence_with_a_way_to_the_options(browser, live_api: L
     options.close()
     page.close()
 
-    popup = extension_page(context, extension_id, "popup.html", 380, 300)
-    expect(popup.get_by_role("alert")).to_have_text(
+    popup = open_popup(context, extension_id)
+    expect(popup.get_by_role("alert")).to_contain_text(
         "You are not signed in to Tasklink. Sign in on the options page to create links.", timeout=TIMEOUT)
     expect(popup.get_by_role("button", name="Open options to sign in")).to_be_visible()
-    shot(popup, screenshots, "popup-signed-out")
+    shot_popup(popup, screenshots, "popup-signed-out")
     popup.close()
 
     # Signed out, campaign pages show nothing at all.
@@ -467,9 +654,9 @@ def test_api_down_is_a_sentence(browser, live_api: LiveApi, screenshots: Path) -
             timeout=TIMEOUT)
         expect(panel(page).get_by_role("button", name="Open Tasklink options")).to_be_visible()
         shot(page, screenshots, "error-api-down")
-        popup = extension_page(context, extension_id, "popup.html", 380, 300)
+        popup = open_popup(context, extension_id)
         expect(popup.get_by_role("alert")).to_contain_text(f"Tasklink could not reach its API at {down}.", timeout=TIMEOUT)
-        shot(popup, screenshots, "popup-api-down")
+        shot_popup(popup, screenshots, "popup-api-down")
         popup.close()
     finally:
         set_api_base(context, extension_id, live_api.base)
@@ -482,9 +669,9 @@ def test_rate_limited_is_a_sentence(browser, live_api: LiveApi, screenshots: Pat
     # Read per request by api/http/limits.py. An hour, so the fixed window cannot roll over between the clicks.
     live_api.app.config["RATELIMIT_LINKS"] = "1/hour"
     try:
-        popup = extension_page(context, extension_id, "popup.html", 380, 700)
+        popup = open_popup(context, extension_id)
         popup.get_by_role("combobox", name="Campaign").select_option(label="New arrivals: one click")
-        create = popup.get_by_role("button", name="Create", exact=True)
+        create = popup.get_by_role("button", name="Create link")
         create.click()
         expect(popup.get_by_role("textbox", name="Shareable link")).to_have_value(SHORT, timeout=TIMEOUT)
         create.click()
@@ -492,7 +679,7 @@ def test_rate_limited_is_a_sentence(browser, live_api: LiveApi, screenshots: Pat
             re.compile(r"^Too many requests: Tasklink is limiting how fast links can be made\. "
                        r"Try again in \d+ (seconds?|minutes)\.$"),
             timeout=TIMEOUT)
-        shot(popup, screenshots, "error-rate-limited", full_page=True)
+        shot_popup(popup, screenshots, "error-rate-limited")
         popup.close()
     finally:
         live_api.app.config["RATELIMIT_LINKS"] = "120/minute"
