@@ -114,8 +114,7 @@ const handlers = {
     } catch {
       return { campaigns: [] }; // no rules, no button: the page is simply left alone
     }
-    const campaigns = matchPage(url, rules);
-    return { campaigns, landingUrl: campaigns.length ? campaigns[0].landingUrl : null };
+    return { campaigns: matchPage(url, rules) };
   },
 
   // The popup's "Use this page": the active tab's address, only when it is a

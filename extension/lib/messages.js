@@ -1,7 +1,7 @@
 // Message types between the extension's pages, the content script and the service worker.
 // The service worker refuses any type not listed here (see lib/dispatch.js).
-// content-script.js cannot import modules, so it repeats the few it uses;
-// tests/messages.test.mjs checks that the two lists agree.
+// This module imports nothing: the content script loads it into campaign pages
+// from a per-session random address, where relative imports do not resolve.
 
 export const MSG = Object.freeze({
   SESSION_GET: "session:get",
