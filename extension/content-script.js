@@ -1,7 +1,9 @@
-// Tasklink content script: a thin loader. It asks the worker whether this
-// page belongs to a campaign that allows links (the worker matches locally
-// and asks the server nothing), and only then loads the panel (lib/panel.js)
-// and the link form it shares with the popup (lib/link-form.js).
+// Tasklink content script: a thin loader. The service worker registers it on
+// the domains of the partner's campaigns only (chrome.scripting, from the
+// match rules). It asks the worker whether this page belongs to a campaign
+// that allows links (the worker matches locally and asks the server nothing),
+// and only then loads the panel (lib/panel.js) and the link form it shares
+// with the popup (lib/link-form.js).
 //
 // The modules come from chrome.runtime.getURL, which here gives a per-session
 // random address (web_accessible_resources with use_dynamic_url), so no site
@@ -10,7 +12,8 @@
   "use strict";
 
   if (window.top !== window) return;
-  // Once per page. (This global lives in the content script's isolated world, not the page's.)
+  // Once per page, also when the worker injects it again after site access is granted.
+  // (This global lives in the content script's isolated world, not the page's.)
   const LOADED = Symbol.for("tasklink.content-script");
   if (globalThis[LOADED]) return;
   globalThis[LOADED] = true;

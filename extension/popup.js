@@ -1,12 +1,14 @@
 // Popup: the dashboard-widget flow — the link form (lib/link-form.js, shared
 // with the in-page panel) starting from the partner's programs, with Advanced
-// reporting info — plus the partner's recent links. Every call goes through
+// reporting info — plus the partner's recent links and, when some campaign
+// sites have not been allowed, a way to allow them. Every call goes through
 // the service worker, which holds the token.
 
 import { createLinkForm, el, isBlocking, makeAsk, messageSource, onTrusted } from "./lib/link-form.js";
 import { linkCounts, linkState } from "./lib/linkstate.js";
 import { MSG } from "./lib/messages.js";
 import { cleanReporting, REPORTING_FIELDS, reportingPairs } from "./lib/reporting.js";
+import { requestSiteAccess } from "./lib/sites.js";
 
 const $ = (id) => document.getElementById(id);
 const h = (tag, props, children) => el(document, tag, props, children);
@@ -26,6 +28,34 @@ const advanced = {
     return pairs.length ? `Copy adds your reporting info: ${pairs.map(([label, value]) => `${label} ${value}`).join(", ")}.` : "";
   },
 };
+
+// --- site access ----------------------------------------------------------------
+
+const access = { missing: [] };
+
+async function checkSiteAccess() {
+  const answer = await ask(MSG.SITE_ACCESS);
+  const missing = answer.ok ? answer.data.missing : [];
+  access.missing = missing;
+  $("site-access").hidden = !missing.length;
+  if (!missing.length) return;
+  $("site-access-text").replaceChildren(
+    "Create link appears only on campaign sites you allow. Not allowed yet: ",
+    h("strong", { text: answer.data.hosts.join(", ") }),
+    ".",
+  );
+  $("allow-sites").hidden = false;
+}
+
+onTrusted($("allow-sites"), "click", () => {
+  requestSiteAccess(chrome.permissions, access.missing).then(({ granted, message }) => {
+    $("site-access-status").textContent = message;
+    if (granted) {
+      $("allow-sites").hidden = true;
+      $("site-access-text").replaceChildren();
+    }
+  });
+});
 
 // --- recent links ---------------------------------------------------------------
 
@@ -88,7 +118,7 @@ async function main() {
   }
   $("who").textContent = current.data.partner.name;
   $("side").hidden = false;
-  await Promise.all([form.start(), loadRecent()]);
+  await Promise.all([form.start(), loadRecent(), checkSiteAccess()]);
 }
 
 main();

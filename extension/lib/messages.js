@@ -9,6 +9,7 @@ export const MSG = Object.freeze({
   SESSION_LOGOUT: "session:logout",
   PAGE_MATCH: "page:match",
   TAB_PAGE: "tab:page",
+  SITE_ACCESS: "site-access:get",
   PROGRAMS_LIST: "programs:list",
   CAMPAIGNS_LIST: "campaigns:list",
   CAMPAIGN_TASKS: "campaign:tasks",
@@ -17,7 +18,7 @@ export const MSG = Object.freeze({
   OPTIONS_OPEN: "options:open",
 });
 
-// Only the extension's own pages (popup, options) may sign in or out, or learn
-// which campaign page the current tab shows; content scripts run inside web
-// pages and get the narrower set.
-export const EXTENSION_PAGE_ONLY = Object.freeze(new Set([MSG.SESSION_LOGIN, MSG.SESSION_LOGOUT, MSG.TAB_PAGE]));
+// Only the extension's own pages (popup, options) may sign in or out, learn
+// which campaign page the current tab shows, or which sites lack access;
+// content scripts run inside web pages and get the narrower set.
+export const EXTENSION_PAGE_ONLY = Object.freeze(new Set([MSG.SESSION_LOGIN, MSG.SESSION_LOGOUT, MSG.TAB_PAGE, MSG.SITE_ACCESS]));

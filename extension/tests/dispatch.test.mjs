@@ -57,7 +57,7 @@ test("the modules loaded into campaign pages import nothing and are web accessib
 });
 
 test("content scripts may not use the extension-page types", () => {
-  for (const type of [MSG.SESSION_LOGIN, MSG.SESSION_LOGOUT, MSG.TAB_PAGE]) assert.ok(EXTENSION_PAGE_ONLY.has(type), type);
+  for (const type of [MSG.SESSION_LOGIN, MSG.SESSION_LOGOUT, MSG.TAB_PAGE, MSG.SITE_ACCESS]) assert.ok(EXTENSION_PAGE_ONLY.has(type), type);
   for (const type of [MSG.PAGE_MATCH, MSG.CAMPAIGN_TASKS, MSG.LINK_CREATE, MSG.OPTIONS_OPEN]) assert.ok(!EXTENSION_PAGE_ONLY.has(type), type);
 });
 

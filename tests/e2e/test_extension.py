@@ -15,7 +15,7 @@ from typing import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Page, Worker, expect
 
 from api import db
 from api.demo import ADVERTISER, PARTNER
@@ -27,6 +27,7 @@ from .shadow import Panel
 SHORT = re.compile(r"^http://127\.0\.0\.1:\d+/s/[0-9A-Za-z]{7,}$")
 REGULAR = re.compile(r"^http://127\.0\.0\.1:\d+/c/[^/?#]{20,}$")
 TIMEOUT = 20_000  # generous: the machines running the suite share their CPUs
+CAMPAIGN_HOSTS = ["launch", "outlet", "shop"]  # the demo's link-available campaigns, one host each
 POPUP_MAX = {"width": 800, "height": 600}  # the largest popup Chrome shows
 
 
@@ -89,6 +90,15 @@ def refresh_rules(context: BrowserContext, extension_id: str) -> None:
     page.close()
 
 
+def worker(context: BrowserContext) -> Worker:
+    return [w for w in context.service_workers if w.url.endswith("/service-worker.js")][-1]
+
+
+def registered_matches(context: BrowserContext) -> list[str]:
+    return worker(context).evaluate(
+        "chrome.scripting.getRegisteredContentScripts().then((s) => s.flatMap((c) => c.matches).sort())")
+
+
 def dead_base() -> str:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -111,6 +121,21 @@ def open_campaign_page(context: BrowserContext, url: str) -> tuple[Page, Panel]:
     panel = Panel(page)
     panel.wait_for("button", "Create link")
     return page, panel
+
+
+class ExtensionWorlds:
+    """The extension's script contexts in a page (its content script), as the DevTools protocol reports them."""
+
+    def __init__(self, page: Page) -> None:
+        self.seen: list[dict] = []
+        cdp = page.context.new_cdp_session(page)
+        cdp.on("Runtime.executionContextCreated", lambda event: self.seen.append(event["context"]))
+        cdp.on("Runtime.executionContextsCleared", lambda _event: self.seen.clear())
+        cdp.send("Runtime.enable")
+
+    def now(self) -> list[dict]:
+        # Playwright's own helper worlds are isolated too, but not an extension's.
+        return [c for c in self.seen if c.get("origin", "").startswith("chrome-extension://")]
 
 
 def probe_extension(page: Page, extension_id: str) -> str:
@@ -198,27 +223,48 @@ def test_options_page_signs_in_and_out_with_sentences(browser, live_api: LiveApi
     page.close()
 
 
-# --- content script --------------------------------------------------------
+# --- where the content script runs ------------------------------------------
 
-def test_a_non_campaign_page_shows_no_panel_and_asks_the_server_nothing(browser, live_api: LiveApi) -> None:
+def test_the_content_script_is_registered_on_campaign_domains_only(browser, live_api: LiveApi) -> None:
+    context, extension_id = browser
+    sign_in(context, extension_id, live_api)
+    assert registered_matches(context) == [f"*://{host}.localhost/*" for host in CAMPAIGN_HOSTS]
+    # Signing out removes it; signing in registers it again from the rules.
+    sign_out(context, extension_id)
+    assert registered_matches(context) == []
+    sign_in(context, extension_id, live_api)
+    assert registered_matches(context) == [f"*://{host}.localhost/*" for host in CAMPAIGN_HOSTS]
+
+
+def test_nothing_is_injected_on_a_site_of_no_campaign(browser, live_api: LiveApi) -> None:
     context, extension_id = browser
     sign_in(context, extension_id, live_api)
     page, _panel = open_campaign_page(context, live_api.shop + "/shop/")  # the rules are fresh
     assert probe_extension(page, extension_id).startswith("refused")  # a campaign page cannot probe either
     page.close()
     mark = live_api.log.mark()
+    # The extension may open these (127.0.0.1 and *.localhost are in its host permissions), yet runs nothing there.
     for url in (live_api.host_url("elsewhere") + "/shop/spring?secret=1", live_api.base + "/shop/outlet"):
         page = context.new_page()
+        worlds = ExtensionWorlds(page)
         page.goto(url)
         page.wait_for_load_state("load")
-        # Absence needs a moment to be sure of: the content script answers within milliseconds.
+        # Absence needs a moment to be sure of: a content script starts within milliseconds.
         page.wait_for_timeout(1200)
+        assert worlds.now() == [], url
         assert page.locator("#tasklink-extension-root").count() == 0
         assert probe_extension(page, extension_id).startswith("refused"), url
         page.close()
     seen = [path for _m, path, _q, _ua in live_api.log.since(mark) if path != "/favicon.ico"]
     assert seen == ["/shop/spring", "/shop/outlet"]
     assert live_api.log.api_since(mark) == []
+    # The same check sees the content script where it does run.
+    page = context.new_page()
+    worlds = ExtensionWorlds(page)
+    page.goto(live_api.shop + "/shop/spring")
+    Panel(page).wait_for("button", "Create link")
+    assert [c["name"] for c in worlds.now()] == ["Tasklink – partner links"]
+    page.close()
 
 
 def test_a_campaign_page_shows_the_button_in_a_closed_shadow_root(browser, live_api: LiveApi, screenshots: Path) -> None:
@@ -724,6 +770,56 @@ def test_popup_fits_chromes_popup_size_in_every_state(browser, live_api: LiveApi
     print("\npopup sizes (CSS px):\n" + "\n".join(f"  {state}: {size['width']} × {size['height']}" for state, size in sizes.items()))
 
 
+# --- site access -------------------------------------------------------------------
+
+def site_access(context: BrowserContext, extension_id: str, *, restrict: bool, grant: tuple[str, ...] = ()) -> None:
+    """Set the extension's site access as a person does on chrome://extensions (Site access → On specific sites)."""
+    page = context.new_page()
+    page.goto("chrome://extensions/")
+    mode = "ON_SPECIFIC_SITES" if restrict else "ON_ALL_SITES"
+    page.evaluate("([id, mode]) => new Promise((r) => chrome.developerPrivate.updateExtensionConfiguration("
+                  "{extensionId: id, hostAccess: mode}, r))", [extension_id, mode])
+    for pattern in grant:
+        page.evaluate("([id, p]) => new Promise((r) => chrome.developerPrivate.addHostPermission(id, p, r))",
+                      [extension_id, pattern])
+    page.close()
+
+
+def test_restricted_site_access_is_named_in_the_popup_and_honoured(browser, live_api: LiveApi, screenshots: Path) -> None:
+    context, extension_id = browser
+    sign_in(context, extension_id, live_api)
+    # The partner allowed the API and the spring shop only.
+    site_access(context, extension_id, restrict=True, grant=("http://127.0.0.1/*", "*://shop.localhost/*"))
+    try:
+        outlet = context.new_page()
+        worlds = ExtensionWorlds(outlet)
+        outlet.goto(live_api.host_url("outlet") + "/shop/outlet")
+        outlet.wait_for_timeout(1200)
+        assert worlds.now() == []
+        shop, _panel = open_campaign_page(context, live_api.shop + "/shop/spring")
+        shop.close()
+
+        popup = open_popup(context, extension_id)
+        notice = popup.get_by_role("region", name="Site access")
+        expect(notice).to_contain_text("Not allowed yet: launch.localhost, outlet.localhost.", timeout=TIMEOUT)
+        expect(notice.get_by_role("button", name="Allow on these sites")).to_be_visible()
+        assert popup_size(popup)["height"] <= POPUP_MAX["height"]
+        shot_popup(popup, screenshots, "popup-site-access")
+        popup.close()
+
+        # Allowed (here from chrome://extensions; the popup's button asks Chrome, whose prompt a headless
+        # browser cannot show): the outlet page already open gets its button without a reload.
+        site_access(context, extension_id, restrict=True, grant=("*://outlet.localhost/*",))
+        Panel(outlet).wait_for("button", "Create link")
+        popup = open_popup(context, extension_id)
+        expect(popup.get_by_role("region", name="Site access")).to_contain_text("Not allowed yet: launch.localhost.",
+                                                                              timeout=TIMEOUT)
+        popup.close()
+        outlet.close()
+    finally:
+        site_access(context, extension_id, restrict=False)
+
+
 # --- failures: signed out, API down ------------------------------------------
 
 def test_signed_out_is_a_sentence_with_a_way_to_the_options(browser, live_api: LiveApi, screenshots: Path) -> None:
@@ -752,11 +848,13 @@ def test_signed_out_is_a_sentence_with_a_way_to_the_options(browser, live_api: L
     shot_popup(popup, screenshots, "popup-signed-out")
     popup.close()
 
-    # Signed out, campaign pages show nothing at all.
+    # Signed out, the content script is unregistered: campaign pages show nothing at all.
+    assert registered_matches(context) == []
     page = context.new_page()
+    worlds = ExtensionWorlds(page)
     page.goto(live_api.shop + "/shop/spring")
     page.wait_for_timeout(1000)
-    assert page.locator("#tasklink-extension-root").count() == 0
+    assert worlds.now() == []
     page.close()
 
 
