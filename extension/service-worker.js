@@ -229,7 +229,11 @@ const dispatch = createDispatcher(handlers, {
   onError: (error) => console.error("Tasklink:", error),
 });
 
-chrome.runtime.onInstalled.addListener(() => { refreshRegistration(); });
+chrome.runtime.onInstalled.addListener((details) => {
+  // A new partner starts on the options page: the API address and sign-in.
+  if (details.reason === "install") chrome.runtime.openOptionsPage();
+  refreshRegistration();
+});
 chrome.runtime.onStartup.addListener(() => { refreshRegistration(); });
 chrome.permissions.onAdded.addListener(() => { injectIntoOpenPages(); });
 chrome.alarms.onAlarm.addListener((alarm) => { if (alarm.name === RULES_ALARM) refreshRegistration(); });

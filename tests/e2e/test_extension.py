@@ -190,6 +190,18 @@ def has_redirects(api: LiveApi) -> bool:
     return "/s/" in tracking.REDIRECT_PREFIXES
 
 
+# --- install ---------------------------------------------------------------
+
+def test_the_options_page_opens_on_install(browser) -> None:
+    context, extension_id = browser
+    options = f"chrome-extension://{extension_id}/options.html"
+    for _ in range(100):
+        if any(page.url == options for page in context.pages):
+            break
+        context.pages[0].wait_for_timeout(100)
+    assert options in [page.url for page in context.pages]
+
+
 # --- options page ----------------------------------------------------------
 
 def test_options_page_signs_in_and_out_with_sentences(browser, live_api: LiveApi, screenshots: Path) -> None:
@@ -833,6 +845,9 @@ def test_signed_out_is_a_sentence_with_a_way_to_the_options(browser, live_api: L
     panel.click("button", "Create link")
     panel.wait_role_text("alert", "You were signed out of Tasklink. Open the Tasklink options to sign in.")
     shot(page, screenshots, "error-signed-out")
+    for other in context.pages:  # (Chrome would bring an open options tab forward instead)
+        if other.url.endswith("/options.html"):
+            other.close()
     with context.expect_page() as opened:
         panel.click("button", "Open options to sign in")
     options = opened.value
