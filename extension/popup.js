@@ -45,6 +45,7 @@ async function checkSiteAccess() {
     ".",
   );
   $("allow-sites").hidden = false;
+  fadeWhenMore();
 }
 
 onTrusted($("allow-sites"), "click", () => {
@@ -58,6 +59,13 @@ onTrusted($("allow-sites"), "click", () => {
 });
 
 // --- recent links ---------------------------------------------------------------
+
+/** The list scrolls inside its column when long: its last visible entry fades while more is below. */
+function fadeWhenMore() {
+  const list = $("recent");
+  list.classList.toggle("more", list.scrollTop + list.clientHeight < list.scrollHeight - 1);
+}
+$("recent").addEventListener("scroll", fadeWhenMore);
 
 async function loadRecent() {
   const answer = await ask(MSG.LINKS_RECENT, { limit: 5 });
@@ -89,6 +97,7 @@ async function loadRecent() {
       ]);
     }),
   );
+  fadeWhenMore();
 }
 
 // --- start ------------------------------------------------------------------------
