@@ -4,14 +4,18 @@
 //
 // Page addresses are matched here against the cached match rules
 // (lib/match.js): a page that is not a campaign page is never sent anywhere.
+// The content script is registered from the same rules, on the campaigns'
+// domains only (lib/sites.js), and follows them: sign-in, every fetch of the
+// rules that changes them, sign-out.
 
 import {
   DEFAULT_API_BASE, SIGNED_OUT, callApi, normalizeApiBase, originPattern, requests,
 } from "./lib/api.js";
 import { RULES_TTL_MS, isFresh } from "./lib/cache.js";
 import { Failure, createDispatcher } from "./lib/dispatch.js";
-import { landingUrlOf, matchPage } from "./lib/match.js";
+import { matchPage } from "./lib/match.js";
 import { EXTENSION_PAGE_ONLY, MSG } from "./lib/messages.js";
+import { contentScriptFor, missingAccess, patternHost, sameRegistration } from "./lib/sites.js";
 
 // chrome.storage.local: the API base and the session (token, expiry, partner).
 // chrome.storage.session (memory only, not readable by content scripts): the rules cache.
@@ -37,6 +41,50 @@ async function session() {
 async function forgetSession() {
   await chrome.storage.local.remove(KEY_SESSION);
   await chrome.storage.session.remove(KEY_RULES);
+  await chrome.alarms.clear(RULES_ALARM);
+  await registerContentScript([]);
+}
+
+// --- the content script, on campaign domains only ------------------------------
+
+const CONTENT_SCRIPT = { id: "tasklink-campaign-pages", js: ["content-script.js"], runAt: "document_idle", persistAcrossSessions: true };
+let registering = Promise.resolve();
+
+/** Register, update or remove the content script for these rules (one change at a time). */
+function registerContentScript(rules) {
+  const wanted = contentScriptFor(rules);
+  registering = registering.then(async () => {
+    const [registered] = await chrome.scripting.getRegisteredContentScripts({ ids: [CONTENT_SCRIPT.id] });
+    if (!wanted) {
+      if (registered) await chrome.scripting.unregisterContentScripts({ ids: [CONTENT_SCRIPT.id] });
+      return;
+    }
+    const script = { ...CONTENT_SCRIPT, ...wanted };
+    if (!registered) await chrome.scripting.registerContentScripts([script]);
+    else if (!sameRegistration(registered, script)) await chrome.scripting.updateContentScripts([script]);
+  }).catch((error) => console.error("Tasklink: could not register the content script:", error));
+  return registering;
+}
+
+// While signed in, the rules are fetched again every few minutes even when
+// nothing asks, so a campaign that starts or stops allowing links gains or
+// loses its pages without the partner opening anything.
+const RULES_ALARM = "tasklink-match-rules";
+
+/** Bring the registration in line with the session: the rules when signed in, nothing when not. */
+async function refreshRegistration() {
+  if (!(await session())) return registerContentScript([]);
+  await chrome.alarms.create(RULES_ALARM, { periodInMinutes: RULES_TTL_MS / 60000 });
+  // The API being down keeps the registration made from the last rules.
+  return matchRules({ refresh: true }).catch(() => {});
+}
+
+/** After the partner allows more sites, campaign pages already open get the button without a reload. */
+async function injectIntoOpenPages() {
+  const [registered] = await chrome.scripting.getRegisteredContentScripts({ ids: [CONTENT_SCRIPT.id] });
+  if (!registered) return;
+  const tabs = await chrome.tabs.query({ url: registered.matches });
+  await Promise.all(tabs.map((tab) => chrome.scripting.executeScript({ target: { tabId: tab.id }, files: CONTENT_SCRIPT.js }).catch(() => {})));
 }
 
 /** Call the API as the signed-in partner; a 401 forgets the session. */
@@ -60,6 +108,7 @@ async function matchRules({ refresh = false } = {}) {
   const body = await call(requests.matchRules());
   const rules = Array.isArray(body.rules) ? body.rules : [];
   await chrome.storage.session.set({ [KEY_RULES]: { base, fetchedAt: Date.now(), rules } });
+  await registerContentScript(rules);
   return rules;
 }
 
@@ -90,8 +139,8 @@ const handlers = {
     const partner = { id: me.id, name: me.name, email: me.email };
     await chrome.storage.session.remove(KEY_RULES);
     await chrome.storage.local.set({ [KEY_BASE]: base, [KEY_SESSION]: { token: login.token, expiresAt: login.expires_at, partner } });
-    // Fetch the rules now, so campaign pages show the button at once.
-    await matchRules({ refresh: true }).catch(() => {});
+    // Fetch the rules now, so the content script is registered and campaign pages show the button at once.
+    await refreshRegistration();
     return { partner, apiBase: base };
   },
 
@@ -114,8 +163,30 @@ const handlers = {
     } catch {
       return { campaigns: [] }; // no rules, no button: the page is simply left alone
     }
-    const campaigns = matchPage(url, rules);
-    return { campaigns, landingUrl: campaigns.length ? landingUrlOf(url) : null };
+    return { campaigns: matchPage(url, rules) };
+  },
+
+  // The popup's "Use this page": the active tab's address, only when it is a
+  // page of one of the partner's campaigns. Chrome shows the worker the
+  // address only with access to the tab (activeTab when the toolbar button was
+  // pressed, or the site access of a campaign site); it is matched here and
+  // goes nowhere else.
+  async [MSG.TAB_PAGE]() {
+    if (!(await session())) return { pages: [] };
+    const [tab] = await chrome.tabs.query({ active: true, lastFocusedWindow: true });
+    if (!tab || !tab.url) return { pages: [] };
+    const rules = await matchRules().catch(() => []);
+    return {
+      pages: matchPage(tab.url, rules).map((m) => ({ campaignId: m.campaignId, landingUrl: m.landingUrl, pageAllowed: m.pageAllowed })),
+    };
+  },
+
+  // Which campaign sites the partner has not (or no longer) allowed, so the popup can ask.
+  async [MSG.SITE_ACCESS]() {
+    if (!(await session())) return { missing: [], hosts: [] };
+    const wanted = contentScriptFor(await matchRules());
+    const missing = wanted ? await missingAccess(wanted.matches, (origin) => chrome.permissions.contains({ origins: [origin] })) : [];
+    return { missing, hosts: missing.map(patternHost) };
   },
 
   async [MSG.PROGRAMS_LIST]() {
@@ -157,6 +228,15 @@ const dispatch = createDispatcher(handlers, {
   mayCall: (type, sender) => !EXTENSION_PAGE_ONLY.has(type) || isExtensionPage(sender),
   onError: (error) => console.error("Tasklink:", error),
 });
+
+chrome.runtime.onInstalled.addListener((details) => {
+  // A new partner starts on the options page: the API address and sign-in.
+  if (details.reason === "install") chrome.runtime.openOptionsPage();
+  refreshRegistration();
+});
+chrome.runtime.onStartup.addListener(() => { refreshRegistration(); });
+chrome.permissions.onAdded.addListener(() => { injectIntoOpenPages(); });
+chrome.alarms.onAlarm.addListener((alarm) => { if (alarm.name === RULES_ALARM) refreshRegistration(); });
 
 chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {
   if (!sender || sender.id !== chrome.runtime.id) return false;

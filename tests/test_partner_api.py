@@ -132,7 +132,7 @@ def test_unavailable_task_says_why_and_refuses_links(client, engine, world, auth
 
 def test_match_rules_cover_link_available_campaigns_only(client, make, world, auth) -> None:
     choose = make.campaign(world.advertiser.id, world.program.id, domains=("*.outlet.test",),
-                           pages=(("Outlet", "https://www.outlet.test/o"),), mode="choose")
+                           pages=(("Outlet", "https://www.outlet.test/o"),), mode="choose", click_id_param="ref")
     make.membership(world.partner.id, choose.id)
     off = make.campaign(world.advertiser.id, world.program.id, domains=("off.test",), pages=(), click_tracking=False)
     make.membership(world.partner.id, off.id)
@@ -145,10 +145,13 @@ def test_match_rules_cover_link_available_campaigns_only(client, make, world, au
     assert by_id[world.campaign.id] == {
         "campaign_id": world.campaign.id, "campaign_name": world.campaign.name, "program_id": world.program.id,
         "mode": "manual", "domains": ["*.brand.test", "brand.test"], "allowed_domains": ["*.brand.test", "brand.test"],
+        "click_id_param": "clickid",
     }
     # Host patterns: the allowed domains and the pages' own hosts.
     assert by_id[choose.id]["domains"] == ["*.outlet.test", "www.outlet.test"]
     assert by_id[choose.id]["allowed_domains"] == ["*.outlet.test"]
+    # Each rule names its campaign's click-id parameter: the extension leaves it out of "this page".
+    assert by_id[choose.id]["click_id_param"] == "ref"
     assert client.get("/api/v1/match-rules", headers=auth(world.other_partner)).json == {"rules": []}
 
 

@@ -135,6 +135,7 @@ def match_rules() -> ResponseReturnValue:
                     "mode": rule.mode,
                     "domains": rule.domains,
                     "allowed_domains": rule.allowed_domains,
+                    "click_id_param": rule.click_id_param,
                 }
                 for rule in rules
             ]
@@ -224,7 +225,7 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
     },
     "MatchRule": {
         "type": "object",
-        "required": ["campaign_id", "campaign_name", "program_id", "mode", "domains", "allowed_domains"],
+        "required": ["campaign_id", "campaign_name", "program_id", "mode", "domains", "allowed_domains", "click_id_param"],
         "properties": {
             "campaign_id": _ID,
             "campaign_name": {"type": "string"},
@@ -240,6 +241,11 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
                 "type": "array",
                 "items": {"type": "string"},
                 "description": "Where the current page may be the landing URL (manual mode)",
+            },
+            "click_id_param": {
+                "type": "string",
+                "description": "The campaign's click-id parameter (default 'clickid'): the redirect adds it to the "
+                "landing URL, so the extension leaves it out, in any spelling, when the current page becomes one",
             },
         },
     },

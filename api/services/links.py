@@ -250,6 +250,7 @@ class MatchRule:
     mode: str
     domains: list[str]
     allowed_domains: list[str]
+    click_id_param: str
 
 
 def match_rules(conn: Connection, partner_id: int) -> list[MatchRule]:
@@ -259,7 +260,9 @@ def match_rules(conn: Connection, partner_id: int) -> list[MatchRule]:
     ``*.brand.com`` its subdomains) plus the hosts of the campaign's landing
     pages, so a campaign in choose or default mode, which may list no
     domains, still matches its own pages; ``allowed_domains`` alone are where
-    the current page may be the landing URL (manual mode).
+    the current page may be the landing URL (manual mode); ``click_id_param``
+    is the campaign's click-id parameter, which the extension leaves out of
+    "this page" URLs (a visit's click id is not part of the page).
     """
     rules = []
     for entry in campaigns.list_campaigns_for_partner(conn, partner_id, statuses=("active",)):
@@ -270,7 +273,10 @@ def match_rules(conn: Connection, partner_id: int) -> list[MatchRule]:
         hosts = set(allowed)
         hosts.update(urls.url_host(page.url) for page in landing_pages.list_landing_pages(conn, campaign.id))
         rules.append(
-            MatchRule(campaign.id, campaign.name, campaign.program_id, campaign.landing_mode, sorted(hosts), allowed)
+            MatchRule(
+                campaign.id, campaign.name, campaign.program_id, campaign.landing_mode, sorted(hosts), allowed,
+                campaign.click_id_param,
+            )
         )
     return rules
 

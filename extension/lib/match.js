@@ -4,7 +4,7 @@
 // A rule's domain "brand.com" matches that host only; "*.brand.com" matches
 // its subdomains (not brand.com itself), as the API and SPEC §2 define.
 
-import { REPORTING_FIELDS, withoutParams } from "./reporting.js";
+import { REPORTING_FIELDS } from "./reporting.js";
 
 /** The lower-case host name of an http(s) URL, or null for anything else. */
 export function pageHost(url) {
@@ -44,18 +44,45 @@ export function isAllowedLanding(url, allowedDomains) {
 }
 
 // Parameters that belong to a visit, not to the page: the click id the redirect
-// added (the campaign default name; the rules do not carry a campaign's own) and
+// added (under the campaign's own parameter name, default "clickid") and
 // reporting info typed onto a link. A deep link to "this page" leaves them out.
-export const VISIT_PARAMS = Object.freeze(["clickid", ...REPORTING_FIELDS]);
+export const DEFAULT_CLICK_ID_PARAM = "clickid";
 
-/** The page's URL as a landing URL: without the visit parameters. */
-export function landingUrlOf(url) {
-  return withoutParams(url, VISIT_PARAMS);
+/** A query parameter name as the server reads it: "+" is a space, %XX a byte. */
+export function decodeParamName(raw) {
+  return String(raw).replace(/\+/g, " ").replace(/%([0-9a-fA-F]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
+}
+
+/**
+ * The page's URL as a landing URL: without the visit parameters. The click-id
+ * parameter goes in every spelling that decodes to it, in any letter case
+ * (`ClickID`, `click%69d`), as the API refuses a landing URL that carries it;
+ * the other parameters keep their own spelling and order.
+ */
+export function landingUrlOf(url, clickIdParam = DEFAULT_CLICK_ID_PARAM) {
+  const text = String(url);
+  const hashAt = text.indexOf("#");
+  const beforeHash = hashAt === -1 ? text : text.slice(0, hashAt);
+  const fragment = hashAt === -1 ? "" : text.slice(hashAt);
+  const queryAt = beforeHash.indexOf("?");
+  if (queryAt === -1) return text;
+  const clickId = String(clickIdParam || DEFAULT_CLICK_ID_PARAM).toLowerCase();
+  const pairs = beforeHash.slice(queryAt + 1).split("&");
+  const kept = pairs.filter((pair) => {
+    if (!pair) return false;
+    const name = decodeParamName(pair.split("=", 1)[0]);
+    return name.toLowerCase() !== clickId && !REPORTING_FIELDS.includes(name);
+  });
+  if (kept.length === pairs.length) return text;
+  const query = kept.length ? `?${kept.join("&")}` : "";
+  return beforeHash.slice(0, queryAt) + query + fragment;
 }
 
 /**
  * The campaigns whose rules match the page, in the rules' order, each as
- * {campaignId, campaignName, programId, mode, pageAllowed, allowedDomains}.
+ * {campaignId, campaignName, programId, mode, allowedDomains, pageAllowed,
+ * clickIdParam, landingUrl}: `landingUrl` is the page without the visit
+ * parameters of that campaign.
  * An empty list means: not a campaign page, show nothing, ask the server nothing.
  */
 export function matchPage(url, rules) {
@@ -70,5 +97,7 @@ export function matchPage(url, rules) {
       mode: rule.mode,
       allowedDomains: rule.allowed_domains || [],
       pageAllowed: hostMatchesAny(host, rule.allowed_domains || []),
+      clickIdParam: rule.click_id_param || DEFAULT_CLICK_ID_PARAM,
+      landingUrl: landingUrlOf(url, rule.click_id_param),
     }));
 }

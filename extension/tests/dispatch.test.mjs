@@ -40,14 +40,25 @@ test("a sender may be refused a type", async () => {
   assert.equal((await dispatch({ type: MSG.SESSION_LOGIN }, {})).data, "in");
 });
 
-test("the content script uses only known message types, spelled as in lib/messages.js", async () => {
-  const source = await readFile(new URL("../content-script.js", import.meta.url), "utf8");
-  const block = source.match(/const MSG = Object\.freeze\(\{([\s\S]*?)\}\);/);
-  assert.ok(block, "content-script.js declares its MSG constants");
-  const pairs = [...block[1].matchAll(/(\w+):\s*"([^"]+)"/g)].map((m) => [m[1], m[2]]);
-  assert.ok(pairs.length >= 3);
-  for (const [name, value] of pairs) assert.equal(MSG[name], value, name);
-  for (const [, value] of pairs) assert.ok(!EXTENSION_PAGE_ONLY.has(value), `${value} is for extension pages only`);
+test("the modules loaded into campaign pages import nothing and are web accessible", async () => {
+  // The content script loads them from a per-session random address (use_dynamic_url),
+  // where a relative import would resolve to the fixed, inaccessible one.
+  const manifest = JSON.parse(await readFile(new URL("../manifest.json", import.meta.url), "utf8"));
+  const [resources] = manifest.web_accessible_resources;
+  assert.equal(resources.use_dynamic_url, true);
+  const loader = await readFile(new URL("../content-script.js", import.meta.url), "utf8");
+  const loaded = [...loader.matchAll(/(?:url|text)\("([^"]+)"\)/g)].map((m) => m[1]);
+  assert.deepEqual(new Set(loaded), new Set(resources.resources));
+  for (const path of loaded.filter((p) => p.endsWith(".js"))) {
+    const source = await readFile(new URL(`../${path}`, import.meta.url), "utf8");
+    assert.doesNotMatch(source, /^\s*import\b/m, `${path} must not import`);
+  }
+  assert.doesNotMatch(loader, /const MSG\b/, "the content script takes the message types from lib/messages.js");
+});
+
+test("content scripts may not use the extension-page types", () => {
+  for (const type of [MSG.SESSION_LOGIN, MSG.SESSION_LOGOUT, MSG.TAB_PAGE, MSG.SITE_ACCESS]) assert.ok(EXTENSION_PAGE_ONLY.has(type), type);
+  for (const type of [MSG.PAGE_MATCH, MSG.CAMPAIGN_TASKS, MSG.LINK_CREATE, MSG.OPTIONS_OPEN]) assert.ok(!EXTENSION_PAGE_ONLY.has(type), type);
 });
 
 test("match rules are fresh for five minutes and only for the same API", () => {

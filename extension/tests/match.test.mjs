@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { hostMatches, isAllowedLanding, landingUrlOf, matchPage, pageHost } from "../lib/match.js";
 
 const RULES = [
-  { campaign_id: 1, campaign_name: "Spring", program_id: 9, mode: "manual", domains: ["shop.localhost"], allowed_domains: ["shop.localhost"] },
-  { campaign_id: 2, campaign_name: "Outlet", program_id: 9, mode: "choose", domains: ["*.brand.test", "outlet.localhost"], allowed_domains: [] },
+  { campaign_id: 1, campaign_name: "Spring", program_id: 9, mode: "manual", domains: ["shop.localhost"], allowed_domains: ["shop.localhost"], click_id_param: "clickid" },
+  { campaign_id: 2, campaign_name: "Outlet", program_id: 9, mode: "choose", domains: ["*.brand.test", "outlet.localhost"], allowed_domains: [], click_id_param: "ref" },
 ];
 
 test("host patterns: exact host, and *. for subdomains only", () => {
@@ -38,7 +38,10 @@ test("only http and https pages have a host", () => {
 test("a campaign page matches its rule; ports, paths and queries do not matter", () => {
   const found = matchPage("http://shop.localhost:5123/shop/spring?clickid=x#top", RULES);
   assert.deepEqual(found, [
-    { campaignId: 1, campaignName: "Spring", programId: 9, mode: "manual", allowedDomains: ["shop.localhost"], pageAllowed: true },
+    {
+      campaignId: 1, campaignName: "Spring", programId: 9, mode: "manual", allowedDomains: ["shop.localhost"], pageAllowed: true,
+      clickIdParam: "clickid", landingUrl: "http://shop.localhost:5123/shop/spring#top",
+    },
   ]);
   assert.equal(matchPage("https://www.brand.test/", RULES)[0].campaignId, 2);
 });
@@ -81,4 +84,39 @@ test("this page as a landing URL leaves out the click id and reporting info of t
     ["not a url", "not a url"],
   ];
   for (const [page, expected] of table) assert.equal(landingUrlOf(page), expected, page);
+});
+
+test("each campaign's own click-id parameter goes, in every spelling that decodes to it", () => {
+  const table = [
+    ["http://brand.test/p?ref=abc&colour=teal", "http://brand.test/p?colour=teal"],
+    ["http://brand.test/p?REF=abc&colour=teal", "http://brand.test/p?colour=teal"],
+    ["http://brand.test/p?R%65f=abc&colour=teal", "http://brand.test/p?colour=teal"],
+    ["http://brand.test/p?%52%45%46=abc", "http://brand.test/p"],
+    ["http://brand.test/p?ref&x=1", "http://brand.test/p?x=1"],
+    ["http://brand.test/p?ref=1&ref=2#f", "http://brand.test/p#f"],
+    // Another campaign's name, a longer name, or the name as a value stay: they are the page's.
+    ["http://brand.test/p?clickid=abc", "http://brand.test/p?clickid=abc"],
+    ["http://brand.test/p?refx=1&x=ref", "http://brand.test/p?refx=1&x=ref"],
+    // Nothing removed: the URL is returned exactly as it was, spelling and all.
+    ["http://brand.test/p?q=a+b&e=%20", "http://brand.test/p?q=a+b&e=%20"],
+    // Something removed: the rest keeps its own spelling.
+    ["http://brand.test/p?q=a+b&ref=1&e=%20", "http://brand.test/p?q=a+b&e=%20"],
+  ];
+  for (const [page, expected] of table) assert.equal(landingUrlOf(page, "ref"), expected, page);
+  // The default name, in any case and spelling.
+  for (const page of ["http://brand.test/?ClickID=1", "http://brand.test/?click%69d=1", "http://brand.test/?%43lickId=1"]) {
+    assert.equal(landingUrlOf(page), "http://brand.test/", page);
+  }
+});
+
+test("a page matched by two campaigns gets each one's landing URL", () => {
+  const rules = [RULES[0], { ...RULES[1], campaign_id: 3, domains: ["shop.localhost"] }];
+  const found = matchPage("http://shop.localhost/p?ref=a&clickid=b&k=1", rules);
+  assert.deepEqual(found.map((m) => [m.campaignId, m.clickIdParam, m.landingUrl]), [
+    [1, "clickid", "http://shop.localhost/p?ref=a&k=1"],
+    [3, "ref", "http://shop.localhost/p?clickid=b&k=1"],
+  ]);
+  // An older rule without the field: the default name.
+  const [old] = matchPage("http://shop.localhost/p?clickid=b", [{ ...RULES[0], click_id_param: undefined }]);
+  assert.equal(old.landingUrl, "http://shop.localhost/p");
 });

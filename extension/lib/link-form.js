@@ -1,0 +1,620 @@
+// The link form: the one flow behind the toolbar popup and the in-page panel
+// (SPEC §7). It owns the rules — which task and landing page come first, what
+// each landing mode asks for, when a link is made at once, creating, copying,
+// errors, and dropping answers to a choice the partner has since changed —
+// and builds the form with createElement/textContent only. Its look is
+// link-form.css.
+//
+// The two surfaces differ only where the contract says, through the options
+// of createLinkForm: the popup starts from the partner's programs and adds
+// Advanced reporting info (`extras`); the panel starts from the campaigns of
+// the page it sits on (`campaigns`), uses that page in manual mode and makes
+// a default-mode link as soon as it opens (`page.onPage`).
+//
+// This module imports nothing and touches no browser API when imported: the
+// panel loads it into web pages from a per-session random address
+// (web_accessible_resources with use_dynamic_url), where relative imports do
+// not resolve, and node --test imports its rules directly.
+
+// --- the rules (pure) --------------------------------------------------------
+
+/** The origin and path of a URL ("same page" ignores query, fragment and a trailing slash). */
+export function samePage(a, b) {
+  try {
+    const x = new URL(a);
+    const y = new URL(b);
+    return x.origin === y.origin && x.pathname.replace(/\/$/, "") === y.pathname.replace(/\/$/, "");
+  } catch {
+    return false;
+  }
+}
+
+/** Domains in words: "shop.com", "a.com or b.com", "a.com, b.com or c.com". */
+export function domainsText(domains) {
+  const list = (Array.isArray(domains) ? domains : []).filter(Boolean);
+  if (!list.length) return "the campaign's domains";
+  if (list.length === 1) return list[0];
+  return `${list.slice(0, -1).join(", ")} or ${list[list.length - 1]}`;
+}
+
+/** The campaign preselected: the first that allows links, or null when none does. */
+export function pickCampaign(campaigns) {
+  return (Array.isArray(campaigns) ? campaigns : []).find((campaign) => campaign.link_available) || null;
+}
+
+/** Tasks in the order the form lists them: those assigned to the partner first, then the rest as the API sent them. */
+export function orderTasks(tasks) {
+  const list = Array.isArray(tasks) ? tasks : [];
+  return [...list.filter((task) => task.assigned_to_me), ...list.filter((task) => !task.assigned_to_me)];
+}
+
+function defaultPage(options) {
+  return (options.landing_pages || []).find((page) => page.id === options.default_landing_page_id) || null;
+}
+
+/**
+ * The task preselected from tasks in form order: the one whose own landing
+ * page is the page the partner is on (when the form knows one), else the first.
+ */
+export function pickTask(ordered, pageUrl) {
+  if (!Array.isArray(ordered) || !ordered.length) return null;
+  if (pageUrl) {
+    const here = ordered.find((task) => {
+      const page = defaultPage(task.link_options || {});
+      return page && samePage(page.url, pageUrl);
+    });
+    if (here) return here;
+  }
+  return ordered[0];
+}
+
+/**
+ * What the landing-page part of the form shows for a task, by the campaign's mode:
+ *
+ * - `{kind: "this-page", url}`: manual mode in the panel, on a page of the
+ *   campaign's allowed domains: the page itself (followed when its address
+ *   changes without a reload);
+ * - `{kind: "url", domains, suggestion, offDomains}`: manual mode otherwise:
+ *   a URL field; `suggestion` is the current tab's page when it may be the
+ *   landing URL ("Use this page"), `offDomains` says the panel's page may not;
+ * - `{kind: "choose", pages, selectedId}`: one of the advertiser's pages, the
+ *   one the partner is on when it is one of them, else the default;
+ * - `{kind: "default", page}`: the default page, nothing to choose.
+ *
+ * `here` is {landingUrl, pageAllowed} for the page the partner is on (the
+ * panel's page, or the popup's current tab) when it is a page of this
+ * campaign, else null; `onPage` is true in the panel.
+ */
+export function landingPlan(options, here, onPage) {
+  const pages = options.landing_pages || [];
+  if (options.mode === "manual") {
+    const usable = here && here.pageAllowed && here.landingUrl ? here.landingUrl : null;
+    if (onPage && usable) return { kind: "this-page", url: usable };
+    return { kind: "url", domains: options.allowed_domains || [], suggestion: usable, offDomains: Boolean(onPage && here && !usable) };
+  }
+  if (options.mode === "choose") {
+    const atHere = here && here.landingUrl ? pages.find((page) => samePage(page.url, here.landingUrl)) : null;
+    const chosen = atHere || defaultPage(options) || pages[0] || null;
+    return { kind: "choose", pages, selectedId: chosen ? chosen.id : null };
+  }
+  return { kind: "default", page: defaultPage(options) };
+}
+
+/**
+ * The landing part of the link request from the plan and what the partner
+ * entered: {ok: true, fields} or {ok: false, error}. An empty URL field is a
+ * sentence, never a silent link to the default page.
+ */
+export function landingRequest(plan, input = {}) {
+  if (plan.kind === "this-page") return { ok: true, fields: { landingUrl: input.pageUrl || plan.url } };
+  if (plan.kind === "url") {
+    const url = String(input.typedUrl ?? "").trim();
+    if (!url) {
+      return { ok: false, error: { kind: "invalid", field: "landing", message: `Enter a landing URL: any page on ${domainsText(plan.domains)}.` } };
+    }
+    return { ok: true, fields: { landingUrl: url } };
+  }
+  if (plan.kind === "choose") {
+    const id = Number(input.chosenId);
+    if (!Number.isSafeInteger(id) || id < 1) return { ok: false, error: { kind: "invalid", field: "landing", message: "Pick a landing page." } };
+    return { ok: true, fields: { landingPageId: id } };
+  }
+  return { ok: true, fields: {} }; // default mode: the API fills in the campaign's default page
+}
+
+/** Is a link made as soon as the form opens? Only in the panel, in default mode, when links are possible. */
+export function createsAtOnce(plan, task, onPage) {
+  return Boolean(onPage && plan && plan.kind === "default" && task && task.link_options && task.link_options.link_available);
+}
+
+/** The button an error offers, or null: a way to the options page when signing in or the API address is the fix. */
+export function optionsAction(error) {
+  if (!error) return null;
+  if (error.kind === "signed_out") return "Open options to sign in";
+  if (error.kind === "api_down") return "Open Tasklink options";
+  return null;
+}
+
+/** Errors after which the form cannot be used until something outside it changes. */
+export function isBlocking(error) {
+  return Boolean(error && (error.kind === "signed_out" || error.kind === "api_down"));
+}
+
+/** What Copy says: the full link goes to the clipboard, reporting info included. */
+export function copiedMessage(link, done) {
+  if (!done) return "Could not copy: select the link and press Ctrl+C.";
+  return link && link.url !== link.display_url ? "Copied the full link, with your reporting info." : "Copied to clipboard.";
+}
+
+export const NO_CAMPAIGN = "No campaign in this program allows links now: the list says why for each.";
+export const NO_TASK = "This campaign has no task open to you yet, so no link can be made here.";
+export const NO_PROGRAM = "You have no active campaign yet. When an advertiser approves you, its programs appear here.";
+
+/**
+ * A stale-answer guard: `const ticket = guard.next()` before asking; after the
+ * answer, `guard.isLatest(ticket)` is false when a newer question was asked
+ * meanwhile (the partner picked something else), and the answer is dropped.
+ */
+export function latestOnly() {
+  let last = 0;
+  return { next: () => ++last, isLatest: (ticket) => ticket === last };
+}
+
+/** Copy text: the async clipboard first, else `fallbackCopy(text)` (a selection and execCommand). */
+export async function copyText(text, { clipboard, fallbackCopy } = {}) {
+  try {
+    if (!clipboard) throw new Error("no clipboard");
+    await clipboard.writeText(text);
+    return true;
+  } catch {
+    try {
+      return Boolean(fallbackCopy && fallbackCopy(text));
+    } catch {
+      return false;
+    }
+  }
+}
+
+/**
+ * `ask(type, payload)` for a surface: a message to the service worker whose
+ * answer is always {ok, data} or {ok: false, error}; a reloaded extension or
+ * a dead worker becomes `lost`, a sentence too.
+ */
+export function makeAsk(sendMessage, lost) {
+  const failure = { ok: false, error: { kind: "internal", message: lost } };
+  return async function ask(type, payload = {}) {
+    try {
+      return (await sendMessage({ type, ...payload })) || failure;
+    } catch {
+      return failure;
+    }
+  };
+}
+
+/** The form's questions to the service worker, by message type (lib/messages.js, passed in). */
+export function messageSource(ask, MSG) {
+  return {
+    programs: () => ask(MSG.PROGRAMS_LIST),
+    campaigns: (programId) => ask(MSG.CAMPAIGNS_LIST, { programId }),
+    tasks: (campaignId) => ask(MSG.CAMPAIGN_TASKS, { campaignId }),
+    createLink: (request) => ask(MSG.LINK_CREATE, request),
+    openOptions: () => ask(MSG.OPTIONS_OPEN),
+  };
+}
+
+// --- building blocks ---------------------------------------------------------
+
+/** createElement with properties, attributes and children; text only through textContent. */
+export function el(doc, tag, props = {}, children = []) {
+  const node = doc.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (value === undefined || value === null) continue;
+    if (key === "text") node.textContent = value;
+    else if (key === "class") node.className = value;
+    else if (key in node && typeof value !== "string") node[key] = value;
+    else node.setAttribute(key, value);
+  }
+  for (const child of children) if (child !== null && child !== undefined && child !== false) node.append(child);
+  return node;
+}
+
+/**
+ * Run `handler` for a person's click (or key) only: a page script that got
+ * hold of a button could dispatch a synthetic event, which is not trusted.
+ */
+export function onTrusted(node, type, handler) {
+  node.addEventListener(type, (event) => {
+    if (!event.isTrusted) return;
+    handler(event);
+  });
+}
+
+function fill(doc, select, items, { label, value = (item) => item.id, disabled = () => false, selected = () => false }) {
+  select.replaceChildren(
+    ...items.map((item) => el(doc, "option", { value: String(value(item)), text: label(item), disabled: disabled(item), selected: selected(item) })),
+  );
+}
+
+// --- the form ----------------------------------------------------------------
+
+/**
+ * Build the form. Options:
+ * - `document`: where to build it;
+ * - `source`: {programs, campaigns, tasks, createLink, openOptions} → answers (see messageSource);
+ * - `campaigns`: the campaigns to offer (panel: the page's, API shape), or
+ *   undefined to start from the partner's programs (popup);
+ * - `page`: {onPage, here(campaignId) → Promise<{landingUrl, pageAllowed} | null>};
+ * - `extras`: {element, collect() → {fields} | {error}, note(link) → text} (the popup's Advanced);
+ * - `idPrefix`: ids of the form's controls (unique in the popup's document);
+ * - `onCreated(link)`, `onError(error)`: hooks.
+ *
+ * Returns {element, start({createAtOnce}), ready(), showError(error)}.
+ */
+export function createLinkForm({ document: doc, source, campaigns, page = { onPage: false, here: async () => null }, extras = null, idPrefix = "lf", onCreated = () => {}, onError = () => {} }) {
+  const fromPrograms = !Array.isArray(campaigns);
+  const state = { campaigns: fromPrograms ? [] : campaigns, campaign: null, tasks: [], task: null, plan: null, here: null, link: null, busy: false, ready: false };
+  const guards = { campaigns: latestOnly(), tasks: latestOnly() };
+  const id = (name) => `${idPrefix}-${name}`;
+  const h = (tag, props, children) => el(doc, tag, props, children);
+  const label = (name, text) => h("label", { class: "label", for: id(name), text });
+
+  // Program (popup), campaign, task: one row each, label then control.
+  const programSelect = h("select", { id: id("program") });
+  const campaignSelect = h("select", { id: id("campaign") });
+  const campaignName = h("span", { class: "value", id: id("campaign-name"), hidden: true });
+  const taskSelect = h("select", { id: id("task") });
+  const taskNote = h("span", { class: "muted", hidden: true });
+  const landingBox = h("div", { class: "landing", id: id("landing"), role: "group", "aria-labelledby": id("landing-label") });
+  const shortRadio = h("input", { type: "radio", name: id("kind"), value: "short", checked: true });
+  const regularRadio = h("input", { type: "radio", name: id("kind"), value: "regular" });
+  const preference = h("div", { class: "seg", role: "group", "aria-label": "Link preference" }, [
+    h("label", {}, [shortRadio, "Short"]),
+    h("label", {}, [regularRadio, "Regular"]),
+  ]);
+  const createButton = h("button", { class: "primary create", type: "button", text: "Create link" });
+
+  const programRow = [label("program", "Program"), programSelect];
+  const fields = h("div", { class: "fields" }, [
+    ...(fromPrograms ? programRow : []),
+    label("campaign", "Campaign"), h("div", { class: "control" }, [campaignSelect, campaignName]),
+    label("task", "Task"), h("div", { class: "control" }, [taskSelect, taskNote]),
+    h("span", { class: "label", id: id("landing-label"), text: "Landing page" }), landingBox,
+    h("span", { class: "label", text: "Link preference" }), preference,
+    extras && extras.element ? h("div", { class: "extras" }, [extras.element]) : null,
+  ]);
+
+  const loading = h("p", { class: "loading muted", role: "status", hidden: true });
+  const errorText = h("span");
+  const optionsButton = h("button", { class: "secondary", type: "button", hidden: true });
+  const errorBox = h("div", { class: "error", role: "alert", hidden: true }, [errorText, optionsButton]);
+
+  const linkField = h("textarea", { class: "link", id: id("link"), readOnly: true, rows: 1, spellcheck: false, "aria-label": "Shareable link" });
+  const copyButton = h("button", { class: "secondary", type: "button", text: "Copy" });
+  const copied = h("span", { class: "copied", role: "status" });
+  const resultNote = h("p", { class: "muted small" });
+  const result = h("section", { class: "result", hidden: true, "aria-label": "Your link" }, [
+    h("label", { class: "label", for: id("link"), text: "Shareable link" }),
+    h("div", { class: "link-row" }, [linkField, copyButton]),
+    copied,
+    resultNote,
+  ]);
+
+  const element = h("div", { class: "link-form" }, [loading, fields, createButton, errorBox, result]);
+  fields.hidden = true;
+  createButton.hidden = true;
+
+  // --- showing things --------------------------------------------------------
+
+  function showError(error) {
+    const action = optionsAction(error);
+    errorText.textContent = (error && error.message) || "Something went wrong. Please try again.";
+    optionsButton.textContent = action || "";
+    optionsButton.hidden = !action;
+    errorBox.hidden = false;
+    loading.hidden = true;
+    if (isBlocking(error)) {
+      fields.hidden = true;
+      createButton.hidden = true;
+      clearResult();
+    }
+    onError(error);
+  }
+
+  function clearError() {
+    errorBox.hidden = true;
+    errorText.textContent = "";
+  }
+
+  function say(node, text) {
+    node.textContent = text || "";
+    node.hidden = !text;
+  }
+
+  function clearResult() {
+    result.hidden = true;
+    linkField.value = "";
+    copied.textContent = "";
+    resultNote.textContent = "";
+    state.link = null;
+  }
+
+  function showResult(link) {
+    state.link = link;
+    linkField.value = link.display_url || link.url;
+    copied.textContent = "";
+    say(resultNote, extras && extras.note && extras.note(link));
+    result.hidden = false;
+    // The whole link, however long (a regular link's token, a five-digit port): the field grows to it.
+    linkField.style.height = "auto";
+    linkField.style.height = `${linkField.scrollHeight + 2}px`;
+    result.scrollIntoView({ block: "nearest" });
+  }
+
+  function showLoading(text) {
+    loading.textContent = text;
+    loading.hidden = !text;
+  }
+
+  function setBusy(busy) {
+    state.busy = busy;
+    createButton.textContent = busy ? "Creating…" : "Create link";
+    for (const control of fields.querySelectorAll("select, input, button, textarea")) control.disabled = busy;
+    updateCreate();
+  }
+
+  function updateCreate() {
+    const task = state.task;
+    createButton.disabled = state.busy || !task || !task.link_options || !task.link_options.link_available;
+  }
+
+  // --- the lists -------------------------------------------------------------
+
+  async function loadPrograms() {
+    showLoading("Loading your campaigns…");
+    const answer = await source.programs();
+    if (!answer.ok) return showError(answer.error);
+    const programs = answer.data.programs || [];
+    if (!programs.length) return showError({ kind: "empty", message: NO_PROGRAM });
+    fill(doc, programSelect, programs, { label: (program) => program.name });
+    return loadCampaigns();
+  }
+
+  async function loadCampaigns() {
+    const ticket = guards.campaigns.next();
+    guards.tasks.next(); // whatever tasks were on their way belong to the old program
+    const answer = await source.campaigns(programSelect.value);
+    if (!guards.campaigns.isLatest(ticket)) return false;
+    if (!answer.ok) return showError(answer.error);
+    state.campaigns = answer.data.campaigns || [];
+    // Campaigns that cannot have links are listed, disabled, with the reason.
+    fill(doc, campaignSelect, state.campaigns, {
+      label: (c) => (c.link_available ? c.name : `${c.name} — ${c.reason || "links unavailable"}`),
+      disabled: (c) => !c.link_available,
+    });
+    showLoading("");
+    fields.hidden = false;
+    createButton.hidden = false;
+    state.campaign = pickCampaign(state.campaigns);
+    if (!state.campaign) {
+      campaignSelect.selectedIndex = -1;
+      setTasks([]);
+      showError({ kind: "link_unavailable", message: NO_CAMPAIGN });
+      return false;
+    }
+    campaignSelect.value = String(state.campaign.id);
+    return loadTasks();
+  }
+
+  function renderCampaigns() {
+    const single = state.campaigns.length === 1;
+    campaignSelect.hidden = single;
+    campaignName.hidden = !single;
+    campaignName.textContent = single ? state.campaigns[0].name : "";
+    if (!single) fill(doc, campaignSelect, state.campaigns, { label: (c) => c.name, selected: (c) => c === state.campaign });
+  }
+
+  function setTasks(tasks) {
+    state.tasks = orderTasks(tasks);
+    state.task = null;
+    state.plan = null;
+    taskNote.textContent = "";
+    taskNote.hidden = true;
+    taskSelect.hidden = false;
+    fill(doc, taskSelect, state.tasks, { label: (task) => task.title });
+    landingBox.replaceChildren();
+    updateCreate();
+  }
+
+  async function loadTasks() {
+    clearError();
+    clearResult();
+    const campaign = state.campaign;
+    const ticket = guards.tasks.next();
+    setTasks([]);
+    taskSelect.hidden = true;
+    taskNote.hidden = false;
+    taskNote.textContent = "Loading tasks…";
+    const [answer, here] = await Promise.all([source.tasks(campaign.id), page.here(campaign.id)]);
+    // The partner picked another campaign meanwhile: that newer request renders, not this one.
+    if (!guards.tasks.isLatest(ticket)) return false;
+    if (!answer.ok) {
+      taskNote.textContent = "";
+      showError(answer.error);
+      return false;
+    }
+    setTasks(answer.data.tasks || []);
+    state.here = here;
+    if (!state.tasks.length) {
+      taskSelect.hidden = true;
+      showError({ kind: "no_tasks", message: NO_TASK });
+      return false;
+    }
+    state.task = pickTask(state.tasks, here && here.landingUrl);
+    taskSelect.value = String(state.task.id);
+    renderLanding();
+    return true;
+  }
+
+  // --- the landing page ------------------------------------------------------
+
+  let landingInput = () => ({});
+
+  /** A URL shown whole, wrapping after its slashes and separators rather than inside words. */
+  function urlBox(text) {
+    const box = h("div", { class: "url" });
+    setUrl(box, text);
+    return box;
+  }
+
+  function setUrl(box, text) {
+    const parts = String(text || "").split(/(?<=[/?&=])/);
+    box.replaceChildren(...parts.flatMap((part, index) => (index ? [doc.createElement("wbr"), part] : [part])));
+  }
+
+  function renderLanding() {
+    const task = state.task;
+    const options = task.link_options;
+    clearError();
+    updateCreate();
+    if (!options.link_available) showError({ kind: "link_unavailable", message: options.reason || "Links cannot be made for this task." });
+    const plan = landingPlan(options, state.here, page.onPage);
+    state.plan = plan;
+    if (plan.kind === "this-page") {
+      const shown = urlBox(plan.url);
+      landingBox.replaceChildren(h("span", { class: "value", text: "This page" }), shown);
+      landingInput = async () => {
+        // A single-page site may have changed its address since: ask again.
+        const now = await page.here(state.campaign.id);
+        const url = now && now.pageAllowed && now.landingUrl ? now.landingUrl : plan.url;
+        setUrl(shown, url);
+        return { pageUrl: url };
+      };
+    } else if (plan.kind === "url") {
+      const input = h("input", { type: "url", id: id("landing-url"), "aria-label": "Landing page URL", spellcheck: false, placeholder: "https://…" });
+      const hint = h("span", { class: "muted small grow", text: `Any page on ${domainsText(plan.domains)}.` });
+      const row = h("div", { class: "hint" }, [hint]);
+      if (plan.suggestion) {
+        const use = h("button", { class: "link-button", type: "button", text: "Use this page", title: plan.suggestion });
+        onTrusted(use, "click", () => {
+          input.value = plan.suggestion;
+          clearError();
+          clearResult();
+        });
+        row.append(use);
+      }
+      onTrusted(input, "keydown", (event) => {
+        if (event.key === "Enter") create();
+      });
+      input.addEventListener("input", () => clearResult());
+      landingBox.replaceChildren(
+        ...(plan.offDomains ? [h("p", { class: "muted small", text: `This page is not on ${domainsText(plan.domains)}, so it cannot be the landing page.` })] : []),
+        input,
+        row,
+      );
+      landingInput = () => ({ typedUrl: input.value });
+    } else if (plan.kind === "choose") {
+      const select = h("select", { id: id("landing-page"), "aria-label": "Landing page" });
+      fill(doc, select, plan.pages, { label: (p) => p.name, selected: (p) => p.id === plan.selectedId });
+      const shown = urlBox("");
+      const sync = () => setUrl(shown, (plan.pages.find((p) => String(p.id) === select.value) || {}).url || "");
+      select.addEventListener("change", () => { sync(); clearResult(); });
+      sync();
+      landingBox.replaceChildren(select, shown);
+      landingInput = () => ({ chosenId: select.value });
+    } else {
+      landingBox.replaceChildren(
+        h("span", { class: "value", text: plan.page ? plan.page.name : "The campaign's default page" }),
+        ...(plan.page ? [urlBox(plan.page.url)] : []),
+      );
+      landingInput = () => ({});
+    }
+  }
+
+  // --- creating and copying --------------------------------------------------
+
+  async function create() {
+    const task = state.task;
+    if (state.busy || !task || !state.plan || !task.link_options.link_available) return;
+    clearError();
+    clearResult();
+    const landing = landingRequest(state.plan, await landingInput());
+    if (!landing.ok) {
+      showError(landing.error);
+      const field = landingBox.querySelector("input, select");
+      if (field) field.focus();
+      return;
+    }
+    const extra = extras && extras.collect ? extras.collect() : { fields: {} };
+    if (extra.error) return showError(extra.error);
+    setBusy(true);
+    const answer = await source.createLink({
+      taskId: task.id,
+      kind: regularRadio.checked ? "regular" : "short",
+      ...landing.fields,
+      ...extra.fields,
+    });
+    setBusy(false);
+    if (!answer.ok) return showError(answer.error);
+    showResult(answer.data);
+    onCreated(answer.data);
+  }
+
+  function fallbackCopy(text) {
+    // Inside the form (so inside the panel's shadow root), never in the page's own DOM.
+    const scratch = h("textarea", { class: "scratch", readOnly: true, "aria-hidden": "true" });
+    scratch.value = text;
+    element.append(scratch);
+    scratch.select();
+    const done = doc.execCommand("copy");
+    scratch.remove();
+    return done;
+  }
+
+  async function copy() {
+    if (!state.link) return;
+    const view = doc.defaultView;
+    const done = await copyText(state.link.url, { clipboard: view && view.navigator && view.navigator.clipboard, fallbackCopy });
+    copied.textContent = copiedMessage(state.link, done); // a live region: it stays in place, empty or not
+  }
+
+  // --- wiring ------------------------------------------------------------------
+
+  programSelect.addEventListener("change", () => { clearError(); loadCampaigns(); });
+  campaignSelect.addEventListener("change", () => {
+    state.campaign = state.campaigns.find((c) => String(c.id) === campaignSelect.value) || state.campaign;
+    loadTasks();
+  });
+  taskSelect.addEventListener("change", () => {
+    state.task = state.tasks.find((t) => String(t.id) === taskSelect.value) || state.task;
+    clearResult();
+    renderLanding();
+  });
+  for (const radio of [shortRadio, regularRadio]) radio.addEventListener("change", clearResult);
+  onTrusted(createButton, "click", create);
+  onTrusted(copyButton, "click", copy);
+  onTrusted(optionsButton, "click", () => source.openOptions());
+
+  return {
+    element,
+
+    /** Load the lists; in the panel, a default-mode link is then made at once. Resolves true when a task is ready. */
+    async start({ createAtOnce = false } = {}) {
+      clearError();
+      if (fromPrograms) return Boolean(await loadPrograms());
+      fields.hidden = false;
+      createButton.hidden = false;
+      state.campaign = state.campaigns[0] || null;
+      renderCampaigns();
+      if (!state.campaign) return false;
+      const ready = await loadTasks();
+      state.ready = ready;
+      if (ready && createAtOnce && createsAtOnce(state.plan, state.task, page.onPage)) await create();
+      return ready;
+    },
+
+    /** Has a task been loaded (so opening the panel again need not load it again)? */
+    ready: () => state.ready,
+
+    showError,
+  };
+}
