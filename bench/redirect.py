@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import shutil
 import statistics
@@ -37,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.serving import free_port, start_gunicorn, stop_gunicorn, wrk_figures  # noqa: E402
+from bench.serving import free_port, group_cpu_seconds, start_gunicorn, stop_gunicorn, wrk_figures  # noqa: E402
 
 SECRET = "bench-secret-key-not-for-production"
 WORKERS = 2
@@ -76,23 +75,6 @@ def prepare(url: str) -> dict[str, str]:
                             break
     engine.dispose()
     return codes
-
-
-def group_cpu_seconds(pgid: int) -> float:
-    """User + system CPU seconds of every live process in a process group (gunicorn and its workers)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", encoding="ascii") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid:  # field 5 (pgrp), counted after the command name
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / ticks
 
 
 def wrk(port: int, codes: list[str], seconds: int, connections: int, workdir: Path) -> tuple[float, int, int]:

@@ -189,6 +189,37 @@ def test_concurrent_flushers_store_every_click_once(app, plain, engine, link, da
         flusher.store.close()
 
 
+def test_threads_appending_at_once_write_whole_lines_across_segment_changes(app, monkeypatch):
+    """A threaded server (granian's blocking threads) appends from several threads to its process's one segment."""
+    click_log = clicklog.of(app)
+    click_log.close()  # no flusher: the lines stay in the files to be read here
+    # A new segment every few dozen lines, so threads keep writing while another releases the old one.
+    monkeypatch.setattr(clicklog, "MAX_SEGMENT_BYTES", 4096)
+    threads_count, per_thread = 8, 400
+    failures: list[BaseException] = []
+    barrier = threading.Barrier(threads_count)
+
+    def writer(n: int) -> None:
+        barrier.wait()
+        for i in range(per_thread):
+            try:
+                click_log.append([f"t{n}-{i}", 1, 1, 1, 1, "2026-11-01 10:00:00.000000", "x" * (i % 50), None, None,
+                                  None, None, None, "i", "v", False, 0])
+            except BaseException as error:  # noqa: BLE001 - collected for the assertion
+                failures.append(error)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(threads_count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    lines = [line for path in click_log.segments() for line in path.read_bytes().split(b"\n")[:-1]]
+    ids = [json.loads(line)[0] for line in lines]  # every line whole: each one parses
+    assert sorted(ids) == sorted(f"t{n}-{i}" for n in range(threads_count) for i in range(per_thread))
+    assert len(click_log.segments()) > 10
+
+
 def test_a_report_counts_clicks_still_in_the_log(app, plain, engine, world, link):
     clicklog.of(app).close()
     visit(plain, link)
