@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import gc
 import os
-from typing import Any, Mapping
-
-from flask import Flask
+from typing import TYPE_CHECKING, Any, Mapping
 
 from .config import Settings, default_database_url, load_settings
 from .errors import ConfigurationError
+
+if TYPE_CHECKING:
+    # Flask is imported by create_app, not by ``import api``: gunicorn's master
+    # imports the package for its settings (api/gunicorn_conf.py) and must not
+    # load the web stack before each gevent worker has patched the standard library.
+    from flask import Flask
 
 __all__ = ["create_app"]
 
@@ -29,6 +33,8 @@ def _test_settings(instance_path: str, test_config: Mapping[str, Any]) -> dict[s
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings, database, CLI commands, then the HTTP blueprints."""
+    from flask import Flask
+
     app = Flask(__name__, instance_relative_config=True)
     os.makedirs(app.instance_path, exist_ok=True)
     if test_config is None:
