@@ -10,7 +10,9 @@ names an empty database to use — its tables are dropped and recreated):
 1. builds demo data (``seed-demo``) and 60 short links of the demo partners;
 2. serves the real app (``api:create_app()``) and the bare Flask app
    (``bench/bare_redirect_app.py``, the same codes in a dict) with the same
-   gunicorn settings (2 sync workers);
+   server settings (2 processes; ``--server``: gunicorn's sync workers by default, as
+   the figures in the README's Performance section were measured, or any server of
+   ``bench/serving.py``, ``gevent`` being the production one);
 3. drives each with the same ``wrk`` load (2 threads, N connections, a
    browser User-Agent, the codes in turn), alternating bare / real for
    ``--rounds`` rounds so both see the same machine, and prints req/s of
@@ -36,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.serving import free_port, group_cpu_seconds, start_gunicorn, stop_gunicorn, wrk_figures  # noqa: E402
+from bench.serving import SERVERS, free_port, group_cpu_seconds, start_server, stop_server, wrk_figures  # noqa: E402
 
 SECRET = "bench-secret-key-not-for-production"
 WORKERS = 2
@@ -124,7 +126,7 @@ def throughput(label: str, url: str, args: argparse.Namespace, workdir: Path) ->
     env = {"TASKLINK_DATABASE_URL": url, "TASKLINK_SECRET_KEYS": SECRET, "BENCH_CODES": str(codes_file),
            "TASKLINK_CLICK_LOG_DIR": str(workdir / "click-log")}
     order = list(codes)
-    print(f"\n== {label}: gunicorn {WORKERS} sync workers, wrk 2 threads x {args.connections} connections, "
+    print(f"\n== {label}: {args.server}, {WORKERS} processes, wrk 2 threads x {args.connections} connections, "
           f"{args.seconds} s per side, {args.rounds} rounds, {len(order)} links")
     ratios: list[float] = []
     cpu_ratios: list[float] = []
@@ -137,7 +139,7 @@ def throughput(label: str, url: str, args: argparse.Namespace, workdir: Path) ->
         cpu_per_request: dict[str, float] = {}
         for name, spec in (("bare", "bench.bare_redirect_app:app"), ("real", "api:create_app()")):
             port = free_port()
-            process = start_gunicorn(spec, port, env, workdir / f"{name}.log", workers=WORKERS)
+            process = start_server(args.server, spec, port, env, workdir / f"{name}.log", workers=WORKERS)
             try:
                 # Warm up first: workers finish booting, connections open, caches fill.
                 wrk(port, order, 2, args.connections, workdir)
@@ -146,7 +148,7 @@ def throughput(label: str, url: str, args: argparse.Namespace, workdir: Path) ->
                 rate, total, other = wrk(port, order, args.seconds, args.connections, workdir)
                 cpu_per_request[name] = (group_cpu_seconds(process.pid) - cpu_before) / max(total, 1) * 1e6
             finally:
-                stop_gunicorn(process)
+                stop_server(process)
             if name == "real":
                 stored = count_clicks(url) - before
                 stored_total += stored
@@ -267,6 +269,8 @@ def main() -> None:
     parser.add_argument("--postgres", help="also run on this PostgreSQL database (its tables are replaced)")
     parser.add_argument("--report-clicks", type=int, default=1_000_000)
     parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--server", choices=SERVERS, default="sync",
+                        help="how both apps are served (default: gunicorn sync workers; gevent is production)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install -y wrk)")

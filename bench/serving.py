@@ -5,8 +5,12 @@ serve the real app and a bare Flask baseline with the same settings through
 :func:`start_server`, so the two sides of a ratio differ only in the app.
 
 The servers it knows (:data:`SERVERS`) are the candidates
-``bench/slow_clients.py`` compares: gunicorn with its ``sync``, ``gthread``
-and ``gevent`` workers, ``waitress`` and ``granian``. An app is named the
+``bench/slow_clients.py`` compares: gunicorn with its ``sync`` and
+``gthread`` workers (gunicorn's defaults), gunicorn with ``gevent`` workers
+as production runs it (:mod:`api.gunicorn_conf`), ``waitress`` and
+``granian``. Each runs the same number of processes, and the threaded ones
+:data:`THREADS` request threads per process (waitress, a single process,
+gets as many threads as the others have in all). An app is named the
 gunicorn way, ``module:name`` for a WSGI callable or ``module:factory()``
 for a factory; :func:`server_argv` spells it for each server.
 """
@@ -23,11 +27,13 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from api import gunicorn_conf
+
 ROOT = Path(__file__).resolve().parent.parent
 
-#: The servers :func:`start_server` can start.
+#: The servers :func:`start_server` can start; ``gevent`` is the production server (:mod:`api.gunicorn_conf`).
 SERVERS = ("sync", "gthread", "gevent", "waitress", "granian")
-#: Threads per worker process for the threaded servers (gthread, waitress, granian).
+#: Request threads per process for the threaded servers (gthread, waitress, granian).
 THREADS = 4
 
 
@@ -52,7 +58,9 @@ def server_argv(server: str, spec: str, port: int, workers: int = 2, threads: in
     ``workers * threads`` threads, the same number of request threads as the others).
     """
     target, factory = _split_spec(spec)
-    if server in ("sync", "gthread", "gevent"):
+    if server == "gevent":  # exactly the production settings (api/gunicorn_conf.py), fewer workers if asked
+        return gunicorn_conf.command(f"127.0.0.1:{port}", spec, workers_override=workers)
+    if server in ("sync", "gthread"):  # gunicorn's defaults otherwise, as before
         argv = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
                 "--worker-class", server, "--log-level", "warning", "--chdir", str(ROOT)]
         if server == "gthread":
@@ -62,10 +70,9 @@ def server_argv(server: str, spec: str, port: int, workers: int = 2, threads: in
         argv = [sys.executable, "-m", "waitress", "--listen", f"127.0.0.1:{port}", "--threads",
                 str(workers * threads)]
         return argv + (["--call"] if factory else []) + [target]
-    if server == "granian":
+    if server == "granian":  # Rust (hyper) reads the headers; the app runs in a pool of blocking threads
         argv = [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
-                "--workers", str(workers), "--blocking-threads", str(threads), "--log-level", "warning",
-                "--working-dir", str(ROOT)]
+                "--workers", str(workers), "--blocking-threads", str(threads), "--log-level", "warning"]
         return argv + (["--factory"] if factory else []) + [target]
     raise ValueError(f"unknown server {server!r}; one of {', '.join(SERVERS)}")
 
