@@ -271,7 +271,7 @@ def test_a_node_stopped_cleanly_stores_its_last_clicks_itself(engine, link, data
             assert connection.getresponse().status == 302
             connection.close()
     finally:
-        os.killpg(server.pid, signal.SIGTERM)  # gunicorn's graceful shutdown
+        os.killpg(server.pid, signal.SIGTERM)  # the server's graceful shutdown
         server.wait(timeout=30)
     assert len(stored(engine)) == 30
     assert list((tmp_path / "click-log").glob("*.clicks")) == []
