@@ -6,12 +6,16 @@ development, ``gunicorn "api:create_app()"`` in production.
 from __future__ import annotations
 
 import gc
-from typing import Any, Mapping
-
-from flask import Flask
+from typing import TYPE_CHECKING, Any, Mapping
 
 from .config import Settings, default_database_url, instance_folder, load_settings, private_directory
 from .errors import ConfigurationError
+
+if TYPE_CHECKING:
+    # Flask is imported by create_app, not by ``import api``: gunicorn's master
+    # imports the package for its settings (api/gunicorn_conf.py) and must not
+    # load the web stack before each gevent worker has patched the standard library.
+    from flask import Flask
 
 __all__ = ["create_app"]
 
@@ -28,6 +32,8 @@ def _test_settings(instance_path: str, test_config: Mapping[str, Any]) -> dict[s
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings, database, the click pipeline, CLI commands, then the HTTP blueprints."""
+    from flask import Flask
+
     # The instance folder (SQLite file, click log, demo key) is ./instance or
     # TASKLINK_INSTANCE_PATH, whatever the install mode: Flask's own default for
     # an installed package is <venv>/var/api-instance, which a rebuilt venv deletes

@@ -18,7 +18,9 @@ Layout, in one directory per host (``TASKLINK_CLICK_LOG_DIR``, default
 
 - ``<database>-<host>-<pid>-<ns>.clicks``: a segment, one JSON array per
   line (:func:`api.services.clicks.click_record`). Each process appends to
-  its own segment and holds a shared ``flock`` on it while it lives;
+  its own segment (its request threads share it: each line is one
+  ``write()`` under the log's lock, so lines never interleave) and holds a
+  shared ``flock`` on it while it lives;
   ``<database>`` is a hash of the database URL, so a directory shared by
   several databases (a development machine) never stores clicks in the
   wrong one.
@@ -67,6 +69,9 @@ from .services import clicks, conversions
 log = logging.getLogger(__name__)
 
 SUFFIX = ".clicks"
+#: After a failed flush (database down or locked), seconds before the next try: the
+#: redirects do not each pay for a flush that cannot succeed.
+RETRY_AFTER_FAILURE = 2.0
 #: Lines that are no click record of any version are moved here (JSON lines with their origin).
 QUARANTINE = "quarantine.jsonl"
 #: A process starts a new segment past this size, so stored files can be deleted.
@@ -98,7 +103,12 @@ class ClickLog:
         self.store = store
         self.tag = database_tag(database_url)
         self.interval = interval
-        self._lock = threading.Lock()
+        # Guards the segment: opening, appending, releasing. Threaded servers run
+        # several requests of a process at once, all appending to its one segment:
+        # without it, one thread could release (close) the descriptor another is
+        # about to write to, and a reused descriptor number would take the line.
+        # Re-entrant: append → _segment → start/_release take it again.
+        self._lock = threading.RLock()
         self._fd: int | None = None
         self._fd_pid = 0
         self._written = 0
@@ -106,6 +116,7 @@ class ClickLog:
         self._flusher_pid = 0
         self._stop = threading.Event()
         self._last_flush = time.monotonic()
+        self._failing = False
         #: Segment → bytes known to be stored (read or written by this process's flushes).
         self._stored_to: dict[str, int] = {}
 
@@ -120,38 +131,39 @@ class ClickLog:
         """
         # ASCII JSON: any text a visitor sends stays on one line and encodes.
         line = record.to_json() + b"\n"
-        try:
-            fd = self._segment()
-            written = os.write(fd, line)
-            if written != len(line):
-                raise OSError(f"wrote {written} of {len(line)} bytes")
-        except OSError as error:
-            # A partial line may be left at the end of this segment: start a new
-            # one, and the flusher drops the unfinished tail of a released segment.
-            self._release()
-            log.error("could not write to the click log in %s: %s", self.directory, error)
-            raise ServiceUnavailable(
-                "This link cannot be followed right now; please try again in a moment.", "click_log_unavailable"
-            ) from error
-        self._written += written
-        if self._written >= MAX_SEGMENT_BYTES:
-            self._release()
+        # One write() of the whole line under the lock: lines of concurrent
+        # requests never interleave, and a short write is seen before anyone appends after it.
+        with self._lock:
+            try:
+                fd = self._segment()
+                written = os.write(fd, line)
+                if written != len(line):
+                    raise OSError(f"wrote {written} of {len(line)} bytes")
+            except OSError as error:
+                # A partial line may be left at the end of this segment: start a new
+                # one, and the flusher drops the unfinished tail of a released segment.
+                self._release()
+                outages.report("click-log-append", f"clicks cannot be written to the click log in {self.directory}; "
+                               "redirects answer 503", error)
+                raise ServiceUnavailable(
+                    "This link cannot be followed right now; please try again in a moment.", "click_log_unavailable"
+                ) from error
+            self._written += written
+            if self._written >= MAX_SEGMENT_BYTES:
+                self._release()
 
     def _segment(self) -> int:
-        fd = self._fd
-        if fd is not None and self._fd_pid == os.getpid():
-            return fd
-        with self._lock:
-            if self._fd is None or self._fd_pid != os.getpid():
-                # After fork the parent's descriptor (and its lock) stays the parent's.
-                self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-                name = f"{self.tag}-{_host()}-{os.getpid()}-{time.time_ns()}{SUFFIX}"
-                fd = os.open(self.directory / name, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL, 0o600)
-                fcntl.flock(fd, fcntl.LOCK_SH)  # "a writer still appends here"
-                self._fd, self._fd_pid, self._written = fd, os.getpid(), 0
-            fd = self._fd
+        """This process's segment, opened on first use, after fork and after a release; the caller holds the lock."""
+        if self._fd is not None and self._fd_pid == os.getpid():
+            return self._fd
+        # After fork the parent's descriptor (and its lock) stays the parent's.
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        name = f"{self.tag}-{_host()}-{os.getpid()}-{time.time_ns()}{SUFFIX}"
+        fd = os.open(self.directory / name, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_SH)  # "a writer still appends here"
+        self._fd, self._fd_pid, self._written = fd, os.getpid(), 0
         self.start()  # a new segment, maybe in a forked child: this process needs its flusher too
-        return fd  # type: ignore[return-value]
+        return fd
 
     def _release(self) -> None:
         """Stop appending to the current segment (closing it releases its lock)."""
@@ -164,14 +176,18 @@ class ClickLog:
     # --- the flusher thread ------------------------------------------------------------
 
     def due(self) -> bool:
-        """Whether this process should flush now: it last tried :attr:`interval` seconds ago or more, and is not closed."""
-        return time.monotonic() - self._last_flush >= self.interval and not self._stop.is_set()
+        """Whether this process should flush now: it last tried :attr:`interval` seconds ago or more
+        (:data:`RETRY_AFTER_FAILURE` after a failed flush), and is not closed."""
+        wait = RETRY_AFTER_FAILURE if self._failing else self.interval
+        return time.monotonic() - self._last_flush >= wait and not self._stop.is_set()
 
     def flush_quietly(self) -> None:
         """Flush unless another process is at it; a failure is one log line a minute at most (the lines wait)."""
         try:
             self.flush(wait=False)
+            self._failing = False
         except Exception as error:  # noqa: BLE001 - the database or the disk; the clicks wait in the log
+            self._failing = True  # retried every RETRY_AFTER_FAILURE seconds, not after every click
             outages.report("click-log-flush", f"storing the clicks of the click log in {self.directory} failed; "
                            "they wait there, retrying", error)
 

@@ -1,4 +1,4 @@
-"""A local Tasklink cluster: one Redis and N gunicorn app nodes on one PostgreSQL.
+"""A local Tasklink cluster: one Redis and N app nodes (the production server, api/gunicorn_conf.py) on one PostgreSQL.
 
 Used by ``tests/test_scale_out.py`` and ``bench/scale.py``. Everything binds
 to 127.0.0.1 on free ports; every process is started in its own process
@@ -38,6 +38,7 @@ from typing import Iterator, Sequence
 
 ROOT = Path(__file__).resolve().parent.parent
 
+from api import gunicorn_conf  # noqa: E402
 from bench.serving import free_port  # noqa: E402
 READY_PATH = "/api/v1/openapi.json"
 DEFAULT_SECRET_KEYS = ("cluster-key-newest-not-for-production", "cluster-key-older-not-for-production")
@@ -62,7 +63,7 @@ def _spawn(argv: Sequence[str], env: dict[str, str], log: Path) -> subprocess.Po
 
 
 def _kill_group(process: subprocess.Popen[bytes], sig: int = signal.SIGKILL) -> None:
-    """Signal a process and everything in its group (gunicorn's master and workers)."""
+    """Signal a process and everything in its group (the server's main process and workers)."""
     if process.poll() is None or sig == signal.SIGKILL:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, sig)
@@ -72,7 +73,7 @@ def _kill_group(process: subprocess.Popen[bytes], sig: int = signal.SIGKILL) -> 
 
 @dataclass
 class Node:
-    """One app node: a gunicorn master with its workers on ``port``."""
+    """One app node: the server's main process with its workers on ``port``."""
 
     index: int
     port: int
@@ -92,24 +93,22 @@ class Node:
 
     @property
     def alive(self) -> bool:
-        """True while the gunicorn master runs."""
+        """True while the server's main process runs."""
         return self.process is not None and self.process.poll() is None
 
 
 @dataclass
 class Cluster:
-    """Redis plus ``nodes`` gunicorn nodes of ``api:create_app()`` sharing one database.
+    """Redis plus ``nodes`` nodes serving ``api:create_app()`` sharing one database.
 
-    ``workers``/``worker_class``/``threads`` are gunicorn's settings for each
-    node; ``env`` adds or overrides ``TASKLINK_*`` variables (for example a
-    small ``TASKLINK_RATELIMIT_LOGIN``).
+    Each node is the production server (:mod:`api.gunicorn_conf`) with
+    ``workers`` worker processes; ``env`` adds or overrides ``TASKLINK_*``
+    variables (for example a small ``TASKLINK_RATELIMIT_LOGIN``).
     """
 
     database_url: str
     nodes_count: int = 2
     workers: int = 2
-    worker_class: str = "sync"
-    threads: int = 1
     secret_keys: Sequence[str] = DEFAULT_SECRET_KEYS
     env: dict[str, str] = field(default_factory=dict)
     redis: bool = True
@@ -220,24 +219,13 @@ class Cluster:
         if self._redis is None and self.redis_port is not None:
             self._start_redis(self.redis_port)
 
-    def gunicorn_argv(self, node: Node) -> list[str]:
-        """The gunicorn command line of a node."""
-        argv = [
-            sys.executable, "-m", "gunicorn",
-            "--bind", f"127.0.0.1:{node.port}",
-            "--workers", str(self.workers),
-            "--worker-class", self.worker_class,
-            "--timeout", "30", "--graceful-timeout", "5",
-            "--log-level", "warning",
-            "--chdir", str(ROOT),
-        ]
-        if self.worker_class == "gthread":
-            argv += ["--threads", str(self.threads)]
-        return argv + ["api:create_app()"]
+    def server_argv(self, node: Node) -> list[str]:
+        """The command line of a node: the production server (:mod:`api.gunicorn_conf`) on the node's port."""
+        return gunicorn_conf.command(f"127.0.0.1:{node.port}", workers_override=self.workers)
 
     def _start_node(self, node: Node) -> None:
         env = {"TASKLINK_CLICK_LOG_DIR": str(node.click_log), **self.app_env}  # env= may name another
-        node.process = _spawn(self.gunicorn_argv(node), env, node.log)
+        node.process = _spawn(self.server_argv(node), env, node.log)
         node.starts += 1
 
     def wait_ready(self, node: Node) -> None:

@@ -11,7 +11,9 @@ names an empty database to use — its tables are dropped and recreated):
 1. builds demo data (``seed-demo``) and 60 short links of the demo partners;
 2. serves the real app (``api:create_app()``) and the bare Flask app
    (``bench/bare_redirect_app.py``, the same codes in a dict) with the same
-   gunicorn settings (2 sync workers);
+   server settings (2 processes; ``--server``: gunicorn's sync workers by default, as
+   the figures in the README's Performance section were measured, or any server of
+   ``bench/serving.py``, ``gevent`` being the production one);
 3. drives each with the same ``wrk`` load (2 threads, N connections, a
    browser User-Agent, the codes in turn), alternating bare / real for
    ``--rounds`` rounds so both see the same machine, and prints req/s of
@@ -25,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import shutil
 import statistics
@@ -38,7 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.serving import free_port, start_gunicorn, stop_gunicorn, wrk_figures  # noqa: E402
+from bench.serving import SERVERS, free_port, group_cpu_seconds, start_server, stop_server, wrk_figures  # noqa: E402
 
 SECRET = "bench-secret-key-not-for-production"
 WORKERS = 2
@@ -77,23 +78,6 @@ def prepare(url: str, count: int = LINKS) -> dict[str, str]:
             codes[link.code] = link.landing_url  # type: ignore[index]
     engine.dispose()
     return codes
-
-
-def group_cpu_seconds(pgid: int) -> float:
-    """User + system CPU seconds of every live process in a process group (gunicorn and its workers)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", encoding="ascii") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid:  # field 5 (pgrp), counted after the command name
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / ticks
 
 
 def zipf_cdf(count: int, exponent: float) -> list[float]:
@@ -179,7 +163,7 @@ def throughput(label: str, url: str, args: argparse.Namespace, workdir: Path) ->
            "TASKLINK_CLICK_LOG_DIR": str(workdir / "click-log")}
     order = list(codes)
     mix = f"Zipf-distributed (exponent {args.zipf})" if args.zipf > 0 else "in turn"
-    print(f"\n== {label}: gunicorn {WORKERS} sync workers, wrk 2 threads x {args.connections} connections, "
+    print(f"\n== {label}: {args.server}, {WORKERS} processes, wrk 2 threads x {args.connections} connections, "
           f"{args.seconds} s per side, {args.rounds} rounds, {len(order)} links clicked {mix}")
     ratios: list[float] = []
     cpu_ratios: list[float] = []
@@ -194,7 +178,7 @@ def throughput(label: str, url: str, args: argparse.Namespace, workdir: Path) ->
         cpu_per_request: dict[str, float] = {}
         for name, spec in (("bare", "bench.bare_redirect_app:app"), ("real", "api:create_app()")):
             port = free_port()
-            process = start_gunicorn(spec, port, env, workdir / f"{name}.log", workers=WORKERS)
+            process = start_server(args.server, spec, port, env, workdir / f"{name}.log", workers=WORKERS)
             try:
                 # Warm up first: workers finish booting, connections open, caches fill.
                 wrk(port, order, 2, args.connections, workdir, args.zipf)
@@ -203,7 +187,7 @@ def throughput(label: str, url: str, args: argparse.Namespace, workdir: Path) ->
                 rate, total, other, p99[name] = wrk(port, order, args.seconds, args.connections, workdir, args.zipf)
                 cpu_per_request[name] = (group_cpu_seconds(process.pid) - cpu_before) / max(total, 1) * 1e6
             finally:
-                stop_gunicorn(process)
+                stop_server(process)
             if name == "real":
                 stored = count_clicks(url) - before
                 stored_total += stored
@@ -332,6 +316,8 @@ def main() -> None:
     parser.add_argument("--postgres", help="also run on this PostgreSQL database (its tables are replaced)")
     parser.add_argument("--report-clicks", type=int, default=1_000_000)
     parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--server", choices=SERVERS, default="sync",
+                        help="how both apps are served (default: gunicorn sync workers; gevent is production)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install -y wrk)")

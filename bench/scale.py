@@ -6,7 +6,7 @@
 What it does, on a fresh database (created on the server of ``--server`` and
 dropped afterwards) with the demo data:
 
-1. **one node** (gunicorn, ``--workers`` sync workers) loaded by ``wrk`` for
+1. **one node** (the production server, ``--workers`` worker processes) loaded by ``wrk`` for
    ``--seconds`` with clicks on four links (two short, two regular);
 2. **two nodes**, same settings each, sharing the database and one Redis,
    loaded the same way with wrk's threads spread over both;
@@ -235,7 +235,7 @@ def main() -> None:
     parser.add_argument("--server", default="postgresql:///postgres?host=/var/run/postgresql",
                         help="a PostgreSQL URL on the server to use (a fresh database is created there)")
     parser.add_argument("--seconds", type=int, default=15)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers per node")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes per node (the production server, api/gunicorn_conf.py)")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections in all")
     parser.add_argument("--fuzz-examples", type=int, default=25)
     parser.add_argument("--no-pinning", action="store_true", help="skip the runs with nodes pinned to cores")
@@ -264,8 +264,9 @@ def main() -> None:
                       f"other answers {run.other_statuses or 'none'}, socket errors {run.socket_errors})", flush=True)
                 return run
 
-            print(f"gunicorn: {args.workers} sync workers per node; wrk {threads} threads x {args.connections} "
-                  f"connections, {args.seconds} s per run; {os.cpu_count()} cores; PostgreSQL {url.split('?')[0]}")
+            print(f"production server (api/gunicorn_conf.py): {args.workers} workers per node; wrk {threads} threads x "
+                  f"{args.connections} connections, {args.seconds} s per run; {os.cpu_count()} cores; "
+                  f"PostgreSQL {url.split('?')[0]}")
             measure("warm-up (both nodes)", ports)
             runs.clear()
             one = measure("one node", ports[:1])

@@ -220,6 +220,40 @@ def test_concurrent_flushers_store_every_click_once(app, plain, engine, link, da
         flusher.store.close()
 
 
+def test_threads_appending_at_once_write_whole_lines_across_segment_changes(app, monkeypatch):
+    """A threaded server appends from several threads (or greenlets) to its process's one segment."""
+    from api.services import clicks as click_service
+
+    click_log = clicklog.of(app)
+    click_log.close()  # no flusher: the lines stay in the files to be read here
+    # A new segment every few dozen lines, so threads keep writing while another releases the old one.
+    monkeypatch.setattr(clicklog, "MAX_SEGMENT_BYTES", 4096)
+    threads_count, per_thread = 8, 400
+    failures: list[BaseException] = []
+    barrier = threading.Barrier(threads_count)
+
+    def writer(n: int) -> None:
+        barrier.wait()
+        for i in range(per_thread):
+            try:
+                click_log.append(click_service.ClickRecord(
+                    f"t{n}-{i}", 1, 1, 1, 1, "2026-11-01 10:00:00.000000", "x" * (i % 50), None, None, None, None,
+                    None, "i", "v", False, None, 0, 5))
+            except BaseException as error:  # noqa: BLE001 - collected for the assertion
+                failures.append(error)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(threads_count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    lines = [line for path in click_log.segments() for line in path.read_bytes().split(b"\n")[:-1]]
+    ids = [json.loads(line)["click_id"] for line in lines]  # every line whole: each one parses
+    assert sorted(ids) == sorted(f"t{n}-{i}" for n in range(threads_count) for i in range(per_thread))
+    assert len(click_log.segments()) > 10
+
+
 def test_a_report_counts_clicks_still_in_the_log(app, plain, engine, world, link):
     clicklog.of(app).close()
     visit(plain, link)
@@ -271,7 +305,7 @@ def test_a_node_stopped_cleanly_stores_its_last_clicks_itself(engine, link, data
             assert connection.getresponse().status == 302
             connection.close()
     finally:
-        os.killpg(server.pid, signal.SIGTERM)  # gunicorn's graceful shutdown
+        os.killpg(server.pid, signal.SIGTERM)  # the server's graceful shutdown
         server.wait(timeout=30)
     assert len(stored(engine)) == 30
     assert list((tmp_path / "click-log").glob("*.clicks")) == []

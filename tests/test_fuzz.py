@@ -1,4 +1,4 @@
-"""Schemathesis against a running gunicorn node: no 5xx, no answer the OpenAPI document does not describe.
+"""Schemathesis against a running node (the production server): no 5xx, no answer the OpenAPI document does not describe.
 
 The node serves the demo data on its own database (a fresh PostgreSQL
 database when the suite runs on PostgreSQL, a SQLite file otherwise); every
@@ -30,7 +30,7 @@ EXAMPLES = int(os.environ.get("TASKLINK_FUZZ_EXAMPLES", "25"))
 
 @pytest.fixture(scope="module")
 def node_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One gunicorn node on its own database with the demo data; limits raised so fuzzing is not throttled."""
+    """One node on its own database with the demo data; limits raised so fuzzing is not throttled."""
     server = os.environ.get("TASKLINK_TEST_DATABASE_URL")
     env = {"TASKLINK_RATELIMIT_LOGIN": "1000000/minute", "TASKLINK_RATELIMIT_LINKS": "1000000/minute"}
     if is_postgresql(server):

@@ -6,6 +6,7 @@ backends, so each rule can be checked alone.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 
@@ -65,11 +66,13 @@ class Outage:
     def start(self) -> None:
         error = self.store.errors[0]
 
+        @contextlib.contextmanager
         def refuse(*_args, **_kwargs):  # type: ignore[no-untyped-def]
             self.calls += 1
             raise error("connection refused (test outage)")
+            yield  # pragma: no cover - a generator that fails before yielding
 
-        self.monkeypatch.setattr(self.store, "raw", refuse)
+        self.monkeypatch.setattr(self.store, "_connection", refuse)
 
     def end(self) -> None:
         self.monkeypatch.undo()

@@ -1,7 +1,7 @@
 """Two app nodes sharing one PostgreSQL and one Redis, under load and with a node killed (issue 7 §2).
 
 Runs on PostgreSQL only (CI's second pass): a fresh database is created for
-the module and dropped afterwards; Redis and two gunicorn nodes are started
+the module and dropped afterwards; Redis and two app nodes (the production server) are started
 by ``bench/cluster.py`` on free loopback ports. The clicks come from
 ``bench/clickload.py``: threads with keep-alive connections that keep the
 click id of every redirect they receive, so "no answered click was lost" is

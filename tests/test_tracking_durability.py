@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from api import db
+from api import db, gunicorn_conf
 from api.schema import clicks
 from api.services import links
 
@@ -80,16 +80,15 @@ def free_port() -> int:
 
 
 def start_server(database_url: str, port: int, log: Path) -> subprocess.Popen:  # type: ignore[type-arg]
-    """gunicorn with 2 sync workers in its own process group (so one SIGKILL takes all of it).
+    """The production server (``api/gunicorn_conf.py``, 2 workers) in its own process group (one SIGKILL takes all of it).
 
     Its click log lives next to ``log``, so a restart on the same ``log`` finds it again.
     """
     env = {**os.environ, "TASKLINK_DATABASE_URL": database_url, "TASKLINK_SECRET_KEYS": ",".join(SECRET_KEYS),
            "TASKLINK_CLICK_LOG_DIR": str(log.parent / "click-log")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-         "--worker-class", "sync", "--log-level", "warning", "--chdir", str(ROOT), "api:create_app()"],
-        env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
+        gunicorn_conf.command(f"127.0.0.1:{port}", workers_override=2),
+        cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
     )
     deadline = time.time() + 30
     while time.time() < deadline:
@@ -123,7 +122,7 @@ def test_sigkill_mid_stream_loses_no_answered_click(engine, world, database_url,
                 connection.request("GET", f"/s/{link.code}", headers={"User-Agent": f"{BROWSER} v{n}"})
                 answer = connection.getresponse()
                 answer.read()
-                connection.close()  # else gunicorn's sync worker waits for the client to hang up
+                connection.close()
                 if answer.status == 302:
                     # Counted only once the whole answer arrived: the redirect the visitor follows.
                     received.append(click_id_of(answer.getheader("Location") or ""))
