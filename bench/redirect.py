@@ -79,8 +79,13 @@ def prepare(url: str) -> dict[str, str]:
     return codes
 
 
-def wrk(port: int, codes: list[str], seconds: int, connections: int, workdir: Path) -> tuple[float, int, int]:
-    """Run wrk over the codes in turn; return req/s, requests, and answers other than 302."""
+def wrk(port: int, codes: list[str], seconds: int, connections: int, workdir: Path,
+        close: bool = False) -> tuple[float, int, int]:
+    """Run wrk over the codes in turn; return req/s, requests, and answers other than 302.
+
+    ``close``: every request on a new connection (``Connection: close``), as
+    visitors following links arrive, instead of wrk's kept-alive connections.
+    """
     script = workdir / "codes.lua"
     script.write_text(
         "local codes = {" + ",".join(json.dumps(c) for c in codes) + "}\n"
@@ -96,7 +101,7 @@ def wrk(port: int, codes: list[str], seconds: int, connections: int, workdir: Pa
     )
     result = subprocess.run(
         ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "-H", f"User-Agent: {AGENT}",
-         "-s", str(script), f"http://127.0.0.1:{port}"],
+         *(["-H", "Connection: close"] if close else []), "-s", str(script), f"http://127.0.0.1:{port}"],
         capture_output=True, text=True, check=True,
     )
     rate, total, other = wrk_figures(result.stdout)
