@@ -53,6 +53,10 @@ graceful_timeout = 30
 #: before) came every few seconds, which cost the benchmark's rounds up to half their rate.
 max_requests = 200_000
 max_requests_jitter = 20_000
+#: No control socket (gunicorn 27's ``gunicornc``; nothing here uses it): every
+#: master on a host would bind the same default path ($HOME/.gunicorn/gunicorn.ctl),
+#: and the tests and benchmarks run several servers at once.
+control_socket_disable = True
 
 #: The app gunicorn serves.
 APP = "api:create_app()"
