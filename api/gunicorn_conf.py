@@ -18,7 +18,9 @@ but a thread reads the body). What the app does for it:
 thread (``threading.local`` is per greenlet once patched); psycopg 3 sees
 the patched ``select`` and waits cooperatively; ``import api`` does not
 load Flask, so gunicorn's master (which imports this module) loads nothing
-gevent must patch first; sqlite3 calls block the worker for their (short)
+gevent must patch first; the click log waits for its flush lock without a
+blocking ``flock`` (which would stop the whole worker, the greenlet holding
+the lock included); sqlite3 calls block the worker for their (short)
 duration, as they did a sync worker; the click log's flusher thread runs as
 a greenlet, and a worker that stops cleanly still stores its last clicks at
 exit (``tests/test_click_log.py``).
@@ -36,7 +38,7 @@ worker_class = "gevent"
 #: for a moment (a sqlite3 call waiting for the write lock, password hashing at sign-in).
 workers = 2 * (os.cpu_count() or 1)
 #: Connections one worker holds at once (gunicorn's default): past that it
-#: stops accepting until some close. Slow clients are cut off (below) well before.
+#: stops accepting until some close. Slow-header clients are cut off (below) long before.
 worker_connections = 1000
 #: Seconds a client gets to send a request's headers, on a new connection or a
 #: kept-alive one; then it is closed. A browser sends them at once; a client
