@@ -78,6 +78,8 @@ QUARANTINE = "quarantine.jsonl"
 MAX_SEGMENT_BYTES = 32 * 1024 * 1024
 #: Seconds between two runs of a process's flusher thread.
 FLUSH_INTERVAL = 0.2
+#: Seconds between two tries for the flush lock while another flusher holds it.
+FLUSH_LOCK_POLL = 0.005
 #: At most this much of the log is stored per transaction (about 5,000 clicks).
 BATCH_BYTES = 2 * 1024 * 1024
 #: PostgreSQL advisory lock taken by every flush batch (see :data:`api.services.clicks.STORE_LOCK`).
@@ -242,11 +244,19 @@ class ClickLog:
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(self.directory / "flush.lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                yield False  # another process is flushing right now
-                return
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if not wait:
+                        yield False  # another flusher is at it right now
+                        return
+                    # Never a blocking flock: under gevent workers it would stop the
+                    # whole worker, the flusher holding the lock included when it is
+                    # another request of the same worker (seen: conversions timing out).
+                    # time.sleep yields to the other greenlets (or threads) meanwhile.
+                    time.sleep(FLUSH_LOCK_POLL)
             yield True
         finally:
             os.close(fd)  # releases the lock

@@ -18,7 +18,9 @@ but a thread reads the body). What the app does for it:
 thread (``threading.local`` is per greenlet once patched); psycopg 3 sees
 the patched ``select`` and waits cooperatively; ``import api`` does not
 load Flask, so gunicorn's master (which imports this module) loads nothing
-gevent must patch first; sqlite3 calls block the worker for their (short)
+gevent must patch first; the click log waits for its flush lock without a
+blocking ``flock`` (which would stop the whole worker, the greenlet holding
+the lock included); sqlite3 calls block the worker for their (short)
 duration, as they did a sync worker; the click log's flusher thread runs as
 a greenlet, and a worker that stops cleanly still stores its last clicks at
 exit (``tests/test_click_log.py``).
@@ -36,7 +38,7 @@ worker_class = "gevent"
 #: for a moment (a sqlite3 call waiting for the write lock, password hashing at sign-in).
 workers = 2 * (os.cpu_count() or 1)
 #: Connections one worker holds at once (gunicorn's default): past that it
-#: stops accepting until some close. Slow clients are cut off (below) well before.
+#: stops accepting until some close. Slow-header clients are cut off (below) long before.
 worker_connections = 1000
 #: Seconds a client gets to send a request's headers, on a new connection or a
 #: kept-alive one; then it is closed. A browser sends them at once; a client
@@ -47,9 +49,16 @@ timeout = 30
 #: On a stop or restart, workers finish their requests and store their last
 #: clicks (api/clicklog.py) within this time.
 graceful_timeout = 30
-#: Workers are recycled now and then, a guard against slow leaks.
-max_requests = 20_000
-max_requests_jitter = 2_000
+#: Workers are recycled now and then, a guard against slow leaks. Not much
+#: more often: a new worker costs about a second of CPU to load the app, and at
+#: this machine's 2,000–3,000 redirects/s per worker 20,000 requests (the value
+#: before) came every few seconds, which cost the benchmark's rounds up to half their rate.
+max_requests = 200_000
+max_requests_jitter = 20_000
+#: No control socket (gunicorn 27's ``gunicornc``; nothing here uses it): every
+#: master on a host would bind the same default path ($HOME/.gunicorn/gunicorn.ctl),
+#: and the tests and benchmarks run several servers at once.
+control_socket_disable = True
 
 #: The app gunicorn serves.
 APP = "api:create_app()"

@@ -93,12 +93,14 @@ def zipf_cdf(count: int, exponent: float) -> list[float]:
 
 
 def wrk(port: int, codes: list[str], seconds: int, connections: int, workdir: Path,
-        zipf: float = 0.0) -> tuple[float, int, int, float]:
+        zipf: float = 0.0, close: bool = False) -> tuple[float, int, int, float]:
     """Run wrk over the codes; return req/s, requests, answers other than 302, and the p99 latency in ms.
 
     ``zipf`` 0 takes the codes in turn; above 0 each request draws a code by
     Zipf's law with that exponent (a few links hot, a long tail of rare ones:
     what real traffic over many links looks like), in Lua, inside wrk.
+    ``close``: every request on a new connection (``Connection: close``), as
+    visitors following links arrive, instead of wrk's kept-alive connections.
     """
     script = workdir / "codes.lua"
     cdf = zipf_cdf(len(codes), zipf) if zipf > 0 else []
@@ -123,7 +125,7 @@ def wrk(port: int, codes: list[str], seconds: int, connections: int, workdir: Pa
     )
     result = subprocess.run(
         ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency", "-H", f"User-Agent: {AGENT}",
-         "-s", str(script), f"http://127.0.0.1:{port}"],
+         *(["-H", "Connection: close"] if close else []), "-s", str(script), f"http://127.0.0.1:{port}"],
         capture_output=True, text=True, check=True,
     )
     rate, total, other = wrk_figures(result.stdout)

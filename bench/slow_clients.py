@@ -24,7 +24,9 @@ the baseline), with the same database, demo data and short links
    slow-body clients.
 2. **throughput**: the real app and the bare Flask app
    (``bench/bare_redirect_app.py``) served the same way, ``wrk`` at full
-   speed (``bench/redirect.py``'s load), alternating bare / real for
+   speed (``bench/redirect.py``'s load; ``--close``: a new connection per
+   request, as visitors arrive, so servers that keep connections alive gain
+   nothing from it), alternating bare / real for
    ``--rounds`` rounds: req/s of each and their ratio, and the server's CPU
    time per request (user + system of its process group) and its ratio,
    the steadier figure on a shared machine.
@@ -39,6 +41,7 @@ import http.client
 import json
 import random
 import shutil
+import signal
 import socket
 import statistics
 import sys
@@ -279,9 +282,9 @@ def measure_throughput(server: str, env: dict[str, str], codes: list[str], args:
             port = free_port()
             process = start_server(server, spec, port, env, workdir / f"{server}-{name}.log", workers=args.workers)
             try:
-                wrk(port, codes, 2, args.connections, workdir)  # warm-up
+                wrk(port, codes, 2, args.connections, workdir, close=args.close)  # warm-up
                 cpu_before = group_cpu_seconds(process.pid)
-                rate, total, other = wrk(port, codes, args.wrk_seconds, args.connections, workdir)
+                rate, total, other, _p99 = wrk(port, codes, args.wrk_seconds, args.connections, workdir, close=args.close)
                 cpu[name] = (group_cpu_seconds(process.pid) - cpu_before) / max(total, 1) * 1e6
             finally:
                 stop_server(process, grace=10)
@@ -311,7 +314,8 @@ def run(label: str, url: str, args: argparse.Namespace, workdir: Path) -> list[O
     random.Random(7).shuffle(paths)
     print(f"\n== {label}: {args.workers} processes per server; visitors: {args.clients} threads, {args.rate:g} "
           f"redirects/s, {args.seconds:g} s; beside {args.slow} slow-header, then {args.slow} slow-body clients "
-          f"(one byte every {args.interval:g} s); wrk 2 threads x {args.connections} connections, "
+          f"(one byte every {args.interval:g} s); wrk 2 threads x {args.connections} "
+          f"{'new connections per request' if args.close else 'kept-alive connections'}, "
           f"{args.wrk_seconds} s, {args.rounds} rounds per side")
     outcomes = []
     for server in args.servers:
@@ -396,6 +400,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="throughput rounds per side")
     parser.add_argument("--wrk-seconds", type=int, default=8)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--close", action="store_true",
+                        help="wrk opens a new connection per request (Connection: close) instead of keeping them alive")
     parser.add_argument("--postgres", help="also run on this PostgreSQL database (its tables are replaced)")
     parser.add_argument("--skip-sqlite", action="store_true")
     args = parser.parse_args()
@@ -405,6 +411,8 @@ def main() -> None:
         raise SystemExit(f"unknown servers: {', '.join(sorted(unknown))}")
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install -y wrk)")
+    # The servers run in their own sessions: on SIGTERM, unwind so each one is stopped (finally blocks).
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(143))
     tables = []
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)

@@ -13,7 +13,8 @@ flask --app api init-db
 flask --app api seed-demo --shop-url "http://shop.localhost:${API_PORT}"
 
 trap 'kill 0' EXIT INT TERM
-flask --app api run --host 127.0.0.1 --port "$API_PORT" &
+# The production server and settings (api/gunicorn_conf.py: gunicorn, gevent workers); two workers are plenty for a demo.
+python3 -m gunicorn -c python:api.gunicorn_conf --bind "127.0.0.1:${API_PORT}" --workers 2 "api:create_app()" &
 streamlit run admin_app.py --server.headless true --server.address 127.0.0.1 \
   --server.port "$ADMIN_PORT" --browser.gatherUsageStats false &
 sleep 2

@@ -254,6 +254,42 @@ def test_threads_appending_at_once_write_whole_lines_across_segment_changes(app,
     assert len(click_log.segments()) > 10
 
 
+FLUSH_LOCK_UNDER_GEVENT = """
+from gevent import monkey
+monkey.patch_all()
+import sys
+import gevent
+from api import clicklog
+from api.clickstore import ClickStore
+
+click_log = clicklog.ClickLog(sys.argv[1], ClickStore(sys.argv[2]), sys.argv[2])
+order = []
+
+def flusher(name, hold):
+    with click_log._flush_lock(wait=True) as mine:
+        assert mine
+        order.append(name)
+        gevent.sleep(hold)  # a flush waiting for PostgreSQL yields to the worker's other requests
+
+first = gevent.spawn(flusher, "first", 0.3)
+gevent.sleep(0.05)
+second = gevent.spawn(flusher, "second", 0)
+gevent.joinall([first, second], timeout=10, raise_error=True)
+print(",".join(order))
+"""
+
+
+def test_a_flush_waiting_for_another_in_the_same_gevent_worker_lets_it_finish(tmp_path, database_url):
+    """Two requests of one gevent worker flush at once: the second waits without stopping the first."""
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", FLUSH_LOCK_UNDER_GEVENT, str(tmp_path / "click-log"), database_url],
+                            cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "first,second"
+
+
 def test_a_report_counts_clicks_still_in_the_log(app, plain, engine, world, link):
     clicklog.of(app).close()
     visit(plain, link)
