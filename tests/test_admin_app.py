@@ -104,6 +104,11 @@ def test_without_signing_keys_outside_demo_mode_it_says_so(admin_env, monkeypatc
     assert not at.text_input
 
 
+def readiness_warnings(at: AppTest) -> list[str]:
+    """The tracking section's warning that partners cannot make links yet (with its checklist)."""
+    return [text for text in texts(at.warning) if text.startswith("Partners cannot create links")]
+
+
 def partner_availability(engine, world) -> campaigns.Availability:  # type: ignore[no-untyped-def]
     with db.reading(engine) as conn:
         campaign = campaigns.get_campaign(conn, world.campaign.id)
@@ -130,14 +135,16 @@ def test_pay_for_performance_off_stops_links_with_that_reason_and_on_restores(
     assert "Tracking settings saved." in texts(at.success)
     off = partner_availability(engine, world)
     assert (off.available, off.code) == (False, "pay_for_performance_off")
-    assert off.reason in texts(at.warning)[0]  # the admin shows the partner's sentence
+    (warning,) = readiness_warnings(at)
+    assert off.reason in warning  # the admin shows the partner's sentence
+    assert "⬜ Pay for performance on" in warning and "✅ Click tracking on" in warning
     seen = partner_api_campaign(client, auth, world)
     assert (seen["link_available"], seen["reason"]) == (False, off.reason)
 
     at.toggle(key=f"pay_for_performance_{cid}").set_value(True)
     at.button(key=f"save_tracking_{cid}").click().run()
     assert partner_availability(engine, world).available
-    assert not at.warning
+    assert not readiness_warnings(at)
     seen = partner_api_campaign(client, auth, world)
     assert (seen["link_available"], seen["reason"]) == (True, None)
 
@@ -327,7 +334,10 @@ def test_newcomer_goes_from_nothing_to_a_working_campaign(admin_env, engine, mak
     at.button(key=f"create_campaign_{program_id}").click().run()
     no_exceptions(at)
     cid = at.session_state[f"campaign_id_{program_id}"]
-    assert "Partners cannot create links now" in at.warning[0].value
+    (checklist,) = readiness_warnings(at)
+    for missing in ("Click tracking on", "A landing page", "An allowed domain", "A task", "An active partner"):
+        assert f"⬜ {missing}" in checklist
+    assert "✅ Campaign active" in checklist
     for switch in ("click_tracking", "conversion_tracking", "pay_for_performance"):
         at.toggle(key=f"{switch}_{cid}").set_value(True)
     at.button(key=f"save_tracking_{cid}").click().run()
@@ -339,7 +349,8 @@ def test_newcomer_goes_from_nothing_to_a_working_campaign(admin_env, engine, mak
     at.text_input(key=f"new_task_{cid}_title").input("First task")
     at.button(key=f"new_task_{cid}_submit").click().run()
     no_exceptions(at)
-    assert not at.error and not at.warning
+    assert not at.error and not readiness_warnings(at)
+    assert any(text.startswith("Partners can create links now") for text in texts(at.success))
     with db.reading(engine) as conn:
         campaign = campaigns.get_campaign_for_advertiser(conn, advertiser.id, cid)
         task = tasks.list_tasks(conn, advertiser.id, cid)[0]
