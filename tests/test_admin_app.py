@@ -341,9 +341,12 @@ def test_newcomer_goes_from_nothing_to_a_working_campaign(admin_env, engine, mak
     for switch in ("click_tracking", "conversion_tracking", "pay_for_performance"):
         at.toggle(key=f"{switch}_{cid}").set_value(True)
     at.button(key=f"save_tracking_{cid}").click().run()
-    edit_pages(at, cid, added_rows=[{"name": "Home", "url": "https://first.test/", "is_default": True}])
+    # One page, not ticked Default: it becomes the default, and the domain typed with it is saved too.
+    edit_pages(at, cid, added_rows=[{"name": "Home", "url": "https://first.test/"}])
     at.text_area(key=f"domains_{cid}").input("first.test")
     at.button(key=f"save_landing_{cid}").click().run()
+    assert not at.error
+    assert pages_of(engine, cid) == [("Home", "https://first.test/", True)]
     at.text_input(key=f"add_partner_email_{cid}").input(partner.email)
     at.button(key=f"add_partner_submit_{cid}").click().run()
     at.text_input(key=f"new_task_{cid}_title").input("First task")
