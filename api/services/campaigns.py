@@ -239,12 +239,13 @@ def link_availability(
     partner_id: int,
     task_partner_id: int | None | object = ...,
     membership: str | None | object = ...,
+    task_archived: bool = False,
 ) -> Availability:
     """Can ``partner_id`` make a link in ``campaign`` (for a task assigned to ``task_partner_id``)?
 
     The conditions are checked in the order of SPEC §2 and the first one that
     fails is the reason: campaign not active, membership not active, task not
-    open to the partner, click tracking off, conversion tracking off, pay for
+    open to the partner, task archived, click tracking off, conversion tracking off, pay for
     performance off. Pass ``task_partner_id`` to include the task check (``None``
     means open to all) and ``membership`` when the caller already knows it.
     """
@@ -255,6 +256,8 @@ def link_availability(
         return Availability(False, "membership_not_active", _MEMBERSHIP_REASONS.get(status, _MEMBERSHIP_REASONS[None]))  # type: ignore[arg-type]
     if task_partner_id is not ... and task_partner_id is not None and task_partner_id != partner_id:
         return Availability(False, "task_not_open", "This task is assigned to another partner.")
+    if task_archived:
+        return Availability(False, "task_archived", "This task is archived: it takes no new links.")
     if not campaign.click_tracking:
         return Availability(False, "click_tracking_off", "The advertiser has not enabled click tracking for this campaign.")
     if not campaign.conversion_tracking:
@@ -314,7 +317,7 @@ def readiness(conn: Connection, campaign: Campaign) -> Readiness:
         Check("Pay for performance on", campaign.pay_for_performance, "turn it on in section 1"),
         Check("A landing page", there(landing_pages), "add one in section 2"),
         Check("An allowed domain", there(campaign_domains), "add your site's domain in section 2"),
-        Check("A task", there(tasks, *_open_task_conditions()), "create one in section 3"),
+        Check("A task", there(tasks, *_open_task_conditions()), "create one in section 3 (archived ones do not count)"),
         Check("An active partner", there(membership_table, membership_table.c.status == "active"),
               "add or approve one in section 4"),
     ), availability_for_partners(conn, campaign))
@@ -322,7 +325,7 @@ def readiness(conn: Connection, campaign: Campaign) -> Readiness:
 
 def _open_task_conditions() -> tuple[Any, ...]:
     """The conditions of a task that still offers new links."""
-    return ()
+    return (tasks.c.archived_at.is_(None),)
 
 
 def partner_campaign_ids(conn: Connection, partner_id: int, statuses: tuple[str, ...] = ("active",)) -> list[int]:
