@@ -198,9 +198,15 @@ def write(engine: Engine, action: Callable[[Connection], T]) -> tuple[bool, T | 
         return False, None
 
 
-def saved(section: str, message: str) -> None:
-    """After a write: forget cached reads, keep the success message for the next run, and rerun."""
+def saved(section: str, message: str, clear: tuple[str, ...] = ()) -> None:
+    """After a write: forget cached reads, keep the success message for the next run, and rerun.
+
+    ``clear`` names the widgets to empty (a creation form's inputs, so one more click makes no duplicate);
+    after a refusal they keep what was typed.
+    """
     st.cache_data.clear()
+    for key in clear:
+        st.session_state.pop(key, None)
     st.session_state.flash = {section: message}
     st.session_state.confirming = None
     st.rerun()
@@ -382,19 +388,20 @@ def sidebar(advertiser: advertisers.Advertiser) -> None:
 
 def new_program_form(engine: Engine, advertiser_id: int, form_key: str) -> None:
     """Create a program (a newcomer's first step)."""
-    with st.form(form_key, clear_on_submit=True):
+    with st.form(form_key):
         name = st.text_input("Program name", key="new_program_name", placeholder="e.g. Summer 2027")
         creating = st.form_submit_button("Create program", key="create_program")
     if creating:
         ok, program = write(engine, lambda conn: programs.create_program(conn, advertiser_id, name))
         if ok and program is not None:
             st.session_state.next_program_id = program.id  # the picker is already drawn; it takes this next run
-            saved("campaign", f"Program “{program.name}” created. Now create its first campaign.")
+            saved("campaign", f"Program “{program.name}” created. Now create its first campaign.",
+                  clear=("new_program_name",))
 
 
 def new_campaign_form(engine: Engine, advertiser_id: int, program_id: int) -> None:
     """Create a campaign in the program; it starts with tracking off and manual landing pages."""
-    with st.form(f"new_campaign_{program_id}", clear_on_submit=True):
+    with st.form(f"new_campaign_{program_id}"):
         name = st.text_input("Campaign name", key=f"new_campaign_name_{program_id}", placeholder="e.g. Summer sale")
         left, middle, right = st.columns(3)
         model = left.selectbox("Payout model", campaigns.PAYOUT_MODELS, format_func=PAYOUT_LABELS.get,
@@ -418,6 +425,7 @@ def new_campaign_form(engine: Engine, advertiser_id: int, program_id: int) -> No
                 "campaign",
                 f"Campaign “{campaign.name}” created. Next: turn tracking on (1), add landing pages or allowed "
                 "domains (2), a task (3) and partners (4).",
+                clear=tuple(f"new_campaign_{field}_{program_id}" for field in ("name", "model", "amount", "currency")),
             )
 
 
@@ -646,7 +654,7 @@ def task_form(engine: Engine, advertiser_id: int, campaign_id: int, form_key: st
     if current_partner not in choices and task is not None:
         choices[current_partner] = f"{task.partner_name} (no longer a member)"
     current_page = task.landing_page_id if task and task.landing_page_id in page_choices else NO_PAGE
-    with st.form(form_key, clear_on_submit=task is None):
+    with st.form(form_key):
         title = st.text_input("Title", value=task.title if task else "", key=f"{form_key}_title",
                               placeholder="e.g. Reel for the summer launch")
         description = st.text_area("Description", value=task.description if task else "", key=f"{form_key}_description")
@@ -669,7 +677,24 @@ def task_form(engine: Engine, advertiser_id: int, campaign_id: int, form_key: st
                 partner_id=partner_id, landing_page_id=landing_page_id))
         if ok and made is not None:
             who = made.partner_name or "all partners"
-            saved("tasks", f"Task “{made.title}” {'saved' if task else 'created'}; open to {who}.")
+            saved("tasks", f"Task “{made.title}” {'saved' if task else 'created'}; open to {who}.",
+                  clear=() if task else tuple(f"{form_key}_{field}" for field in ("title", "description", "partner", "page")))
+
+
+def archive_controls(engine: Engine, advertiser_id: int, task: tasks.Task) -> None:
+    """Archive a task (after a question) or restore an archived one."""
+    if task.archived:
+        st.caption(f"Archived on {task.archived_at:%Y-%m-%d}: partners cannot make new links for it; the links "
+                   "made before keep working.")
+        go = st.button("Restore task", key=f"task_{task.id}_restore", help="Partners can make links for it again.")
+    else:
+        go = confirmed(f"task_{task.id}_archive", "Archive task",
+                       f"Archive “{task.title}”? Partners can no longer make new links for it; the links made "
+                       "before keep redirecting and earning. You can restore it later.")
+    if go:
+        ok, changed = write(engine, lambda conn: tasks.set_archived(conn, advertiser_id, task.id, not task.archived))
+        if ok and changed is not None:
+            saved("tasks", f"Task “{changed.title}” {'archived' if changed.archived else 'restored'}.")
 
 
 def tasks_section(engine: Engine, advertiser_id: int, campaign_id: int,
@@ -689,7 +714,8 @@ def tasks_section(engine: Engine, advertiser_id: int, campaign_id: int,
             st.dataframe(
                 pd.DataFrame(
                     [
-                        {"Task": t.title, "Assigned to": t.partner_name or "Open to all",
+                        {"Task": t.title, "State": f"Archived {t.archived_at:%Y-%m-%d}" if t.archived else "Open",
+                         "Assigned to": t.partner_name or "Open to all",
                          "Landing page": page_names.get(t.landing_page_id, "—") if t.landing_page_id else "—",
                          "Description": t.description, "Created": t.created_at.strftime("%Y-%m-%d")}
                         for t in task_list
@@ -708,10 +734,11 @@ def tasks_section(engine: Engine, advertiser_id: int, campaign_id: int,
         task_form(engine, advertiser_id, cid, f"new_task_{cid}", None, partner_choices, page_choices)
     with edit_tab:
         if task_list:
-            task_titles = {t.id: t.title for t in task_list}
+            task_titles = {t.id: t.title + (" (archived)" if t.archived else "") for t in task_list}
             chosen = st.selectbox("Task", list(task_titles), format_func=task_titles.get, key=f"edit_task_{cid}")
-            task_form(engine, advertiser_id, cid, f"task_{chosen}", next(t for t in task_list if t.id == chosen),
-                      partner_choices, page_choices)
+            task = next(t for t in task_list if t.id == chosen)
+            task_form(engine, advertiser_id, cid, f"task_{chosen}", task, partner_choices, page_choices)
+            archive_controls(engine, advertiser_id, task)
         else:
             st.caption("Nothing to edit yet.")
     return task_list
@@ -813,7 +840,7 @@ def partners_section(engine: Engine, advertiser_id: int, campaign_id: int) -> di
         if link_list:
             partner_links(engine, advertiser_id, cid, link_list, partner_names)
 
-    with st.form(f"add_partner_{cid}", clear_on_submit=True):
+    with st.form(f"add_partner_{cid}"):
         left, right = st.columns([3, 1])
         email = left.text_input("Partner e-mail", key=f"add_partner_email_{cid}", placeholder="partner@example.com")
         start_status = right.selectbox("Start as", ("active", "pending"), format_func=str.capitalize,
@@ -824,7 +851,8 @@ def partners_section(engine: Engine, advertiser_id: int, campaign_id: int) -> di
             engine, lambda conn: memberships.add_partner_by_email(conn, advertiser_id, cid, email, start_status)
         )
         if ok and added is not None:
-            saved("partners", f"{added.partner_name} added to the campaign as {added.status}.")
+            saved("partners", f"{added.partner_name} added to the campaign as {added.status}.",
+                  clear=(f"add_partner_email_{cid}", f"add_partner_status_{cid}"))
     return partner_names
 
 
