@@ -269,8 +269,8 @@ def money_column(label: str, currency: str) -> Any:
     return st.column_config.NumberColumn(f"{label} ({currency})", format=f"%.{money.exponent(currency)}f")
 
 
-REPORT_COLUMNS = ["Clicks", "Billable clicks", "Bot clicks", "Invalid clicks", "Why invalid", "Conversions",
-                  "Conversion rate", "Revenue", "Payout"]
+REPORT_COLUMNS = ["Clicks", "Billable clicks", "Bot clicks", "Invalid clicks", "Conversions", "Conversion rate (%)",
+                  "Revenue", "Payout", "Why invalid"]
 
 
 def report_frame(rows: list[dict[str, Any]], label: str, names: dict[Any, str] | None = None) -> pd.DataFrame:
@@ -282,7 +282,8 @@ def report_frame(rows: list[dict[str, Any]], label: str, names: dict[Any, str] |
                 "Clicks": row["clicks"], "Billable clicks": row["unique_clicks"], "Bot clicks": row["bot_clicks"],
                 "Invalid clicks": sum(row["invalid_clicks"].values()),
                 "Why invalid": invalid_summary(row["invalid_clicks"]),
-                "Conversions": row["conversions"], "Conversion rate": row["conversion_rate"],
+                "Conversions": row["conversions"],
+                "Conversion rate (%)": None if row["conversion_rate"] is None else round(row["conversion_rate"] * 100, 2),
                 "Revenue": Decimal(row["revenue"]), "Payout": Decimal(row["payout"]),
             }
             for row in rows
@@ -297,10 +298,10 @@ def report_column_config(currency: str) -> dict[str, Any]:
               for name in ("Clicks", "Billable clicks", "Bot clicks", "Invalid clicks", "Conversions")}
     return {
         **counts,
-        "Conversion rate": st.column_config.NumberColumn("Conversion rate", format="percent"),
+        "Conversion rate (%)": st.column_config.NumberColumn("Conversion rate (%)", format="%.1f"),
         "Revenue": money_column("Revenue", currency),
         "Payout": money_column("Payout", currency),
-        "Why invalid": st.column_config.TextColumn("Why invalid", width="medium"),
+        "Why invalid": st.column_config.TextColumn("Why invalid", width="large"),
     }
 
 
@@ -317,7 +318,7 @@ def daily_chart(rows: list[dict[str, Any]], date_from: dt.date, date_to: dt.date
     by_day = {row["key"]: row for row in rows}
     data = pd.DataFrame(
         [
-            {"Day": day, "Figure": figure, "Count": by_day.get(day.isoformat(), {}).get(field, 0)}
+            {"Day": day, "Figure": figure, "Count": by_day.get(day.date().isoformat(), {}).get(field, 0)}
             for day in pd.date_range(date_from, date_to, freq="D")
             for figure, field in (("Clicks", "clicks"), ("Billable clicks", "unique_clicks"),
                                   ("Conversions", "conversions"))
@@ -723,8 +724,9 @@ def tasks_section(engine: Engine, advertiser_id: int, campaign_id: int,
                 ),
                 hide_index=True,
                 width="stretch",
-                column_config={"Task": st.column_config.TextColumn("Task", width="medium"),
-                               "Description": st.column_config.TextColumn("Description", width="large")},
+                column_config={"Task": st.column_config.TextColumn("Task", width="large"),
+                               "State": st.column_config.TextColumn("State", width="small"),
+                               "Created": st.column_config.TextColumn("Created", width="small")},
             )
         else:
             st.info("No tasks yet: create one so partners have something to make links for.")

@@ -686,7 +686,12 @@ def test_the_chart_has_a_date_axis_and_money_is_right_aligned(admin_env, world, 
     config = json.loads(tables[0].proto.columns)
     assert config["Revenue"]["type_config"]["type"] == "number" and config["Revenue"]["type_config"]["format"] == "%.2f"
     assert config["Revenue"]["label"] == "Revenue (USD)"
-    assert config["Conversion rate"]["type_config"]["format"] == "percent"
+    assert config["Conversion rate (%)"]["type_config"]["format"] == "%.1f"
+    import pyarrow as pa
+
+    arrow = chart.proto.datasets[0].data if chart.proto.datasets else chart.proto.data
+    counts = pa.ipc.open_stream(arrow.data).read_all().to_pandas()
+    assert counts.groupby("Figure")["Count"].sum().to_dict() == {"Clicks": 4, "Billable clicks": 2, "Conversions": 1}
 
 
 def test_postback_example_uses_the_public_address_or_says_it_is_missing(admin_env, world, monkeypatch) -> None:
