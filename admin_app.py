@@ -476,13 +476,16 @@ def campaign_section(engine: Engine, advertiser_id: int) -> int | None:
 # ---------------------------------------------------------------------------
 
 
+DONE, TO_DO = ":material/check_box:", ":material/check_box_outline_blank:"  # Streamlit's own icon font
+
+
 def readiness_box(readiness: campaigns.Readiness) -> None:
     """Whether partners can make links now; if not, the checklist of what is missing."""
     if readiness.ready:
         st.success("Partners can create links now: the campaign is active and tracked, pays for performance, "
                    "and has a landing page, an allowed domain, a task and an active partner.")
         return
-    lines = "\n".join(f"- {'✅' if check.ok else '⬜'} {check.label}" + ("" if check.ok else f" — {check.hint}")
+    lines = "\n".join(f"- {DONE if check.ok else TO_DO} {check.label}" + ("" if check.ok else f" — {check.hint}")
                       for check in readiness.checks)
     told = readiness.availability.reason
     st.warning("Partners cannot create links yet." + (f" They are told: “{told}”" if told else "")
@@ -715,7 +718,7 @@ def tasks_section(engine: Engine, advertiser_id: int, campaign_id: int,
             st.dataframe(
                 pd.DataFrame(
                     [
-                        {"Task": t.title, "State": f"Archived {t.archived_at:%Y-%m-%d}" if t.archived else "Open",
+                        {"Task": t.title, "State": "Archived" if t.archived else "Open",
                          "Assigned to": t.partner_name or "Open to all",
                          "Landing page": page_names.get(t.landing_page_id, "—") if t.landing_page_id else "—",
                          "Description": t.description, "Created": t.created_at.strftime("%Y-%m-%d")}

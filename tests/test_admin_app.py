@@ -25,6 +25,7 @@ from conftest import PASSWORD, SECRET_KEYS
 
 ADMIN = str(Path(__file__).resolve().parents[1] / "admin_app.py")
 TIMEOUT = 60
+DONE, TO_DO = ":material/check_box:", ":material/check_box_outline_blank:"  # the checklist's marks
 
 
 def clear_streamlit_caches() -> None:
@@ -137,7 +138,7 @@ def test_pay_for_performance_off_stops_links_with_that_reason_and_on_restores(
     assert (off.available, off.code) == (False, "pay_for_performance_off")
     (warning,) = readiness_warnings(at)
     assert off.reason in warning  # the admin shows the partner's sentence
-    assert "⬜ Pay for performance on" in warning and "✅ Click tracking on" in warning
+    assert f"{TO_DO} Pay for performance on" in warning and f"{DONE} Click tracking on" in warning
     seen = partner_api_campaign(client, auth, world)
     assert (seen["link_available"], seen["reason"]) == (False, off.reason)
 
@@ -336,8 +337,8 @@ def test_newcomer_goes_from_nothing_to_a_working_campaign(admin_env, engine, mak
     cid = at.session_state[f"campaign_id_{program_id}"]
     (checklist,) = readiness_warnings(at)
     for missing in ("Click tracking on", "A landing page", "An allowed domain", "A task", "An active partner"):
-        assert f"⬜ {missing}" in checklist
-    assert "✅ Campaign active" in checklist
+        assert f"{TO_DO} {missing}" in checklist
+    assert f"{DONE} Campaign active" in checklist
     for switch in ("click_tracking", "conversion_tracking", "pay_for_performance"):
         at.toggle(key=f"{switch}_{cid}").set_value(True)
     at.button(key=f"save_tracking_{cid}").click().run()
@@ -600,7 +601,7 @@ def test_a_task_is_archived_after_confirmation_and_restored(admin_env, engine, w
     table = next(f.value for f in at.dataframe if "State" in f.value.columns and "Task" in f.value.columns)
     assert table.set_index("Task").loc[world.task.title, "State"].startswith("Archived")
     (checklist,) = readiness_warnings(at)  # its only task is archived: nothing to make links for
-    assert "⬜ A task" in checklist
+    assert f"{TO_DO} A task" in checklist
     response = client.post("/api/v1/links", headers=auth(world.partner), json={"task_id": task_id})
     assert (response.status_code, response.json["error"]["code"]) == (422, "task_archived")
     at.button(key=f"task_{task_id}_restore").click().run()
