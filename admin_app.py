@@ -371,15 +371,20 @@ def sign_in_section(engine: Engine, limiter: SignInLimiter) -> None:
             st.rerun()
 
 
-def sidebar(advertiser: advertisers.Advertiser) -> None:
-    """Who is signed in, sign out, and links to the sections."""
+def sidebar(advertiser: advertisers.Advertiser) -> Any:
+    """Who is signed in and sign out; returns a place for the section links (drawn once there is a campaign)."""
     with st.sidebar:
         st.markdown(f"Signed in as **{advertiser.name}**  \n{advertiser.email}")
         if st.button("Sign out", key="sign_out"):
             st.session_state.clear()
             st.cache_data.clear()
             st.rerun()
-        st.markdown("**Sections**  \n" + "  \n".join(f"[{title}](#{anchor})" for title, anchor in SECTIONS))
+        return st.container()
+
+
+def section_links() -> None:
+    """Links to the sections of the page."""
+    st.markdown("**Sections**  \n" + "  \n".join(f"[{title}](#{anchor})" for title, anchor in SECTIONS))
 
 
 # ---------------------------------------------------------------------------
@@ -489,7 +494,7 @@ def readiness_box(readiness: campaigns.Readiness) -> None:
                       for check in readiness.checks)
     told = readiness.availability.reason
     st.warning("Partners cannot create links yet." + (f" They are told: “{told}”" if told else "")
-               + f"\n\nStill to do:\n\n{lines}")
+               + f"\n\nChecklist:\n\n{lines}")
 
 
 def tracking_section(engine: Engine, advertiser_id: int, campaign: campaigns.Campaign,
@@ -1060,12 +1065,14 @@ def main() -> None:
     except NotFound:  # the account is gone (or the database changed under a running session)
         st.session_state.clear()
         st.rerun()
-    sidebar(advertiser)
+    links_place = sidebar(advertiser)
 
     with st.container():
         campaign_id = campaign_section(engine, advertiser.id)
     if campaign_id is None:
         return
+    with links_place:
+        section_links()
     campaign, readiness = load_campaign(engine, advertiser.id, campaign_id)
     with st.container():
         tracking_section(engine, advertiser.id, campaign, readiness)
