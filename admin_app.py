@@ -310,7 +310,8 @@ def report_csv(frame: pd.DataFrame) -> bytes:
 
     Revenue and payout are exact decimals, numbers in the file too (a minus sign stays a sign).
     """
-    return exports.csv_bytes(list(frame.columns), frame.itertuples(index=False, name=None))
+    cells = frame.astype(object).where(frame.notna(), None)  # no rate (no billable clicks): an empty cell, not "nan"
+    return exports.csv_bytes(list(frame.columns), cells.itertuples(index=False, name=None))
 
 
 def daily_chart(rows: list[dict[str, Any]], date_from: dt.date, date_to: dt.date) -> alt.Chart:
@@ -905,8 +906,8 @@ def performance_section(engine: Engine, tasklink: core.Core, advertiser_id: int,
                       if invalid_total else "Every click in this period is billable.")
     columns[2].metric("Conversions", f"{totals['conversions']:,}")
     columns[3].metric("Conversion rate", percent(totals["conversion_rate"]))
-    columns[4].metric(f"Revenue ({campaign.currency})", totals["revenue"])
-    columns[5].metric(f"Payout ({campaign.currency})", totals["payout"])
+    columns[4].metric(f"Revenue ({campaign.currency})", f"{Decimal(totals['revenue']):,}")
+    columns[5].metric(f"Payout ({campaign.currency})", f"{Decimal(totals['payout']):,}")
     if not totals["clicks"] and not totals["conversions"]:
         st.info("No clicks or conversions in this period yet. They appear here as partners' links are used.")
         return

@@ -469,6 +469,19 @@ def test_performance_csv_download_neutralises_formulas(admin_env, engine, world,
     assert (cells["Clicks"], cells["Bot clicks"], cells["Revenue"], cells["Payout"]) == ("1", "0", "0.00", "0.00")
 
 
+def test_performance_csv_leaves_the_rate_empty_without_billable_clicks(admin_env, engine, world, client,
+                                                                        downloads) -> None:
+    with db.transaction(engine) as conn:
+        link = links.create_link(conn, world.partner.id, world.task.id)
+    assert client.get(f"/s/{link.code}", headers={"User-Agent": "curl/8.5.0"}).status_code == 302  # a bot
+    at = no_exceptions(open_admin(world.advertiser.id))
+    assert metrics(at)["Conversion rate"] == "–"
+    (button,) = [b for b in at.get("download_button") if b.proto.id.endswith(f"csv_day_{world.campaign.id}")]
+    header, row = csv.reader(io.StringIO(downloads[button.proto.url].decode("utf-8"), newline=""))
+    cells = dict(zip(header, row, strict=True))
+    assert (cells["Clicks"], cells["Billable clicks"], cells["Conversion rate (%)"]) == ("1", "0", "")
+
+
 def test_performance_empty_state(admin_env, world) -> None:
     at = no_exceptions(open_admin(world.advertiser.id))
     assert metrics(at)["Clicks"] == "0"
