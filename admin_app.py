@@ -897,7 +897,7 @@ def performance_section(engine: Engine, tasklink: core.Core, advertiser_id: int,
     by_day, as_of = load_report(engine, tasklink, advertiser_id, cid, date_from, date_to, "day")
     st.caption(f"Figures as of {as_of:%H:%M:%S} UTC (they are kept for a minute; Refresh reads them again).")
     totals = by_day["totals"]
-    columns = st.columns(6)
+    columns = [*st.columns(4), *st.columns(4)[:2]]  # counts, then money: wide enough for 1,234,567.89
     columns[0].metric("Clicks", f"{totals['clicks']:,}",
                       help=f"Every recorded click, {totals['bot_clicks']:,} of them bots.")
     invalid_total = sum(totals["invalid_clicks"].values())
