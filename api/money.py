@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+import pycountry
+
 from .errors import ValidationError
 
 # ISO 4217 currencies whose minor unit is not 1/100.
@@ -29,9 +31,12 @@ MAX_MINOR = 9_000_000_000
 
 
 def currency_code(value: object) -> str:
-    """Validate a 3-letter ISO 4217 code (upper case)."""
+    """Validate an ISO 4217 currency code (upper case), from pycountry's maintained list."""
     if not isinstance(value, str) or not _CURRENCY.match(value):
         raise ValidationError("Currency must be a 3-letter ISO 4217 code such as USD.", "invalid_currency")
+    if pycountry.currencies.get(alpha_3=value) is None:
+        raise ValidationError(f"{value} is not an ISO 4217 currency code (such as USD, EUR or JPY).",
+                              "invalid_currency")
     return value
 
 

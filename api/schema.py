@@ -178,6 +178,8 @@ tasks = Table(
     Column("partner_id", Integer, ForeignKey("partners.id", ondelete="SET NULL"), nullable=True, index=True),
     Column("landing_page_id", Integer, ForeignKey("landing_pages.id", ondelete="SET NULL"), nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
+    # Set: archived, no new links (its links keep redirecting).
+    Column("archived_at", UTCDateTime(), nullable=True),
 )
 
 memberships = Table(

@@ -89,11 +89,37 @@ def main(url: str, out: Path, newcomer: tuple[str, str] | None) -> None:
             if clip:
                 page.screenshot(path=out / f"admin-{anchor}.png", clip=clip)
 
-        # Partners with an application to approve; tracking with pay for performance off.
+        # A task archived (after its question), in the table and in the edit tab.
+        page.get_by_role("tab", name="Edit a task").click()
+        settle(page)
+        page.get_by_role("button", name="Archive task").click()
+        settle(page)
+        page.get_by_role("tab", name="Edit a task").click()
+        settle(page)
+        clip = section_clip(page, "tasks")
+        if clip:
+            page.screenshot(path=out / "admin-tasks-archive-confirm.png", clip=clip)
+        page.get_by_role("button", name="Yes, archive task").click()
+        settle(page)
+        page.get_by_role("tab", name="Edit a task").click()
+        settle(page)
+        clip = section_clip(page, "tasks")
+        if clip:
+            page.screenshot(path=out / "admin-tasks-archived.png", clip=clip)
+
+        # Partners with an application to approve, then the question before declining it.
         choose(page, "Campaign", "VIP preview (approval pending)")
         clip = section_clip(page, "partners")
         if clip:
             page.screenshot(path=out / "admin-partners-pending.png", clip=clip)
+        page.get_by_role("button", name="Decline").first.click()
+        settle(page)
+        clip = section_clip(page, "partners")
+        if clip:
+            page.screenshot(path=out / "admin-partners-confirm.png", clip=clip)
+        page.get_by_role("button", name="Cancel").click()
+        settle(page)
+        # Tracking with pay for performance off: the readiness checklist.
         choose(page, "Campaign", "Brand awareness (no pay for performance)")
         clip = section_clip(page, "tracking")
         if clip:
@@ -122,6 +148,18 @@ def main(url: str, out: Path, newcomer: tuple[str, str] | None) -> None:
             page.set_viewport_size({"width": WIDTH, "height": 720})
             sign_in(page, url, *newcomer)
             page.screenshot(path=out / "admin-empty.png")
+            # A first program and campaign: the checklist says everything still to do.
+            page.get_by_label("Program name").fill("First program")
+            page.get_by_role("button", name="Create program").click()
+            settle(page)
+            page.get_by_label("Campaign name").fill("First campaign")
+            page.get_by_role("button", name="Create campaign").click()
+            settle(page)
+            page.set_viewport_size({"width": WIDTH, "height": 7000})
+            settle(page)
+            clip = section_clip(page, "tracking")
+            if clip:
+                page.screenshot(path=out / "admin-readiness.png", clip=clip)
         browser.close()
 
 

@@ -17,7 +17,8 @@ trap 'kill $ADMIN 2>/dev/null; rm -rf "$WORK"' EXIT
 for _ in $(seq 1 60); do curl -sf "http://127.0.0.1:$PORT/_stcore/health" >/dev/null && break; sleep 0.5; done
 python scripts/admin_screenshots.py "http://127.0.0.1:$PORT" "$WORK/shots" new@brand.test "$PASSWORD"
 for name in sign-in sign-in-refused empty program-and-campaign tracking tracking-off landing-pages \
-            landing-pages-refused tasks partners partners-pending performance conversions keys-rotated; do
+            landing-pages-refused tasks tasks-archive-confirm tasks-archived partners partners-pending \
+            partners-confirm readiness performance conversions keys-rotated; do
   cp "$WORK/shots/admin-$name.png" docs/screenshots/
 done
 echo "docs/screenshots/admin-*.png updated; look at each one before committing."

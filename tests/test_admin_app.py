@@ -25,6 +25,7 @@ from conftest import PASSWORD, SECRET_KEYS
 
 ADMIN = str(Path(__file__).resolve().parents[1] / "admin_app.py")
 TIMEOUT = 60
+DONE, TO_DO = ":material/check_box:", ":material/check_box_outline_blank:"  # the checklist's marks
 
 
 def clear_streamlit_caches() -> None:
@@ -104,6 +105,11 @@ def test_without_signing_keys_outside_demo_mode_it_says_so(admin_env, monkeypatc
     assert not at.text_input
 
 
+def readiness_warnings(at: AppTest) -> list[str]:
+    """The tracking section's warning that partners cannot make links yet (with its checklist)."""
+    return [text for text in texts(at.warning) if text.startswith("Partners cannot create links")]
+
+
 def partner_availability(engine, world) -> campaigns.Availability:  # type: ignore[no-untyped-def]
     with db.reading(engine) as conn:
         campaign = campaigns.get_campaign(conn, world.campaign.id)
@@ -130,14 +136,16 @@ def test_pay_for_performance_off_stops_links_with_that_reason_and_on_restores(
     assert "Tracking settings saved." in texts(at.success)
     off = partner_availability(engine, world)
     assert (off.available, off.code) == (False, "pay_for_performance_off")
-    assert off.reason in texts(at.warning)[0]  # the admin shows the partner's sentence
+    (warning,) = readiness_warnings(at)
+    assert off.reason in warning  # the admin shows the partner's sentence
+    assert f"{TO_DO} Pay for performance on" in warning and f"{DONE} Click tracking on" in warning
     seen = partner_api_campaign(client, auth, world)
     assert (seen["link_available"], seen["reason"]) == (False, off.reason)
 
     at.toggle(key=f"pay_for_performance_{cid}").set_value(True)
     at.button(key=f"save_tracking_{cid}").click().run()
     assert partner_availability(engine, world).available
-    assert not at.warning
+    assert not readiness_warnings(at)
     seen = partner_api_campaign(client, auth, world)
     assert (seen["link_available"], seen["reason"]) == (True, None)
 
@@ -327,19 +335,26 @@ def test_newcomer_goes_from_nothing_to_a_working_campaign(admin_env, engine, mak
     at.button(key=f"create_campaign_{program_id}").click().run()
     no_exceptions(at)
     cid = at.session_state[f"campaign_id_{program_id}"]
-    assert "Partners cannot create links now" in at.warning[0].value
+    (checklist,) = readiness_warnings(at)
+    for missing in ("Click tracking on", "A landing page", "An allowed domain", "A task", "An active partner"):
+        assert f"{TO_DO} {missing}" in checklist
+    assert f"{DONE} Campaign active" in checklist
     for switch in ("click_tracking", "conversion_tracking", "pay_for_performance"):
         at.toggle(key=f"{switch}_{cid}").set_value(True)
     at.button(key=f"save_tracking_{cid}").click().run()
-    edit_pages(at, cid, added_rows=[{"name": "Home", "url": "https://first.test/", "is_default": True}])
+    # One page, not ticked Default: it becomes the default, and the domain typed with it is saved too.
+    edit_pages(at, cid, added_rows=[{"name": "Home", "url": "https://first.test/"}])
     at.text_area(key=f"domains_{cid}").input("first.test")
     at.button(key=f"save_landing_{cid}").click().run()
+    assert not at.error
+    assert pages_of(engine, cid) == [("Home", "https://first.test/", True)]
     at.text_input(key=f"add_partner_email_{cid}").input(partner.email)
     at.button(key=f"add_partner_submit_{cid}").click().run()
     at.text_input(key=f"new_task_{cid}_title").input("First task")
     at.button(key=f"new_task_{cid}_submit").click().run()
     no_exceptions(at)
-    assert not at.error and not at.warning
+    assert not at.error and not readiness_warnings(at)
+    assert any(text.startswith("Partners can create links now") for text in texts(at.success))
     with db.reading(engine) as conn:
         campaign = campaigns.get_campaign_for_advertiser(conn, advertiser.id, cid)
         task = tasks.list_tasks(conn, advertiser.id, cid)[0]
@@ -454,6 +469,19 @@ def test_performance_csv_download_neutralises_formulas(admin_env, engine, world,
     assert (cells["Clicks"], cells["Bot clicks"], cells["Revenue"], cells["Payout"]) == ("1", "0", "0.00", "0.00")
 
 
+def test_performance_csv_leaves_the_rate_empty_without_billable_clicks(admin_env, engine, world, client,
+                                                                        downloads) -> None:
+    with db.transaction(engine) as conn:
+        link = links.create_link(conn, world.partner.id, world.task.id)
+    assert client.get(f"/s/{link.code}", headers={"User-Agent": "curl/8.5.0"}).status_code == 302  # a bot
+    at = no_exceptions(open_admin(world.advertiser.id))
+    assert metrics(at)["Conversion rate"] == "–"
+    (button,) = [b for b in at.get("download_button") if b.proto.id.endswith(f"csv_day_{world.campaign.id}")]
+    header, row = csv.reader(io.StringIO(downloads[button.proto.url].decode("utf-8"), newline=""))
+    cells = dict(zip(header, row, strict=True))
+    assert (cells["Clicks"], cells["Billable clicks"], cells["Conversion rate (%)"]) == ("1", "0", "")
+
+
 def test_performance_empty_state(admin_env, world) -> None:
     at = no_exceptions(open_admin(world.advertiser.id))
     assert metrics(at)["Clicks"] == "0"
@@ -520,3 +548,192 @@ def test_postbacks_that_came_before_their_click_show_how_they_ended(admin_env, e
     assert rows.loc["L-1", "State"] == "Not recorded"
     assert rows.loc["L-1", "Why not recorded"] == "its click never arrived"
     assert any("202" in caption for caption in texts(at.caption))
+
+
+# --- the rough edges -------------------------------------------------------------
+
+
+def path_of_tabs(at: AppTest, label: str) -> tuple[int, ...]:
+    """Where the tabs with a tab called ``label`` sit in the page (the delta path the browser keys them by)."""
+    def walk(node, path):  # type: ignore[no-untyped-def]
+        children = getattr(node, "children", {})
+        if any(getattr(child, "type", None) == "tab" and getattr(child, "label", None) == label
+               for child in children.values()):
+            return path
+        for index, child in children.items():
+            found = walk(child, (*path, index))
+            if found is not None:
+                return found
+        return None
+
+    found = walk(at._tree[0], ())
+    assert found is not None, f"no tabs with {label!r}"
+    return found
+
+
+def test_task_tabs_keep_their_place_after_a_save_and_the_form_clears(admin_env, engine, world) -> None:
+    cid = world.campaign.id
+    at = no_exceptions(open_admin(world.advertiser.id))
+    before = path_of_tabs(at, "Edit a task")
+    at.text_input(key=f"new_task_{cid}_title").input("Unboxing video")
+    at.button(key=f"new_task_{cid}_submit").click().run()
+    no_exceptions(at)
+    assert "Task “Unboxing video” created; open to all partners." in texts(at.success)
+    assert path_of_tabs(at, "Edit a task") == before  # the success message did not move the tabs
+    assert at.text_input(key=f"new_task_{cid}_title").value == ""  # cleared: one more click is no duplicate
+    at.button(key=f"new_task_{cid}_submit").click().run()
+    assert texts(at.error) and path_of_tabs(at, "Edit a task") == before
+    with db.reading(engine) as conn:
+        assert [t.title for t in tasks.list_tasks(conn, world.advertiser.id, cid)].count("Unboxing video") == 1
+    # Picking a task to edit and saving it keeps the tabs where they are too.
+    with db.reading(engine) as conn:
+        made = next(t for t in tasks.list_tasks(conn, world.advertiser.id, cid) if t.title == "Unboxing video")
+    at.selectbox(key=f"edit_task_{cid}").set_value(made.id).run()
+    assert path_of_tabs(at, "Edit a task") == before
+    at.text_input(key=f"task_{made.id}_title").input("Unboxing video, take 2")
+    at.button(key=f"task_{made.id}_submit").click().run()
+    no_exceptions(at)
+    assert path_of_tabs(at, "Edit a task") == before
+    assert at.selectbox(key=f"edit_task_{cid}").value == made.id
+
+
+def test_a_task_is_archived_after_confirmation_and_restored(admin_env, engine, world, client, auth) -> None:
+    cid, task_id = world.campaign.id, world.task.id
+    at = no_exceptions(open_admin(world.advertiser.id))
+    at.selectbox(key=f"edit_task_{cid}").set_value(task_id).run()
+    at.button(key=f"task_{task_id}_archive").click().run()
+    (question,) = [w for w in texts(at.warning) if w.startswith("Archive")]
+    assert "links made before keep redirecting" in question
+    with db.reading(engine) as conn:
+        assert not tasks.get_task(conn, task_id).archived  # nothing happens before the answer
+    at.button(key=f"task_{task_id}_archive_yes").click().run()
+    no_exceptions(at)
+    assert f"Task “{world.task.title}” archived." in texts(at.success)
+    with db.reading(engine) as conn:
+        assert tasks.get_task(conn, task_id).archived
+    table = next(f.value for f in at.dataframe if "State" in f.value.columns and "Task" in f.value.columns)
+    assert table.set_index("Task").loc[world.task.title, "State"].startswith("Archived")
+    (checklist,) = readiness_warnings(at)  # its only task is archived: nothing to make links for
+    assert f"{TO_DO} A task" in checklist
+    response = client.post("/api/v1/links", headers=auth(world.partner), json={"task_id": task_id})
+    assert (response.status_code, response.json["error"]["code"]) == (422, "task_archived")
+    at.button(key=f"task_{task_id}_restore").click().run()
+    assert f"Task “{world.task.title}” restored." in texts(at.success)
+    assert not readiness_warnings(at)
+
+
+def test_decline_end_and_disabling_links_ask_first_and_cancel_does_nothing(admin_env, engine, make, world) -> None:
+    cid = world.campaign.id
+    applicant = make.membership(world.other_partner.id, cid, "pending")
+    with db.transaction(engine) as conn:
+        links.create_link(conn, world.partner.id, world.task.id)
+    with db.reading(engine) as conn:
+        (member,) = [m for m in memberships.list_memberships(conn, world.advertiser.id, cid)
+                     if m.partner_id == world.partner.id]
+    at = no_exceptions(open_admin(world.advertiser.id))
+    at.button(key=f"member_{applicant.id}_declined").click().run()
+    assert any(w.startswith(f"Decline {world.other_partner.name}?") for w in texts(at.warning))
+    at.button(key=f"member_{applicant.id}_declined_cancel").click().run()
+    assert not any(w.startswith("Decline") for w in texts(at.warning))
+    with db.reading(engine) as conn:
+        assert memberships.membership_status(conn, world.other_partner.id, cid) == "pending"
+    at.button(key=f"member_{applicant.id}_declined").click().run()
+    at.button(key=f"member_{applicant.id}_declined_yes").click().run()
+    no_exceptions(at)
+    assert f"{world.other_partner.name} is now declined." in texts(at.success)
+    # A declined member is offered only what the service allows: approve again.
+    assert at.button(key=f"member_{applicant.id}_active")
+    assert not [b for b in at.button if b.key == f"member_{applicant.id}_ended"]
+
+    at.button(key=f"member_{member.id}_ended").click().run()
+    assert any("End" in w and world.partner.name in w for w in texts(at.warning))
+    with db.reading(engine) as conn:
+        assert memberships.membership_status(conn, world.partner.id, cid) == "active"
+    at.button(key=f"member_{member.id}_disable_links").click().run()  # another question replaces the first
+    assert any(w.startswith(f"Disable {world.partner.name}'s 1 link") for w in texts(at.warning))
+    at.button(key=f"member_{member.id}_disable_links_yes").click().run()
+    assert f"1 link of {world.partner.name} disabled." in texts(at.success)
+    with db.reading(engine) as conn:
+        assert all(link.disabled for link in links.list_campaign_links(conn, world.advertiser.id, cid))
+
+
+def test_a_refused_landing_save_can_be_discarded(admin_env, engine, world) -> None:
+    cid = world.campaign.id
+    at = open_admin(world.advertiser.id)
+    edit_pages(at, cid, added_rows=[{"name": "Evil", "url": "javascript:alert(1)", "is_default": False}])
+    at.text_area(key=f"domains_{cid}").input("brand.test\nnot a domain")
+    at.button(key=f"save_landing_{cid}").click().run()
+    assert len(at.error) == 1
+    at.button(key=f"discard_landing_{cid}").click().run()
+    no_exceptions(at)
+    assert list(at.dataframe[0].value["name"]) == ["Home", "Sale"]
+    assert at.text_area(key=f"domains_{cid}").value == "*.brand.test\nbrand.test"
+    assert not [b for b in at.button if b.key == f"discard_landing_{cid}"]
+
+
+def test_figures_say_when_they_were_read_and_refresh_reads_them_again(admin_env, engine, world, client) -> None:
+    cid = world.campaign.id
+    at = no_exceptions(open_admin(world.advertiser.id))
+    (as_of,) = [c for c in texts(at.caption) if c.startswith("Figures as of ")]
+    assert as_of.split()[4] == "UTC" and len(as_of.split()[3]) == 8  # HH:MM:SS
+    assert metrics(at)["Clicks"] == "0"
+    with db.transaction(engine) as conn:
+        link = links.create_link(conn, world.partner.id, world.task.id)
+    click(client, link.code, "203.0.113.7")
+    at.run()
+    assert metrics(at)["Clicks"] == "0"  # still the cached figures
+    at.button(key=f"refresh_{cid}").click().run()
+    no_exceptions(at)
+    assert metrics(at)["Clicks"] == "1"
+
+
+def test_the_chart_has_a_date_axis_and_money_is_right_aligned(admin_env, world, traffic) -> None:
+    import json
+
+    at = no_exceptions(open_admin(world.advertiser.id))
+    (chart,) = at.get("vega_lite_chart")
+    spec = json.loads(chart.proto.spec)
+    assert spec["encoding"]["x"]["type"] == "temporal"
+    assert spec["encoding"]["x"]["axis"]["labelAngle"] == 0 and spec["encoding"]["x"]["axis"]["tickCount"] <= 10
+    assert spec["encoding"]["y"]["axis"]["tickMinStep"] == 1
+    tables = [frame for frame in at.dataframe if "Payout" in frame.value.columns and "Clicks" in frame.value.columns]
+    config = json.loads(tables[0].proto.columns)
+    assert config["Revenue"]["type_config"]["type"] == "number" and config["Revenue"]["type_config"]["format"] == "%.2f"
+    assert config["Revenue"]["label"] == "Revenue (USD)"
+    assert config["Conversion rate (%)"]["type_config"]["format"] == "%.1f"
+    import pyarrow as pa
+
+    arrow = chart.proto.datasets[0].data if chart.proto.datasets else chart.proto.data
+    counts = pa.ipc.open_stream(arrow.data).read_all().to_pandas()
+    assert counts.groupby("Figure")["Count"].sum().to_dict() == {"Clicks": 4, "Billable clicks": 2, "Conversions": 1}
+
+
+def test_postback_example_uses_the_public_address_or_says_it_is_missing(admin_env, world, monkeypatch) -> None:
+    at = no_exceptions(open_admin(world.advertiser.id))
+    (curl,) = [c.value for c in at.code if "curl" in c.value]
+    assert "127.0.0.1" not in curl and "https://YOUR-TASKLINK-ADDRESS/api/v1/conversions" in curl
+    assert any("TASKLINK_BASE_URL" in w for w in texts(at.warning))
+    monkeypatch.setenv("TASKLINK_BASE_URL", "https://track.brand.test")
+    at = no_exceptions(open_admin(world.advertiser.id))
+    (curl,) = [c.value for c in at.code if "curl" in c.value]
+    assert "curl -X POST https://track.brand.test/api/v1/conversions" in curl
+    assert not any("TASKLINK_BASE_URL" in w for w in texts(at.warning))
+
+
+def test_a_made_up_currency_is_refused(admin_env, engine, world) -> None:
+    program_id = world.program.id
+    at = open_admin(world.advertiser.id)
+    at.text_input(key=f"new_campaign_name_{program_id}").input("Made up")
+    at.text_input(key=f"new_campaign_currency_{program_id}").input("ABC")
+    at.button(key=f"create_campaign_{program_id}").click().run()
+    no_exceptions(at)
+    assert texts(at.error) == ["ABC is not an ISO 4217 currency code (such as USD, EUR or JPY)."]
+    with db.reading(engine) as conn:
+        assert [c.name for c in campaigns.list_campaigns(conn, world.advertiser.id, program_id)] == [world.campaign.name]
+
+
+def test_the_toolbar_is_for_viewers() -> None:
+    import tomllib
+
+    config = tomllib.loads((Path(ADMIN).parent / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["toolbarMode"] == "viewer"

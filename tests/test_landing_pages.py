@@ -55,7 +55,8 @@ def test_replace_table_adds_edits_removes_atomically(engine, world) -> None:
          {"name": "B", "url": "javascript:alert(1)", "is_default": False}],
         [{"name": "A", "url": "https://brand.test/a", "is_default": True},
          {"name": "B", "url": "https://brand.test/b", "is_default": True}],
-        [{"name": "A", "url": "https://brand.test/a", "is_default": False}],
+        [{"name": "A", "url": "https://brand.test/a", "is_default": False},
+         {"name": "B", "url": "https://brand.test/b", "is_default": False}],
         [{"name": "", "url": "https://brand.test/a", "is_default": True}],
         [{"id": 999999, "name": "A", "url": "https://brand.test/a", "is_default": True}],
     ],
@@ -250,6 +251,16 @@ def test_a_domain_and_a_page_on_it_are_added_in_one_save(engine, make, world) ->
             conn, world.advertiser.id, bare.id, mode="default", pages=rows, domains=["launch.example"]
         )
     assert (mode, [p.url for p in saved], domains) == ("default", ["https://launch.example/new"], ["launch.example"])
+
+
+def test_a_single_page_becomes_the_default_by_itself(engine, make, world) -> None:
+    bare = make.campaign(world.advertiser.id, world.program.id, pages=(), domains=())
+    rows = [{"name": "Only", "url": "https://only.example/", "is_default": False}]
+    with db.transaction(engine) as conn:
+        _, saved, domains = landing_pages.save_landing_setup(
+            conn, world.advertiser.id, bare.id, mode="manual", pages=rows, domains=["only.example"]
+        )
+    assert [(p.name, p.is_default) for p in saved] == [("Only", True)] and domains == ["only.example"]
 
 
 def test_a_public_suffix_domain_saves_nothing(engine, world) -> None:

@@ -20,3 +20,15 @@ def test_amounts_are_read_exactly(value, expected) -> None:
 def test_anything_else_is_refused(value) -> None:
     with pytest.raises(ValidationError):
         money.parse_amount(value)
+
+
+@pytest.mark.parametrize("code", ["USD", "EUR", "JPY", "KWD", "CHF"])
+def test_iso_4217_currencies_are_accepted(code) -> None:
+    assert money.currency_code(code) == code
+
+
+@pytest.mark.parametrize("code", ["ABC", "XYZ", "QQQ", "usd", "US", "USDD", "", None, 840])
+def test_codes_that_are_not_iso_4217_currencies_are_refused(code) -> None:
+    with pytest.raises(ValidationError) as refused:
+        money.currency_code(code)
+    assert refused.value.code == "invalid_currency"

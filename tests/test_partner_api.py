@@ -130,6 +130,26 @@ def test_unavailable_task_says_why_and_refuses_links(client, engine, world, auth
     assert response.json["error"] == {"code": code, "message": options["reason"]}
 
 
+def test_an_archived_task_takes_no_new_links_and_its_links_keep_redirecting(client, engine, world, auth) -> None:
+    from api.services import tasks
+
+    headers = auth(world.partner)
+    made = client.post("/api/v1/links", headers=headers, json={"task_id": world.task.id})
+    assert made.status_code == 201
+    with db.transaction(engine) as conn:
+        assert tasks.set_archived(conn, world.advertiser.id, world.task.id, True).archived
+    options = client.get(f"/api/v1/tasks/{world.task.id}", headers=headers).json["link_options"]
+    assert (options["link_available"], options["reason_code"]) == (False, "task_archived")
+    response = client.post("/api/v1/links", headers=headers, json={"task_id": world.task.id})
+    assert response.status_code == 422
+    assert response.json["error"] == {"code": "task_archived", "message": "This task is archived: it takes no new links."}
+    visit = client.get(made.json["url"].removeprefix("http://localhost"), headers={"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0"})
+    assert visit.status_code == 302 and visit.headers["Location"].startswith("https://brand.test/")
+    with db.transaction(engine) as conn:  # restored: links again
+        assert not tasks.set_archived(conn, world.advertiser.id, world.task.id, False).archived
+    assert client.post("/api/v1/links", headers=headers, json={"task_id": world.task.id}).status_code == 201
+
+
 def test_match_rules_cover_link_available_campaigns_only(client, make, world, auth) -> None:
     choose = make.campaign(world.advertiser.id, world.program.id, domains=("*.outlet.test",),
                            pages=(("Outlet", "https://www.outlet.test/o"),), mode="choose", click_id_param="ref")

@@ -98,6 +98,14 @@ def test_partner_report_by_day(engine, world, scene, folded) -> None:
     assert report["currency"] == "USD" and report["from"] == "2026-03-10" and report["to"] == "2026-03-11"
 
 
+def test_conversion_rate_is_conversions_per_billable_click(engine, world, scene) -> None:
+    report = partner_report(engine, world, "day")
+    assert [row["conversion_rate"] for row in report["rows"]] == [1.0, 0.0]
+    assert report["totals"]["conversion_rate"] == round(2 / 3, 4) == 0.6667
+    empty = partner_report(engine, world, "day", date_from=dt.date(2026, 1, 1), date_to=dt.date(2026, 1, 2))
+    assert empty["totals"]["conversion_rate"] is None
+
+
 @pytest.mark.parametrize("folded", [False, True])
 def test_partner_report_by_link_subid_and_sharedid(engine, world, scene, folded) -> None:
     if folded:

@@ -157,6 +157,7 @@ _AVAILABILITY = {
             "campaign_not_active",
             "membership_not_active",
             "task_not_open",
+            "task_archived",
             "click_tracking_off",
             "conversion_tracking_off",
             "pay_for_performance_off",

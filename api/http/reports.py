@@ -75,6 +75,10 @@ _FIGURES = {
         "example": {"duplicate": 19, "prefetch": 3},
     },
     "conversions": {"type": "integer", "minimum": 0, "description": "Not reversed"},
+    "conversion_rate": {"type": "number", "minimum": 0, "nullable": True, "example": 0.0525,
+                        "description": "Conversions per billable click, 4 decimals (0.0525 = 5.25 %); null when "
+                                       "there were no billable clicks. It can exceed 1 for a day or group whose "
+                                       "conversions came from clicks counted elsewhere"},
     "revenue": _DECIMAL,
     "payout": {**_DECIMAL, "description": "Conversion payouts plus cpc earnings of billable clicks"},
 }

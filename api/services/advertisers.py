@@ -13,6 +13,7 @@ from ..db import utcnow
 from ..errors import AuthenticationError, Conflict, NotFound
 from ..schema import advertisers
 from . import accounts
+from .sign_in_limits import SignInLimiter
 
 API_KEY_PREFIX = "tlk_"
 
@@ -82,6 +83,19 @@ def find_by_email(conn: Connection, email: str) -> Advertiser | None:
 def authenticate(conn: Connection, email: object, password: object) -> Advertiser:
     """Sign-in: the advertiser, or :class:`AuthenticationError` (the same for an unknown e-mail)."""
     return Advertiser.from_row(accounts.authenticate(conn, advertisers, email, password))
+
+
+def sign_in(conn: Connection, limiter: SignInLimiter, email: object, password: object) -> Advertiser:
+    """The admin's sign-in: refused while the e-mail has too many recent failures, and a failure counts.
+
+    Raises :class:`AuthenticationError` (``rate_limited`` or the wrong-credentials one).
+    """
+    limiter.check(email)
+    try:
+        return authenticate(conn, email, password)
+    except AuthenticationError:
+        limiter.failed(email)
+        raise
 
 
 def by_api_key(conn: Connection, api_key: object) -> Advertiser:

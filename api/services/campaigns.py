@@ -12,13 +12,13 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, Mapping
 
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import Connection, Row, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import money
 from ..db import utcnow
 from ..errors import Conflict, NotFound, ValidationError
-from ..schema import campaigns, programs
+from ..schema import campaign_domains, campaigns, landing_pages, programs, tasks
 from ..schema import memberships as membership_table
 from . import accounts, earnings, memberships
 
@@ -239,12 +239,13 @@ def link_availability(
     partner_id: int,
     task_partner_id: int | None | object = ...,
     membership: str | None | object = ...,
+    task_archived: bool = False,
 ) -> Availability:
     """Can ``partner_id`` make a link in ``campaign`` (for a task assigned to ``task_partner_id``)?
 
     The conditions are checked in the order of SPEC §2 and the first one that
     fails is the reason: campaign not active, membership not active, task not
-    open to the partner, click tracking off, conversion tracking off, pay for
+    open to the partner, task archived, click tracking off, conversion tracking off, pay for
     performance off. Pass ``task_partner_id`` to include the task check (``None``
     means open to all) and ``membership`` when the caller already knows it.
     """
@@ -255,6 +256,8 @@ def link_availability(
         return Availability(False, "membership_not_active", _MEMBERSHIP_REASONS.get(status, _MEMBERSHIP_REASONS[None]))  # type: ignore[arg-type]
     if task_partner_id is not ... and task_partner_id is not None and task_partner_id != partner_id:
         return Availability(False, "task_not_open", "This task is assigned to another partner.")
+    if task_archived:
+        return Availability(False, "task_archived", "This task is archived: it takes no new links.")
     if not campaign.click_tracking:
         return Availability(False, "click_tracking_off", "The advertiser has not enabled click tracking for this campaign.")
     if not campaign.conversion_tracking:
@@ -276,6 +279,53 @@ def availability_for_partners(conn: Connection, campaign: Campaign) -> Availabil
     membership is active and a task open to them.
     """
     return link_availability(conn, campaign, partner_id=0, membership="active")
+
+
+@dataclass(frozen=True)
+class Check:
+    """One item of :func:`readiness`: what is needed, whether it is there, and what to do if not."""
+
+    label: str
+    ok: bool
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class Readiness:
+    checks: tuple[Check, ...]
+    availability: Availability  # what the API tells an active partner now (:func:`availability_for_partners`)
+
+    @property
+    def ready(self) -> bool:
+        return all(check.ok for check in self.checks)
+
+
+def readiness(conn: Connection, campaign: Campaign) -> Readiness:
+    """What the campaign needs before a partner can make a link, each item checked.
+
+    The campaign-wide conditions of :func:`link_availability` (status, the three
+    switches) plus what a link is made of: a landing page, an allowed domain,
+    a task open for links and an active partner.
+    """
+    def there(table: Any, *where: Any) -> bool:
+        return bool(conn.execute(select(exists().where(table.c.campaign_id == campaign.id, *where))).scalar())
+
+    return Readiness((
+        Check("Campaign active", campaign.status == "active", "set Status to Active in section 1"),
+        Check("Click tracking on", campaign.click_tracking, "turn it on in section 1"),
+        Check("Conversion tracking on", campaign.conversion_tracking, "turn it on in section 1"),
+        Check("Pay for performance on", campaign.pay_for_performance, "turn it on in section 1"),
+        Check("A landing page", there(landing_pages), "add one in section 2"),
+        Check("An allowed domain", there(campaign_domains), "add your site's domain in section 2"),
+        Check("A task", there(tasks, *_open_task_conditions()), "create one in section 3 (archived ones do not count)"),
+        Check("An active partner", there(membership_table, membership_table.c.status == "active"),
+              "add or approve one in section 4"),
+    ), availability_for_partners(conn, campaign))
+
+
+def _open_task_conditions() -> tuple[Any, ...]:
+    """The conditions of a task that still offers new links."""
+    return (tasks.c.archived_at.is_(None),)
 
 
 def partner_campaign_ids(conn: Connection, partner_id: int, statuses: tuple[str, ...] = ("active",)) -> list[int]:

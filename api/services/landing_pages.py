@@ -175,7 +175,8 @@ def replace_landing_pages(
     """Save the admin's whole table at once: rows with an ``id`` are updated, others added, missing ones removed.
 
     Each row has ``name``, ``url``, ``is_default`` and optionally ``id``.
-    Exactly one row must be the default when there are rows. Every row,
+    Exactly one row must be the default when there are rows (a single row
+    not marked becomes the default). Every row,
     kept ones too, is checked against the allowed domains as saved now,
     before anything is written, so a bad row saves nothing.
     """
@@ -193,6 +194,10 @@ def replace_landing_pages(
             raise NotFound(f"Row {index}: no such landing page in this campaign.")
         cleaned.append((page_id, name, url, bool(row.get("is_default"))))
     defaults = sum(1 for *_, is_default in cleaned if is_default)
+    if len(cleaned) == 1 and not defaults:  # a single page is the default; nothing else could be
+        page_id, name, url, _ = cleaned[0]
+        cleaned[0] = (page_id, name, url, True)
+        defaults = 1
     if cleaned and defaults != 1:
         raise ValidationError("Mark exactly one landing page as the default.", "default_required")
     if not cleaned and campaign.landing_mode != "manual":

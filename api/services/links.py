@@ -170,7 +170,8 @@ def create_link(
         raise ValidationError("kind must be short or regular.", "invalid_kind")
     task = tasks.get_task_for_partner(conn, partner_id, task_id)
     campaign = campaigns.get_campaign(conn, task.campaign_id)
-    availability = campaigns.link_availability(conn, campaign, partner_id, task.partner_id, membership="active")
+    availability = campaigns.link_availability(
+        conn, campaign, partner_id, task.partner_id, membership="active", task_archived=task.archived)
     if not availability.available:
         raise LinkUnavailable(availability.reason or "Links cannot be made for this task.", availability.code)
     url, _page_id = landing_pages.choose_landing_url(conn, campaign, task.landing_page_id, landing_url, landing_page_id)
@@ -228,6 +229,8 @@ def task_link_options(conn: Connection, partner_id: int, task: tasks.Task, base:
     availability = base.availability
     if availability.available and not task.open_to(partner_id):
         availability = campaigns.Availability(False, "task_not_open", "This task is assigned to another partner.")
+    elif availability.available and task.archived:
+        availability = campaigns.Availability(False, "task_archived", "This task is archived: it takes no new links.")
     default = base.default_landing_page_id
     if task.landing_page_id is not None and any(page.id == task.landing_page_id for page in base.landing_pages):
         default = task.landing_page_id

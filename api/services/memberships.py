@@ -14,6 +14,21 @@ from . import accounts
 
 STATUSES = ("active", "pending", "declined", "ended")
 
+#: The advertiser's moves between statuses: status → the actions it allows,
+#: each as (label, new status). Anything else is refused by
+#: :func:`set_membership_status`; operators (CLI, demo data) may set any status.
+ACTIONS: dict[str, tuple[tuple[str, str], ...]] = {
+    "pending": (("Approve", "active"), ("Decline", "declined")),
+    "active": (("End", "ended"),),
+    "declined": (("Approve", "active"),),
+    "ended": (("Re-activate", "active"),),
+}
+
+
+def actions_for(status: str) -> tuple[tuple[str, str], ...]:
+    """The (label, new status) moves an advertiser may make from ``status``."""
+    return ACTIONS.get(status, ())
+
 
 @dataclass(frozen=True)
 class Membership:
@@ -96,20 +111,30 @@ def list_memberships(conn: Connection, advertiser_id: int, campaign_id: int) -> 
 
 
 def set_membership_status(conn: Connection, advertiser_id: int, membership_id: int, status: str) -> Membership:
-    """Approve (``active``), decline, end or re-open a membership in one of the advertiser's campaigns."""
+    """Approve (``active``), decline, end or re-open a membership in one of the advertiser's campaigns.
+
+    Only the moves in :data:`ACTIONS` are allowed; others are a :class:`Conflict` (``invalid_transition``).
+    """
     status = _check_status(status)
     owned = (
         select(campaigns.c.id)
         .join(programs, programs.c.id == campaigns.c.program_id)
         .where(programs.c.advertiser_id == advertiser_id)
     )
-    result = conn.execute(
-        update(memberships)
+    current = conn.execute(
+        select(memberships.c.status)
         .where(memberships.c.id == membership_id, memberships.c.campaign_id.in_(owned))
-        .values(status=status, updated_at=utcnow())
-    )
-    if result.rowcount != 1:
+        .with_for_update()
+    ).scalar_one_or_none()
+    if current is None:
         raise NotFound("No such membership.")
+    if status not in {new for _label, new in actions_for(current)}:
+        raise Conflict(
+            f"A {current} membership cannot become {status}.", "invalid_transition", status=current, requested=status
+        )
+    conn.execute(
+        update(memberships).where(memberships.c.id == membership_id).values(status=status, updated_at=utcnow())
+    )
     return _get(conn, membership_id)
 
 

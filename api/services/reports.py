@@ -83,6 +83,14 @@ class _Figures:
         for reason, count in other.invalid.items():
             self.invalid[reason] = self.invalid.get(reason, 0) + count
 
+    def conversion_rate(self) -> float | None:
+        """Conversions per billable click, rounded to 4 decimals (0.0525 is 5.25 %); None without billable clicks.
+
+        Conversions are counted on the day they arrive and clicks on theirs,
+        so a row may have more conversions than clicks (a rate above 1).
+        """
+        return round(self.conversions / self.unique_clicks, 4) if self.unique_clicks else None
+
     def json(self, currency: str | None) -> dict[str, Any]:
         places = Decimal(1).scaleb(-money.exponent(currency or "USD"))
         return {
@@ -92,6 +100,7 @@ class _Figures:
             # In the fixed order of the reasons, only those that occurred.
             "invalid_clicks": {reason: self.invalid[reason] for reason in earnings.REASONS if reason in self.invalid},
             "conversions": self.conversions,
+            "conversion_rate": self.conversion_rate(),
             "revenue": str(self.revenue.quantize(places)),
             "payout": str(self.payout.quantize(places)),
         }

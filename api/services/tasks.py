@@ -27,13 +27,19 @@ class Task:
     landing_page_id: int | None
     created_at: dt.datetime
     partner_name: str | None = None
+    archived_at: dt.datetime | None = None
+
+    @property
+    def archived(self) -> bool:
+        """Archived: no new links (the links made for it keep redirecting)."""
+        return self.archived_at is not None
 
     @classmethod
     def from_row(cls, row: Row) -> "Task":
         m = row._mapping
         return cls(
             row.id, row.campaign_id, row.title, row.description, row.partner_id, row.landing_page_id,
-            row.created_at, m.get("partner_name"),
+            row.created_at, m.get("partner_name"), m.get("archived_at"),
         )
 
     def open_to(self, partner_id: int) -> bool:
@@ -125,6 +131,15 @@ def update_task(
     return get_task(conn, task_id)
 
 
+def set_archived(conn: Connection, advertiser_id: int, task_id: int, archived: bool) -> Task:
+    """Archive one of the advertiser's tasks (no new links; its links keep redirecting) or restore it."""
+    task = get_task(conn, task_id)
+    get_campaign_for_advertiser(conn, advertiser_id, task.campaign_id)
+    if archived != task.archived:
+        conn.execute(update(tasks).where(tasks.c.id == task_id).values(archived_at=utcnow() if archived else None))
+    return get_task(conn, task_id)
+
+
 def get_task(conn: Connection, task_id: int) -> Task:
     """Any task by id (callers check who may see it)."""
     row = conn.execute(_select().where(tasks.c.id == task_id)).first()
@@ -134,9 +149,12 @@ def get_task(conn: Connection, task_id: int) -> Task:
 
 
 def list_tasks(conn: Connection, advertiser_id: int, campaign_id: int) -> list[Task]:
-    """Every task of one of the advertiser's campaigns, newest first."""
+    """Every task of one of the advertiser's campaigns: the open ones first, newest first."""
     get_campaign_for_advertiser(conn, advertiser_id, campaign_id)
-    rows = conn.execute(_select().where(tasks.c.campaign_id == campaign_id).order_by(tasks.c.id.desc()))
+    rows = conn.execute(
+        _select().where(tasks.c.campaign_id == campaign_id)
+        .order_by(tasks.c.archived_at.is_not(None), tasks.c.id.desc())
+    )
     return [Task.from_row(row) for row in rows]
 
 
