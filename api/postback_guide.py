@@ -43,6 +43,6 @@ curl -X POST {address}/api/v1/conversions \\
        "amount": "49.90", "currency": "{currency}"}}'"""
     missing = None if base_url else (
         "Tasklink's public address is not configured, so the example shows a placeholder. The operator must set "
-        "TASKLINK_BASE_URL (e.g. https://track.example.com) to the address your server reaches the API at."
+        "`TASKLINK_BASE_URL` (e.g. `https://track.example.com`) to the address your server reaches the API at."
     )
     return PostbackGuide(intro, request, ANSWERS, missing)
