@@ -221,11 +221,15 @@ def test_a_database_outage_under_load_fails_no_known_redirect_and_loses_no_click
             assert headers.get("retry-after"), label
             if label.startswith("api"):
                 assert json.loads(payload)["error"]["code"] == "service_unavailable"
+        print(f"\noutage figures: redirects {dict(load.statuses)}, failures {len(load.failures)}, slowest "
+              f"{load.slowest:.3f} s; during the outage: "
+              + ", ".join(f"{label} {status} in {took:.3f} s" for label, status, took, _h, _p in during))
         missing = answered - stored(postgres.url, answered, timeout=30)
         assert not missing, f"{len(missing)} answered clicks not stored within 30 s of the database's return"
         after = probe_api_and_unknown_link(site)
         assert [status for _l, status, *_ in after] == [200, 201, 302]
         lines = site.log_lines()
+        print(f"outage figures: {len(answered)} clicks answered, {len(missing)} lost, {len(lines)} log lines")
         assert not any("Traceback" in line for line in lines), "\n".join(lines[-40:])
         assert len(lines) < 40, "\n".join(lines[-40:])
 
