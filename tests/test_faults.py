@@ -41,8 +41,12 @@ from bench.cluster import Cluster  # noqa: E402
 pytestmark = pytest.mark.slow
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
-#: The longest any answer may take while a dependency fails.
-ANSWER_WITHIN = 2.0
+#: The longest any answer may take while a dependency fails. The product's bound is 2 s
+#: (a connection attempt is abandoned after 1.5 s); the tests allow more because a
+#: busy CI machine can stall the test's own client threads, and what they must catch
+#: is a request held for a worker's timeout (30 s) or a lock's duration. The figures
+#: printed (pytest -s) are the ones the README quotes.
+ANSWER_WITHIN = 5.0
 
 
 def request(port: int, method: str, path: str, body: Any = None, token: str | None = None,
