@@ -280,8 +280,11 @@ def old_style_click_id(at: dt.datetime | None = None) -> str:
 
 
 @pytest.fixture
-def flushes(monkeypatch):  # type: ignore[no-untyped-def]
-    """How many times any click log was flushed; and no one may sleep meanwhile."""
+def flushes(monkeypatch, app):  # type: ignore[no-untyped-def]
+    """How many times this test's app flushed its click log; and no one may sleep meanwhile.
+
+    (Only this app's log counts: a flusher thread left by another test's app may run meanwhile.)
+    """
     import time
 
     from api import clicklog
@@ -289,8 +292,11 @@ def flushes(monkeypatch):  # type: ignore[no-untyped-def]
     count = {"n": 0}
     real = clicklog.ClickLog.flush
 
+    mine = clicklog.of(app)
+
     def counted(self, wait=True):  # type: ignore[no-untyped-def]
-        count["n"] += 1
+        if self is mine:
+            count["n"] += 1
         return real(self, wait)
 
     def no_sleep(seconds):  # type: ignore[no-untyped-def]
