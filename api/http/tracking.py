@@ -72,6 +72,27 @@ def redirect_to(url: str) -> Response:
     return Redirect(status=302, headers={"Location": url, "Cache-Control": "private, no-store", "Content-Length": "0"})
 
 
+class EnvironHeaders:
+    """The few request headers a click reads, straight from the WSGI environ.
+
+    werkzeug's ``request.headers.get`` normalises the name on every call
+    (about 2.5 µs); a click reads six headers, so a plain dict lookup of the
+    environ key saves some 15 µs of the redirect.
+    """
+
+    __slots__ = ("environ",)
+    _KEYS = {name: "HTTP_" + name.upper().replace("-", "_") for name in (
+        "User-Agent", "Referer", "Sec-Purpose", "Purpose", "X-Purpose", "X-Moz")}
+
+    def __init__(self, environ: dict[str, str]) -> None:
+        self.environ = environ
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        """The header's value (``default`` when absent)."""
+        key = self._KEYS.get(name) or "HTTP_" + name.upper().replace("-", "_")
+        return self.environ.get(key, default)
+
+
 def _read_version(store: clickstore.ClickStore) -> int:
     try:
         with store.autocommit() as raw:
@@ -118,7 +139,7 @@ def follow(key: object, resolve: Callable[[Raw], Target | None]) -> Response:
     if should_track(req.method, target):
         visit = clicks.visit_from_request(
             extensions["tasklink.ip-key"],
-            req.headers,
+            EnvironHeaders(req.environ),
             req.remote_addr,
             req.args if req.query_string else {},  # most clicks carry no query: skip parsing
             target.reporting,
