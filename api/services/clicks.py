@@ -279,10 +279,13 @@ class ClickRecord(NamedTuple):
 
     def to_json(self) -> bytes:
         """The click log line (no newline): a JSON object with ``"v"`` and every field by name, ASCII only."""
-        return json.dumps({"v": RECORD_VERSION, **self._asdict()}, separators=(",", ":")).encode()
+        return _LINE_ENCODER.encode(dict(zip(_LINE_KEYS, (RECORD_VERSION, *self)))).encode()
 
 
 _V1_FIELDS = ClickRecord._fields[:15]
+#: One encoder for every line (json.dumps with separators builds a new one per call).
+_LINE_ENCODER = json.JSONEncoder(separators=(",", ":"))
+_LINE_KEYS = ("v", *ClickRecord._fields)
 
 
 def record_from_json(value: Any) -> ClickRecord:
