@@ -1,4 +1,4 @@
-"""Tasklink advertiser admin: one notebook-style Streamlit page (SPEC §8).
+"""Tasklink advertiser admin: one notebook-style Streamlit page.
 
 Run it next to the API, on the same database and with the same settings
 (the ``TASKLINK_*`` variables, read through :mod:`api.core`)::

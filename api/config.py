@@ -1,4 +1,4 @@
-"""Settings from the ``TASKLINK_*`` environment variables (SPEC §1).
+"""Settings from the ``TASKLINK_*`` environment variables.
 
 Everything the app can be told lives in :class:`Settings`, built once by
 :func:`load_settings`; the rest of the code reads the Flask config keys it sets
@@ -19,7 +19,7 @@ DEMO_KEY_FILE = "demo-secret-key"
 
 @dataclass(frozen=True)
 class Settings:
-    """All operator-facing configuration, with the defaults of SPEC §1."""
+    """All operator-facing configuration, with their defaults."""
 
     database_url: str
     secret_keys: tuple[str, ...]

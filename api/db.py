@@ -28,7 +28,7 @@ EXTENSION_KEY = "tasklink.engine"
 
 
 def normalize_database_url(url: str) -> str:
-    """Accept the plain URLs of SPEC §1 and name the drivers Tasklink ships with."""
+    """Accept plain database URLs and name the drivers Tasklink ships with."""
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://") :]
     if url.startswith("postgresql://"):

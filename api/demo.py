@@ -1,4 +1,4 @@
-"""Demo data (SPEC §9): one advertiser, two partners and a campaign for every case.
+"""Demo data: one advertiser, two partners and a campaign for every case.
 
 The landing pages live on ``*.localhost`` host names, which browsers resolve
 to this machine, and are served by the demo shop of the API itself, so a click

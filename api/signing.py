@@ -1,6 +1,6 @@
 """itsdangerous serializers: one salt per purpose, key rotation newest first.
 
-``TASKLINK_SECRET_KEYS`` lists keys newest first (SPEC §1); itsdangerous wants
+``TASKLINK_SECRET_KEYS`` lists keys newest first; itsdangerous wants
 them oldest first and signs with the last, so the list is reversed here and
 nowhere else. A token made for one purpose never verifies for another because
 each purpose has its own salt.
@@ -39,7 +39,7 @@ class _CanonicalSignatureMixin:
 
     The last base64 character of a 20-byte signature carries spare bits, so
     itsdangerous alone accepts a few other last characters for the same
-    signature. SPEC §3 says changing any character of a token makes it
+    signature. Changing any character of a token makes it
     invalid: re-encoding the decoded signature must give back the exact text.
     """
 

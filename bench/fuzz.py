@@ -26,7 +26,7 @@ from schemathesis import GenerationMode
 #:   drops the Authorization header we add back, or adds an unknown query
 #:   parameter, which the API ignores by design (HTTP caches and trackers add them).
 #: - positive_data_acceptance: random but schema-valid ids name rows that do not
-#:   exist or are someone else's; the API answers 404 for those by design (SPEC §6).
+#:   exist or are someone else's; the API answers 404 for those by design.
 EXCLUDED_CHECKS = (schemathesis.checks.negative_data_rejection, schemathesis.checks.positive_data_acceptance)
 
 

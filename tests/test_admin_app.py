@@ -426,7 +426,7 @@ def test_performance_shows_the_clicks_and_conversions_made(admin_env, world, tra
     assert by_partner.loc[world.partner.name, "Why invalid"] == "1 bot or link preview, 1 repeat click (24 h)"
     assert tables["Task"]["Task"].tolist() == [world.task.title]
     assert tables["Shared ID"]["Shared ID"].tolist() == ["spring"]
-    assert "subId1" not in " ".join(tables)  # Sub IDs are the partner's own (SPEC §6)
+    assert "subId1" not in " ".join(tables)  # Sub IDs are the partner's own
     assert at.get("vega_lite_chart") or at.get("arrow_vega_lite_chart")
     assert len(at.get("download_button")) == 4
 

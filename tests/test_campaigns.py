@@ -1,4 +1,4 @@
-"""Campaign settings and the link-availability rule (SPEC §2)."""
+"""Campaign settings and the link-availability rule."""
 from __future__ import annotations
 
 from decimal import Decimal

@@ -1,4 +1,4 @@
-"""The conversion postback (SPEC §5): idempotent per order, attributed, paid with exact decimals."""
+"""The conversion postback: idempotent per order, attributed, paid with exact decimals."""
 from __future__ import annotations
 
 import datetime as dt

@@ -1,7 +1,7 @@
 """Hostile input, kept as data in ``tests/data/hostile-*.json``, run through the real app.
 
 Each corpus entry states the answer it must get. Whatever the input, the app
-answers with a 4xx in the error shape of SPEC §6 (JSON under ``/api``, the
+answers with a 4xx in the API's error shape (JSON under ``/api``, the
 small HTML page on the redirect paths), never a 5xx or a stack trace, and a
 refused request leaves nothing behind. Every ``/api/v1`` answer is also
 checked against the OpenAPI document by the validating test client.

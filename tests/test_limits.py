@@ -66,7 +66,7 @@ def test_link_creation_is_limited_per_partner(client, make, world, auth) -> None
 
 
 def test_default_limits_let_a_busy_person_through(app_config, make, auth) -> None:
-    """SPEC §6: at least 60 links a minute per partner with the default configuration."""
+    """At least 60 links a minute per partner with the default configuration."""
     world = make.world()
     config = {k: v for k, v in app_config.items() if not k.startswith("RATELIMIT_L")}
     app = create_app(config)

@@ -1,4 +1,4 @@
-"""The partner endpoints of SPEC §6: discovery (me, programs, campaigns, tasks, match rules) and links."""
+"""The partner endpoints: discovery (me, programs, campaigns, tasks, match rules) and links."""
 from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlsplit

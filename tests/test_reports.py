@@ -1,4 +1,4 @@
-"""The summary report (SPEC §6): counters, grouping, date bounds, who sees what; rollups never change a figure."""
+"""The summary report: counters, grouping, date bounds, who sees what; rollups never change a figure."""
 from __future__ import annotations
 
 import datetime as dt

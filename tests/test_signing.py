@@ -1,4 +1,4 @@
-"""Signed tokens: any change refuses them, one salt per purpose, and key rotation (SPEC §1, §3)."""
+"""Signed tokens: any change refuses them, one salt per purpose, and key rotation."""
 from __future__ import annotations
 
 import random

@@ -1,4 +1,4 @@
-"""The redirect (SPEC §4): resolve → decide whether to track → record, then 302."""
+"""The redirect: resolve → decide whether to track → record, then 302."""
 from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit

@@ -1,4 +1,4 @@
-"""Nothing lost (SPEC §4): every answered redirect has its click row, under concurrency and after SIGKILL."""
+"""Nothing lost: every answered redirect has its click row, under concurrency and after SIGKILL."""
 from __future__ import annotations
 
 import http.client

@@ -61,7 +61,7 @@ def wants_json() -> bool:
 
 
 def error_response(status: int, code: str, message: str) -> Response:
-    """The error shape of SPEC §6, or an HTML page outside the API."""
+    """The API's error shape, or an HTML page outside the API."""
     if wants_json():
         response = jsonify({"error": {"code": code, "message": message}})
     else:

@@ -12,7 +12,7 @@ for one process, ``redis://…`` so several app nodes share one count.
 - Link creation: every attempt is counted per partner (per address before
   sign-in), which lets a busy person through and stops a script.
 
-A breach answers the error shape of SPEC §6 with ``Retry-After``. When the
+A breach answers the API's error shape with ``Retry-After``. When the
 shared storage is unreachable, each node counts in its own memory until it
 answers again.
 """

@@ -33,7 +33,7 @@ def base_url() -> str:
 
 
 def link_json(link: links.Link) -> dict[str, Any]:
-    """The link shape of SPEC §6, with URLs on this deployment's base."""
+    """The link shape of the partner API, with URLs on this deployment's base."""
     return links.to_json(link, base_url(), current_app.config["SECRET_KEYS"])
 
 

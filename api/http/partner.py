@@ -1,6 +1,6 @@
 """What a signed-in partner can see: me, programs, campaigns, tasks with link options, match rules.
 
-Thin views: parse → service → shape (SPEC §6). Anything not the partner's is
+Thin views: parse → service → shape. Anything not the partner's is
 a 404 from the services, never someone else's data.
 """
 from __future__ import annotations
@@ -46,7 +46,7 @@ def options_json(options: links.LinkOptions) -> dict[str, Any]:
 
 
 def task_json(task: tasks.Task, options: links.LinkOptions, partner_id: int) -> dict[str, Any]:
-    """The task shape of SPEC §6."""
+    """The task shape of the partner API."""
     return {
         "id": task.id,
         "title": task.title,

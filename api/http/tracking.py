@@ -1,4 +1,4 @@
-"""The redirect, the hot path: ``GET|HEAD /s/<code>`` and ``GET|HEAD /c/<token>`` (SPEC §4).
+"""The redirect, the hot path: ``GET|HEAD /s/<code>`` and ``GET|HEAD /c/<token>``.
 
 Three steps, as Shlink does it:
 

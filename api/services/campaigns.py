@@ -243,7 +243,7 @@ def link_availability(
 ) -> Availability:
     """Can ``partner_id`` make a link in ``campaign`` (for a task assigned to ``task_partner_id``)?
 
-    The conditions are checked in the order of SPEC §2 and the first one that
+    The conditions are checked in the order the product defines and the first one that
     fails is the reason: campaign not active, membership not active, task not
     open to the partner, task archived, click tracking off, conversion tracking off, pay for
     performance off. Pass ``task_partner_id`` to include the task check (``None``

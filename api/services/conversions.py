@@ -1,4 +1,4 @@
-"""Conversions: the advertiser's postback, attributed to a click and paid out (SPEC §5).
+"""Conversions: the advertiser's postback, attributed to a click and paid out.
 
 An order id counts once per campaign, enforced by the database's unique
 constraint (``INSERT … ON CONFLICT DO NOTHING``), never by a check followed by
@@ -65,7 +65,7 @@ class Conversion:
 
 
 def to_json(conversion: Conversion) -> dict[str, Any]:
-    """The conversion shape of SPEC §6 (amounts as decimal strings)."""
+    """The conversion shape of the API (amounts as decimal strings)."""
     return {
         "id": conversion.id,
         "click_id": conversion.click_id,

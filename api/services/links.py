@@ -159,7 +159,7 @@ def create_link(
     landing_page_id: object = None,
     reporting: Mapping[str, object] | None = None,
 ) -> Link:
-    """Make a link for a task of the partner, after every rule of SPEC §2 and §3.
+    """Make a link for a task of the partner, after every rule of link creation.
 
     Order: the task must be the partner's to see (else 404); then link
     availability (campaign, membership, task, click/conversion tracking, pay
@@ -407,7 +407,7 @@ def list_campaign_links(conn: Connection, advertiser_id: int, campaign_id: int, 
 
 
 def to_json(link: Link, base_url: str, keys: Sequence[str]) -> dict[str, Any]:
-    """The link shape of SPEC §6."""
+    """The link shape of the partner API."""
     url, display_url = link_urls(link, base_url, keys)
     return {
         "id": link.id,

@@ -1,4 +1,4 @@
-"""Resolving a tracking link and deciding where its visitor goes (SPEC §4).
+"""Resolving a tracking link and deciding where its visitor goes.
 
 Step one of the redirect (Shlink's three steps: resolve → decide whether to
 track → record). A link resolves to a :class:`Target`: the link and its

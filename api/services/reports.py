@@ -37,7 +37,7 @@ from . import earnings
 
 GROUPS = ("day", "campaign", "task", "link", "subId1", "sharedid", "partner")
 PARTNER_GROUPS = ("day", "campaign", "task", "link", "subId1", "sharedid")
-#: Sub IDs are the partner's own: an advertiser never groups by them (SPEC §6).
+#: Sub IDs are the partner's own: an advertiser never groups by them.
 ADVERTISER_GROUPS = ("day", "campaign", "task", "link", "sharedid", "partner")
 MAX_DAYS = 3660
 #: The days a report may name. The report reads from the start of ``from`` to

@@ -1,4 +1,4 @@
-// Building requests to the Tasklink partner API (SPEC §6) and turning its
+// Building requests to the Tasklink partner API and turning its
 // answers, or their absence, into data or a sentence for the partner.
 // Pure: the service worker passes in `fetch`, the tests a fake.
 

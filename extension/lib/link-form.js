@@ -1,5 +1,5 @@
 // The link form: the one flow behind the toolbar popup and the in-page panel
-// (SPEC §7). It owns the rules — which task and landing page come first, what
+//. It owns the rules — which task and landing page come first, what
 // each landing mode asks for, when a link is made at once, creating, copying,
 // errors, and dropping answers to a choice the partner has since changed —
 // and builds the form with createElement/textContent only. Its look is

@@ -2,7 +2,7 @@
 // address of a page that is not a campaign page never leaves the browser.
 //
 // A rule's domain "brand.com" matches that host only; "*.brand.com" matches
-// its subdomains (not brand.com itself), as the API and SPEC §2 define.
+// its subdomains (not brand.com itself), as the API defines.
 
 import { REPORTING_FIELDS } from "./reporting.js";
 

@@ -1,4 +1,4 @@
-// Reporting info (SPEC §3): Sub ID 1–3 and the Shared ID, appended to a link
+// Reporting info: Sub ID 1–3 and the Shared ID, appended to a link
 // as query parameters. The API checks them too; checking here first turns a
 // mistake into a sentence next to the field instead of a round trip.
 

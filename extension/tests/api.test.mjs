@@ -20,7 +20,7 @@ test("the API base is normalised or refused with a sentence", () => {
   assert.equal(originPattern("http://127.0.0.1:5123"), "http://127.0.0.1/*");
 });
 
-test("request descriptions follow SPEC §6 paths", () => {
+test("request descriptions follow the API paths", () => {
   assert.equal(apiUrl(BASE, "/api/v1/campaigns", { program_id: 3, x: null }), `${BASE}/api/v1/campaigns?program_id=3`);
   assert.deepEqual(requests.login(" p@demo.test ", "pw"), { method: "POST", path: "/api/v1/auth/login", body: { email: "p@demo.test", password: "pw" }, auth: false });
   assert.equal(requests.tasks(7).path, "/api/v1/campaigns/7/tasks");

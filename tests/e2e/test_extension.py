@@ -1,4 +1,4 @@
-"""The extension end to end in Chromium against the live API with demo data (SPEC §7).
+"""The extension end to end in Chromium against the live API with demo data.
 
 Order matters only for speed: each test signs in when it needs to. The
 screenshots go to ``TASKLINK_SCREENSHOT_DIR`` (``docs/screenshots`` keeps them).

@@ -51,24 +51,7 @@ def upgrade() -> None:
 
     # Rollups hold nothing that the clicks do not: rebuild them with the new key.
     op.drop_table('click_rollups')
-    op.create_table('click_rollups',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
-    sa.Column('day', sa.Date(), nullable=False),
-    sa.Column('link_id', sa.Integer(), nullable=False),
-    sa.Column('campaign_id', sa.Integer(), nullable=False),
-    sa.Column('partner_id', sa.Integer(), nullable=False),
-    sa.Column('task_id', sa.Integer(), nullable=False),
-    sa.Column('sub_id1', sa.String(length=255), server_default='', nullable=False),
-    sa.Column('shared_id', sa.String(length=255), server_default='', nullable=False),
-    sa.Column('reason', sa.String(length=16), server_default='', nullable=False),
-    sa.Column('clicks', sa.BigInteger(), nullable=False),
-    sa.Column('bot_clicks', sa.BigInteger(), nullable=False),
-    sa.Column('payout_minor', sa.BigInteger(), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_click_rollups')),
-    sa.UniqueConstraint('day', 'link_id', 'sub_id1', 'shared_id', 'reason', name='uq_click_rollups_key')
-    )
-    op.create_index('ix_click_rollups_campaign_day', 'click_rollups', ['campaign_id', 'day'], unique=False)
-    op.create_index('ix_click_rollups_partner_day', 'click_rollups', ['partner_id', 'day'], unique=False)
+    create_rollups(with_reason=True)
     op.execute("DELETE FROM click_rollup_state")
 
     # Columns with their CHECK in the ADD COLUMN itself: both databases take it in place.
@@ -91,6 +74,31 @@ def upgrade() -> None:
         "UPDATE conversions SET payout_reason = 'bot' WHERE payout_minor = 0 AND click_pk IN "
         "(SELECT id FROM clicks WHERE is_bot)"
     )
+
+
+def create_rollups(with_reason: bool) -> None:
+    """The click_rollups table: keyed by reason from this revision on, with unique_clicks before it."""
+    counters = [sa.Column('reason', sa.String(length=16), server_default='', nullable=False)] if with_reason else []
+    key = ('day', 'link_id', 'sub_id1', 'shared_id', *(('reason',) if with_reason else ()))
+    op.create_table('click_rollups',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('link_id', sa.Integer(), nullable=False),
+    sa.Column('campaign_id', sa.Integer(), nullable=False),
+    sa.Column('partner_id', sa.Integer(), nullable=False),
+    sa.Column('task_id', sa.Integer(), nullable=False),
+    sa.Column('sub_id1', sa.String(length=255), server_default='', nullable=False),
+    sa.Column('shared_id', sa.String(length=255), server_default='', nullable=False),
+    *counters,
+    sa.Column('clicks', sa.BigInteger(), nullable=False),
+    *([] if with_reason else [sa.Column('unique_clicks', sa.BigInteger(), nullable=False)]),
+    sa.Column('bot_clicks', sa.BigInteger(), nullable=False),
+    sa.Column('payout_minor', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_click_rollups')),
+    sa.UniqueConstraint(*key, name='uq_click_rollups_key')
+    )
+    op.create_index('ix_click_rollups_campaign_day', 'click_rollups', ['campaign_id', 'day'], unique=False)
+    op.create_index('ix_click_rollups_partner_day', 'click_rollups', ['partner_id', 'day'], unique=False)
 
 
 #: Tables whose changes the redirect must see, and the statements that change them.
@@ -154,22 +162,5 @@ def downgrade() -> None:
                     unique=False)
     op.execute("ALTER TABLE clicks RENAME COLUMN billable TO is_unique")
     op.drop_table('click_rollups')
-    op.create_table('click_rollups',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
-    sa.Column('day', sa.Date(), nullable=False),
-    sa.Column('link_id', sa.Integer(), nullable=False),
-    sa.Column('campaign_id', sa.Integer(), nullable=False),
-    sa.Column('partner_id', sa.Integer(), nullable=False),
-    sa.Column('task_id', sa.Integer(), nullable=False),
-    sa.Column('sub_id1', sa.String(length=255), server_default='', nullable=False),
-    sa.Column('shared_id', sa.String(length=255), server_default='', nullable=False),
-    sa.Column('clicks', sa.BigInteger(), nullable=False),
-    sa.Column('unique_clicks', sa.BigInteger(), nullable=False),
-    sa.Column('bot_clicks', sa.BigInteger(), nullable=False),
-    sa.Column('payout_minor', sa.BigInteger(), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_click_rollups')),
-    sa.UniqueConstraint('day', 'link_id', 'sub_id1', 'shared_id', name='uq_click_rollups_key')
-    )
-    op.create_index('ix_click_rollups_campaign_day', 'click_rollups', ['campaign_id', 'day'], unique=False)
-    op.create_index('ix_click_rollups_partner_day', 'click_rollups', ['partner_id', 'day'], unique=False)
+    create_rollups(with_reason=False)
     op.execute("DELETE FROM click_rollup_state")
