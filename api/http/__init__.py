@@ -59,7 +59,7 @@ def register_http(app: Flask) -> None:
     for module in MODULES:
         app.register_blueprint(module.bp)
     # The redirects (/s/, /c/) are served by their own minimal app in front of this one.
-    tracking.mount(app, app.session_interface)
+    tracking.mount(app)
     if app.config.get("DEMO_SHOP"):  # the demo's brand shop (api/http/shop.py)
         from . import shop
 

@@ -60,17 +60,27 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+def error_page(status: int, message: str) -> Response:
+    """The small HTML page a visitor sees (redirects and pages outside the API); needs no request."""
+    title = {404: "Link not found", 503: "Please try again in a moment"}.get(status, "Something went wrong")
+    response = Response(
+        NOT_FOUND_PAGE.format(title=html.escape(title), message=html.escape(message)),
+        status=status,
+        mimetype="text/html",
+    )
+    if status == 503:
+        response.headers["Retry-After"] = RETRY_AFTER
+    return response
+
+
 def error_response(status: int, code: str, message: str) -> Response:
     """The API's error shape, or an HTML page outside the API."""
-    if wants_json():
-        response = jsonify({"error": {"code": code, "message": message}})
-    else:
-        title = {404: "Link not found", 503: "Please try again in a moment"}.get(status, "Something went wrong")
-        response = Response(
-            NOT_FOUND_PAGE.format(title=html.escape(title), message=html.escape(message)),
-            mimetype="text/html",
-        )
+    if not wants_json():
+        return error_page(status, message)
+    response = jsonify({"error": {"code": code, "message": message}})
     response.status_code = status
+    if status == 503:
+        response.headers["Retry-After"] = RETRY_AFTER
     return response
 
 
@@ -80,10 +90,7 @@ RETRY_AFTER = "5"
 
 
 def _tasklink_error(exc: TasklinkError) -> Response:
-    response = error_response(exc.status, exc.code, exc.message)
-    if exc.status == 503:
-        response.headers["Retry-After"] = RETRY_AFTER
-    return response
+    return error_response(exc.status, exc.code, exc.message)
 
 
 def _http_error(exc: HTTPException) -> Response:
@@ -107,15 +114,21 @@ def _http_error(exc: HTTPException) -> Response:
     return response
 
 
-def _database_unavailable(exc: Exception) -> Response:
-    """The database is unreachable, locked or timed out: 503 with Retry-After, one log line a minute per kind."""
+#: What a client is told while the database is unavailable.
+DATABASE_UNAVAILABLE_MESSAGE = "Tasklink's database is unavailable right now; please try again in a moment."
+
+
+def report_database_unavailable(exc: Exception) -> None:
+    """Log that the database is unreachable or locked: one line a minute per kind and worker."""
     text = str(exc).lower()
     kind = "locked" if "locked" in text or "lock timeout" in text else "unreachable"
     outages.report(f"api-database-{kind}", f"API: the database is {kind}; answering 503", exc)
-    response = error_response(503, "service_unavailable",
-                              "Tasklink's database is unavailable right now; please try again in a moment.")
-    response.headers["Retry-After"] = RETRY_AFTER
-    return response
+
+
+def _database_unavailable(exc: Exception) -> Response:
+    """The database is unreachable, locked or timed out: 503 with Retry-After, one log line a minute per kind."""
+    report_database_unavailable(exc)
+    return error_response(503, "service_unavailable", DATABASE_UNAVAILABLE_MESSAGE)
 
 
 def _unexpected(exc: Exception) -> Response:

@@ -11,26 +11,27 @@ Three steps, as Shlink does it:
    *before* the 302 is sent, so an answered redirect is never a lost click;
    the log's folder stores it in the ``clicks`` table within a moment.
 
-The client address is ``request.remote_addr``: behind reverse proxies set
+The client address is the WSGI ``REMOTE_ADDR``: behind reverse proxies set
 ``TASKLINK_TRUSTED_PROXIES`` (``ProxyFix`` then reads exactly the
 ``X-Forwarded-For`` entries our proxies appended), so the address hashed is
 the visitor's and not the proxy's, and a client cannot pick its own.
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable, Iterable, Iterator, Mapping
+from urllib.parse import parse_qsl
 
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Flask
+from werkzeug.datastructures import MultiDict
 
 from .. import clicklog, clickstore, db, outages
 from . import errors
-from ..errors import NotFound, ServiceUnavailable
+from ..errors import NotFound, ServiceUnavailable, TasklinkError
 from ..rawsql import Raw
 from ..services import clicks, redirects
 from ..services.redirects import Target
 from ..signing import click_id_keys, ip_hash_key
 
-bp = Blueprint("tracking", __name__)
 CACHE_KEY = "tasklink.redirect-cache"
 CLICK_IDS_KEY = "tasklink.click-ids"
 
@@ -55,21 +56,8 @@ def should_track(method: str, target: Target) -> bool:
     return method == "GET" and target.click_tracking
 
 
-class Redirect(Response):
-    """A bare 302 whose headers go out as they are.
-
-    werkzeug would re-encode ``Location`` as an IRI on every answer; ours is
-    always plain ASCII already (normalised and re-validated by
-    :func:`api.services.redirects.destination`, plus a URL-safe click id).
-    """
-
-    def get_wsgi_headers(self, environ):  # type: ignore[no-untyped-def, override]
-        return self.headers
-
-
-def redirect_to(url: str) -> Response:
-    """A bare 302 (no body); never cached, so every visit comes back through here."""
-    return Redirect(status=302, headers={"Location": url, "Cache-Control": "private, no-store", "Content-Length": "0"})
+#: The 302's headers after ``Location``: never cached, so every visit comes back through here.
+_REDIRECT_HEADERS = [("Cache-Control", "private, no-store"), ("Content-Length", "0")]
 
 
 class EnvironHeaders:
@@ -93,14 +81,16 @@ class EnvironHeaders:
         return self.environ.get(key, default)
 
 
-def _read_version(store: clickstore.ClickStore) -> int:
-    try:
-        with store.autocommit() as raw:
-            return redirects.change_version(raw)
-    except Exception as error:
-        outages.report("redirect-database", "redirects: the database cannot be read; serving links from memory",
-                       error)
-        raise
+def query_of(environ: dict[str, Any]) -> Mapping[str, str]:
+    """The clicked URL's query parameters (the first value of each name), as Flask's ``request.args`` reads them.
+
+    Most clicks carry no query: then nothing is parsed. Bytes that are not
+    UTF-8 never fail a click (they become U+FFFD).
+    """
+    query = environ.get("QUERY_STRING")
+    if not query:
+        return {}
+    return MultiDict(parse_qsl(query.encode("latin-1").decode("utf-8", "replace"), keep_blank_values=True))
 
 
 def _unavailable() -> ServiceUnavailable:
@@ -108,42 +98,122 @@ def _unavailable() -> ServiceUnavailable:
                               "service_unavailable")
 
 
-def follow(key: object, resolve: Callable[[Raw], Target | None]) -> Response:
-    """Resolve (or reuse what this worker knows while nothing changed) → decide → record → 302.
+class _AfterResponse:
+    """An empty WSGI body whose ``close()`` (called by the server once the answer is sent) runs ``then``."""
 
-    While the database is unreachable, a link this worker resolved recently
-    keeps redirecting from memory (its clicks go to the click log as
-    always); any other link is a small 503 page with ``Retry-After``, at once.
+    __slots__ = ("then",)
+
+    def __init__(self, then: Callable[[], object]) -> None:
+        self.then = then
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(())
+
+    def close(self) -> None:
+        self.then()
+
+
+class RedirectApp:
+    """The redirect as a WSGI application of its own: resolve → decide → record → 302.
+
+    It shares the API's settings and extensions (link cache, keys, click log,
+    click store) but none of a web framework's per-request machinery: no
+    request context, URL map, hooks or response object on the way to a 302.
+    That machinery cost about as much as everything the redirect does
+    (``bench/redirect.py``). Its only paths are ``/s/<code>`` and
+    ``/c/<token>`` (``GET``, ``HEAD``; ``OPTIONS`` answers ``Allow``); every error is the
+    same small HTML page the API serves outside ``/api/``.
     """
-    extensions = current_app.extensions
-    store: clickstore.ClickStore = extensions[clickstore.EXTENSION_KEY]
-    cache: redirects.RedirectCache = extensions[CACHE_KEY]
-    resolved = cache.get(key) if cache.usable(lambda: _read_version(store)) else None
-    if resolved is None:
-        if cache.failing:  # the database just failed: do not wait on it for every unknown link
-            raise _unavailable()
+
+    ALLOW = "GET, HEAD, OPTIONS"
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.extensions = app.extensions
+        self.config = app.config
+        self.cache: redirects.RedirectCache = app.extensions[CACHE_KEY]
+        self.ip_key: bytes = app.extensions["tasklink.ip-key"]
+        self.click_ids: clicks.ClickIds = app.extensions[CLICK_IDS_KEY]
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET").upper()
         try:
-            with store.autocommit() as raw:  # plain reads, no transaction needed
-                resolved = redirects.resolve_and_decide(raw, resolve(raw))
-        except store.errors as error:
-            outages.report("redirect-database", "redirects: the database cannot be read", error)
-            raise _unavailable() from error
+            if method not in ("GET", "HEAD"):
+                return self._other_method(method, environ, start_response)
+            path = environ.get("PATH_INFO", "")
+            if not path.isascii():  # WSGI gives the path's bytes as latin-1 text
+                path = path.encode("latin-1").decode("utf-8", "replace")
+            kind, value = path[1], path[3:]
+            if not value or "/" in value:
+                raise NotFound("This link does not exist or is no longer valid.", "not_found")
+            if kind == "s":
+                return self.follow(("s", value), lambda raw: redirects.resolve_code(raw, value),
+                                   method, environ, start_response)
+            # The whole token is the key: a token is only ever cached after its signature verified.
+            keys = self.config["SECRET_KEYS"]
+            return self.follow(("c", value), lambda raw: redirects.resolve_token(raw, keys, value),
+                               method, environ, start_response)
+        except TasklinkError as error:
+            return errors.error_page(error.status, error.message)(environ, start_response)
+        except errors.DATABASE_UNAVAILABLE as error:
+            errors.report_database_unavailable(error)
+            return errors.error_page(503, errors.DATABASE_UNAVAILABLE_MESSAGE)(environ, start_response)
+        except Exception:
+            self.app.logger.exception("Unhandled error on %s %s", method, environ.get("PATH_INFO"))
+            page = errors.error_page(500, "Something went wrong on our side. Please try again.")
+            return page(environ, start_response)
+
+    def _other_method(self, method: str, environ: dict[str, Any], start_response: Callable[..., Any]
+                      ) -> Iterable[bytes]:
+        if method == "OPTIONS":
+            start_response("200 OK", [("Allow", self.ALLOW), ("Content-Length", "0")])
+            return []
+        page = errors.error_page(405, "The method is not allowed for the requested URL.")
+        page.headers["Allow"] = self.ALLOW
+        return page(environ, start_response)
+
+    def _read_version(self) -> int:
+        store: clickstore.ClickStore = self.extensions[clickstore.EXTENSION_KEY]
+        try:
+            with store.autocommit() as raw:
+                return redirects.change_version(raw)
+        except Exception as error:
+            outages.report("redirect-database", "redirects: the database cannot be read; serving links from memory",
+                           error)
+            raise
+
+    def follow(self, key: object, resolve: Callable[[Raw], Target | None], method: str,
+               environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        """Resolve (or reuse what this worker knows while nothing changed) → decide → record → 302.
+
+        While the database is unreachable, a link this worker resolved recently
+        keeps redirecting from memory (its clicks go to the click log as
+        always); any other link is a small 503 page with ``Retry-After``, at once.
+        """
+        cache = self.cache
+        resolved = cache.get(key) if cache.usable(self._read_version) else None
         if resolved is None:
-            raise NotFound("This link does not exist or is no longer valid.", "link_not_found")
-        cache.put(key, resolved)
-    url = resolved.url
-    if url is None:
-        raise NotFound("This link is no longer active.", "link_inactive")
-    target = resolved.target
-    req = request._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup, not six
-    if should_track(req.method, target):
+            if cache.failing:  # the database just failed: do not wait on it for every unknown link
+                raise _unavailable()
+            store: clickstore.ClickStore = self.extensions[clickstore.EXTENSION_KEY]
+            try:
+                with store.autocommit() as raw:  # plain reads, no transaction needed
+                    resolved = redirects.resolve_and_decide(raw, resolve(raw))
+            except store.errors as error:
+                outages.report("redirect-database", "redirects: the database cannot be read", error)
+                raise _unavailable() from error
+            if resolved is None:
+                raise NotFound("This link does not exist or is no longer valid.", "link_not_found")
+            cache.put(key, resolved)
+        url = resolved.url
+        if url is None:
+            raise NotFound("This link is no longer active.", "link_inactive")
+        target = resolved.target
+        if not should_track(method, target):
+            start_response("302 Found", [("Location", url), *_REDIRECT_HEADERS])
+            return []
         visit = clicks.visit_from_request(
-            extensions["tasklink.ip-key"],
-            EnvironHeaders(req.environ),
-            req.remote_addr,
-            req.args if req.query_string else {},  # most clicks carry no query: skip parsing
-            target.reporting,
-        )
+            self.ip_key, EnvironHeaders(environ), environ.get("REMOTE_ADDR"), query_of(environ), target.reporting)
         record = clicks.click_record(
             link_id=target.link_id,
             campaign_id=target.campaign_id,
@@ -155,33 +225,22 @@ def follow(key: object, resolve: Callable[[Raw], Target | None]) -> Response:
             payout_value=target.payout_value,
             daily_cap=target.daily_click_cap,
             now=db.utcnow(),
-            click_ids=extensions[CLICK_IDS_KEY],
+            click_ids=self.click_ids,
         )
-        click_log: clicklog.ClickLog = extensions[clicklog.EXTENSION_KEY]
+        click_log: clicklog.ClickLog = self.extensions[clicklog.EXTENSION_KEY]
         click_log.append(record)  # durable before we answer
-        response = redirect_to(clicks.add_click_id(url, target.click_id_param, record.click_id))
+        # The Location is plain ASCII already (normalised and re-validated by
+        # api.services.redirects.destination, plus a URL-safe click id).
+        start_response("302 Found", [("Location", clicks.add_click_id(url, target.click_id_param, record.click_id)),
+                                     *_REDIRECT_HEADERS])
         if click_log.due():
             # Store the batch once the answer is out: the visitor does not wait for it,
             # and the worker's request thread does it between requests, not beside them.
-            response.call_on_close(click_log.flush_quietly)
-        return response
-    return redirect_to(url)
+            return _AfterResponse(click_log.flush_quietly)
+        return []
 
 
-@bp.route("/s/<code>", methods=["GET"])
-def short_link(code: str) -> Response:
-    """A short link."""
-    return follow(("s", code), lambda raw: redirects.resolve_code(raw, code))
-
-
-@bp.route("/c/<token>", methods=["GET"])
-def regular_link(token: str) -> Response:
-    """A regular (signed) link."""
-    # The whole token is the key: a token is only ever cached after its signature verified.
-    return follow(("c", token), lambda raw: redirects.resolve_token(raw, current_app.config["SECRET_KEYS"], token))
-
-
-# --- serving: the redirect's own minimal Flask app ------------------------------------
+# --- serving: in front of the API ------------------------------------------------------
 
 REDIRECT_PREFIXES = ("/s/", "/c/")
 
@@ -189,7 +248,7 @@ REDIRECT_PREFIXES = ("/s/", "/c/")
 class PathDispatcher:
     """WSGI: ``/s/…`` and ``/c/…`` go to the redirect app, everything else to the API."""
 
-    def __init__(self, redirects: Flask, api: object, click_log: clicklog.ClickLog | None) -> None:
+    def __init__(self, redirects: RedirectApp, api: object, click_log: clicklog.ClickLog | None) -> None:
         self.redirects = redirects
         self.api = api
         #: Started with the first request this process serves (None: tests start it on the first click).
@@ -202,28 +261,18 @@ class PathDispatcher:
             self.click_log.start()
             self.click_log = None
         if environ.get("PATH_INFO", "").startswith(REDIRECT_PREFIXES):
-            return self.redirects.wsgi_app(environ, start_response)
+            return self.redirects(environ, start_response)
         return self.api(environ, start_response)  # type: ignore[operator]
 
 
-def mount(api: Flask, session_interface: object) -> Flask:
-    """Serve the redirects from a minimal Flask app sharing the API's config and extensions.
+def mount(api: Flask) -> RedirectApp:
+    """Serve the redirects from :class:`RedirectApp`, in front of the API's WSGI callable.
 
-    The hot path then runs none of the API's per-request machinery (rate
-    limiter hooks, CORS, the blueprints' URL map): Flask, the three steps, and
-    the shared error pages. It is still one app to deploy: ``create_app()``
-    returns the API with this app mounted in front of its WSGI callable (and
-    ``ProxyFix``, when configured, wraps both).
+    It is still one app to deploy: ``create_app()`` returns the API with the
+    redirect mounted in front (and ``ProxyFix``, when configured, wraps both).
     """
     init_app(api)
-    # Same instance folder as the API (Flask would derive another from this module's name).
-    redirects = Flask(__name__, static_folder=None, instance_path=api.instance_path)
-    redirects.config = api.config  # type: ignore[assignment]
-    redirects.extensions = api.extensions
-    redirects.json = api.json  # type: ignore[misc]
-    redirects.session_interface = session_interface  # type: ignore[assignment]
-    errors.init_app(redirects)
-    redirects.register_blueprint(bp)
+    redirect_app = RedirectApp(api)
     api.wsgi_app = PathDispatcher(  # type: ignore[method-assign]
-        redirects, api.wsgi_app, None if api.testing else clicklog.of(api))
-    return redirects
+        redirect_app, api.wsgi_app, None if api.testing else clicklog.of(api))
+    return redirect_app
