@@ -509,3 +509,51 @@ def test_the_landing_settings_are_read_in_one_query(engine, make, world) -> None
     with db.reading(engine) as conn:
         settings = redirects.landing_settings(Raw.of(conn), world.campaign.id, task.id)
     assert settings.mode == "default" and settings.link_pages() == (home.url, sale.url)
+
+
+# --- the redirect's own WSGI app: what a framework used to answer for it ------------------
+
+def test_other_methods_on_a_link_answer_405_with_allow_and_record_nothing(client, engine, world) -> None:
+    link = make_link(engine, world)
+    for method in ("POST", "PUT", "DELETE", "PATCH"):
+        answer = client.open(short_path(link), method=method, headers={"User-Agent": BROWSER})
+        assert answer.status_code == 405, method
+        assert answer.headers["Allow"] == "GET, HEAD, OPTIONS"
+        assert answer.mimetype == "text/html"
+    options = client.options(short_path(link))
+    assert options.status_code == 200 and options.headers["Allow"] == "GET, HEAD, OPTIONS"
+    head = client.head(short_path(link), headers={"User-Agent": BROWSER})
+    assert head.status_code == 302 and head.data == b""
+    assert all_clicks(engine) == []
+
+
+@pytest.mark.parametrize("path", ["/s/", "/c/", "/s/abc/", "/s/a/b", "/c/x/y", "/s/%E2%82%AC", "/s/%FF"])
+def test_malformed_link_paths_answer_the_not_found_page(client, engine, path) -> None:
+    answer = client.get(path, headers={"User-Agent": BROWSER})
+    assert answer.status_code == 404
+    assert answer.mimetype == "text/html" and b"Link not found" in answer.data
+    assert all_clicks(engine) == []
+
+
+def test_a_query_that_is_not_utf8_still_records_the_click(client, engine, world) -> None:
+    link = make_link(engine, world)
+    answer = click(client, short_path(link) + "?subId1=%FF%FEsale&subId2=ok&subId2=second")
+    assert answer.status_code == 302
+    [row] = all_clicks(engine)
+    assert row.sub_id1 == "\ufffd\ufffdsale" and row.sub_id2 == "ok"  # the first value of a name counts
+
+
+def test_an_unexpected_error_in_the_redirect_is_a_500_page_that_reveals_nothing(client, engine, world,
+                                                                                 monkeypatch, caplog) -> None:
+    from api.services import clicks as click_service
+
+    link = make_link(engine, world)
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("secret detail")
+
+    monkeypatch.setattr(click_service, "visit_from_request", broken)
+    answer = click(client, short_path(link))
+    assert answer.status_code == 500 and answer.mimetype == "text/html"
+    assert b"secret detail" not in answer.data and b"Something went wrong" in answer.data
+    assert "Unhandled error on GET /s/" in caplog.text
