@@ -37,7 +37,7 @@ class Raw:
     """A DBAPI connection with one placeholder style and backend-neutral times.
 
     It never begins or ends transactions itself: the caller does (a
-    SQLAlchemy transaction, or :mod:`api.services.hotpath`'s own).
+    SQLAlchemy transaction, or :class:`api.clickstore.ClickStore`'s own).
     """
 
     __slots__ = ("dbapi", "sqlite", "_statements")

@@ -355,11 +355,6 @@ def click_record(
     )
 
 
-def click_time(record: ClickRecord) -> dt.datetime:
-    """When a recorded click happened (aware UTC)."""
-    return dt.datetime.fromisoformat(record.created_at).replace(tzinfo=dt.timezone.utc)
-
-
 # --- storing: the store-time reasons ------------------------------------------------------
 
 #: PostgreSQL advisory lock (transaction-level) taken by every flush batch, so

@@ -15,7 +15,7 @@ from .. import urls
 from ..db import utcnow
 from ..errors import LandingPageNotAllowed, NotFound, RuleRefused, ValidationError
 from ..schema import campaign_domains, landing_pages, tasks
-from . import accounts
+from . import accounts, campaigns
 from .campaigns import Campaign, get_campaign, get_campaign_for_advertiser
 
 
@@ -243,8 +243,6 @@ def save_landing_setup(
     the domain it needed): the domains are written first, then every row of
     the table is checked against them.
     """
-    from . import campaigns  # the module, not just its names: update_settings imports us back
-
     get_campaign_for_advertiser(conn, advertiser_id, campaign_id)
     saved_domains = _clean_domains(domains)
     if mode == "manual":
@@ -255,30 +253,6 @@ def save_landing_setup(
     if mode != "manual":
         campaigns.update_settings(conn, advertiser_id, campaign_id, landing_mode=mode)
     return mode, saved_pages, saved_domains
-
-
-def check_click_id_param_possible(conn: Connection, campaign_id: int, click_id_param: str) -> None:
-    """Refuse a click-id parameter name that one of the campaign's landing pages already carries.
-
-    Links already made are not refused: the redirect removes the name from
-    every landing URL, whatever it was called when the link was made.
-    """
-    for page in list_landing_pages(conn, campaign_id):
-        found = urls.find_param(page.url, click_id_param)
-        if found is not None:
-            spelled = "" if found == click_id_param else f" (written “{found}”)"
-            raise RuleRefused(
-                f"The landing page “{page.name}” already carries a parameter “{click_id_param}”{spelled}, "
-                "so its visitors would arrive with two click ids: choose another click-id parameter name, "
-                "or remove that parameter from the page first.",
-                "click_id_param_in_url",
-            )
-
-
-def check_mode_possible(conn: Connection, campaign_id: int, mode: str) -> None:
-    """Refuse a landing mode the campaign's pages cannot serve (choose/default need a page)."""
-    if mode in ("choose", "default") and default_landing_page(conn, campaign_id) is None:
-        raise RuleRefused(f"Add a landing page before switching to {mode} mode.", "page_required")
 
 
 def choose_landing_url(

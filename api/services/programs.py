@@ -50,14 +50,6 @@ def get_program(conn: Connection, advertiser_id: int, program_id: int) -> Progra
     return Program.from_row(row)
 
 
-def find_program(conn: Connection, advertiser_id: int, name: str) -> Program | None:
-    """The advertiser's program with this name, or ``None``."""
-    row = conn.execute(
-        select(programs).where(programs.c.advertiser_id == advertiser_id, programs.c.name == name)
-    ).first()
-    return None if row is None else Program.from_row(row)
-
-
 def list_programs(conn: Connection, advertiser_id: int) -> list[Program]:
     """The advertiser's programs by name."""
     rows = conn.execute(

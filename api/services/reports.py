@@ -8,7 +8,7 @@ stays fast without slowing the redirect down:
 
 - ``click_rollups``: daily counters per link and reporting info, folded
   from the clicks table by :func:`fold_clicks` (the report endpoint folds
-  before reading; ``flask --app api fold-clicks`` can run it from cron);
+  before reading);
 - the *tail*: clicks after the rollups' watermark, counted directly.
 
 Both together always give exact figures; folding only makes it faster.
