@@ -169,11 +169,6 @@ def create_private_file(path: Path) -> None:
     os.close(fd)
 
 
-def is_sqlite(engine: Engine | Connection) -> bool:
-    """True when the engine or connection talks to SQLite."""
-    return engine.dialect.name == "sqlite"
-
-
 @contextlib.contextmanager
 def transaction(engine: Engine | None = None) -> Iterator[Connection]:
     """A write unit of work: commits on success, rolls back on any exception."""

@@ -376,23 +376,3 @@ pending_conversions = Table(
     Index("ix_pending_conversions_status", "status"),
     Index("ix_pending_conversions_campaign_received", "campaign_id", "received_at"),
 )
-
-#: Every table, parents before children (for seeding and clean-up order).
-ALL_TABLES = (
-    advertisers,
-    partners,
-    programs,
-    campaigns,
-    campaign_domains,
-    landing_pages,
-    tasks,
-    memberships,
-    links,
-    clicks,
-    conversions,
-    pending_conversions,
-    click_rollups,
-    click_rollup_state,
-    click_log_segments,
-    change_counter,
-)

@@ -385,13 +385,8 @@ def find_param(url: str, name: str) -> str | None:
     return _find(query, key) or _find(fragment_params, key)
 
 
-def carries_param(url: str, name: str) -> bool:
-    """Whether ``url`` carries a parameter that a lenient server would read as ``name`` (see :func:`find_param`)."""
-    return find_param(url, name) is not None
-
-
 def without_param(url: str, name: str) -> str:
-    """``url`` without every parameter :func:`carries_param` would find, everything else byte for byte.
+    """``url`` without every parameter :func:`find_param` would find, everything else byte for byte.
 
     A query or fragment emptied by the removal loses its ``?`` or ``#``. The
     common case, a URL that certainly does not carry the name, is returned

@@ -79,7 +79,6 @@ class Node:
     port: int
     log: Path
     process: subprocess.Popen[bytes] | None = None
-    starts: int = 0
 
     @property
     def click_log(self) -> Path:
@@ -226,7 +225,6 @@ class Cluster:
     def _start_node(self, node: Node) -> None:
         env = {"TASKLINK_CLICK_LOG_DIR": str(node.click_log), **self.app_env}  # env= may name another
         node.process = _spawn(self.server_argv(node), env, node.log)
-        node.starts += 1
 
     def wait_ready(self, node: Node) -> None:
         """Wait until the node answers ``GET /api/v1/openapi.json`` with 200."""
@@ -262,10 +260,6 @@ class Cluster:
     @staticmethod
     def _log(path: Path) -> str:
         return path.read_text(errors="replace")[-3000:] if path.exists() else "(no log)"
-
-    def logs(self) -> str:
-        """The tail of every node's log (for failure messages)."""
-        return "\n".join(f"--- node {node.index} ---\n{self._log(node.log)}" for node in self.nodes)
 
 
 def _port_busy(port: int) -> bool:

@@ -18,7 +18,7 @@ from sqlalchemy import Engine, text
 
 from api import clicklog, create_app, db, migrations
 from openapi_check import ValidatingClient
-from api.schema import ALL_TABLES, metadata
+from api.schema import metadata
 from api.services import (
     accounts,
     advertisers,
@@ -76,10 +76,10 @@ def clear_tables(engine: Engine) -> None:
     """Empty every table (ids restart on PostgreSQL too)."""
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
-            names = ", ".join(table.name for table in ALL_TABLES)
+            names = ", ".join(metadata.tables)
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         else:
-            for table in reversed(ALL_TABLES):
+            for table in reversed(metadata.sorted_tables):  # children first
                 conn.execute(table.delete())
 
 

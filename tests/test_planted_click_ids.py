@@ -71,7 +71,7 @@ def test_variant_through_add_click_id(verdict: str, url: str) -> None:
     assert values_read_as(landed, "clickid") == [fresh]
     others = [pair for pair in pairs_of(stored) if read_key(pair[0]) != "clickid"]
     assert [pair for pair in pairs_of(landed) if read_key(pair[0]) != "clickid"] == others
-    assert urls.carries_param(stored, "clickid") is (verdict == "refuse")
+    assert (urls.find_param(stored, "clickid") is not None) is (verdict == "refuse")
     if verdict == "allow":
         # Nothing removed: the URL byte for byte, the click id added to its query.
         base, hash_mark, fragment = stored.partition("#")
@@ -106,7 +106,7 @@ def test_refused_variants_are_counted() -> None:
     """The figure the corpus stands for (kept in sync with the file by the tests above)."""
     refused = sum(1 for verdict, _ in VARIANTS if verdict == "refuse")
     print(f"planted click-id variants refused: {refused} of {len(VARIANTS)}")
-    assert refused == sum(1 for _, url in VARIANTS if urls.carries_param(urls.normalize_url(url), "clickid"))
+    assert refused == sum(1 for _, url in VARIANTS if urls.find_param(urls.normalize_url(url), "clickid") is not None)
 
 
 def test_the_api_answers_422_naming_the_parameter(client, auth, world) -> None:

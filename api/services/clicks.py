@@ -1,8 +1,9 @@
 """Clicks: who clicked (cleaned at the edge), whether it is a bot, whether it is unique, and saving it.
 
 The redirect (:mod:`api.http.tracking`) resolves the link
-(:mod:`api.services.redirects`), decides whether to track, and calls
-:func:`record_click`. Everything here is a small function that can be tested
+(:mod:`api.services.redirects`), decides whether to track, builds the click
+with :func:`click_record` and logs it (:mod:`api.clicklog`), which stores it
+later with :func:`store_clicks`. Everything here is a small function that can be tested
 alone; the only SQL is the insert (which applies the uniqueness rule), written for the
 raw DBAPI connection (:class:`api.rawsql.Raw`) because they run on every click.
 """
@@ -407,14 +408,3 @@ def store_clicks(raw: Raw, records: list[ClickRecord]) -> int:
     if not rows:
         return 0
     return raw.run_many(_INSERT, rows)
-
-
-def record_click(raw: Raw, **click: Any) -> str:
-    """Store one click at once (arguments as :func:`click_record`); return its click id.
-
-    The redirect does not use this: it logs clicks (:mod:`api.clicklog`) and
-    they are stored in batches. Seeding, imports and tests store directly.
-    """
-    record = click_record(**click)
-    store_clicks(raw, [record])
-    return record.click_id

@@ -267,35 +267,6 @@ def _attribute(raw: Raw, click: _Click, report: Report, now: dt.datetime) -> tup
     return won, False
 
 
-def record_conversion(
-    conn: Connection,
-    advertiser_id: int,
-    click_id: object,
-    order_id: object,
-    amount: object,
-    currency: object,
-    *,
-    now: dt.datetime | None = None,
-) -> tuple[Conversion, bool]:
-    """Record a conversion of a stored click reported by an advertiser; return it and whether it is new.
-
-    - 400 (:class:`ValidationError`): malformed click id, order id, amount or currency;
-    - 404: no such click stored, or a click of another advertiser's campaign;
-    - otherwise as :func:`_attribute` (200 repeat, 422 rule, new conversion).
-
-    The postback itself goes through :func:`report_conversion`, which also
-    accepts a click not stored yet.
-    """
-    now = now or utcnow()
-    report = parse_report(click_id, order_id, amount, currency)
-    raw = Raw.of(conn)
-    click = _stored_click(raw, advertiser_id, report.click_id)
-    if click is None:
-        raise NotFound("No click with this click_id in your campaigns.", "click_not_found")
-    conversion_id, created = _attribute(raw, click, report, now)
-    return _conversion(conn, conversion_id), created
-
-
 # --- postbacks that come before their click is stored ------------------------------------------------
 #
 # The redirect answers a click once it is in the node's click log; a flusher
@@ -424,7 +395,8 @@ def report_conversion(
 
     Run in a write transaction (:func:`api.db.transaction`).
 
-    - the click is stored: as :func:`record_conversion` (201 new, 200 repeat, 422 rule);
+    - the click is stored: a new conversion (201), a repeat of the order (200) or a rule
+      refusing it (422), see :func:`_attribute`;
     - it is not, and the click id is not ours, not this advertiser's or older
       than :data:`WAITING_WINDOW`: 404 at once;
     - it is not, the id is ours and fresh: a repeat of an order already

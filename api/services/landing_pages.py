@@ -16,7 +16,7 @@ from ..db import utcnow
 from ..errors import LandingPageNotAllowed, NotFound, RuleRefused, ValidationError
 from ..schema import campaign_domains, landing_pages, tasks
 from . import accounts, campaigns
-from .campaigns import Campaign, get_campaign, get_campaign_for_advertiser
+from .campaigns import Campaign, get_campaign_for_advertiser
 
 
 @dataclass(frozen=True)
@@ -143,30 +143,6 @@ def _get(conn: Connection, campaign_id: int, page_id: int) -> LandingPage:
     if row is None:
         raise NotFound("No such landing page in this campaign.")
     return LandingPage.from_row(row)
-
-
-def set_default_landing_page(conn: Connection, advertiser_id: int, campaign_id: int, page_id: int) -> LandingPage:
-    """Make one page the campaign's default (and no other)."""
-    get_campaign_for_advertiser(conn, advertiser_id, campaign_id)
-    _get(conn, campaign_id, page_id)
-    conn.execute(update(landing_pages).where(landing_pages.c.campaign_id == campaign_id).values(is_default=False))
-    conn.execute(update(landing_pages).where(landing_pages.c.id == page_id).values(is_default=True))
-    return _get(conn, campaign_id, page_id)
-
-
-def remove_landing_page(conn: Connection, advertiser_id: int, campaign_id: int, page_id: int) -> None:
-    """Remove a page. The default goes only when another page can take its place or none is needed."""
-    campaign = get_campaign_for_advertiser(conn, advertiser_id, campaign_id)
-    page = _get(conn, campaign_id, page_id)
-    remaining = [p for p in list_landing_pages(conn, campaign_id) if p.id != page_id]
-    if page.is_default and remaining:
-        raise RuleRefused("Make another page the default before removing the default page.", "default_required")
-    if not remaining and campaign.landing_mode != "manual":
-        raise RuleRefused(
-            f"The campaign is in {campaign.landing_mode} mode and needs at least one landing page.", "page_required"
-        )
-    conn.execute(update(tasks).where(tasks.c.landing_page_id == page_id).values(landing_page_id=None))
-    conn.execute(delete(landing_pages).where(landing_pages.c.id == page_id))
 
 
 def replace_landing_pages(
@@ -302,19 +278,3 @@ def choose_landing_url(
             + (" Enter a landing URL on one of its allowed domains." if mode == "manual" else "")
         )
     return default.url, default.id
-
-
-def landing_url_still_allowed(conn: Connection, campaign_id: int, url: str, task_landing_page_id: int | None = None) -> bool:
-    """Is a stored landing URL one the campaign allows now, under its current mode, pages and domains?
-
-    The redirect's rule (:func:`api.urls.allowed_landing_url`): on the allowed
-    domains; in choose mode one of the pages; in default mode the default
-    page or the task's own page.
-    """
-    campaign = get_campaign(conn, campaign_id)
-    pages = list_landing_pages(conn, campaign_id)
-    if campaign.landing_mode == "default":
-        usable = [p.url for p in pages if p.is_default or p.id == task_landing_page_id]
-    else:
-        usable = [p.url for p in pages]
-    return urls.allowed_landing_url(url, campaign.landing_mode, usable, list_allowed_domains(conn, campaign_id)) is not None

@@ -52,7 +52,6 @@ LAST_DAY = dt.date(9998, 12, 31)
 SETTLE = dt.timedelta(minutes=5)
 #: The report endpoint folds first once this many clicks wait in the tail.
 FOLD_AFTER = 5000
-COUNTERS = ("clicks", "unique_clicks", "bot_clicks", "conversions")
 
 
 @dataclass
