@@ -27,8 +27,8 @@ alternation would (the tests check every example the package ships).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import crawleruseragents
 

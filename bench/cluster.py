@@ -32,14 +32,15 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Sequence
 
 ROOT = Path(__file__).resolve().parent.parent
 
 from api import gunicorn_conf  # noqa: E402
 from bench.serving import free_port  # noqa: E402
+
 READY_PATH = "/api/v1/openapi.json"
 DEFAULT_SECRET_KEYS = ("cluster-key-newest-not-for-production", "cluster-key-older-not-for-production")
 
@@ -120,7 +121,7 @@ class Cluster:
 
     # --- lifecycle -------------------------------------------------------------
 
-    def __enter__(self) -> "Cluster":
+    def __enter__(self) -> Cluster:
         try:
             self.start()
         except BaseException:
@@ -197,11 +198,10 @@ class Cluster:
         )
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
-            with contextlib.suppress(OSError):
-                with socket.create_connection(("127.0.0.1", self.redis_port), timeout=1) as sock:
-                    sock.sendall(b"PING\r\n")
-                    if sock.recv(64).startswith(b"+PONG"):
-                        return
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.redis_port), timeout=1) as sock:
+                sock.sendall(b"PING\r\n")
+                if sock.recv(64).startswith(b"+PONG"):
+                    return
             if self._redis.poll() is not None:
                 break
             time.sleep(0.05)

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import itertools
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
 
 from api import clicklog, create_app, db, migrations
-from openapi_check import ValidatingClient
 from api.schema import metadata
 from api.services import (
     accounts,
@@ -29,6 +29,7 @@ from api.services import (
     programs,
     tasks,
 )
+from openapi_check import ValidatingClient
 
 # scrypt costs ~50 ms a hash; the tests make hundreds of accounts.
 accounts.PASSWORD_METHOD = "pbkdf2:sha256:1000"

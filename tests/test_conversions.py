@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, func, select
 
 from api import db
 from api.errors import NotFound, RuleRefused, ValidationError
@@ -18,7 +18,7 @@ from api.services import campaigns, clicks, conversions, links
 from api.signing import click_id_keys
 from conftest import SECRET_KEYS
 
-NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
 KEY = b"k" * 32
 #: The click-id keys of the test apps (their SECRET_KEYS).
 CLICK_IDS = clicks.ClickIds(click_id_keys(SECRET_KEYS))

@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, inspect, select
 
-from api import config, create_app, db, migrations
+from api import config, db, migrations
 from api.errors import ConfigurationError
 from api.schema import advertisers, campaigns, landing_pages, memberships, metadata, partners, tasks
 from conftest import drop_everything

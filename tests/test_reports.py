@@ -10,12 +10,11 @@ from api import db
 from api.errors import ValidationError
 from api.rawsql import Raw
 from api.services import campaigns, clicks, conversions, links, reports
-
 from test_conversions import CLICK_IDS, KEY, record_conversion, store_click
 
-DAY1 = dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.timezone.utc)
-DAY2 = dt.datetime(2026, 3, 11, 23, 59, 59, tzinfo=dt.timezone.utc)
-DAY3 = dt.datetime(2026, 3, 12, 0, 0, tzinfo=dt.timezone.utc)
+DAY1 = dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC)
+DAY2 = dt.datetime(2026, 3, 11, 23, 59, 59, tzinfo=dt.UTC)
+DAY3 = dt.datetime(2026, 3, 12, 0, 0, tzinfo=dt.UTC)
 HUMAN = "Mozilla/5.0 Firefox/126.0"
 FROM, TO = DAY1.date(), DAY2.date()
 

@@ -27,7 +27,7 @@ class Advertiser:
     created_at: dt.datetime
 
     @classmethod
-    def from_row(cls, row: Row) -> "Advertiser":
+    def from_row(cls, row: Row) -> Advertiser:
         return cls(row.id, row.name, row.email, row.api_key_hint, row.created_at)
 
 

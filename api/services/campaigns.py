@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any
 
 from sqlalchemy import Connection, Row, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -49,7 +50,7 @@ class Campaign:
     created_at: dt.datetime
 
     @classmethod
-    def from_row(cls, row: Row) -> "Campaign":
+    def from_row(cls, row: Row) -> Campaign:
         m = row._mapping
         return cls(**{name: m[name] for name in cls.__dataclass_fields__})
 
@@ -266,8 +267,8 @@ def link_availability(
     conn: Connection,
     campaign: Campaign,
     partner_id: int,
-    task_partner_id: int | None | object = ...,
-    membership: str | None | object = ...,
+    task_partner_id: int | object | None = ...,
+    membership: str | object | None = ...,
     task_archived: bool = False,
 ) -> Availability:
     """Can ``partner_id`` make a link in ``campaign`` (for a task assigned to ``task_partner_id``)?

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Sequence
+from typing import Any
 
 from sqlalchemy import Connection, Row, select, update
 
@@ -49,7 +50,7 @@ class Conversion:
     updated_at: dt.datetime
 
     @classmethod
-    def from_row(cls, row: Row) -> "Conversion":
+    def from_row(cls, row: Row) -> Conversion:
         m = row._mapping
         return cls(**{name: m[name] for name in cls.__dataclass_fields__})
 
@@ -191,7 +192,7 @@ class _Click:
     advertiser_id: int
 
     @classmethod
-    def from_raw(cls, row: tuple[Any, ...]) -> "_Click":
+    def from_raw(cls, row: tuple[Any, ...]) -> _Click:
         (pk, click_id, created_at, reason, link_id, partner_id, task_id, campaign_id, tracking, pays, model, value,
          currency, window, advertiser_id) = row
         return cls(int(pk), click_id, Raw.read_time(created_at), reason, int(link_id), int(partner_id), int(task_id),

@@ -6,8 +6,9 @@ a campaign's data and keeps the one-default rule.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import Connection, Row, delete, insert, select, update
 
@@ -29,7 +30,7 @@ class LandingPage:
     created_at: dt.datetime
 
     @classmethod
-    def from_row(cls, row: Row) -> "LandingPage":
+    def from_row(cls, row: Row) -> LandingPage:
         return cls(row.id, row.campaign_id, row.name, row.url, row.is_default, row.created_at)
 
 

@@ -42,7 +42,7 @@ class Membership:
     partner_email: str = ""
 
     @classmethod
-    def from_row(cls, row: Row) -> "Membership":
+    def from_row(cls, row: Row) -> Membership:
         mapping = row._mapping
         return cls(
             row.id, row.partner_id, row.campaign_id, row.status, row.created_at, row.updated_at,

@@ -25,7 +25,7 @@ class Partner:
     password_hash: str = field(repr=False, compare=False)
 
     @classmethod
-    def from_row(cls, row: Row) -> "Partner":
+    def from_row(cls, row: Row) -> Partner:
         return cls(row.id, row.name, row.email, row.token_version, row.created_at, row.password_hash)
 
 

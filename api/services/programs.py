@@ -21,7 +21,7 @@ class Program:
     created_at: dt.datetime
 
     @classmethod
-    def from_row(cls, row: Row) -> "Program":
+    def from_row(cls, row: Row) -> Program:
         return cls(row.id, row.advertiser_id, row.name, row.created_at)
 
 

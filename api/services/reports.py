@@ -72,7 +72,7 @@ class _Figures:
         else:
             self.unique_clicks += count
 
-    def add(self, other: "_Figures") -> None:
+    def add(self, other: _Figures) -> None:
         self.clicks += other.clicks
         self.unique_clicks += other.unique_clicks
         self.bot_clicks += other.bot_clicks
@@ -271,8 +271,8 @@ def summary(
             f"group_by must be one of {', '.join(allowed_groups(advertiser_id is not None))}.", "invalid_group_by"
         )
     check_dates(date_from, date_to)
-    start = dt.datetime.combine(date_from, dt.time(), dt.timezone.utc)
-    end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time(), dt.timezone.utc)
+    start = dt.datetime.combine(date_from, dt.time(), dt.UTC)
+    end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time(), dt.UTC)
     scope = {"advertiser_id": advertiser_id, "partner_id": partner_id, "campaign_id": campaign_id}
 
     currency_of = dict(conn.execute(select(campaigns.c.id, campaigns.c.currency)).all())
@@ -333,7 +333,7 @@ def fold_clicks(conn: Connection, now: dt.datetime | None = None, settle: dt.tim
     else:
         conn.execute(text("INSERT OR IGNORE INTO click_rollup_state (id, folded_through) VALUES (1, 0)"))
         mark = watermark(conn)
-    cutoff = (now - settle).astimezone(dt.timezone.utc).replace(tzinfo=None)
+    cutoff = (now - settle).astimezone(dt.UTC).replace(tzinfo=None)
     if not postgres:
         cutoff = cutoff.strftime("%Y-%m-%d %H:%M:%S.%f")  # type: ignore[assignment]
     young = conn.execute(

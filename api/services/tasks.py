@@ -35,7 +35,7 @@ class Task:
         return self.archived_at is not None
 
     @classmethod
-    def from_row(cls, row: Row) -> "Task":
+    def from_row(cls, row: Row) -> Task:
         m = row._mapping
         return cls(
             row.id, row.campaign_id, row.title, row.description, row.partner_id, row.landing_page_id,
