@@ -11,9 +11,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from types import EllipsisType
 from typing import Any
 
-from sqlalchemy import Connection, Row, exists, insert, select, update
+from sqlalchemy import Connection, Row, Select, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import money, urls
@@ -50,7 +51,7 @@ class Campaign:
     created_at: dt.datetime
 
     @classmethod
-    def from_row(cls, row: Row) -> Campaign:
+    def from_row(cls, row: Row[Any]) -> Campaign:
         m = row._mapping
         return cls(**{name: m[name] for name in cls.__dataclass_fields__})
 
@@ -74,7 +75,7 @@ class Availability:
 AVAILABLE = Availability(True)
 
 
-def _select():  # type: ignore[no-untyped-def]
+def _select() -> Select[Any]:
     return select(campaigns, programs.c.advertiser_id).join(programs, programs.c.id == campaigns.c.program_id)
 
 
@@ -267,8 +268,8 @@ def link_availability(
     conn: Connection,
     campaign: Campaign,
     partner_id: int,
-    task_partner_id: int | object | None = ...,
-    membership: str | object | None = ...,
+    task_partner_id: int | EllipsisType | None = ...,
+    membership: str | EllipsisType | None = ...,
     task_archived: bool = False,
 ) -> Availability:
     """Can ``partner_id`` make a link in ``campaign`` (for a task assigned to ``task_partner_id``)?
@@ -283,7 +284,7 @@ def link_availability(
         return Availability(False, "campaign_not_active", _STATUS_REASONS.get(campaign.status, "This campaign is not active."))
     status = memberships.membership_status(conn, partner_id, campaign.id) if membership is ... else membership
     if status != "active":
-        return Availability(False, "membership_not_active", _MEMBERSHIP_REASONS.get(status, _MEMBERSHIP_REASONS[None]))  # type: ignore[arg-type]
+        return Availability(False, "membership_not_active", _MEMBERSHIP_REASONS.get(status, _MEMBERSHIP_REASONS[None]))
     if task_partner_id is not ... and task_partner_id is not None and task_partner_id != partner_id:
         return Availability(False, "task_not_open", "This task is assigned to another partner.")
     if task_archived:

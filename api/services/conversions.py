@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Row, select, update
+from sqlalchemy import Connection, Row, Select, select, update
 
 from .. import money
 from ..db import utcnow
@@ -50,7 +50,7 @@ class Conversion:
     updated_at: dt.datetime
 
     @classmethod
-    def from_row(cls, row: Row) -> Conversion:
+    def from_row(cls, row: Row[Any]) -> Conversion:
         m = row._mapping
         return cls(**{name: m[name] for name in cls.__dataclass_fields__})
 
@@ -100,7 +100,7 @@ def conversion_payout(payout_model: str, payout_value: int, amount_minor: int) -
     return 0
 
 
-def _select():  # type: ignore[no-untyped-def]
+def _select() -> Select[Any]:
     return (
         select(conversions, clicks.c.click_id)
         .join(clicks, clicks.c.id == conversions.c.click_pk)
@@ -555,5 +555,4 @@ def set_conversion_status(conn: Connection, advertiser_id: int, conversion_id: i
     conn.execute(
         update(conversions).where(conversions.c.id == conversion_id).values(status=status, updated_at=utcnow())
     )
-    row = conn.execute(_select().where(conversions.c.id == conversion_id)).first()
-    return Conversion.from_row(row)  # type: ignore[arg-type]
+    return _conversion(conn, conversion_id)

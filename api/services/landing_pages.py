@@ -30,7 +30,7 @@ class LandingPage:
     created_at: dt.datetime
 
     @classmethod
-    def from_row(cls, row: Row) -> LandingPage:
+    def from_row(cls, row: Row[Any]) -> LandingPage:
         return cls(row.id, row.campaign_id, row.name, row.url, row.is_default, row.created_at)
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, Row, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -21,7 +22,7 @@ class Program:
     created_at: dt.datetime
 
     @classmethod
-    def from_row(cls, row: Row) -> Program:
+    def from_row(cls, row: Row[Any]) -> Program:
         return cls(row.id, row.advertiser_id, row.name, row.created_at)
 
 
