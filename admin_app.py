@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 import altair as alt
 import pandas as pd
@@ -33,7 +34,16 @@ from api import core, db, exports, money
 from api.errors import ConfigurationError, NotFound, TasklinkError
 from api.postback_guide import postback_guide
 from api.services import (
-    advertisers, campaigns, conversions, earnings, landing_pages, links, memberships, programs, reports, tasks,
+    advertisers,
+    campaigns,
+    conversions,
+    earnings,
+    landing_pages,
+    links,
+    memberships,
+    programs,
+    reports,
+    tasks,
 )
 from api.services.sign_in_limits import SignInLimiter
 
@@ -159,7 +169,7 @@ def load_report(
             conn, date_from=date_from, date_to=date_to, group_by=group_by,
             advertiser_id=advertiser_id, campaign_id=campaign_id,
         )
-    return report, dt.datetime.now(dt.timezone.utc)
+    return report, dt.datetime.now(dt.UTC)
 
 
 @st.cache_data(ttl=READ_TTL, show_spinner=False, hash_funcs=ENGINE_HASH)
@@ -772,7 +782,8 @@ def member_row(engine: Engine, advertiser_id: int, campaign_id: int, member: mem
     name_col, status_col, *action_cols, links_col = st.columns([4, 2, 1.3, 1.3, 1.8], vertical_alignment="center")
     name_col.markdown(f"**{member.partner_name}**  \n{member.partner_email}")
     status_col.markdown(f"{member.status.capitalize()}  \nsince {member.updated_at:%Y-%m-%d}")
-    for column, (label, new_status) in zip(action_cols, memberships.actions_for(member.status)):
+    # Two action columns; a status may offer fewer moves, leaving a column empty.
+    for column, (label, new_status) in zip(action_cols, memberships.actions_for(member.status), strict=False):
         key = f"member_{member.id}_{new_status}"
         if new_status in DESTRUCTIVE:
             go = confirmed(key, label, DESTRUCTIVE[new_status].format(name=member.partner_name), at=column,
@@ -781,7 +792,9 @@ def member_row(engine: Engine, advertiser_id: int, campaign_id: int, member: mem
             go = column.button(label, key=key, width="stretch")
         if go:
             ok, changed = write(
-                engine, lambda conn: memberships.set_membership_status(conn, advertiser_id, member.id, new_status)
+                engine, lambda conn, new_status=new_status: memberships.set_membership_status(
+                    conn, advertiser_id, member.id, new_status
+                )
             )
             if ok and changed is not None:
                 saved("partners", f"{changed.partner_name} is now {changed.status}.")
@@ -884,7 +897,7 @@ def performance_section(engine: Engine, tasklink: core.Core, advertiser_id: int,
         "conversions per billable click. Sub IDs are the partners' own reporting info, so you see their Shared ID "
         "instead."
     )
-    today = dt.datetime.now(dt.timezone.utc).date()
+    today = dt.datetime.now(dt.UTC).date()
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     period = left.date_input("Period", value=(today - dt.timedelta(days=29), today), max_value=today,
                              key=f"period_{cid}")
@@ -916,7 +929,7 @@ def performance_section(engine: Engine, tasklink: core.Core, advertiser_id: int,
     tabs = st.tabs(["By day", "By partner", "By task", "By Shared ID"])
     for tab, group_by, label, group_names in zip(
         tabs, ("day", "partner", "task", "sharedid"), ("Day", "Partner", "Task", "Shared ID"),
-        (None, names.partners, names.tasks, None),
+        (None, names.partners, names.tasks, None), strict=True,
     ):
         with tab:
             rows = by_day["rows"] if group_by == "day" else load_report(
@@ -972,7 +985,7 @@ def conversions_section(engine: Engine, advertiser_id: int, campaign: campaigns.
             chosen = left.selectbox("Conversion", list(labels), format_func=labels.get, key=f"conversion_{cid}")
             for column, (label, new_status) in ((middle, ("Approve", "approved")), (right, ("Reverse", "reversed"))):
                 if column.button(label, key=f"conversion_{new_status}_{cid}", width="stretch"):
-                    ok, changed = write(engine, lambda conn: conversions.set_conversion_status(
+                    ok, changed = write(engine, lambda conn, new_status=new_status: conversions.set_conversion_status(
                         conn, advertiser_id, chosen, new_status))
                     if ok and changed is not None:
                         saved("conversions", f"Order {changed.order_id} is now {changed.status}.")

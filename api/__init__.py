@@ -6,7 +6,8 @@ development, ``gunicorn "api:create_app()"`` in production.
 from __future__ import annotations
 
 import gc
-from typing import TYPE_CHECKING, Any, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from .config import Settings, default_database_url, instance_folder, load_settings, private_directory
 from .errors import ConfigurationError
@@ -26,7 +27,7 @@ def _test_settings(instance_path: str, test_config: Mapping[str, Any]) -> dict[s
         raise ConfigurationError("test_config must give SECRET_KEYS.")
     base = Settings(database_url=default_database_url(instance_path), secret_keys=tuple(keys)).flask_config()
     base.update(test_config)
-    base["SECRET_KEY"] = list(keys)[0]
+    base["SECRET_KEY"] = next(iter(keys))
     return base
 
 

@@ -27,8 +27,8 @@ alternation would (the tests check every example the package ships).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import crawleruseragents
 
@@ -181,7 +181,5 @@ def bot_matcher(patterns: Iterable[str], additions: Iterable[str]) -> re.Pattern
 
 PACKAGE_PATTERNS = package_patterns()
 ADDITIONS = load_additions()
-#: How many patterns :data:`BOT_PATTERN` is made of: the package's and ours.
-PATTERN_COUNT = len(PACKAGE_PATTERNS) + len(ADDITIONS)
 #: Built once at import (~60 ms), used for every click.
 BOT_PATTERN = bot_matcher(PACKAGE_PATTERNS, ADDITIONS)

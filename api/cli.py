@@ -8,8 +8,8 @@ from __future__ import annotations
 import secrets
 
 import click
-from flask.cli import with_appcontext
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from . import db, demo
 from .errors import TasklinkError

@@ -54,13 +54,14 @@ import shutil
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from sqlalchemy.engine import make_url
 
-from .clickstore import ClickStore
 from . import outages
+from .clickstore import ClickStore
 from .db import utcnow
 from .errors import ServiceUnavailable
 from .rawsql import Raw
@@ -188,7 +189,7 @@ class ClickLog:
         try:
             self.flush(wait=False)
             self._failing = False
-        except Exception as error:  # noqa: BLE001 - the database or the disk; the clicks wait in the log
+        except Exception as error:
             self._failing = True  # retried every RETRY_AFTER_FAILURE seconds, not after every click
             outages.report("click-log-flush", f"storing the clicks of the click log in {self.directory} failed; "
                            "they wait there, retrying", error)
@@ -210,7 +211,7 @@ class ClickLog:
         self.close()
         try:
             self.flush()
-        except Exception:  # noqa: BLE001 - the lines wait in the log for the next flusher
+        except Exception:
             log.exception("storing the last clicks at exit failed; they wait in %s", self.directory)
 
     def _run_flusher(self) -> None:
@@ -407,7 +408,7 @@ class ClickLog:
         raw.run("SAVEPOINT waiting_conversions")
         try:
             conversions.record_waiting(raw, waiting, now)
-        except Exception as error:  # noqa: BLE001 - logged; the clicks are stored all the same
+        except Exception as error:
             raw.run("ROLLBACK TO SAVEPOINT waiting_conversions")
             outages.report("waiting-conversions", "recording the conversions that waited for their click failed; "
                            "they wait for the next flush", error)

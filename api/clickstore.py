@@ -34,7 +34,8 @@ import contextlib
 import os
 import sqlite3
 import threading
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from sqlalchemy.engine import make_url
 

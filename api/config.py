@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
 from .errors import ConfigurationError
 
@@ -37,7 +37,6 @@ class Settings:
     #: Below this much free space on the click log's disk, health answers 503 (a balancer
     #: then sends visitors elsewhere before redirects have to refuse them).
     click_log_min_free_bytes: int = 64 * 1024 * 1024
-    extra: dict[str, object] = field(default_factory=dict)
 
     def flask_config(self) -> dict[str, object]:
         """The Flask config keys this settings object stands for."""

@@ -13,8 +13,9 @@ serves requests starts its click log's flusher (with its first request, see
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from sqlalchemy import Engine, event
 

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import threading
 import time
-import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import click
-from flask.cli import with_appcontext
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -71,7 +72,7 @@ class ConnectGuard:
         def attempt() -> None:
             try:
                 connection = open_connection()
-            except BaseException as failure:  # noqa: BLE001 - handed to the caller
+            except BaseException as failure:
                 box["error"] = failure
                 connection = None
             with self._lock:
@@ -169,11 +170,6 @@ def create_private_file(path: Path) -> None:
     os.close(fd)
 
 
-def is_sqlite(engine: Engine | Connection) -> bool:
-    """True when the engine or connection talks to SQLite."""
-    return engine.dialect.name == "sqlite"
-
-
 @contextlib.contextmanager
 def transaction(engine: Engine | None = None) -> Iterator[Connection]:
     """A write unit of work: commits on success, rolls back on any exception."""
@@ -188,9 +184,8 @@ def transaction(engine: Engine | None = None) -> Iterator[Connection]:
 def reading(engine: Engine | None = None) -> Iterator[Connection]:
     """A read-only unit of work (one consistent snapshot on both backends)."""
     engine = engine or get_engine()
-    with engine.connect() as conn:
-        with conn.begin():
-            yield conn
+    with engine.connect() as conn, conn.begin():
+        yield conn
 
 
 def ping(engine: Engine | None = None) -> bool:
@@ -205,7 +200,7 @@ def ping(engine: Engine | None = None) -> bool:
 
 def utcnow() -> dt.datetime:
     """The current time, aware and in UTC (the only kind the tables accept)."""
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def get_engine(app: Flask | None = None) -> Engine:

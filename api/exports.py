@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import numbers
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 #: A text cell starting with one of these is a formula (or hides one) to a spreadsheet.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -69,4 +69,4 @@ def command(bind: str = "127.0.0.1:8000", app: str = APP, workers_override: int 
     argv = [sys.executable, "-m", "gunicorn", "-c", "python:api.gunicorn_conf", "--bind", bind]
     if workers_override is not None:
         argv += ["--workers", str(workers_override)]
-    return argv + [app]
+    return [*argv, app]

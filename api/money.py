@@ -19,7 +19,7 @@ _EXPONENTS = {
     "XPF": 0, "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
 }
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
-# ASCII digits only: \d alone would take "١٢" or "１２", which Decimal reads as 12.
+# ASCII digits only: \d alone would take "١٢" or "１２", which Decimal reads as 12.  # noqa: RUF003
 _AMOUNT = re.compile(r"^\d{1,12}(\.\d{1,4})?$", re.ASCII)
 
 #: The largest amount Tasklink takes, in minor units of any currency: a sale,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 log = logging.getLogger("tasklink.outages")
 
@@ -28,12 +29,14 @@ def describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {text[0][:200]}" if text else type(error).__name__
 
 
-def report(kind: str, what: str, error: BaseException | None = None, clock: object = time.monotonic) -> bool:
+def report(
+    kind: str, what: str, error: BaseException | None = None, clock: Callable[[], float] = time.monotonic
+) -> bool:
     """Log ``what`` (and the error, in one line) unless this kind was logged less than a minute ago.
 
     Returns whether a line was written. Never raises.
     """
-    now = clock()  # type: ignore[operator]
+    now = clock()
     with _lock:
         last = _last.get(kind)
         if last is not None and now - last < INTERVAL:

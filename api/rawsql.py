@@ -15,7 +15,8 @@ statement has run a few times on a connection.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -24,7 +25,7 @@ _SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 
 def naive_utc(value: dt.datetime) -> dt.datetime:
     """An aware datetime as naive UTC (what both backends store)."""
-    return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return value.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def sqlite_text(naive: dt.datetime) -> str:
@@ -37,10 +38,10 @@ class Raw:
     """A DBAPI connection with one placeholder style and backend-neutral times.
 
     It never begins or ends transactions itself: the caller does (a
-    SQLAlchemy transaction, or :mod:`api.services.hotpath`'s own).
+    SQLAlchemy transaction, or :class:`api.clickstore.ClickStore`'s own).
     """
 
-    __slots__ = ("dbapi", "sqlite", "_statements")
+    __slots__ = ("_statements", "dbapi", "sqlite")
 
     def __init__(self, dbapi_connection: Any, sqlite: bool) -> None:
         self.dbapi = dbapi_connection
@@ -48,7 +49,7 @@ class Raw:
         self._statements: dict[str, str] = {}
 
     @classmethod
-    def of(cls, conn: Connection) -> "Raw":
+    def of(cls, conn: Connection) -> Raw:
         """The DBAPI connection under a SQLAlchemy connection (inside its transaction)."""
         return cls(conn.connection.driver_connection, conn.dialect.name == "sqlite")
 
@@ -94,4 +95,4 @@ class Raw:
         """A stored UTCDateTime value back as an aware UTC datetime."""
         if isinstance(value, str):
             value = dt.datetime.fromisoformat(value)
-        return value.replace(tzinfo=dt.timezone.utc)  # type: ignore[no-any-return]
+        return value.replace(tzinfo=dt.UTC)  # type: ignore[no-any-return]

@@ -46,10 +46,10 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given; use an aware UTC datetime")
-        return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: dt.datetime | None, dialect: object) -> dt.datetime | None:
-        return None if value is None else value.replace(tzinfo=dt.timezone.utc)
+        return None if value is None else value.replace(tzinfo=dt.UTC)
 
 
 # Stable constraint names so migrations can refer to them on both backends.
@@ -375,24 +375,4 @@ pending_conversions = Table(
     # to an empty range when there are none (the usual case).
     Index("ix_pending_conversions_status", "status"),
     Index("ix_pending_conversions_campaign_received", "campaign_id", "received_at"),
-)
-
-#: Every table, parents before children (for seeding and clean-up order).
-ALL_TABLES = (
-    advertisers,
-    partners,
-    programs,
-    campaigns,
-    campaign_domains,
-    landing_pages,
-    tasks,
-    memberships,
-    links,
-    clicks,
-    conversions,
-    pending_conversions,
-    click_rollups,
-    click_rollup_state,
-    click_log_segments,
-    change_counter,
 )

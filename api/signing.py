@@ -10,9 +10,18 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
-from itsdangerous import BadData, BadSignature, SignatureExpired, Signer, TimestampSigner, URLSafeSerializer, URLSafeTimedSerializer
+from itsdangerous import (
+    BadData,
+    BadSignature,
+    SignatureExpired,
+    Signer,
+    TimestampSigner,
+    URLSafeSerializer,
+    URLSafeTimedSerializer,
+)
 from itsdangerous.encoding import base64_decode, base64_encode, want_bytes
 
 LINK_SALT = "tasklink.link.v1"
@@ -25,12 +34,12 @@ __all__ = [
     "BadData",
     "BadSignature",
     "SignatureExpired",
+    "account_fingerprint",
+    "click_id_keys",
+    "fingerprint_matches",
+    "ip_hash_key",
     "link_serializer",
     "partner_session_serializer",
-    "ip_hash_key",
-    "account_fingerprint",
-    "fingerprint_matches",
-    "click_id_keys",
 ]
 
 

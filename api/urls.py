@@ -9,8 +9,8 @@ might be read two ways is refused rather than guessed at.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Iterable
 from functools import cache, lru_cache
-from typing import Collection, Iterable
 from urllib.parse import quote, unquote_plus, urlsplit
 
 from publicsuffixlist import PublicSuffixList
@@ -37,9 +37,7 @@ def _valid_host(host: str) -> bool:
     # A host whose last label is a number is an IP address in some spelling
     # (127.1, 0x7f.1, 0x7f000001): browsers follow the WHATWG "ends in a
     # number" rule, where a 0x-prefixed hex label counts as a number too.
-    if labels[-1].isdigit() or _HEX_NUMBER.match(labels[-1]):
-        return False
-    return True
+    return not (labels[-1].isdigit() or _HEX_NUMBER.match(labels[-1]))
 
 
 def normalize_domain(value: object) -> str:
@@ -385,13 +383,8 @@ def find_param(url: str, name: str) -> str | None:
     return _find(query, key) or _find(fragment_params, key)
 
 
-def carries_param(url: str, name: str) -> bool:
-    """Whether ``url`` carries a parameter that a lenient server would read as ``name`` (see :func:`find_param`)."""
-    return find_param(url, name) is not None
-
-
 def without_param(url: str, name: str) -> str:
-    """``url`` without every parameter :func:`carries_param` would find, everything else byte for byte.
+    """``url`` without every parameter :func:`find_param` would find, everything else byte for byte.
 
     A query or fragment emptied by the removal loses its ``?`` or ``#``. The
     common case, a URL that certainly does not carry the name, is returned

@@ -17,8 +17,8 @@ import http.client
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 from urllib.parse import parse_qs, urlsplit
 
 

@@ -32,14 +32,15 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Sequence
 
 ROOT = Path(__file__).resolve().parent.parent
 
 from api import gunicorn_conf  # noqa: E402
 from bench.serving import free_port  # noqa: E402
+
 READY_PATH = "/api/v1/openapi.json"
 DEFAULT_SECRET_KEYS = ("cluster-key-newest-not-for-production", "cluster-key-older-not-for-production")
 
@@ -79,7 +80,6 @@ class Node:
     port: int
     log: Path
     process: subprocess.Popen[bytes] | None = None
-    starts: int = 0
 
     @property
     def click_log(self) -> Path:
@@ -121,7 +121,7 @@ class Cluster:
 
     # --- lifecycle -------------------------------------------------------------
 
-    def __enter__(self) -> "Cluster":
+    def __enter__(self) -> Cluster:
         try:
             self.start()
         except BaseException:
@@ -198,11 +198,10 @@ class Cluster:
         )
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
-            with contextlib.suppress(OSError):
-                with socket.create_connection(("127.0.0.1", self.redis_port), timeout=1) as sock:
-                    sock.sendall(b"PING\r\n")
-                    if sock.recv(64).startswith(b"+PONG"):
-                        return
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.redis_port), timeout=1) as sock:
+                sock.sendall(b"PING\r\n")
+                if sock.recv(64).startswith(b"+PONG"):
+                    return
             if self._redis.poll() is not None:
                 break
             time.sleep(0.05)
@@ -226,7 +225,6 @@ class Cluster:
     def _start_node(self, node: Node) -> None:
         env = {"TASKLINK_CLICK_LOG_DIR": str(node.click_log), **self.app_env}  # env= may name another
         node.process = _spawn(self.server_argv(node), env, node.log)
-        node.starts += 1
 
     def wait_ready(self, node: Node) -> None:
         """Wait until the node answers ``GET /api/v1/openapi.json`` with 200."""
@@ -262,10 +260,6 @@ class Cluster:
     @staticmethod
     def _log(path: Path) -> str:
         return path.read_text(errors="replace")[-3000:] if path.exists() else "(no log)"
-
-    def logs(self) -> str:
-        """The tail of every node's log (for failure messages)."""
-        return "\n".join(f"--- node {node.index} ---\n{self._log(node.log)}" for node in self.nodes)
 
 
 def _port_busy(port: int) -> bool:

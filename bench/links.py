@@ -44,7 +44,7 @@ def prepare_database(url: str) -> tuple[str, int]:
         demo.seed_demo(conn)
         partner = partners.find_by_email(conn, demo.PARTNER["email"])
         assert partner is not None
-        campaign_id = [c for c in _available(conn, partner.id)][0]
+        campaign_id = next(iter(_available(conn, partner.id)))
         task = tasks.list_tasks_for_partner(conn, partner.id, campaign_id)[0]
     token, _ = sessions.issue_partner_token([SECRET], partner)
     engine.dispose()

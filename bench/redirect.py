@@ -266,9 +266,8 @@ def time_reports(url: str, count: int) -> None:
 
     from sqlalchemy import text
 
-    from api import db
+    from api import db, demo
     from api.services import partners, reports
-    from api import demo
 
     engine = db.make_engine(url)
     with db.transaction(engine) as conn:  # start from the raw clicks table: no rollups yet
@@ -277,7 +276,7 @@ def time_reports(url: str, count: int) -> None:
     started = time.perf_counter()
     generate_clicks(url, count)
     print(f"  generated {count:,} clicks in {time.perf_counter() - started:.1f} s")
-    today = dt.datetime.now(dt.timezone.utc).date()
+    today = dt.datetime.now(dt.UTC).date()
     window = {"date_from": today - dt.timedelta(days=29), "date_to": today}
     with db.reading(engine) as conn:
         partner = partners.find_by_email(conn, demo.PARTNER["email"])

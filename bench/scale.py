@@ -33,9 +33,10 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -217,7 +218,7 @@ def make_links(base: str) -> tuple[list[int], list[str]]:
 
 def pin(cluster: Cluster, cores: Sequence[int | str]) -> None:
     """Pin node ``i`` (master and workers) to CPU list ``cores[i]`` (``0``, or ``0-1`` for every core again)."""
-    for node, core in zip(cluster.nodes, cores):
+    for node, core in zip(cluster.nodes, cores, strict=True):
         assert node.process is not None
         subprocess.run(["taskset", "-a", "-p", "-c", str(core), str(node.process.pid)], check=True,
                        capture_output=True)

@@ -16,6 +16,7 @@ for a factory; :func:`server_argv` spells it for each server.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -65,7 +66,7 @@ def server_argv(server: str, spec: str, port: int, workers: int = 2, threads: in
                 "--worker-class", server, "--log-level", "warning", "--chdir", str(ROOT)]
         if server == "gthread":
             argv += ["--threads", str(threads)]
-        return argv + [spec]
+        return [*argv, spec]
     if server == "waitress":
         argv = [sys.executable, "-m", "waitress", "--listen", f"127.0.0.1:{port}", "--threads",
                 str(workers * threads)]
@@ -108,14 +109,10 @@ def stop_server(process: subprocess.Popen, grace: float = 30.0) -> None:  # type
     """Graceful stop (SIGTERM: workers finish and store their last clicks); the whole group is killed after ``grace`` s."""
     if grace > 0:
         process.terminate()
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            pass
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)  # leftovers of the group (or everything, after the grace)
-    except ProcessLookupError:
-        pass
     process.wait()
 
 

@@ -92,7 +92,7 @@ class SlowClients:
         self._thread = threading.Thread(target=self._run, name=f"slow-{kind}-clients", daemon=True)
         self._sockets: list[tuple[socket.socket | None, int]] = []
 
-    def __enter__(self) -> "SlowClients":
+    def __enter__(self) -> SlowClients:
         self._sockets = [(self._connect(), 0) for _ in range(self.count)]
         self._thread.start()
         return self

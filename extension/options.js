@@ -51,7 +51,7 @@ $("login-form").addEventListener("submit", async (event) => {
   // asked here because only a click may ask for it.
   const origins = [originPattern(checked.base)];
   if (!(await chrome.permissions.contains({ origins }))) {
-    let granted = false;
+    let granted;
     try {
       granted = await chrome.permissions.request({ origins });
     } catch {

@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, urlsplit
 from sqlalchemy import text
 
 from api import clicklog, create_app, db
-from api.services import campaigns, links, partners, programs, tasks, advertisers
+from api.services import advertisers, campaigns, links, partners, tasks
 
 random.seed(7)
 app = create_app()
@@ -30,9 +30,9 @@ with db.transaction(engine) as conn:
         for task in task_list:
             if task.partner_id in (None, partner.id):
                 made.append(links.create_link(conn, partner.id, task.id, reporting={"sharedid": shared} if shared else {}))
-now = dt.datetime.now(dt.timezone.utc)
+now = dt.datetime.now(dt.UTC)
 click_ids = []
-for n in range(260):
+for _ in range(260):
     link = random.choice(made)
     bot = random.random() < 0.08
     ua = "Googlebot/2.1 (+http://www.google.com/bot.html)" if bot else f"Mozilla/5.0 demo-{random.randint(1, 60)}"

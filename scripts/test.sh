@@ -6,8 +6,11 @@ cd "$(dirname "$0")/.."
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# System packages: PostgreSQL 15 (server), Chromium (extension tests), wrk and Redis (scale-out tests).
+# System packages: PostgreSQL 15 (server), Chromium (extension tests), wrk and Redis (scale-out tests),
+# Node and npm (extension tests, ESLint).
 need=()
+command -v node >/dev/null || need+=(nodejs)
+command -v npm >/dev/null || need+=(npm)
 command -v pg_ctlcluster >/dev/null || need+=(postgresql-15)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v redis-server >/dev/null || need+=(redis-server)
@@ -30,6 +33,8 @@ as_root runuser -u postgres -- psql -qtAc "SELECT 1 FROM pg_database WHERE datna
 PG_URL="postgresql:///tasklink_test?host=/var/run/postgresql"
 
 status=0
+# The gates (lint, format, types); a failing gate fails the run, the tests still run.
+scripts/check.sh || status=1
 if [ -d extension ] && ls extension/tests/*.test.mjs >/dev/null 2>&1; then
   echo "== extension unit tests (node --test)"
   node --test extension/tests/ || status=1

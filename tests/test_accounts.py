@@ -26,16 +26,14 @@ def test_passwords_are_hashed_and_checked(engine, make) -> None:
 
 @pytest.mark.parametrize(("email", "password"), [("not-an-email", "long enough"), ("a@b.test", "short")])
 def test_bad_account_input_is_refused(engine, email, password) -> None:
-    with pytest.raises(ValidationError):
-        with db.transaction(engine) as conn:
-            partners.create_partner(conn, "X", email, password)
+    with pytest.raises(ValidationError), db.transaction(engine) as conn:
+        partners.create_partner(conn, "X", email, password)
 
 
 def test_duplicate_email_is_a_conflict_and_saves_nothing(engine, make) -> None:
     make.partner("dup@example.test")
-    with pytest.raises(Conflict):
-        with db.transaction(engine) as conn:
-            partners.create_partner(conn, "Y", "DUP@example.test", PASSWORD)
+    with pytest.raises(Conflict), db.transaction(engine) as conn:
+        partners.create_partner(conn, "Y", "DUP@example.test", PASSWORD)
     with db.reading(engine) as conn:
         assert len(conn.execute(partners_table.select()).all()) == 1
 
@@ -73,18 +71,15 @@ def test_memberships_are_approved_declined_and_ended_by_their_advertiser_only(en
     with db.transaction(engine) as conn:
         pending = memberships.add_membership(conn, world.other_partner.id, world.campaign.id)
     assert pending.status == "pending"
-    with pytest.raises(NotFound):
-        with db.transaction(engine) as conn:
-            memberships.set_membership_status(conn, world.other_advertiser.id, pending.id, "active")
+    with pytest.raises(NotFound), db.transaction(engine) as conn:
+        memberships.set_membership_status(conn, world.other_advertiser.id, pending.id, "active")
     for status in ("active", "ended", "active"):
         with db.transaction(engine) as conn:
             assert memberships.set_membership_status(conn, world.advertiser.id, pending.id, status).status == status
-    with pytest.raises(ValidationError):
-        with db.transaction(engine) as conn:
-            memberships.set_membership_status(conn, world.advertiser.id, pending.id, "approved")
-    with pytest.raises(Conflict):
-        with db.transaction(engine) as conn:
-            memberships.add_membership(conn, world.other_partner.id, world.campaign.id)
+    with pytest.raises(ValidationError), db.transaction(engine) as conn:
+        memberships.set_membership_status(conn, world.advertiser.id, pending.id, "approved")
+    with pytest.raises(Conflict), db.transaction(engine) as conn:
+        memberships.add_membership(conn, world.other_partner.id, world.campaign.id)
     with db.reading(engine) as conn:
         listed = memberships.list_memberships(conn, world.advertiser.id, world.campaign.id)
         assert {m.partner_email for m in listed} == {world.partner.email, world.other_partner.email}
@@ -93,20 +88,17 @@ def test_memberships_are_approved_declined_and_ended_by_their_advertiser_only(en
 
 def test_tasks_are_assigned_only_to_members_and_pages_of_the_campaign(engine, make, world) -> None:
     stranger = make.partner()
-    with pytest.raises(ValidationError):
-        with db.transaction(engine) as conn:
-            tasks.create_task(conn, world.advertiser.id, world.campaign.id, "T", partner_id=stranger.id)
+    with pytest.raises(ValidationError), db.transaction(engine) as conn:
+        tasks.create_task(conn, world.advertiser.id, world.campaign.id, "T", partner_id=stranger.id)
     other_campaign = make.campaign(world.advertiser.id, world.program.id)
     with db.reading(engine) as conn:
         from api.services import landing_pages
 
         foreign_page = landing_pages.list_landing_pages(conn, other_campaign.id)[0]
-    with pytest.raises(ValidationError):
-        with db.transaction(engine) as conn:
-            tasks.update_task(conn, world.advertiser.id, world.task.id, landing_page_id=foreign_page.id)
+    with pytest.raises(ValidationError), db.transaction(engine) as conn:
+        tasks.update_task(conn, world.advertiser.id, world.task.id, landing_page_id=foreign_page.id)
     with db.transaction(engine) as conn:
         task = tasks.update_task(conn, world.advertiser.id, world.task.id, title="Renamed", partner_id=world.partner.id)
     assert (task.title, task.partner_id, task.partner_name) == ("Renamed", world.partner.id, world.partner.name)
-    with pytest.raises(NotFound):
-        with db.transaction(engine) as conn:
-            tasks.update_task(conn, world.other_advertiser.id, world.task.id, title="Hijacked")
+    with pytest.raises(NotFound), db.transaction(engine) as conn:
+        tasks.update_task(conn, world.other_advertiser.id, world.task.id, title="Hijacked")

@@ -20,7 +20,6 @@ from streamlit.testing.v1 import app_test as app_test_module
 
 from api import db
 from api.services import advertisers, campaigns, conversions, landing_pages, links, memberships, tasks
-
 from conftest import PASSWORD, SECRET_KEYS
 
 ADMIN = str(Path(__file__).resolve().parents[1] / "admin_app.py")
@@ -538,7 +537,7 @@ def test_postbacks_that_came_before_their_click_show_how_they_ended(admin_env, e
                               conversions.Waiting)
     with db.transaction(engine) as conn:  # the lost one's click never comes: failed after the expiry
         raw = Raw.of(conn)
-        later = dt.datetime.now(dt.timezone.utc) + conversions.WAITING_EXPIRY + dt.timedelta(minutes=1)
+        later = dt.datetime.now(dt.UTC) + conversions.WAITING_EXPIRY + dt.timedelta(minutes=1)
         conversions.record_waiting(raw, [w for w in conversions.waiting_now(raw, later) if w.click_id == lost_id],
                                    later)
     at = no_exceptions(open_admin(world.advertiser.id))

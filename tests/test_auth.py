@@ -19,7 +19,7 @@ def test_login_returns_a_token_that_works_and_expires_in_30_days(client, world) 
     assert response.status_code == 200
     expires = dt.datetime.fromisoformat(response.json["expires_at"].replace("Z", "+00:00"))
     assert response.json["expires_at"].endswith("Z")
-    assert abs(expires - (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=30))) < dt.timedelta(seconds=5)
+    assert abs(expires - (dt.datetime.now(dt.UTC) + dt.timedelta(days=30))) < dt.timedelta(seconds=5)
     me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {response.json['token']}"})
     assert me.status_code == 200 and me.json["id"] == world.partner.id
 
@@ -185,7 +185,7 @@ def headers_for(identity, world, owner_headers, engine, monkeypatch):  # type: i
         return {"Authorization": f"Bearer {flipped}"}
     if identity == "expired":
         # Freeze the clock 31 days ahead instead of sleeping.
-        later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=31)
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(days=31)
         monkeypatch.setattr(sessions, "utcnow", lambda: later)
         return owner_headers
     if identity == "revoked":

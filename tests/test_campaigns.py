@@ -99,9 +99,8 @@ def test_reasons_come_in_the_order_of_the_spec(engine, world) -> None:
     ],
 )
 def test_bad_settings_are_refused_and_nothing_changes(engine, world, change) -> None:
-    with pytest.raises(ValidationError):
-        with db.transaction(engine) as conn:
-            campaigns.update_settings(conn, world.advertiser.id, world.campaign.id, **change)
+    with pytest.raises(ValidationError), db.transaction(engine) as conn:
+        campaigns.update_settings(conn, world.advertiser.id, world.campaign.id, **change)
     with db.reading(engine) as conn:
         assert campaigns.get_campaign(conn, world.campaign.id) == world.campaign
 
@@ -122,9 +121,8 @@ def test_payout_is_exact(engine, world) -> None:
 
 
 def test_another_advertisers_campaign_is_not_found(engine, world) -> None:
-    with pytest.raises(NotFound):
-        with db.transaction(engine) as conn:
-            campaigns.update_settings(conn, world.other_advertiser.id, world.campaign.id, click_tracking=False)
+    with pytest.raises(NotFound), db.transaction(engine) as conn:
+        campaigns.update_settings(conn, world.other_advertiser.id, world.campaign.id, click_tracking=False)
     with db.reading(engine) as conn:
         assert campaigns.list_campaigns(conn, world.other_advertiser.id) == []
         assert [c.id for c in campaigns.list_campaigns(conn, world.advertiser.id)] == [world.campaign.id]
@@ -133,9 +131,8 @@ def test_another_advertisers_campaign_is_not_found(engine, world) -> None:
 def test_choose_and_default_modes_need_a_landing_page(engine, make, world) -> None:
     bare = make.campaign(world.advertiser.id, world.program.id, pages=())
     for mode in ("choose", "default"):
-        with pytest.raises(RuleRefused):
-            with db.transaction(engine) as conn:
-                campaigns.update_settings(conn, world.advertiser.id, bare.id, landing_mode=mode)
+        with pytest.raises(RuleRefused), db.transaction(engine) as conn:
+            campaigns.update_settings(conn, world.advertiser.id, bare.id, landing_mode=mode)
     with db.transaction(engine) as conn:
         assert campaigns.update_settings(conn, world.advertiser.id, world.campaign.id,
                                          landing_mode="default").landing_mode == "default"
@@ -144,9 +141,8 @@ def test_choose_and_default_modes_need_a_landing_page(engine, make, world) -> No
 def test_campaign_names_are_unique_per_program(engine, world) -> None:
     from api.errors import Conflict
 
-    with pytest.raises(Conflict):
-        with db.transaction(engine) as conn:
-            campaigns.create_campaign(conn, world.advertiser.id, world.program.id, world.campaign.name)
+    with pytest.raises(Conflict), db.transaction(engine) as conn:
+        campaigns.create_campaign(conn, world.advertiser.id, world.program.id, world.campaign.name)
 
 
 def test_partner_sees_only_tasks_of_active_memberships(engine, make, world) -> None:

@@ -21,7 +21,6 @@ from api import clicklog, db
 from api.clickstore import ClickStore
 from api.schema import click_log_segments, clicks
 from api.services import campaigns, links
-
 from test_tracking_durability import free_port, start_server
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) Firefox/126.0"
@@ -118,7 +117,7 @@ def test_an_unfinished_last_line_waits_while_its_writer_lives_and_is_dropped_aft
     click_log = clicklog.of(app)
     click_log.close()
     first = visit(plain, link)
-    [segment] = click_log.segments()
+    [_segment] = click_log.segments()
     # A writer that is killed half-way through a line (its visitor never got an answer).
     other = click_log.directory / f"{click_log.tag}-h-9-{time.time_ns()}{clicklog.SUFFIX}"
     fd = os.open(other, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
@@ -239,7 +238,7 @@ def test_threads_appending_at_once_write_whole_lines_across_segment_changes(app,
                 click_log.append(click_service.ClickRecord(
                     f"t{n}-{i}", 1, 1, 1, 1, "2026-11-01 10:00:00.000000", "x" * (i % 50), None, None, None, None,
                     None, "i", "v", False, None, 0, 5))
-            except BaseException as error:  # noqa: BLE001 - collected for the assertion
+            except BaseException as error:
                 failures.append(error)
 
     threads = [threading.Thread(target=writer, args=(n,)) for n in range(threads_count)]

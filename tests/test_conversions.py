@@ -4,9 +4,10 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from decimal import Decimal
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, func, select
 
 from api import db
 from api.errors import NotFound, RuleRefused, ValidationError
@@ -17,10 +18,28 @@ from api.services import campaigns, clicks, conversions, links
 from api.signing import click_id_keys
 from conftest import SECRET_KEYS
 
-NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
 KEY = b"k" * 32
 #: The click-id keys of the test apps (their SECRET_KEYS).
 CLICK_IDS = clicks.ClickIds(click_id_keys(SECRET_KEYS))
+
+
+def store_click(raw: Raw, **click: Any) -> str:
+    """Store one click at once, as the click log's flush stores it (arguments as ``clicks.click_record``); its id."""
+    record = clicks.click_record(**click)
+    clicks.store_clicks(raw, [record])
+    return record.click_id
+
+
+def record_conversion(
+    conn: Connection, advertiser_id: int, click_id: object, order_id: object, amount: object, currency: object, *,
+    now: dt.datetime | None = None,
+) -> tuple[conversions.Conversion, bool]:
+    """The postback for a click already stored, as POST /api/v1/conversions records it: ``(conversion, created)``."""
+    report = conversions.parse_report(click_id, order_id, amount, currency)
+    result = conversions.report_conversion(conn, advertiser_id, report, CLICK_IDS, now=now)
+    assert not isinstance(result, conversions.Waiting), "a postback for a stored click never waits"
+    return result
 
 
 def record_a_click(engine, world, *, agent="Mozilla/5.0 Firefox/126.0", at=NOW, link=None):  # type: ignore[no-untyped-def]
@@ -30,7 +49,7 @@ def record_a_click(engine, world, *, agent="Mozilla/5.0 Firefox/126.0", at=NOW, 
             link = links.create_link(conn, world.partner.id, world.task.id)
         campaign = campaigns.get_campaign(conn, link.campaign_id)
         visit = clicks.visit_from_request(KEY, {"User-Agent": agent}, "192.0.2.1", {}, (None, None, None, None))
-        return clicks.record_click(
+        return store_click(
             Raw.of(conn), link_id=link.id, campaign_id=link.campaign_id, partner_id=link.partner_id,
             task_id=link.task_id, visit=visit, payout_model=campaign.payout_model,
             payout_value=campaign.payout_value, now=at, click_ids=CLICK_IDS,
@@ -55,10 +74,10 @@ def test_order_ids_count_once_per_campaign_not_globally(engine, make) -> None:
     one, two = make.world(), make.world()
     click_one, click_two = record_a_click(engine, one), record_a_click(engine, two)
     with db.transaction(engine) as conn:
-        first, created_one = conversions.record_conversion(conn, one.advertiser.id, click_one, "SAME", "1.00", "USD",
+        first, created_one = record_conversion(conn, one.advertiser.id, click_one, "SAME", "1.00", "USD",
                                                            now=NOW)
     with db.transaction(engine) as conn:
-        second, created_two = conversions.record_conversion(conn, two.advertiser.id, click_two, "SAME", "1.00", "USD",
+        second, created_two = record_conversion(conn, two.advertiser.id, click_two, "SAME", "1.00", "USD",
                                                             now=NOW)
     assert created_one and created_two and first.id != second.id
 
@@ -105,11 +124,11 @@ def test_attribution_window_is_inclusive_of_its_last_moment(engine, world) -> No
     click_id = record_a_click(engine, world, at=NOW)
     window = dt.timedelta(days=world.campaign.attribution_window_days)
     with db.transaction(engine) as conn, pytest.raises(RuleRefused) as refused:
-        conversions.record_conversion(conn, world.advertiser.id, click_id, "late", "1", "USD",
+        record_conversion(conn, world.advertiser.id, click_id, "late", "1", "USD",
                                       now=NOW + window + dt.timedelta(seconds=1))
     assert refused.value.code == "outside_attribution_window"
     with db.transaction(engine) as conn:
-        _conversion, created = conversions.record_conversion(conn, world.advertiser.id, click_id, "on-time", "1",
+        _conversion, created = record_conversion(conn, world.advertiser.id, click_id, "on-time", "1",
                                                              "USD", now=NOW + window)
     assert created
 
@@ -118,7 +137,7 @@ def test_attribution_window_follows_the_campaign_setting(engine, make) -> None:
     world = make.world(attribution_window_days=7)
     click_id = record_a_click(engine, world, at=NOW)
     with db.transaction(engine) as conn, pytest.raises(RuleRefused):
-        conversions.record_conversion(conn, world.advertiser.id, click_id, "o", "1", "USD", now=NOW + dt.timedelta(days=8))
+        record_conversion(conn, world.advertiser.id, click_id, "o", "1", "USD", now=NOW + dt.timedelta(days=8))
 
 
 def test_outside_the_window_over_http_is_422(client, engine, world) -> None:
@@ -152,7 +171,7 @@ def test_payout_by_model_with_exact_decimals(engine, make, model, setting, amoun
     world = make.world(payout_model=model, payout_amount=setting)
     click_id = record_a_click(engine, world)
     with db.transaction(engine) as conn:
-        conversion, _created = conversions.record_conversion(conn, world.advertiser.id, click_id, "o", amount, "USD",
+        conversion, _created = record_conversion(conn, world.advertiser.id, click_id, "o", amount, "USD",
                                                              now=NOW)
     assert conversion.payout == Decimal(payout)
     assert str(conversion.amount) == amount if "." in amount else True
@@ -163,14 +182,14 @@ def test_payout_in_a_currency_without_decimals(engine, make) -> None:
     world = make.world(payout_model="revshare", payout_amount="10", currency="JPY")
     click_id = record_a_click(engine, world)
     with db.transaction(engine) as conn:
-        conversion, _ = conversions.record_conversion(conn, world.advertiser.id, click_id, "o", "1235", "JPY", now=NOW)
+        conversion, _ = record_conversion(conn, world.advertiser.id, click_id, "o", "1235", "JPY", now=NOW)
     assert conversions.to_json(conversion)["payout"] == "124" and conversions.to_json(conversion)["amount"] == "1235"
 
 
 def test_bot_clicks_never_earn(engine, world) -> None:
     click_id = record_a_click(engine, world, agent="facebookexternalhit/1.1")
     with db.transaction(engine) as conn:
-        conversion, _ = conversions.record_conversion(conn, world.advertiser.id, click_id, "o", "50", "USD", now=NOW)
+        conversion, _ = record_conversion(conn, world.advertiser.id, click_id, "o", "50", "USD", now=NOW)
     assert conversion.payout_minor == 0
 
 
@@ -179,7 +198,7 @@ def test_no_payout_without_pay_for_performance(engine, world) -> None:
     with db.transaction(engine) as conn:
         campaigns.update_settings(conn, world.advertiser.id, world.campaign.id, pay_for_performance=False)
     with db.transaction(engine) as conn:
-        conversion, _ = conversions.record_conversion(conn, world.advertiser.id, click_id, "o", "50", "USD", now=NOW)
+        conversion, _ = record_conversion(conn, world.advertiser.id, click_id, "o", "50", "USD", now=NOW)
     assert conversion.payout_minor == 0 and conversion.amount_minor == 5000
 
 
@@ -189,7 +208,7 @@ def test_payout_follows_the_model_at_the_time_of_the_conversion(engine, world) -
         campaigns.update_settings(conn, world.advertiser.id, world.campaign.id, payout_model="cpa",
                                   payout_amount="7.77")
     with db.transaction(engine) as conn:
-        conversion, _ = conversions.record_conversion(conn, world.advertiser.id, click_id, "o", "1", "USD", now=NOW)
+        conversion, _ = record_conversion(conn, world.advertiser.id, click_id, "o", "1", "USD", now=NOW)
     assert conversion.payout == Decimal("7.77")
 
 
@@ -220,7 +239,7 @@ def test_the_unique_constraint_decides_even_past_the_repeat_check(engine, world,
     """Force the race: the early repeat check sees nothing, the insert conflicts, the winner is returned."""
     click_id = record_a_click(engine, world)
     with db.transaction(engine) as conn:
-        won, _ = conversions.record_conversion(conn, world.advertiser.id, click_id, "X", "3", "USD", now=NOW)
+        won, _ = record_conversion(conn, world.advertiser.id, click_id, "X", "3", "USD", now=NOW)
     real = conversions._existing
     calls = {"n": 0}
 
@@ -230,15 +249,15 @@ def test_the_unique_constraint_decides_even_past_the_repeat_check(engine, world,
 
     monkeypatch.setattr(conversions, "_existing", blind_first)
     with db.transaction(engine) as conn:
-        again, created = conversions.record_conversion(conn, world.advertiser.id, click_id, "X", "3", "USD", now=NOW)
+        again, created = record_conversion(conn, world.advertiser.id, click_id, "X", "3", "USD", now=NOW)
     assert not created and again.id == won.id
 
 
 def test_status_approve_and_reverse_and_listing(engine, world) -> None:
     click_id = record_a_click(engine, world)
     with db.transaction(engine) as conn:
-        conversion, _ = conversions.record_conversion(conn, world.advertiser.id, click_id, "o1", "9.99", "USD", now=NOW)
-        conversions.record_conversion(conn, world.advertiser.id, click_id, "o2", "1.00", "USD",
+        conversion, _ = record_conversion(conn, world.advertiser.id, click_id, "o1", "9.99", "USD", now=NOW)
+        record_conversion(conn, world.advertiser.id, click_id, "o2", "1.00", "USD",
                                       now=NOW + dt.timedelta(minutes=1))
     with db.transaction(engine) as conn:
         approved = conversions.set_conversion_status(conn, world.advertiser.id, conversion.id, "approved")
@@ -562,9 +581,9 @@ def test_old_style_click_ids_still_convert_when_their_click_is_stored(client, en
         link = links.create_link(conn, world.partner.id, world.task.id)
         campaign = campaigns.get_campaign(conn, link.campaign_id)
         visit = clicks.visit_from_request(KEY, {"User-Agent": BROWSER}, "192.0.2.1", {}, (None, None, None, None))
-        clicks.record_click(Raw.of(conn), link_id=link.id, campaign_id=link.campaign_id, partner_id=link.partner_id,
-                            task_id=link.task_id, visit=visit, payout_model=campaign.payout_model,
-                            payout_value=campaign.payout_value, now=db.utcnow(), click_id=old_id)
+        store_click(Raw.of(conn), link_id=link.id, campaign_id=link.campaign_id, partner_id=link.partner_id,
+                    task_id=link.task_id, visit=visit, payout_model=campaign.payout_model,
+                    payout_value=campaign.payout_value, now=db.utcnow(), click_id=old_id)
     answer = post(client, world.api_key, click_id=old_id, order_id="E-1", amount="2.00", currency="USD")
     assert answer.status_code == 201 and answer.json["click_id"] == old_id and answer.json["payout"] == "5.00"
     assert post(client, world.api_key, click_id=old_id, order_id="E-1", amount="2.00",
@@ -639,7 +658,7 @@ def test_reports_add_up_many_of_the_largest_amounts_exactly(client, engine, make
     click_id = record_a_click(engine, world, at=NOW)
     for n in range(5):
         with db.transaction(engine) as conn:
-            conversions.record_conversion(conn, world.advertiser.id, click_id, f"big-{n}", "9000000.000", "KWD",
+            record_conversion(conn, world.advertiser.id, click_id, f"big-{n}", "9000000.000", "KWD",
                                           now=NOW)
     day = NOW.date().isoformat()
     for headers in (auth(world.partner), {"Authorization": f"Bearer {world.api_key}"}):

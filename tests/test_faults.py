@@ -23,9 +23,10 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -108,7 +109,7 @@ class Load:
                 conn.close()
         conn.close()
 
-    def __enter__(self) -> "Load":
+    def __enter__(self) -> Load:
         self._workers = [threading.Thread(target=self._run, daemon=True) for _ in range(self.threads)]
         for worker in self._workers:
             worker.start()
@@ -140,7 +141,7 @@ class Site:
             assert request(self.port, "GET", self.known)[0] == 302
 
     def _task(self) -> int:
-        status, _h, body, _t = request(self.port, "GET", "/api/v1/campaigns", token=self.token)
+        _status, _h, body, _t = request(self.port, "GET", "/api/v1/campaigns", token=self.token)
         for campaign in json.loads(body)["campaigns"]:
             if campaign["link_available"]:
                 _s, _h, tasks, _t = request(self.port, "GET", f"/api/v1/campaigns/{campaign['id']}/tasks",
@@ -299,7 +300,7 @@ def test_a_full_click_log_disk_answers_503_not_an_unrecorded_redirect_and_health
             while True:
                 handle.write(b"\0" * 4096)
                 handle.flush()
-        status, headers, _b, took = request(site.port, "GET", "/api/v1/health")
+        status, _headers, _b, took = request(site.port, "GET", "/api/v1/health")
         assert status == 503 and took < ANSWER_WITHIN
         with Load(site.port, site.known, threads=2) as load:
             time.sleep(1.5)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from api import clicklog, create_app, db
-
 from conftest import SECRET_KEYS
 
 

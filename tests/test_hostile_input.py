@@ -219,10 +219,7 @@ def flip(token: str, index: int) -> str:
     """The token with one character changed to one that changes its high bits too."""
     index %= len(token)
     char = token[index]
-    if char in BASE64URL:
-        replacement = BASE64URL[(BASE64URL.index(char) + 32) % 64]
-    else:
-        replacement = "A"
+    replacement = BASE64URL[(BASE64URL.index(char) + 32) % 64] if char in BASE64URL else "A"
     return token[:index] + replacement + token[index + 1 :]
 
 
@@ -406,7 +403,7 @@ def made_up_click_ids(app, link_id: int, other_link_id: int, off_link_id: int) -
     from test_conversions import forged_click_id, old_style_click_id
 
     ids = click_ids(app)
-    stale = dt.datetime.now(dt.timezone.utc) - conversions.WAITING_WINDOW - dt.timedelta(minutes=1)
+    stale = dt.datetime.now(dt.UTC) - conversions.WAITING_WINDOW - dt.timedelta(minutes=1)
     return {
         "$unstored": click_service.new_click_id(ids, link_id),
         "$other_unstored": click_service.new_click_id(ids, other_link_id),

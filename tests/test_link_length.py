@@ -15,7 +15,6 @@ from sqlalchemy import func, select
 from api import db
 from api.schema import links as links_table
 from api.services import links
-
 from test_tracking_durability import BROWSER, free_port, start_server
 
 CAP = links.MAX_REQUEST_TARGET

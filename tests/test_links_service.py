@@ -80,7 +80,7 @@ def test_list_is_newest_first_and_paged(engine, world) -> None:
     with db.reading(engine) as conn:
         page, total = links.list_links(conn, world.partner.id, limit=2, offset=1)
     assert total == 5
-    assert [l.id for l in page] == [made[3].id, made[2].id]
+    assert [link.id for link in page] == [made[3].id, made[2].id]
 
 
 def test_counts_are_per_link_and_leave_out_reversed_conversions(engine, world) -> None:
@@ -89,7 +89,7 @@ def test_counts_are_per_link_and_leave_out_reversed_conversions(engine, world) -
     from api.schema import clicks, conversions
 
     first, second = create(engine, world), create(engine, world)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     with db.transaction(engine) as conn:
         for n, link in enumerate([first, first, first, second]):
             pk = conn.execute(clicks.insert().values(

@@ -23,9 +23,11 @@ def test_only_the_allowed_moves_are_made(engine, make, world, start, new, allowe
         with db.transaction(engine) as conn:
             assert memberships.set_membership_status(conn, world.advertiser.id, membership.id, new).status == new
     else:
-        with pytest.raises(Conflict, match=f"A {start} membership cannot become {new}.") as refused:
-            with db.transaction(engine) as conn:
-                memberships.set_membership_status(conn, world.advertiser.id, membership.id, new)
+        with (
+            pytest.raises(Conflict, match=f"A {start} membership cannot become {new}.") as refused,
+            db.transaction(engine) as conn,
+        ):
+            memberships.set_membership_status(conn, world.advertiser.id, membership.id, new)
         assert refused.value.code == "invalid_transition"
         with db.reading(engine) as conn:
             assert memberships.membership_status(conn, world.other_partner.id, world.campaign.id) == start

@@ -10,7 +10,6 @@ from api.services import campaigns, landing_pages, memberships
 from api.signing import load_link_token
 from conftest import SECRET_KEYS, short_id
 
-
 # --- discovery -----------------------------------------------------------------
 
 
@@ -102,7 +101,7 @@ def test_task_details_in_manual_mode(client, world, auth) -> None:
 
 def test_task_with_its_own_page_defaults_to_it(client, make, engine, world, auth) -> None:
     with db.reading(engine) as conn:
-        sale = [p for p in landing_pages.list_landing_pages(conn, world.campaign.id) if p.name == "Sale"][0]
+        sale = next(p for p in landing_pages.list_landing_pages(conn, world.campaign.id) if p.name == "Sale")
     task = make.task(world.advertiser.id, world.campaign.id, landing_page_id=sale.id)
     options = client.get(f"/api/v1/tasks/{task.id}", headers=auth(world.partner)).json["link_options"]
     assert options["default_landing_page_id"] == sale.id
@@ -231,7 +230,7 @@ def test_choose_mode_takes_a_page_and_refuses_a_free_url(client, make, engine, w
     make.membership(world.partner.id, campaign.id)
     task = make.task(world.advertiser.id, campaign.id)
     with db.reading(engine) as conn:
-        sale = [p for p in landing_pages.list_landing_pages(conn, campaign.id) if p.name == "Sale"][0]
+        sale = next(p for p in landing_pages.list_landing_pages(conn, campaign.id) if p.name == "Sale")
     headers = auth(world.partner)
     refused = create(client, headers, task_id=task.id, landing_url="https://brand.test/other")
     assert refused.status_code == 422 and refused.json["error"]["code"] == "landing_page_not_allowed"
@@ -245,7 +244,7 @@ def test_default_mode_uses_the_default_or_the_tasks_page(client, make, engine, w
     campaign = make.campaign(world.advertiser.id, world.program.id, mode="default")
     make.membership(world.partner.id, campaign.id)
     with db.reading(engine) as conn:
-        sale = [p for p in landing_pages.list_landing_pages(conn, campaign.id) if p.name == "Sale"][0]
+        sale = next(p for p in landing_pages.list_landing_pages(conn, campaign.id) if p.name == "Sale")
     plain = make.task(world.advertiser.id, campaign.id)
     own = make.task(world.advertiser.id, campaign.id, landing_page_id=sale.id)
     headers = auth(world.partner)
@@ -444,7 +443,7 @@ def test_a_membership_ending_keeps_the_links_listed_but_refuses_new_ones(client,
     with db.transaction(engine) as conn:
         memberships.set_status_for(conn, world.partner.id, world.campaign.id, "ended")
     assert create(client, headers, task_id=world.task.id).status_code == 404
-    assert [l["id"] for l in client.get("/api/v1/links", headers=headers).json["links"]] == [link["id"]]
+    assert [listed["id"] for listed in client.get("/api/v1/links", headers=headers).json["links"]] == [link["id"]]
 
 
 

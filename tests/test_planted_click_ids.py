@@ -71,7 +71,7 @@ def test_variant_through_add_click_id(verdict: str, url: str) -> None:
     assert values_read_as(landed, "clickid") == [fresh]
     others = [pair for pair in pairs_of(stored) if read_key(pair[0]) != "clickid"]
     assert [pair for pair in pairs_of(landed) if read_key(pair[0]) != "clickid"] == others
-    assert urls.carries_param(stored, "clickid") is (verdict == "refuse")
+    assert (urls.find_param(stored, "clickid") is not None) is (verdict == "refuse")
     if verdict == "allow":
         # Nothing removed: the URL byte for byte, the click id added to its query.
         base, hash_mark, fragment = stored.partition("#")
@@ -106,7 +106,7 @@ def test_refused_variants_are_counted() -> None:
     """The figure the corpus stands for (kept in sync with the file by the tests above)."""
     refused = sum(1 for verdict, _ in VARIANTS if verdict == "refuse")
     print(f"planted click-id variants refused: {refused} of {len(VARIANTS)}")
-    assert refused == sum(1 for _, url in VARIANTS if urls.carries_param(urls.normalize_url(url), "clickid"))
+    assert refused == sum(1 for _, url in VARIANTS if urls.find_param(urls.normalize_url(url), "clickid") is not None)
 
 
 def test_the_api_answers_422_naming_the_parameter(client, auth, world) -> None:
@@ -126,9 +126,11 @@ def test_the_campaigns_own_parameter_name_is_the_one_refused(engine, world) -> N
         campaigns.update_settings(conn, world.advertiser.id, world.campaign.id, click_id_param="tl_click")
     with db.transaction(engine) as conn:  # clickid is just another parameter now
         links.create_link(conn, world.partner.id, world.task.id, landing_url="https://brand.test/?clickid=1")
-    with pytest.raises(LandingPageNotAllowed, match="“tl_click” \\(written “TL%5Fclick\\[\\]”\\)"):
-        with db.transaction(engine) as conn:
-            links.create_link(conn, world.partner.id, world.task.id, landing_url="https://brand.test/?TL%5Fclick[]=1")
+    with (
+        pytest.raises(LandingPageNotAllowed, match="“tl_click” \\(written “TL%5Fclick\\[\\]”\\)"),
+        db.transaction(engine) as conn,
+    ):
+        links.create_link(conn, world.partner.id, world.task.id, landing_url="https://brand.test/?TL%5Fclick[]=1")
 
 
 def test_replacing_the_pages_table_names_the_row(engine, world) -> None:
@@ -136,23 +138,23 @@ def test_replacing_the_pages_table_names_the_row(engine, world) -> None:
         {"name": "Home", "url": "https://brand.test/", "is_default": True},
         {"name": "Planted", "url": "https://brand.test/?a=1#ClickId=x", "is_default": False},
     ]
-    with pytest.raises(LandingPageNotAllowed, match="^Row 2: The landing page “Planted” carries") as refused:
-        with db.transaction(engine) as conn:
-            landing_pages.replace_landing_pages(conn, world.advertiser.id, world.campaign.id, rows)
+    with (
+        pytest.raises(LandingPageNotAllowed, match=r"^Row 2: The landing page “Planted” carries") as refused,
+        db.transaction(engine) as conn,
+    ):
+        landing_pages.replace_landing_pages(conn, world.advertiser.id, world.campaign.id, rows)
     assert refused.value.code == "click_id_param_in_url"
-    with pytest.raises(LandingPageNotAllowed, match="“Planted” carries"):
-        with db.transaction(engine) as conn:
-            landing_pages.save_landing_setup(
-                conn, world.advertiser.id, world.campaign.id, mode="choose", pages=rows, domains=["brand.test"]
-            )
+    with pytest.raises(LandingPageNotAllowed, match="“Planted” carries"), db.transaction(engine) as conn:
+        landing_pages.save_landing_setup(
+            conn, world.advertiser.id, world.campaign.id, mode="choose", pages=rows, domains=["brand.test"]
+        )
 
 
 def test_a_parameter_name_the_pages_carry_is_refused(engine, world) -> None:
     with db.transaction(engine) as conn:
         landing_pages.add_landing_page(conn, world.advertiser.id, world.campaign.id, "Tracked", "https://brand.test/?Ref=ad")
-    with pytest.raises(RuleRefused) as refused:
-        with db.transaction(engine) as conn:
-            campaigns.update_settings(conn, world.advertiser.id, world.campaign.id, click_id_param="ref")
+    with pytest.raises(RuleRefused) as refused, db.transaction(engine) as conn:
+        campaigns.update_settings(conn, world.advertiser.id, world.campaign.id, click_id_param="ref")
     assert refused.value.code == "click_id_param_in_url" and refused.value.status == 422
     assert refused.value.message.startswith("The landing page “Tracked” already carries a parameter “ref” (written “Ref”)")
     with db.reading(engine) as conn:

@@ -10,12 +10,11 @@ from api import db
 from api.errors import ValidationError
 from api.rawsql import Raw
 from api.services import campaigns, clicks, conversions, links, reports
+from test_conversions import CLICK_IDS, KEY, record_conversion, store_click
 
-from test_conversions import CLICK_IDS, KEY
-
-DAY1 = dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.timezone.utc)
-DAY2 = dt.datetime(2026, 3, 11, 23, 59, 59, tzinfo=dt.timezone.utc)
-DAY3 = dt.datetime(2026, 3, 12, 0, 0, tzinfo=dt.timezone.utc)
+DAY1 = dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC)
+DAY2 = dt.datetime(2026, 3, 11, 23, 59, 59, tzinfo=dt.UTC)
+DAY3 = dt.datetime(2026, 3, 12, 0, 0, tzinfo=dt.UTC)
 HUMAN = "Mozilla/5.0 Firefox/126.0"
 FROM, TO = DAY1.date(), DAY2.date()
 
@@ -30,7 +29,7 @@ def hit(engine, link, at, *, agent=HUMAN, address="192.0.2.1"):  # type: ignore[
         campaign = campaigns.get_campaign(conn, link.campaign_id)
         visit = clicks.visit_from_request(
             KEY, {"User-Agent": agent}, address, {}, (link.sub_id1, link.sub_id2, link.sub_id3, link.shared_id))
-        return clicks.record_click(
+        return store_click(
             Raw.of(conn), link_id=link.id, campaign_id=link.campaign_id, partner_id=link.partner_id,
             task_id=link.task_id, visit=visit, payout_model=campaign.payout_model,
             payout_value=campaign.payout_value, now=at, click_ids=CLICK_IDS)
@@ -38,7 +37,7 @@ def hit(engine, link, at, *, agent=HUMAN, address="192.0.2.1"):  # type: ignore[
 
 def convert(engine, world, click_id, order, amount, at, status=None):  # type: ignore[no-untyped-def]
     with db.transaction(engine) as conn:
-        conversion, _ = conversions.record_conversion(conn, world.advertiser.id, click_id, order, amount, "USD", now=at)
+        conversion, _ = record_conversion(conn, world.advertiser.id, click_id, order, amount, "USD", now=at)
         if status:
             conversions.set_conversion_status(conn, world.advertiser.id, conversion.id, status)
 

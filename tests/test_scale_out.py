@@ -16,8 +16,9 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -137,10 +138,12 @@ class Setup:
 @pytest.fixture(scope="module")
 def setup() -> Iterator[Setup]:
     env = {"TASKLINK_RATELIMIT_LOGIN": f"{LOGIN_LIMIT}/minute", "TASKLINK_RATELIMIT_LINKS": "100000/minute"}
-    with fresh_database(SERVER, f"tasklink_scale_out_{os.getpid()}") as url:  # type: ignore[arg-type]
-        with Cluster(url, nodes_count=2, workers=2, env=env) as cluster:
-            cluster.flask("seed-demo", "--force")
-            yield Setup(cluster, url)
+    with (
+        fresh_database(SERVER, f"tasklink_scale_out_{os.getpid()}") as url,  # type: ignore[arg-type]
+        Cluster(url, nodes_count=2, workers=2, env=env) as cluster,
+    ):
+        cluster.flask("seed-demo", "--force")
+        yield Setup(cluster, url)
 
 
 def path_of(url: str) -> str:

@@ -59,7 +59,7 @@ def test_a_click_id_says_when_and_on_which_link_and_only_our_keys_make_one() -> 
     from api.signing import click_id_keys
 
     newest, older = click_id_keys(["newest", "older"])
-    made = dt.datetime(2026, 12, 1, 10, 0, 0, 123000, tzinfo=dt.timezone.utc)
+    made = dt.datetime(2026, 12, 1, 10, 0, 0, 123000, tzinfo=dt.UTC)
     millis = int(made.timestamp()) * 1000 + 123
     click_id = new_click_id(ClickIds([newest, older]), 2**31 - 1, millis)
     assert re.fullmatch(r"[A-Za-z0-9_-]{36}", click_id)
@@ -225,7 +225,7 @@ def test_a_duplicate_is_a_later_click_of_the_same_address_within_24_hours_of_a_b
 
     link = make_link(engine, world)
     other = make_link(engine, world, landing_url="https://brand.test/other")
-    now = [dt.datetime(2026, 5, 1, 12, 0, tzinfo=dt.timezone.utc)]
+    now = [dt.datetime(2026, 5, 1, 12, 0, tzinfo=dt.UTC)]
     monkeypatch.setattr(db, "utcnow", lambda: now[0])
     click(client, short_path(link))                                    # billable
     click(client, short_path(link))                                    # same visitor: duplicate
@@ -476,7 +476,9 @@ def test_a_page_off_the_domains_is_never_a_destination(client, engine, world) ->
     """Rows written behind the services' back (or before pages had to be on the domains)."""
     from sqlalchemy import delete, update
 
-    from api.schema import campaign_domains, landing_pages as pages_table, links as links_table
+    from api.schema import campaign_domains
+    from api.schema import landing_pages as pages_table
+    from api.schema import links as links_table
 
     set_mode(engine, world, "choose")
     with db.reading(engine) as conn:

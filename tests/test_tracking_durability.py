@@ -6,7 +6,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -18,7 +17,6 @@ from sqlalchemy import func, select
 from api import db, gunicorn_conf
 from api.schema import clicks
 from api.services import links
-
 from conftest import SECRET_KEYS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,7 +53,7 @@ def test_n_concurrent_clicks_make_exactly_n_rows(app, engine, world) -> None:
     def visitor(n: int) -> None:
         client = app.test_client()
         barrier.wait()
-        for i in range(per_thread):
+        for _ in range(per_thread):
             answer = client.get(f"/s/{link.code}", headers={"User-Agent": BROWSER},
                                 environ_base={"REMOTE_ADDR": f"198.51.100.{n}"})
             assert answer.status_code == 302

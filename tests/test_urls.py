@@ -1,6 +1,7 @@
 """Landing URL and domain rules: the open-redirect guard (api.urls)."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -181,7 +182,7 @@ def test_stored_urls_are_checked_again_at_redirect_time() -> None:
 )
 def test_without_param_removes_every_spelling_and_keeps_the_rest(url: str, expected: str) -> None:
     assert urls.without_param(url, "clickid") == expected
-    assert urls.carries_param(url, "clickid") is (url != expected)
+    assert (urls.find_param(url, "clickid") is not None) is (url != expected)
 
 
 def test_find_param_names_the_spelling_found() -> None:
@@ -192,9 +193,9 @@ def test_find_param_names_the_spelling_found() -> None:
 def test_names_with_underscores_match_as_php_reads_them() -> None:
     # PHP turns spaces and dots in a name into underscores: click.id arrives as click_id.
     for spelling in ("click_id", "click.id", "click%20id", "CLICK+ID", "click%2Eid[]"):
-        assert urls.carries_param(f"https://brand.test/?{spelling}=x", "click_id"), spelling
-    assert not urls.carries_param("https://brand.test/?clickid=x&click-id=y", "click_id")
-    assert urls.carries_param("https://brand.test/?tl_click=x", "tl.click")
+        assert urls.find_param(f"https://brand.test/?{spelling}=x", "click_id") is not None, spelling
+    assert urls.find_param("https://brand.test/?clickid=x&click-id=y", "click_id") is None
+    assert urls.find_param("https://brand.test/?tl_click=x", "tl.click") == "tl_click"
 
 
 def _random_spelling(rng, param: str) -> str:  # type: ignore[no-untyped-def]
@@ -237,7 +238,7 @@ def test_the_shortcut_never_skips_a_url_that_carries_the_name() -> None:
             found += 1
             assert urls._may_carry(url, param), (url, param)
             assert urls.find_param(url, param) is not None
-            assert not urls.carries_param(urls.without_param(url, param), param)
+            assert urls.find_param(urls.without_param(url, param), param) is None
     assert found > 2000  # the generator does make real spellings
 
 
@@ -278,7 +279,7 @@ def test_a_wildcard_never_reaches_across_a_public_suffix() -> None:
     assert urls.host_allowed("www.amazonaws.com", ["*.amazonaws.com"])
     assert urls.host_allowed("a.b.brand.co.uk", ["*.brand.co.uk"])
     assert urls.host_allowed("shop.localhost", ["*.localhost"])
-    with pytest.raises(LandingPageNotAllowed, match="s3.amazonaws.com, a public suffix where anyone can publish"):
+    with pytest.raises(LandingPageNotAllowed, match=re.escape("s3.amazonaws.com, a public suffix where anyone can publish")):
         urls.check_landing_url("https://bucket.s3.amazonaws.com/x", ["*.amazonaws.com"])
 
 

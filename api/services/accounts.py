@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from sqlalchemy import Connection, Row, Table, select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -56,14 +57,14 @@ def password_matches(password_hash: str | None, password: object) -> bool:
     return check_password_hash(password_hash, password)
 
 
-def find_by_email(conn: Connection, table: Table, email: object) -> Row | None:
+def find_by_email(conn: Connection, table: Table, email: object) -> Row[Any] | None:
     """The account row of ``table`` with this e-mail (any case, trimmed), or ``None``."""
     if not isinstance(email, str):
         return None
     return conn.execute(select(table).where(table.c.email == email.strip().lower())).first()
 
 
-def authenticate(conn: Connection, table: Table, email: object, password: object) -> Row:
+def authenticate(conn: Connection, table: Table, email: object, password: object) -> Row[Any]:
     """The account row whose e-mail and password match; one error for every failure."""
     row = find_by_email(conn, table, email)
     if not password_matches(row.password_hash if row is not None else None, password) or row is None:

@@ -5,6 +5,7 @@ import datetime as dt
 import hashlib
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, Row, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -27,7 +28,7 @@ class Advertiser:
     created_at: dt.datetime
 
     @classmethod
-    def from_row(cls, row: Row) -> "Advertiser":
+    def from_row(cls, row: Row[Any]) -> Advertiser:
         return cls(row.id, row.name, row.email, row.api_key_hint, row.created_at)
 
 

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any, Mapping
+from types import EllipsisType
+from typing import Any
 
-from sqlalchemy import Connection, Row, exists, insert, select, update
+from sqlalchemy import Connection, Row, Select, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .. import money
+from .. import money, urls
 from ..db import utcnow
-from ..errors import Conflict, NotFound, ValidationError
+from ..errors import Conflict, NotFound, RuleRefused, ValidationError
 from ..schema import campaign_domains, campaigns, landing_pages, programs, tasks
 from ..schema import memberships as membership_table
 from . import accounts, earnings, memberships
@@ -49,7 +51,7 @@ class Campaign:
     created_at: dt.datetime
 
     @classmethod
-    def from_row(cls, row: Row) -> "Campaign":
+    def from_row(cls, row: Row[Any]) -> Campaign:
         m = row._mapping
         return cls(**{name: m[name] for name in cls.__dataclass_fields__})
 
@@ -73,7 +75,7 @@ class Availability:
 AVAILABLE = Availability(True)
 
 
-def _select():  # type: ignore[no-untyped-def]
+def _select() -> Select[Any]:
     return select(campaigns, programs.c.advertiser_id).join(programs, programs.c.id == campaigns.c.program_id)
 
 
@@ -101,12 +103,6 @@ def list_campaigns(conn: Connection, advertiser_id: int, program_id: int | None 
     if program_id is not None:
         query = query.where(campaigns.c.program_id == program_id)
     return [Campaign.from_row(row) for row in conn.execute(query.order_by(campaigns.c.name, campaigns.c.id))]
-
-
-def find_campaign(conn: Connection, program_id: int, name: str) -> Campaign | None:
-    """The program's campaign with this name, or ``None``."""
-    row = conn.execute(_select().where(campaigns.c.program_id == program_id, campaigns.c.name == name)).first()
-    return None if row is None else Campaign.from_row(row)
 
 
 def validate_settings(changes: Mapping[str, Any], current: Campaign | None = None) -> dict[str, Any]:
@@ -195,6 +191,43 @@ def create_campaign(conn: Connection, advertiser_id: int, program_id: int, name:
     return get_campaign(conn, new_id)
 
 
+# The two checks below read the landing pages table directly: landing_pages imports this
+# module (Campaign, update_settings), so this module does not import it back.
+
+
+def _check_mode_possible(conn: Connection, campaign_id: int, mode: str) -> None:
+    """Refuse a landing mode the campaign's pages cannot serve (choose/default need a default page)."""
+    if mode in ("choose", "default"):
+        default = conn.execute(
+            select(landing_pages.c.id).where(landing_pages.c.campaign_id == campaign_id, landing_pages.c.is_default)
+        ).first()
+        if default is None:
+            raise RuleRefused(f"Add a landing page before switching to {mode} mode.", "page_required")
+
+
+def _check_click_id_param_possible(conn: Connection, campaign_id: int, click_id_param: str) -> None:
+    """Refuse a click-id parameter name that one of the campaign's landing pages already carries.
+
+    Links already made are not refused: the redirect removes the name from
+    every landing URL, whatever it was called when the link was made.
+    """
+    pages = conn.execute(
+        select(landing_pages.c.name, landing_pages.c.url)
+        .where(landing_pages.c.campaign_id == campaign_id)
+        .order_by(landing_pages.c.is_default.desc(), landing_pages.c.name, landing_pages.c.id)
+    )
+    for name, url in pages:
+        found = urls.find_param(url, click_id_param)
+        if found is not None:
+            spelled = "" if found == click_id_param else f" (written “{found}”)"
+            raise RuleRefused(
+                f"The landing page “{name}” already carries a parameter “{click_id_param}”{spelled}, "
+                "so its visitors would arrive with two click ids: choose another click-id parameter name, "
+                "or remove that parameter from the page first.",
+                "click_id_param_in_url",
+            )
+
+
 def update_settings(conn: Connection, advertiser_id: int, campaign_id: int, **changes: Any) -> Campaign:
     """Change a campaign's settings; all are checked before anything is written."""
     campaign = get_campaign_for_advertiser(conn, advertiser_id, campaign_id)
@@ -206,12 +239,10 @@ def update_settings(conn: Connection, advertiser_id: int, campaign_id: int, **ch
         # The stored number means money or percent by model and currency; a
         # change of either without the amount would silently change the payout.
         raise ValidationError("Give the payout amount together with a new payout model or currency.", "invalid_setting")
-    from . import landing_pages  # circular at import time only
-
     if values.get("landing_mode", campaign.landing_mode) != campaign.landing_mode:
-        landing_pages.check_mode_possible(conn, campaign_id, values["landing_mode"])
+        _check_mode_possible(conn, campaign_id, values["landing_mode"])
     if values.get("click_id_param", campaign.click_id_param) != campaign.click_id_param:
-        landing_pages.check_click_id_param_possible(conn, campaign_id, values["click_id_param"])
+        _check_click_id_param_possible(conn, campaign_id, values["click_id_param"])
     if values:
         try:
             with conn.begin_nested():
@@ -237,8 +268,8 @@ def link_availability(
     conn: Connection,
     campaign: Campaign,
     partner_id: int,
-    task_partner_id: int | None | object = ...,
-    membership: str | None | object = ...,
+    task_partner_id: int | EllipsisType | None = ...,
+    membership: str | EllipsisType | None = ...,
     task_archived: bool = False,
 ) -> Availability:
     """Can ``partner_id`` make a link in ``campaign`` (for a task assigned to ``task_partner_id``)?
@@ -253,7 +284,7 @@ def link_availability(
         return Availability(False, "campaign_not_active", _STATUS_REASONS.get(campaign.status, "This campaign is not active."))
     status = memberships.membership_status(conn, partner_id, campaign.id) if membership is ... else membership
     if status != "active":
-        return Availability(False, "membership_not_active", _MEMBERSHIP_REASONS.get(status, _MEMBERSHIP_REASONS[None]))  # type: ignore[arg-type]
+        return Availability(False, "membership_not_active", _MEMBERSHIP_REASONS.get(status, _MEMBERSHIP_REASONS[None]))
     if task_partner_id is not ... and task_partner_id is not None and task_partner_id != partner_id:
         return Availability(False, "task_not_open", "This task is assigned to another partner.")
     if task_archived:
@@ -326,16 +357,6 @@ def readiness(conn: Connection, campaign: Campaign) -> Readiness:
 def _open_task_conditions() -> tuple[Any, ...]:
     """The conditions of a task that still offers new links."""
     return (tasks.c.archived_at.is_(None),)
-
-
-def partner_campaign_ids(conn: Connection, partner_id: int, statuses: tuple[str, ...] = ("active",)) -> list[int]:
-    """Ids of campaigns where the partner's membership has one of ``statuses``."""
-    rows = conn.execute(
-        select(membership_table.c.campaign_id).where(
-            membership_table.c.partner_id == partner_id, membership_table.c.status.in_(statuses)
-        )
-    )
-    return [row[0] for row in rows]
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """Clicks: who clicked (cleaned at the edge), whether it is a bot, whether it is unique, and saving it.
 
 The redirect (:mod:`api.http.tracking`) resolves the link
-(:mod:`api.services.redirects`), decides whether to track, and calls
-:func:`record_click`. Everything here is a small function that can be tested
+(:mod:`api.services.redirects`), decides whether to track, builds the click
+with :func:`click_record` and logs it (:mod:`api.clicklog`), which stores it
+later with :func:`store_clicks`. Everything here is a small function that can be tested
 alone; the only SQL is the insert (which applies the uniqueness rule), written for the
 raw DBAPI connection (:class:`api.rawsql.Raw`) because they run on every click.
 """
@@ -16,9 +17,10 @@ import json
 import re
 import secrets
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Mapping, NamedTuple, Sequence
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from .. import urls
@@ -82,7 +84,7 @@ def reporting_for_click(
     Values are cut to 255 characters, never refused.
     """
     values = []
-    for name, fallback in zip(REPORTING_PARAMS, link_reporting):
+    for name, fallback in zip(REPORTING_PARAMS, link_reporting, strict=True):
         value = clean_text(query.get(name), SUB_ID_MAX)
         values.append(value if value is not None else fallback)
     return values[0], values[1], values[2], values[3]
@@ -146,8 +148,8 @@ CLICK_ID_LENGTH = 36
 _STAMP_BYTES = 10  # time << 32 | link id
 _RANDOM_BYTES = 11
 _TAG_BYTES = 6
-_CLICK_ID_TEXT = re.compile(r"[A-Za-z0-9_-]{%d}" % CLICK_ID_LENGTH)
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_CLICK_ID_TEXT = re.compile(rf"[A-Za-z0-9_-]{{{CLICK_ID_LENGTH}}}")
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MILLISECOND = dt.timedelta(milliseconds=1)
 
 
@@ -209,7 +211,7 @@ def verify_click_id(ids: ClickIds, click_id: str) -> ClickOrigin | None:
         if hmac.compare_digest(mac.digest(), tag):
             stamp = int.from_bytes(body[:_STAMP_BYTES], "big")
             try:
-                made_at = dt.datetime.fromtimestamp((stamp >> 32) / 1000, dt.timezone.utc)
+                made_at = dt.datetime.fromtimestamp((stamp >> 32) / 1000, dt.UTC)
             except (OverflowError, ValueError, OSError):  # pragma: no cover - we never tag such a time
                 return None
             return ClickOrigin(made_at, stamp & 0xFFFFFFFF)
@@ -279,7 +281,7 @@ class ClickRecord(NamedTuple):
 
     def to_json(self) -> bytes:
         """The click log line (no newline): a JSON object with ``"v"`` and every field by name, ASCII only."""
-        return _LINE_ENCODER.encode(dict(zip(_LINE_KEYS, (RECORD_VERSION, *self)))).encode()
+        return _LINE_ENCODER.encode(dict(zip(_LINE_KEYS, (RECORD_VERSION, *self), strict=True))).encode()
 
 
 _V1_FIELDS = ClickRecord._fields[:15]
@@ -306,7 +308,7 @@ def record_from_json(value: Any) -> ClickRecord:
         except KeyError as missing:
             raise ValueError(f"click record without {missing}") from None
     elif isinstance(value, list) and len(value) == 16:
-        fields = dict(zip(_V1_FIELDS, value))
+        fields = dict(zip(_V1_FIELDS, value, strict=False))  # value[15] is read below
         record = ClickRecord(**fields, reason=earnings.BOT if fields["is_bot"] else None,
                              payout_if_billable=value[15], daily_cap=earnings.DEFAULT_DAILY_CLICK_CAP)
     else:
@@ -353,11 +355,6 @@ def click_record(
         sub1, sub2, sub3, shared, visit.user_agent, visit.referrer, visit.ip_hash, visit.visitor_hash, visit.is_bot,
         reason, payout_value if payout_model == "cpc" else 0, daily_cap,
     )
-
-
-def click_time(record: ClickRecord) -> dt.datetime:
-    """When a recorded click happened (aware UTC)."""
-    return dt.datetime.fromisoformat(record.created_at).replace(tzinfo=dt.timezone.utc)
 
 
 # --- storing: the store-time reasons ------------------------------------------------------
@@ -412,14 +409,3 @@ def store_clicks(raw: Raw, records: list[ClickRecord]) -> int:
     if not rows:
         return 0
     return raw.run_many(_INSERT, rows)
-
-
-def record_click(raw: Raw, **click: Any) -> str:
-    """Store one click at once (arguments as :func:`click_record`); return its click id.
-
-    The redirect does not use this: it logs clicks (:mod:`api.clicklog`) and
-    they are stored in batches. Seeding, imports and tests store directly.
-    """
-    record = click_record(**click)
-    store_clicks(raw, [record])
-    return record.click_id

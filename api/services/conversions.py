@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Sequence
+from typing import Any
 
-from sqlalchemy import Connection, Row, select, update
+from sqlalchemy import Connection, Row, Select, select, update
 
 from .. import money
 from ..db import utcnow
@@ -49,7 +50,7 @@ class Conversion:
     updated_at: dt.datetime
 
     @classmethod
-    def from_row(cls, row: Row) -> "Conversion":
+    def from_row(cls, row: Row[Any]) -> Conversion:
         m = row._mapping
         return cls(**{name: m[name] for name in cls.__dataclass_fields__})
 
@@ -99,7 +100,7 @@ def conversion_payout(payout_model: str, payout_value: int, amount_minor: int) -
     return 0
 
 
-def _select():  # type: ignore[no-untyped-def]
+def _select() -> Select[Any]:
     return (
         select(conversions, clicks.c.click_id)
         .join(clicks, clicks.c.id == conversions.c.click_pk)
@@ -191,7 +192,7 @@ class _Click:
     advertiser_id: int
 
     @classmethod
-    def from_raw(cls, row: tuple[Any, ...]) -> "_Click":
+    def from_raw(cls, row: tuple[Any, ...]) -> _Click:
         (pk, click_id, created_at, reason, link_id, partner_id, task_id, campaign_id, tracking, pays, model, value,
          currency, window, advertiser_id) = row
         return cls(int(pk), click_id, Raw.read_time(created_at), reason, int(link_id), int(partner_id), int(task_id),
@@ -265,35 +266,6 @@ def _attribute(raw: Raw, click: _Click, report: Report, now: dt.datetime) -> tup
     if won is None:  # pragma: no cover - the constraint said it exists
         raise RuleRefused("The order could not be recorded; please retry.", "retry")
     return won, False
-
-
-def record_conversion(
-    conn: Connection,
-    advertiser_id: int,
-    click_id: object,
-    order_id: object,
-    amount: object,
-    currency: object,
-    *,
-    now: dt.datetime | None = None,
-) -> tuple[Conversion, bool]:
-    """Record a conversion of a stored click reported by an advertiser; return it and whether it is new.
-
-    - 400 (:class:`ValidationError`): malformed click id, order id, amount or currency;
-    - 404: no such click stored, or a click of another advertiser's campaign;
-    - otherwise as :func:`_attribute` (200 repeat, 422 rule, new conversion).
-
-    The postback itself goes through :func:`report_conversion`, which also
-    accepts a click not stored yet.
-    """
-    now = now or utcnow()
-    report = parse_report(click_id, order_id, amount, currency)
-    raw = Raw.of(conn)
-    click = _stored_click(raw, advertiser_id, report.click_id)
-    if click is None:
-        raise NotFound("No click with this click_id in your campaigns.", "click_not_found")
-    conversion_id, created = _attribute(raw, click, report, now)
-    return _conversion(conn, conversion_id), created
 
 
 # --- postbacks that come before their click is stored ------------------------------------------------
@@ -424,7 +396,8 @@ def report_conversion(
 
     Run in a write transaction (:func:`api.db.transaction`).
 
-    - the click is stored: as :func:`record_conversion` (201 new, 200 repeat, 422 rule);
+    - the click is stored: a new conversion (201), a repeat of the order (200) or a rule
+      refusing it (422), see :func:`_attribute`;
     - it is not, and the click id is not ours, not this advertiser's or older
       than :data:`WAITING_WINDOW`: 404 at once;
     - it is not, the id is ours and fresh: a repeat of an order already
@@ -582,5 +555,4 @@ def set_conversion_status(conn: Connection, advertiser_id: int, conversion_id: i
     conn.execute(
         update(conversions).where(conversions.c.id == conversion_id).values(status=status, updated_at=utcnow())
     )
-    row = conn.execute(_select().where(conversions.c.id == conversion_id)).first()
-    return Conversion.from_row(row)  # type: ignore[arg-type]
+    return _conversion(conn, conversion_id)

@@ -32,8 +32,8 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+from collections.abc import Mapping
 from functools import lru_cache
-from typing import Mapping
 
 NOT_PAYING = "not_paying"
 CAMPAIGN_ENDED = "campaign_ended"

@@ -6,8 +6,9 @@ a campaign's data and keeps the one-default rule.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import Connection, Row, delete, insert, select, update
 
@@ -15,8 +16,8 @@ from .. import urls
 from ..db import utcnow
 from ..errors import LandingPageNotAllowed, NotFound, RuleRefused, ValidationError
 from ..schema import campaign_domains, landing_pages, tasks
-from . import accounts
-from .campaigns import Campaign, get_campaign, get_campaign_for_advertiser
+from . import accounts, campaigns
+from .campaigns import Campaign, get_campaign_for_advertiser
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class LandingPage:
     created_at: dt.datetime
 
     @classmethod
-    def from_row(cls, row: Row) -> "LandingPage":
+    def from_row(cls, row: Row[Any]) -> LandingPage:
         return cls(row.id, row.campaign_id, row.name, row.url, row.is_default, row.created_at)
 
 
@@ -145,30 +146,6 @@ def _get(conn: Connection, campaign_id: int, page_id: int) -> LandingPage:
     return LandingPage.from_row(row)
 
 
-def set_default_landing_page(conn: Connection, advertiser_id: int, campaign_id: int, page_id: int) -> LandingPage:
-    """Make one page the campaign's default (and no other)."""
-    get_campaign_for_advertiser(conn, advertiser_id, campaign_id)
-    _get(conn, campaign_id, page_id)
-    conn.execute(update(landing_pages).where(landing_pages.c.campaign_id == campaign_id).values(is_default=False))
-    conn.execute(update(landing_pages).where(landing_pages.c.id == page_id).values(is_default=True))
-    return _get(conn, campaign_id, page_id)
-
-
-def remove_landing_page(conn: Connection, advertiser_id: int, campaign_id: int, page_id: int) -> None:
-    """Remove a page. The default goes only when another page can take its place or none is needed."""
-    campaign = get_campaign_for_advertiser(conn, advertiser_id, campaign_id)
-    page = _get(conn, campaign_id, page_id)
-    remaining = [p for p in list_landing_pages(conn, campaign_id) if p.id != page_id]
-    if page.is_default and remaining:
-        raise RuleRefused("Make another page the default before removing the default page.", "default_required")
-    if not remaining and campaign.landing_mode != "manual":
-        raise RuleRefused(
-            f"The campaign is in {campaign.landing_mode} mode and needs at least one landing page.", "page_required"
-        )
-    conn.execute(update(tasks).where(tasks.c.landing_page_id == page_id).values(landing_page_id=None))
-    conn.execute(delete(landing_pages).where(landing_pages.c.id == page_id))
-
-
 def replace_landing_pages(
     conn: Connection, advertiser_id: int, campaign_id: int, pages: Sequence[Mapping[str, Any]]
 ) -> list[LandingPage]:
@@ -243,8 +220,6 @@ def save_landing_setup(
     the domain it needed): the domains are written first, then every row of
     the table is checked against them.
     """
-    from . import campaigns  # the module, not just its names: update_settings imports us back
-
     get_campaign_for_advertiser(conn, advertiser_id, campaign_id)
     saved_domains = _clean_domains(domains)
     if mode == "manual":
@@ -255,30 +230,6 @@ def save_landing_setup(
     if mode != "manual":
         campaigns.update_settings(conn, advertiser_id, campaign_id, landing_mode=mode)
     return mode, saved_pages, saved_domains
-
-
-def check_click_id_param_possible(conn: Connection, campaign_id: int, click_id_param: str) -> None:
-    """Refuse a click-id parameter name that one of the campaign's landing pages already carries.
-
-    Links already made are not refused: the redirect removes the name from
-    every landing URL, whatever it was called when the link was made.
-    """
-    for page in list_landing_pages(conn, campaign_id):
-        found = urls.find_param(page.url, click_id_param)
-        if found is not None:
-            spelled = "" if found == click_id_param else f" (written “{found}”)"
-            raise RuleRefused(
-                f"The landing page “{page.name}” already carries a parameter “{click_id_param}”{spelled}, "
-                "so its visitors would arrive with two click ids: choose another click-id parameter name, "
-                "or remove that parameter from the page first.",
-                "click_id_param_in_url",
-            )
-
-
-def check_mode_possible(conn: Connection, campaign_id: int, mode: str) -> None:
-    """Refuse a landing mode the campaign's pages cannot serve (choose/default need a page)."""
-    if mode in ("choose", "default") and default_landing_page(conn, campaign_id) is None:
-        raise RuleRefused(f"Add a landing page before switching to {mode} mode.", "page_required")
 
 
 def choose_landing_url(
@@ -328,19 +279,3 @@ def choose_landing_url(
             + (" Enter a landing URL on one of its allowed domains." if mode == "manual" else "")
         )
     return default.url, default.id
-
-
-def landing_url_still_allowed(conn: Connection, campaign_id: int, url: str, task_landing_page_id: int | None = None) -> bool:
-    """Is a stored landing URL one the campaign allows now, under its current mode, pages and domains?
-
-    The redirect's rule (:func:`api.urls.allowed_landing_url`): on the allowed
-    domains; in choose mode one of the pages; in default mode the default
-    page or the task's own page.
-    """
-    campaign = get_campaign(conn, campaign_id)
-    pages = list_landing_pages(conn, campaign_id)
-    if campaign.landing_mode == "default":
-        usable = [p.url for p in pages if p.is_default or p.id == task_landing_page_id]
-    else:
-        usable = [p.url for p in pages]
-    return urls.allowed_landing_url(url, campaign.landing_mode, usable, list_allowed_domains(conn, campaign_id)) is not None

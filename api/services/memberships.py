@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import Connection, Row, Select, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..db import utcnow
@@ -42,7 +43,7 @@ class Membership:
     partner_email: str = ""
 
     @classmethod
-    def from_row(cls, row: Row) -> "Membership":
+    def from_row(cls, row: Row[Any]) -> Membership:
         mapping = row._mapping
         return cls(
             row.id, row.partner_id, row.campaign_id, row.status, row.created_at, row.updated_at,
@@ -73,7 +74,7 @@ def add_membership(conn: Connection, partner_id: int, campaign_id: int, status: 
     return _get(conn, new_id)
 
 
-def _select():  # type: ignore[no-untyped-def]
+def _select() -> Select[Any]:
     return select(
         memberships, partners.c.name.label("partner_name"), partners.c.email.label("partner_email")
     ).join(partners, partners.c.id == memberships.c.partner_id)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Connection, Row, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -25,7 +26,7 @@ class Partner:
     password_hash: str = field(repr=False, compare=False)
 
     @classmethod
-    def from_row(cls, row: Row) -> "Partner":
+    def from_row(cls, row: Row[Any]) -> Partner:
         return cls(row.id, row.name, row.email, row.token_version, row.created_at, row.password_hash)
 
 

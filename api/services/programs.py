@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, Row, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -21,7 +22,7 @@ class Program:
     created_at: dt.datetime
 
     @classmethod
-    def from_row(cls, row: Row) -> "Program":
+    def from_row(cls, row: Row[Any]) -> Program:
         return cls(row.id, row.advertiser_id, row.name, row.created_at)
 
 
@@ -48,14 +49,6 @@ def get_program(conn: Connection, advertiser_id: int, program_id: int) -> Progra
     if row is None:
         raise NotFound("No such program.")
     return Program.from_row(row)
-
-
-def find_program(conn: Connection, advertiser_id: int, name: str) -> Program | None:
-    """The advertiser's program with this name, or ``None``."""
-    row = conn.execute(
-        select(programs).where(programs.c.advertiser_id == advertiser_id, programs.c.name == name)
-    ).first()
-    return None if row is None else Program.from_row(row)
 
 
 def list_programs(conn: Connection, advertiser_id: int) -> list[Program]:

@@ -10,9 +10,10 @@ service never redirects to a URL that is not allowed *now*.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, NamedTuple, Sequence
+from typing import Any, NamedTuple
 
 from itsdangerous import BadData
 
@@ -67,7 +68,7 @@ class Target:
     membership_status: str | None  # the partner's membership in the campaign (None: not a member)
 
     @classmethod
-    def from_row(cls, row: Sequence[Any]) -> "Target":
+    def from_row(cls, row: Sequence[Any]) -> Target:
         return cls(
             row[0], row[1], row[2], row[3], row[4], (row[5], row[6], row[7], row[8]), bool(row[9]), row[10],
             bool(row[11]), row[12], row[13], int(row[14]), bool(row[15]), bool(row[16]), int(row[17]), row[18],
@@ -256,8 +257,18 @@ class RedirectCache:
     itself when full) so a flood of distinct links cannot grow it.
     """
 
-    __slots__ = ("check_every", "stale_if_error", "retry_after_error", "max_entries", "clock", "_entries",
-                 "_version", "_validated_at", "_next_check", "_failing")
+    __slots__ = (
+        "_entries",
+        "_failing",
+        "_next_check",
+        "_validated_at",
+        "_version",
+        "check_every",
+        "clock",
+        "max_entries",
+        "retry_after_error",
+        "stale_if_error",
+    )
 
     def __init__(self, check_every: float, max_entries: int = 20_000, clock: Any = None,
                  stale_if_error: float = 3600.0, retry_after_error: float = 1.0) -> None:
@@ -285,7 +296,7 @@ class RedirectCache:
             return not self._failing or now - self._validated_at <= self.stale_if_error
         try:
             version = read_version()
-        except Exception:  # noqa: BLE001 - any database failure: serve what we know, ask again later
+        except Exception:
             self._failing = True
             self._next_check = now + self.retry_after_error
             return now - self._validated_at <= self.stale_if_error

@@ -9,12 +9,12 @@ even when a new account gets the same id and starts at version 1 again.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Sequence
+from collections.abc import Sequence
 
 from sqlalchemy import Connection
 
-from ..errors import AuthenticationError, NotFound
 from ..db import utcnow
+from ..errors import AuthenticationError, NotFound
 from ..signing import BadData, account_fingerprint, fingerprint_matches, partner_session_serializer
 from . import partners
 
@@ -41,7 +41,7 @@ def issue_partner_token(keys: Sequence[str], partner: partners.Partner) -> tuple
     # The expiry is computed from the timestamp inside the token, so what the
     # client is told and what the server enforces are the same second.
     _payload, issued = serializer.loads(token, return_timestamp=True)
-    return token, issued.astimezone(dt.timezone.utc) + TOKEN_TTL
+    return token, issued.astimezone(dt.UTC) + TOKEN_TTL
 
 
 def sign_in(conn: Connection, keys: Sequence[str], email: object, password: object) -> tuple[str, dt.datetime]:
@@ -71,7 +71,7 @@ def partner_from_token(
         payload, issued = serializer.loads(token, return_timestamp=True)
     except BadData as exc:  # a bad signature, or a signed value that is no payload
         raise AuthenticationError("Sign in to continue: the session token is not valid.", "bad_token") from exc
-    if (now or utcnow()) - issued.astimezone(dt.timezone.utc) > max_age:
+    if (now or utcnow()) - issued.astimezone(dt.UTC) > max_age:
         raise AuthenticationError("Your session has expired; sign in again.", "token_expired")
     if not isinstance(payload, dict) or not isinstance(payload.get("p"), int) or not isinstance(payload.get("v"), int):
         raise AuthenticationError("Sign in to continue: the session token is not valid.", "bad_token")

@@ -5,7 +5,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Row, Select, and_, insert, or_, select, update
 
 from ..db import utcnow
 from ..errors import NotFound, ValidationError
@@ -35,7 +35,7 @@ class Task:
         return self.archived_at is not None
 
     @classmethod
-    def from_row(cls, row: Row) -> "Task":
+    def from_row(cls, row: Row[Any]) -> Task:
         m = row._mapping
         return cls(
             row.id, row.campaign_id, row.title, row.description, row.partner_id, row.landing_page_id,
@@ -47,7 +47,7 @@ class Task:
         return self.partner_id is None or self.partner_id == partner_id
 
 
-def _select():  # type: ignore[no-untyped-def]
+def _select() -> Select[Any]:
     return select(tasks, partners.c.name.label("partner_name")).outerjoin(partners, partners.c.id == tasks.c.partner_id)
 
 
@@ -158,7 +158,7 @@ def list_tasks(conn: Connection, advertiser_id: int, campaign_id: int) -> list[T
     return [Task.from_row(row) for row in rows]
 
 
-def _visible_to_partner(partner_id: int):  # type: ignore[no-untyped-def]
+def _visible_to_partner(partner_id: int) -> ColumnElement[bool]:
     active = select(memberships.c.campaign_id).where(
         memberships.c.partner_id == partner_id, memberships.c.status == "active"
     )

@@ -12,6 +12,7 @@ export const REPORTING_LABELS = Object.freeze({
 export const REPORTING_MAX = 255;
 
 // C0 and C1 control characters, which the API refuses.
+// eslint-disable-next-line no-control-regex -- matching control characters is this pattern's purpose
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /**

@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 import socket
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -644,7 +644,7 @@ def test_popup_asks_for_a_landing_url_instead_of_using_the_default(browser, live
     expect(popup.get_by_label("Landing page URL")).to_have_value("", timeout=TIMEOUT)
     mark = live_api.log.mark()
     popup.get_by_role("button", name="Create link").click()
-    expect(popup.get_by_role("alert")).to_have_text(f"Enter a landing URL: any page on shop.localhost.")
+    expect(popup.get_by_role("alert")).to_have_text("Enter a landing URL: any page on shop.localhost.")
     expect(popup.get_by_label("Landing page URL")).to_be_focused()
     assert link_posts(live_api, mark) == []
     popup.close()

@@ -18,10 +18,9 @@ Create Date: 2026-12-02
 """
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.engine import Connection
-
 
 revision = '0005'
 down_revision = '0004'

@@ -10,9 +10,8 @@ and earning as before. A nullable column added in place on both databases
 """
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0006'
 down_revision = '0005'
