@@ -10,7 +10,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any, Literal, Mapping, get_args
 
 from sqlalchemy import Connection, Row, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -22,9 +22,18 @@ from ..schema import campaign_domains, campaigns, landing_pages, programs, tasks
 from ..schema import memberships as membership_table
 from . import accounts, earnings, memberships
 
-STATUSES = ("active", "paused", "ended")
-PAYOUT_MODELS = ("cpc", "cpa", "revshare")
-LANDING_MODES = ("manual", "choose", "default")
+CampaignStatus = Literal["active", "paused", "ended"]
+PayoutModel = Literal["cpc", "cpa", "revshare"]
+#: How a partner picks the landing page: any URL on the allowed domains, one of the pages, or the default.
+LandingMode = Literal["manual", "choose", "default"]
+#: Why links cannot be made, the first of these that applies (see :func:`link_availability`).
+AvailabilityCode = Literal[
+    "campaign_not_active", "membership_not_active", "task_not_open", "task_archived", "click_tracking_off",
+    "conversion_tracking_off", "pay_for_performance_off",
+]
+STATUSES: tuple[CampaignStatus, ...] = get_args(CampaignStatus)
+PAYOUT_MODELS: tuple[PayoutModel, ...] = get_args(PayoutModel)
+LANDING_MODES: tuple[LandingMode, ...] = get_args(LandingMode)
 _CLICK_ID_PARAM = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 
 
@@ -66,7 +75,7 @@ class Availability:
     """Whether links can be made; when not, ``code`` and a sentence for the partner."""
 
     available: bool
-    code: str | None = None
+    code: AvailabilityCode | None = None
     reason: str | None = None
 
 
