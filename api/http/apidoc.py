@@ -11,6 +11,7 @@ pydantic's own JSON Schema of the models (OpenAPI 3.1 *is* JSON Schema
 Nothing is built per request: the wrapper only calls what was chosen when the
 module was imported, and the document is built once per app.
 """
+
 from __future__ import annotations
 
 import functools
@@ -51,7 +52,7 @@ _STATUS_TEXT = {
     422: "Well-formed, but a rule refuses it (the message says which)",
     429: "Rate limited; Retry-After says when to try again",
     503: "The database (or this node's click log) is unavailable right now; Retry-After says when to try again. "
-         "Answered at once, never after waiting on the failing part",
+    "Answered at once, never after waiting on the failing part",
 }
 _RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying again", "schema": {"type": "integer"}}}
 #: A path parameter of the ``id`` converter: any positive whole number (see :class:`api.http.IdConverter`).
@@ -136,8 +137,9 @@ def operation(
 
 def respond(model: BaseModel, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
     """The JSON answer of ``model`` (fields left unset, such as an absent optional part, are left out)."""
-    return Response(model.model_dump_json(by_alias=True, exclude_unset=True), status, headers,
-                    mimetype="application/json")
+    return Response(
+        model.model_dump_json(by_alias=True, exclude_unset=True), status, headers, mimetype="application/json"
+    )
 
 
 def operation_of(view: Callable[..., Any]) -> Operation | None:
@@ -157,7 +159,7 @@ def operation_of(view: Callable[..., Any]) -> Operation | None:
 class _Schema(GenerateJsonSchema):
     """Pydantic's JSON Schema without a generated title on every field (names say it already)."""
 
-    def field_title_should_be_set(self, schema: CoreSchema) -> bool:  # type: ignore[override]
+    def field_title_should_be_set(self, schema: CoreSchema) -> bool:
         return False
 
 
@@ -201,7 +203,11 @@ def build_document(app: Flask) -> dict[str, Any]:
         "components": {
             "schemas": dict(sorted(definitions.get("$defs", {}).items())),
             "securitySchemes": {
-                "partnerToken": {"type": "http", "scheme": "bearer", "description": "Token from POST /api/v1/auth/login"},
+                "partnerToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "Token from POST /api/v1/auth/login",
+                },
                 "advertiserKey": {"type": "http", "scheme": "bearer", "description": "The advertiser's API key"},
             },
         },
@@ -209,15 +215,19 @@ def build_document(app: Flask) -> dict[str, Any]:
 
 
 def _operation_object(
-    spec: Operation, converters: dict[str, str], refs: Mapping[tuple[type[BaseModel], JsonSchemaMode], Any]
+    spec: Operation, converters: dict[str, str], refs: Mapping[tuple[Any, JsonSchemaMode], Any]
 ) -> dict[str, Any]:
     document: dict[str, Any] = {"summary": spec.summary, "operationId": spec.operation_id, "tags": [spec.tag]}
     if spec.description:
         document["description"] = spec.description
     document["security"] = _SECURITY[spec.caller]
     parameters = [
-        {"name": name, "in": "path", "required": True,
-         "schema": dict(_PATH_ID) if converter == "id" else {"type": "string"}}
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": dict(_PATH_ID) if converter == "id" else {"type": "string"},
+        }
         for name, converter in converters.items()
     ]
     if spec.query is not None:
@@ -225,20 +235,25 @@ def _operation_object(
     if parameters:
         document["parameters"] = parameters
     if spec.body is not None:
-        document["requestBody"] = {"required": True,
-                                   "content": {"application/json": {"schema": refs[(spec.body, "validation")]}}}
+        document["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": refs[(spec.body, "validation")]}},
+        }
     responses: dict[str, Any] = {}
     for status, answer in sorted(spec.responses.items()):
         response: dict[str, Any] = {"description": answer.description}
         if answer.model is not None:
             response["content"] = {"application/json": {"schema": refs[(answer.model, "serialization")]}}
         if answer.headers:
-            response["headers"] = {name: {"description": text, "schema": {"type": "string"}}
-                                   for name, text in answer.headers.items()}
+            response["headers"] = {
+                name: {"description": text, "schema": {"type": "string"}} for name, text in answer.headers.items()
+            }
         responses[str(status)] = response
     for status in spec.statuses():
-        response = {"description": _STATUS_TEXT[status],
-                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        response = {
+            "description": _STATUS_TEXT[status],
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
         if status in (429, 503):
             response["headers"] = dict(_RETRY_AFTER)
         responses[str(status)] = response

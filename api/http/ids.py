@@ -6,6 +6,7 @@ becomes :data:`NO_ID` and the lookup answers its usual "not found" (or an
 empty list for a filter), and the database driver never sees a number it
 cannot bind.
 """
+
 from __future__ import annotations
 
 #: Every id the API answers with is at most this.

@@ -5,7 +5,7 @@ or, when it is not set, the URL the request came in on.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from flask import Blueprint, current_app, request
 from flask.typing import ResponseReturnValue
@@ -15,7 +15,14 @@ from ..services import links
 from ..services.partners import Partner
 from .apidoc import Answer, operation, respond
 from .limits import link_creation_limit
-from .models import DEFAULT_PAGE_SIZE, Link, LinkListQuery, LinkPage, LinkRequest, LinkUpdate
+from .models import (
+    DEFAULT_PAGE_SIZE,
+    Link,
+    LinkListQuery,
+    LinkPage,
+    LinkRequest,
+    LinkUpdate,
+)
 
 bp = Blueprint("links", __name__, url_prefix="/api/v1/links")
 

@@ -10,6 +10,7 @@ Request models refuse unknown fields and take JSON types as they are (no
 ``"1"`` for 1, no ``true`` for 1). Query models receive text and convert
 it in their fields' own validators, which word the 400's message.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,7 +18,15 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, RootModel, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    RootModel,
+    WithJsonSchema,
+)
 from pydantic_core import PydanticCustomError
 
 from .. import money
@@ -91,10 +100,13 @@ def _query_id(raw: object) -> object:
 QueryId = Annotated[
     int,
     BeforeValidator(_query_id),
-    WithJsonSchema({
-        "type": "integer", "minimum": 1,
-        "description": f"Any positive whole number; one no row has (including any above {MAX_ID}) matches nothing",
-    }),
+    WithJsonSchema(
+        {
+            "type": "integer",
+            "minimum": 1,
+            "description": f"Any positive whole number; one no row has (including any above {MAX_ID}) matches nothing",
+        }
+    ),
 ]
 
 
@@ -106,8 +118,7 @@ def query_int(minimum: int, maximum: int) -> Any:
             # Length first: int() refuses strings of more than 4300 digits.
             if raw.isascii() and raw.isdigit() and len(raw) <= 12 and minimum <= int(raw) <= maximum:
                 return int(raw)
-            raise _invalid_query("must be a whole number from {minimum} to {maximum}", minimum=minimum,
-                                 maximum=maximum)
+            raise _invalid_query("must be a whole number from {minimum} to {maximum}", minimum=minimum, maximum=maximum)
         return raw
 
     return Annotated[int, BeforeValidator(check), Field(ge=minimum, le=maximum)]
@@ -194,8 +205,11 @@ class Availability(ResponseModel):
     @staticmethod
     def fields_of(availability: campaigns.Availability) -> dict[str, Any]:
         """The availability fields of a campaign or a task's link options."""
-        return {"link_available": availability.available, "reason": availability.reason,
-                "reason_code": availability.code}
+        return {
+            "link_available": availability.available,
+            "reason": availability.reason,
+            "reason_code": availability.code,
+        }
 
 
 class Campaign(Availability):
@@ -210,9 +224,15 @@ class Campaign(Availability):
     def of(cls, entry: campaigns.PartnerCampaign) -> Campaign:
         """A campaign as the partner sees it."""
         found = entry.campaign
-        return cls(id=found.id, name=found.name, program_id=found.program_id, program_name=entry.program_name,
-                   membership=entry.membership, landing_mode=found.landing_mode,
-                   **cls.fields_of(entry.availability))
+        return cls(
+            id=found.id,
+            name=found.name,
+            program_id=found.program_id,
+            program_name=entry.program_name,
+            membership=entry.membership,
+            landing_mode=found.landing_mode,
+            **cls.fields_of(entry.availability),
+        )
 
 
 class CampaignList(ResponseModel):
@@ -241,9 +261,13 @@ class LinkOptions(Availability):
     @classmethod
     def of(cls, options: links.LinkOptions) -> LinkOptions:
         """The options of a task, availability included."""
-        return cls(mode=options.mode, landing_pages=options.landing_pages,  # type: ignore[arg-type]
-                   default_landing_page_id=options.default_landing_page_id,
-                   allowed_domains=options.allowed_domains, **cls.fields_of(options.availability))
+        return cls(
+            mode=options.mode,
+            landing_pages=options.landing_pages,  # type: ignore[arg-type]
+            default_landing_page_id=options.default_landing_page_id,
+            allowed_domains=options.allowed_domains,
+            **cls.fields_of(options.availability),
+        )
 
 
 class Task(ResponseModel):
@@ -257,8 +281,14 @@ class Task(ResponseModel):
     @classmethod
     def of(cls, task: Any, options: links.LinkOptions, partner_id: int) -> Task:
         """A task with its link options, as the partner ``partner_id`` sees it."""
-        return cls(id=task.id, title=task.title, description=task.description, campaign_id=task.campaign_id,
-                   assigned_to_me=task.partner_id == partner_id, link_options=LinkOptions.of(options))
+        return cls(
+            id=task.id,
+            title=task.title,
+            description=task.description,
+            campaign_id=task.campaign_id,
+            assigned_to_me=task.partner_id == partner_id,
+            link_options=LinkOptions.of(options),
+        )
 
 
 class TaskList(ResponseModel):
@@ -304,10 +334,12 @@ class LinkRequest(RequestModel):
         description="Manual mode: any http(s) URL on the campaign's allowed domains, without the campaign's "
         "click-id parameter in any spelling (empty: none given)",
     )
-    landing_page_id: IdInput | None = Field(default=None,
-                                            description="Manual or choose mode: one of the campaign's landing pages")
-    kind: Annotated[LinkKind | None, BeforeValidator(_kind)] = Field(default=None,
-                                                                     description="short (the default) or regular")
+    landing_page_id: IdInput | None = Field(
+        default=None, description="Manual or choose mode: one of the campaign's landing pages"
+    )
+    kind: Annotated[LinkKind | None, BeforeValidator(_kind)] = Field(
+        default=None, description="short (the default) or regular"
+    )
     subId1: ReportingText | None = None
     subId2: ReportingText | None = None
     subId3: ReportingText | None = None
@@ -349,11 +381,22 @@ class Link(ResponseModel):
         """The link with its URLs on ``base_url``."""
         url, display_url = links.link_urls(link, base_url, keys)
         return cls(
-            id=link.id, task_id=link.task_id, campaign_id=link.campaign_id, kind=link.kind,  # type: ignore[arg-type]
-            url=url, display_url=display_url, landing_url=link.landing_url,
-            subId1=link.sub_id1, subId2=link.sub_id2, subId3=link.sub_id3, sharedid=link.shared_id,
-            disabled=link.disabled, disabled_by=link.disabled_by if link.disabled else None,  # type: ignore[arg-type]
-            created_at=iso_utc(link.created_at), clicks=link.clicks, billable_clicks=link.billable_clicks,
+            id=link.id,
+            task_id=link.task_id,
+            campaign_id=link.campaign_id,
+            kind=link.kind,  # type: ignore[arg-type]
+            url=url,
+            display_url=display_url,
+            landing_url=link.landing_url,
+            subId1=link.sub_id1,
+            subId2=link.sub_id2,
+            subId3=link.sub_id3,
+            sharedid=link.shared_id,
+            disabled=link.disabled,
+            disabled_by=link.disabled_by if link.disabled else None,  # type: ignore[arg-type]
+            created_at=iso_utc(link.created_at),
+            clicks=link.clicks,
+            billable_clicks=link.billable_clicks,
             conversions=link.conversions,
         )
 
@@ -383,16 +426,19 @@ class ConversionRequest(RequestModel):
     (invalid_click_id, invalid_order_id, invalid_amount, invalid_currency)."""
 
     click_id: Annotated[str, BeforeValidator(conversions.check_click_id)] = Field(
-        min_length=1, max_length=conversions.MAX_CLICK_ID, description="The click id your landing page received")
+        min_length=1, max_length=conversions.MAX_CLICK_ID, description="The click id your landing page received"
+    )
     order_id: Annotated[str, BeforeValidator(conversions.clean_order_id)] = Field(
-        min_length=1, max_length=conversions.MAX_ORDER_ID, description="Your order id; counted once per campaign")
+        min_length=1, max_length=conversions.MAX_ORDER_ID, description="Your order id; counted once per campaign"
+    )
     amount: Annotated[
         Decimal,
         BeforeValidator(_amount),
-        WithJsonSchema({"anyOf": [{"type": "string", "pattern": r"^\d{1,12}(\.\d{1,4})?$"},
-                                  {"type": "number", "minimum": 0}]}),
+        WithJsonSchema(
+            {"anyOf": [{"type": "string", "pattern": r"^\d{1,12}(\.\d{1,4})?$"}, {"type": "number", "minimum": 0}]}
+        ),
     ] = Field(
-        description="The sale amount, a non-negative decimal (a string such as \"12.50\" is best) with at most the "
+        description='The sale amount, a non-negative decimal (a string such as "12.50" is best) with at most the '
         f"currency's decimals, up to {money.MAX_MINOR:,} minor units: "
         f"{money.format_minor(money.MAX_MINOR, 'USD')} in a two-decimal currency such as USD, "
         f"{money.format_minor(money.MAX_MINOR, 'KWD')} KWD, {money.format_minor(money.MAX_MINOR, 'JPY')} JPY "
@@ -400,7 +446,8 @@ class ConversionRequest(RequestModel):
         "them in range)"
     )
     currency: Annotated[str, BeforeValidator(money.currency_code)] = Field(
-        pattern="^[A-Z]{3}$", description="ISO 4217; the campaign's currency")
+        pattern="^[A-Z]{3}$", description="ISO 4217; the campaign's currency"
+    )
 
     def report(self) -> conversions.Report:
         """The postback as the conversion rules take it (400 when the amount does not fit the currency)."""
@@ -427,11 +474,16 @@ class Conversion(ResponseModel):
     def of(cls, conversion: conversions.Conversion) -> Conversion:
         """A recorded conversion, amounts as decimal strings."""
         return cls(
-            id=conversion.id, click_id=conversion.click_id, order_id=conversion.order_id,
-            amount=str(conversion.amount), currency=conversion.currency, payout=str(conversion.payout),
+            id=conversion.id,
+            click_id=conversion.click_id,
+            order_id=conversion.order_id,
+            amount=str(conversion.amount),
+            currency=conversion.currency,
+            payout=str(conversion.payout),
             payout_reason=conversion.payout_reason,  # type: ignore[arg-type]
             status=conversion.status,  # type: ignore[arg-type]
-            created_at=iso_utc(conversion.created_at), campaign_id=conversion.campaign_id,
+            created_at=iso_utc(conversion.created_at),
+            campaign_id=conversion.campaign_id,
             link_id=conversion.link_id,
         )
 
@@ -453,10 +505,14 @@ class WaitingConversion(ResponseModel):
     def of(cls, waiting: conversions.Waiting) -> WaitingConversion:
         """The 202 answer: the postback is accepted and waits for its click."""
         return cls(
-            click_id=waiting.click_id, order_id=waiting.order_id, amount=str(waiting.amount),
-            currency=waiting.currency, status="waiting", received_at=iso_utc(waiting.received_at),
+            click_id=waiting.click_id,
+            order_id=waiting.order_id,
+            amount=str(waiting.amount),
+            currency=waiting.currency,
+            status="waiting",
+            received_at=iso_utc(waiting.received_at),
             message="Accepted. The click was made moments ago and is not stored yet; the conversion is recorded "
-                    "as soon as it is, normally within a second. Send the same postback again to get it.",
+            "as soon as it is, normally within a second. Send the same postback again to get it.",
         )
 
 
@@ -467,7 +523,8 @@ class Figures(ResponseModel):
     clicks: Count = Field(description="Every recorded click, bots included")
     unique_clicks: Count = Field(
         description="Billable clicks: not a bot, prefetch, duplicate or over the daily cap, made while the "
-        "campaign paid, the membership was active and the link enabled")
+        "campaign paid, the membership was active and the link enabled"
+    )
     bot_clicks: Count = Field(description="Clicks of crawlers, unfurlers and HTTP tools")
     invalid_clicks: dict[earnings.Reason, Annotated[int, Field(ge=1)]] = Field(
         description="Clicks that are not billable, counted by reason (only reasons that occurred); "
@@ -493,7 +550,8 @@ class Totals(Figures):
     revenue: DecimalText | None  # type: ignore[assignment]
     payout: DecimalText | None = Field(  # type: ignore[assignment]
         description="Conversion payouts plus cpc earnings of billable clicks; null when the rows are in more than "
-        "one currency (see totals_by_currency)")
+        "one currency (see totals_by_currency)"
+    )
     currency: str | None
 
 
@@ -507,15 +565,19 @@ class Report(ResponseModel):
     rows: list[ReportRow]
     totals: Totals
     totals_by_currency: dict[str, Figures] | None = Field(
-        default=None, description="Present only when the rows are in more than one currency")
+        default=None, description="Present only when the rows are in more than one currency"
+    )
 
 
 class ReportQuery(QueryModel):
     from_: QueryDay | None = Field(
-        default=None, alias="from",
-        description=f"First day (default: 29 days before to, not before {reports.FIRST_DAY.isoformat()})")
+        default=None,
+        alias="from",
+        description=f"First day (default: 29 days before to, not before {reports.FIRST_DAY.isoformat()})",
+    )
     to: QueryDay | None = Field(
-        default=None, description=f"Last day (default: today, UTC; at most {reports.LAST_DAY.isoformat()})")
+        default=None, description=f"Last day (default: today, UTC; at most {reports.LAST_DAY.isoformat()})"
+    )
     group_by: Annotated[reports.GroupBy, BeforeValidator(query_choice(reports.GROUPS))] = "day"
     campaign_id: QueryId | None = None
 
@@ -528,9 +590,11 @@ class ClickLogState(ResponseModel):
     pending_bytes: Count | None = Field(description="Bytes of this host's click log not stored yet (null: unknown)")
     quarantined_lines: Count = Field(
         description="Unreadable click log lines set aside in the log folder's quarantine.jsonl (any makes the node "
-        "unhealthy until an operator has looked)")
+        "unhealthy until an operator has looked)"
+    )
     free_bytes: Count | None = Field(
-        description="Free space on the log's disk; below TASKLINK_CLICK_LOG_MIN_FREE_BYTES the node is unhealthy")
+        description="Free space on the log's disk; below TASKLINK_CLICK_LOG_MIN_FREE_BYTES the node is unhealthy"
+    )
 
 
 class Health(ResponseModel):
@@ -542,4 +606,3 @@ class Health(ResponseModel):
 
 class OpenApiDocument(RootModel[dict[str, Any]]):
     """The OpenAPI 3.1 document of this API."""
-

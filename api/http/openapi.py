@@ -5,6 +5,7 @@ and their models (:mod:`.models`), once per app. ``tests/test_openapi.py``
 checks that every route Flask serves under ``/api/v1`` is described and that
 responses validate.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app
@@ -16,8 +17,13 @@ bp = Blueprint("openapi", __name__)
 
 
 @bp.get("/api/v1/openapi.json")
-@operation("getOpenApi", "This document", caller=None, tag="operations",
-           responses={200: Answer("The OpenAPI 3.1 document", OpenApiDocument)})
+@operation(
+    "getOpenApi",
+    "This document",
+    caller=None,
+    tag="operations",
+    responses={200: Answer("The OpenAPI 3.1 document", OpenApiDocument)},
+)
 def openapi_document() -> Response:
     """Serve the document (built once per app)."""
     document = current_app.extensions.get("tasklink.openapi")

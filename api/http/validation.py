@@ -15,6 +15,7 @@ A domain rule checked by a model's validator (a conversion's amount, a
 link's kind) raises its own :class:`~api.errors.ValidationError`, which
 pydantic lets through unchanged, so such fields keep their specific codes.
 """
+
 from __future__ import annotations
 
 import functools

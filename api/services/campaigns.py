@@ -50,7 +50,7 @@ class Campaign:
     payout_model: str
     payout_value: int
     currency: str
-    landing_mode: str
+    landing_mode: LandingMode
     attribution_window_days: int
     click_id_param: str
     daily_click_cap: int
@@ -353,7 +353,7 @@ class PartnerCampaign:
 
     campaign: Campaign
     program_name: str
-    membership: str
+    membership: memberships.MembershipStatus
     availability: Availability
 
 

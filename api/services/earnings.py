@@ -57,7 +57,7 @@ OVER_CAP: Reason = "over_cap"
 REASONS: tuple[Reason, ...] = get_args(Reason)
 
 #: Each reason in a few words, for people (admin tables, CSV exports).
-REASON_LABELS = {
+REASON_LABELS: dict[str, str] = {
     NOT_PAYING: "pay for performance off",
     CAMPAIGN_ENDED: "campaign ended",
     CAMPAIGN_PAUSED: "campaign paused (not paying)",
