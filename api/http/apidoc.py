@@ -272,8 +272,9 @@ def _query_parameters(model: type[QueryModel]) -> list[dict[str, Any]]:
             prop.update(variants[0])
         if prop.get("default", 0) is None:
             del prop["default"]
-        parameter: dict[str, Any] = {"name": name, "in": "query", "required": False, "schema": prop}
+        parameter: dict[str, Any] = {"name": name, "in": "query", "required": False}
         if "description" in prop:
-            parameter["description"] = prop["description"]
+            parameter["description"] = prop.pop("description")
+        parameter["schema"] = prop
         parameters.append(parameter)
     return parameters

@@ -32,7 +32,7 @@ from pydantic_core import PydanticCustomError
 from .. import money
 from ..errors import ValidationError
 from ..schema import SUB_ID_MAX
-from ..services import campaigns, conversions, earnings, links, memberships, reports
+from ..services import campaigns, conversions, earnings, links, memberships, reports, tasks
 from ..services.campaigns import AvailabilityCode, LandingMode
 from ..services.links import DisabledBy, LinkKind
 from .ids import MAX_ID, id_from_digits, id_in_range
@@ -279,7 +279,7 @@ class Task(ResponseModel):
     link_options: LinkOptions
 
     @classmethod
-    def of(cls, task: Any, options: links.LinkOptions, partner_id: int) -> Task:
+    def of(cls, task: tasks.Task, options: links.LinkOptions, partner_id: int) -> Task:
         """A task with its link options, as the partner ``partner_id`` sees it."""
         return cls(
             id=task.id,
