@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import get_args
 
 import pytest
+from openapi_check import document_of
 
 from api.services import campaigns, conversions, earnings, links, reports
-from openapi_check import document_of
 
 
 def error_of(response):  # type: ignore[no-untyped-def]

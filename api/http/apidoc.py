@@ -136,10 +136,8 @@ def operation(
 
 
 def respond(model: BaseModel, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
-    """The JSON answer of ``model`` (fields left unset, such as an absent optional part, are left out)."""
-    return Response(
-        model.model_dump_json(by_alias=True, exclude_unset=True), status, headers, mimetype="application/json"
-    )
+    """The JSON answer of ``model``, by its fields' API names."""
+    return Response(model.model_dump_json(by_alias=True), status, headers, mimetype="application/json")
 
 
 def operation_of(view: Callable[..., Any]) -> Operation | None:

@@ -58,6 +58,6 @@ def create_conversion(caller: Advertiser, body: ConversionRequest) -> ResponseRe
     with db.transaction() as conn:
         result = conversions.report_conversion(conn, caller.id, report, ids)
     if isinstance(result, conversions.Waiting):
-        return respond(WaitingConversion.of(result), 202)
+        return respond(WaitingConversion.model_validate(result), 202)
     conversion, created = result
-    return respond(Conversion.of(conversion), 201 if created else 200)
+    return respond(Conversion.model_validate(conversion), 201 if created else 200)

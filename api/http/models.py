@@ -24,6 +24,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     RootModel,
     WithJsonSchema,
 )
@@ -62,6 +63,12 @@ class ResponseModel(BaseModel):
 
 # --- shared field types ---------------------------------------------------------------
 
+
+def iso_utc(moment: dt.datetime) -> str:
+    """ISO 8601 with ``Z`` for UTC (a naive time from SQLite is written as it is)."""
+    return moment.isoformat().replace("+00:00", "Z")
+
+
 #: An id the API answers with.
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 #: An id a client sends in a body: any positive whole number; beyond the database's range it matches no row.
@@ -71,16 +78,19 @@ IdInput = Annotated[
     AfterValidator(id_in_range),
 ]
 Count = Annotated[int, Field(ge=0)]
-#: An amount of money, exact, as a decimal string.
-DecimalText = Annotated[str, Field(pattern=r"^\d+(\.\d+)?$", examples=["12.50"])]
-#: A moment in ISO 8601 (UTC).
-Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+#: An amount of money, exact, answered as a decimal string.
+Money = Annotated[
+    Decimal,
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": r"^\d+(\.\d+)?$", "examples": ["12.50"]}, mode="serialization"),
+]
+#: A moment, answered in ISO 8601 (``Z`` for UTC).
+Timestamp = Annotated[
+    dt.datetime,
+    PlainSerializer(iso_utc, return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization"),
+]
 ReportingText = Annotated[str, Field(max_length=SUB_ID_MAX, description="Reporting info")]
-
-
-def iso_utc(moment: dt.datetime) -> str:
-    """ISO 8601 with ``Z`` for UTC (a naive time from SQLite is written as it is)."""
-    return moment.isoformat().replace("+00:00", "Z")
 
 
 def _invalid_query(message: str, **context: object) -> PydanticCustomError:
@@ -394,7 +404,7 @@ class Link(ResponseModel):
             sharedid=link.shared_id,
             disabled=link.disabled,
             disabled_by=link.disabled_by if link.disabled else None,  # type: ignore[arg-type]
-            created_at=iso_utc(link.created_at),
+            created_at=link.created_at,
             clicks=link.clicks,
             billable_clicks=link.billable_clicks,
             conversions=link.conversions,
@@ -458,9 +468,9 @@ class Conversion(ResponseModel):
     id: Id
     click_id: str
     order_id: str
-    amount: DecimalText
+    amount: Money
     currency: str
-    payout: DecimalText
+    payout: Money
     payout_reason: earnings.NoEarningsReason | None = Field(
         description="Why the payout is 0.00 although the campaign pays per conversion: the click was made where "
         "nobody may earn (its reason), or the campaign no longer pays for performance; null when it pays"
@@ -470,23 +480,6 @@ class Conversion(ResponseModel):
     campaign_id: Id
     link_id: Id
 
-    @classmethod
-    def of(cls, conversion: conversions.Conversion) -> Conversion:
-        """A recorded conversion, amounts as decimal strings."""
-        return cls(
-            id=conversion.id,
-            click_id=conversion.click_id,
-            order_id=conversion.order_id,
-            amount=str(conversion.amount),
-            currency=conversion.currency,
-            payout=str(conversion.payout),
-            payout_reason=conversion.payout_reason,  # type: ignore[arg-type]
-            status=conversion.status,  # type: ignore[arg-type]
-            created_at=iso_utc(conversion.created_at),
-            campaign_id=conversion.campaign_id,
-            link_id=conversion.link_id,
-        )
-
 
 class WaitingConversion(ResponseModel):
     """A postback accepted before its click was stored: the conversion is recorded, by the same rules, as soon
@@ -495,25 +488,14 @@ class WaitingConversion(ResponseModel):
 
     click_id: str
     order_id: str
-    amount: DecimalText
+    amount: Money
     currency: str
     status: Literal["waiting"]
     received_at: Timestamp = Field(description="When the first of these postbacks came: the conversion's time")
-    message: str
-
-    @classmethod
-    def of(cls, waiting: conversions.Waiting) -> WaitingConversion:
-        """The 202 answer: the postback is accepted and waits for its click."""
-        return cls(
-            click_id=waiting.click_id,
-            order_id=waiting.order_id,
-            amount=str(waiting.amount),
-            currency=waiting.currency,
-            status="waiting",
-            received_at=iso_utc(waiting.received_at),
-            message="Accepted. The click was made moments ago and is not stored yet; the conversion is recorded "
-            "as soon as it is, normally within a second. Send the same postback again to get it.",
-        )
+    message: str = (
+        "Accepted. The click was made moments ago and is not stored yet; the conversion is recorded as soon as it "
+        "is, normally within a second. Send the same postback again to get it."
+    )
 
 
 # --- reports ------------------------------------------------------------------------------------
@@ -537,8 +519,8 @@ class Figures(ResponseModel):
         description="Conversions per billable click, 4 decimals (0.0525 = 5.25 %); null when there were no "
         "billable clicks. It can exceed 1 for a day or group whose conversions came from clicks counted elsewhere",
     )
-    revenue: DecimalText
-    payout: DecimalText = Field(description="Conversion payouts plus cpc earnings of billable clicks")
+    revenue: Money
+    payout: Money = Field(description="Conversion payouts plus cpc earnings of billable clicks")
 
 
 class ReportRow(Figures):
@@ -547,8 +529,8 @@ class ReportRow(Figures):
 
 
 class Totals(Figures):
-    revenue: DecimalText | None  # type: ignore[assignment]
-    payout: DecimalText | None = Field(  # type: ignore[assignment]
+    revenue: Money | None  # type: ignore[assignment]
+    payout: Money | None = Field(  # type: ignore[assignment]
         description="Conversion payouts plus cpc earnings of billable clicks; null when the rows are in more than "
         "one currency (see totals_by_currency)"
     )
@@ -565,7 +547,9 @@ class Report(ResponseModel):
     rows: list[ReportRow]
     totals: Totals
     totals_by_currency: dict[str, Figures] | None = Field(
-        default=None, description="Present only when the rows are in more than one currency"
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="Present only when the rows are in more than one currency",
     )
 
 

@@ -1,8 +1,6 @@
 """Partner sign-in and sign-out: ``POST /api/v1/auth/login`` and ``POST /api/v1/auth/logout``."""
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import Blueprint, Response, current_app
 
 from .. import db
@@ -13,11 +11,6 @@ from .limits import login_limits
 from .models import LoginRequest, Session
 
 bp = Blueprint("sessions", __name__, url_prefix="/api/v1/auth")
-
-
-def iso_utc(moment: dt.datetime) -> str:
-    """ISO 8601 in UTC with a ``Z``, to the second."""
-    return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 @bp.post("/login")
@@ -33,7 +26,7 @@ def login(body: LoginRequest) -> Response:
     """E-mail and password → a signed token that expires (one answer for every wrong credential)."""
     with db.reading() as conn:
         token, expires_at = sessions.sign_in(conn, current_app.config["SECRET_KEYS"], body.email, body.password)
-    return respond(Session(token=token, expires_at=iso_utc(expires_at), token_type="Bearer"))
+    return respond(Session(token=token, expires_at=expires_at.replace(microsecond=0), token_type="Bearer"))
 
 
 @bp.post("/logout")
