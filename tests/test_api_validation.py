@@ -103,6 +103,7 @@ def test_the_documents_enumerations_are_the_codes_the_rules_use(app) -> None:
 
     assert enum(schemas["Campaign"]["properties"]["reason_code"]) == list(get_args(campaigns.AvailabilityCode))
     assert set(enum(schemas["Conversion"]["properties"]["payout_reason"])) == earnings.NO_EARNINGS
+    assert earnings.NO_EARNINGS <= set(earnings.REASONS)  # a payout reason is always a click's reason
     assert enum(schemas["Conversion"]["properties"]["status"]) == list(conversions.STATUSES)
     assert schemas["Figures"]["properties"]["invalid_clicks"]["propertyNames"]["enum"] == list(earnings.REASONS)
     assert enum(schemas["Link"]["properties"]["kind"]) == list(links.KINDS)
