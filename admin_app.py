@@ -264,7 +264,7 @@ def clean_cell(value: Any) -> Any:
 
 def invalid_summary(invalid: dict[str, int]) -> str:
     """Invalid clicks by reason in words, largest first: “12 repeat click (24 h), 3 bot or link preview”."""
-    order = {reason: index for index, reason in enumerate(earnings.REASONS)}
+    order: dict[str, int] = {reason: index for index, reason in enumerate(earnings.REASONS)}
     ordered = sorted(invalid.items(), key=lambda item: (-item[1], order.get(item[0], len(order))))
     return ", ".join(f"{count:,} {earnings.REASON_LABELS.get(reason, reason)}" for reason, count in ordered)
 

@@ -62,7 +62,7 @@ AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) 
 SLOW_HEADERS = b"GET /s/slow HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: slow\r\nX-Padding: " + b"a" * 100_000
 #: A slow-body client sends these headers at once, then its body one byte at a time, never all of it.
 #: Sign-in reads its body before anything else (no credentials are needed to send one); the
-#: length is under the API's 64 KiB bound (api/http/parsing.py), which is answered 413 unread.
+#: length is under the API's 64 KiB bound (api/http/validation.py), which is answered 413 unread.
 SLOW_BODY_HEADERS = (b"POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: slow\r\n"
                      b"Content-Type: application/json\r\nContent-Length: 60000\r\n\r\n")
 SLOW_BODY = b'{"email": "' + b"a" * 59_000

@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
-from openapi_schema_validator import OAS30Validator, oas30_format_checker
+from openapi_schema_validator import OAS30Validator, OAS31Validator, oas30_format_checker, oas31_format_checker
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.test import TestResponse
 
@@ -83,9 +83,12 @@ def _check_error_shape(method: str, path: str, response: TestResponse) -> None:
 
 
 def validate(document: dict[str, Any], schema: dict[str, Any], instance: Any, where: str = "") -> None:
-    """Validate ``instance`` against an OpenAPI 3.0 ``schema`` of ``document`` (refs resolved in it)."""
+    """Validate ``instance`` against a ``schema`` of ``document`` (refs resolved in it), by the document's version."""
     root = {**schema, "components": document.get("components", {})}
-    validator = OAS30Validator(root, format_checker=oas30_format_checker)
+    if str(document.get("openapi", "")).startswith("3.0"):
+        validator = OAS30Validator(root, format_checker=oas30_format_checker)
+    else:
+        validator = OAS31Validator(root, format_checker=oas31_format_checker)
     errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.path))
     if errors:
         first = errors[0]

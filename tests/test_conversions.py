@@ -11,6 +11,7 @@ from sqlalchemy import Connection, func, select
 
 from api import db
 from api.errors import NotFound, RuleRefused, ValidationError
+from api.http.models import Conversion
 from api.rawsql import Raw
 from api.schema import clicks as clicks_table
 from api.schema import conversions as conversions_table
@@ -175,7 +176,7 @@ def test_payout_by_model_with_exact_decimals(engine, make, model, setting, amoun
                                                              now=NOW)
     assert conversion.payout == Decimal(payout)
     assert str(conversion.amount) == amount if "." in amount else True
-    assert conversions.to_json(conversion)["payout"] == payout
+    assert Conversion.model_validate(conversion).model_dump(mode="json")["payout"] == payout
 
 
 def test_payout_in_a_currency_without_decimals(engine, make) -> None:
@@ -183,7 +184,8 @@ def test_payout_in_a_currency_without_decimals(engine, make) -> None:
     click_id = record_a_click(engine, world)
     with db.transaction(engine) as conn:
         conversion, _ = record_conversion(conn, world.advertiser.id, click_id, "o", "1235", "JPY", now=NOW)
-    assert conversions.to_json(conversion)["payout"] == "124" and conversions.to_json(conversion)["amount"] == "1235"
+    answer = Conversion.model_validate(conversion).model_dump(mode="json")
+    assert answer["payout"] == "124" and answer["amount"] == "1235"
 
 
 def test_bot_clicks_never_earn(engine, world) -> None:
@@ -420,7 +422,7 @@ def test_a_click_still_in_another_nodes_log_is_202_then_recorded_when_that_node_
     assert conversion.created_at == row.received_at  # the conversion's time is the postback's
     repeat = post(client, world.api_key, **body)
     assert repeat.status_code == 200
-    assert repeat.json == conversions.to_json(conversion)
+    assert repeat.json == Conversion.model_validate(conversion).model_dump(mode="json")
     assert conversion_count(engine) == 1
 
 

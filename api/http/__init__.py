@@ -1,8 +1,9 @@
 """HTTP layer: thin blueprints that parse input, call a service, and shape the answer.
 
-``MODULES`` lists every blueprint module (each has a ``bp`` and documents its
-paths in ``OPENAPI_PATHS``); add a new module here and nowhere else. The
-redirect (:mod:`.tracking`, not part of the JSON API) is mounted separately.
+``MODULES`` lists every blueprint module (each has a ``bp`` whose views are
+declared with :func:`.apidoc.operation`, from which the OpenAPI document is
+built); add a new module here and nowhere else. The redirect
+(:mod:`.tracking`, not part of the JSON API) is mounted separately.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.routing import BaseConverter
 
 from . import conversions, cors, errors, health, limits, links, openapi, partner, reports, sessions, tracking
-from .parsing import id_from_digits
+from .ids import id_from_digits
 
 MODULES = [openapi, health, sessions, partner, links, conversions, reports]
 

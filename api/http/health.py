@@ -7,18 +7,20 @@ free of data: only the state of this node.
 """
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, current_app
 from flask.typing import ResponseReturnValue
 
 from .. import clicklog, db
-from .openapi import json_response, ref
+from .apidoc import Answer, operation, respond
+from .models import ClickLogState, Health
 
 bp = Blueprint("health", __name__)
 
 
 @bp.get("/api/v1/health")
+@operation("getHealth", "Whether this node can serve (database reachable, click log writable)", caller=None,
+           tag="operations", responses={200: Answer("The node is healthy", Health),
+                                        503: Answer("Something the node needs is missing; the body says what", Health)})
 def health() -> ResponseReturnValue:
     """The node's checks: database reachable, click log writable, and how much of the log waits to be stored."""
     database = db.ping()
@@ -28,7 +30,7 @@ def health() -> ResponseReturnValue:
     if database:
         try:
             pending = click_log.pending_bytes()
-        except Exception:  # noqa: BLE001 - a database that fails between two queries: report, do not crash
+        except Exception:
             database = False
     quarantined = click_log.quarantined_lines()
     free = click_log.free_bytes() if writable else None
@@ -42,64 +44,11 @@ def health() -> ResponseReturnValue:
         (writable and not enough_space, "the click log's disk is nearly full"),
         (bool(quarantined), "unreadable click log lines were set aside"),
     ) if failed]
-    body = {
-        "status": "ok" if healthy else "unavailable",
-        "database": "ok" if database else "unreachable",
-        "click_log": {"writable": writable, "pending_bytes": pending, "quarantined_lines": quarantined,
-                      "free_bytes": free},
-        "problems": problems,
-    }
-    response = jsonify(body)
-    response.status_code = 200 if healthy else 503
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-# --- OpenAPI -----------------------------------------------------------------
-
-OPENAPI_SCHEMAS: dict[str, Any] = {
-    "Health": {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["status", "database", "click_log", "problems"],
-        "properties": {
-            "status": {"type": "string", "enum": ["ok", "unavailable"]},
-            "database": {"type": "string", "enum": ["ok", "unreachable"]},
-            "problems": {"type": "array", "items": {"type": "string"},
-                         "description": "What makes the node unhealthy, in words (empty when healthy)"},
-            "click_log": {
-                "type": "object",
-                "additionalProperties": False,
-                "required": ["writable", "pending_bytes", "quarantined_lines", "free_bytes"],
-                "properties": {
-                    "writable": {"type": "boolean", "description": "Clicks can be appended to this node's log"},
-                    "pending_bytes": {"type": "integer", "minimum": 0, "nullable": True,
-                                      "description": "Bytes of this host's click log not stored yet (null: unknown)"},
-                    "free_bytes": {"type": "integer", "minimum": 0, "nullable": True,
-                                   "description": "Free space on the log's disk; below TASKLINK_CLICK_LOG_MIN_FREE_BYTES "
-                                                  "the node is unhealthy"},
-                    "quarantined_lines": {
-                        "type": "integer", "minimum": 0,
-                        "description": "Unreadable click log lines set aside in the log folder's quarantine.jsonl "
-                                       "(any makes the node unhealthy until an operator has looked)",
-                    },
-                },
-            },
-        },
-    }
-}
-
-OPENAPI_PATHS: dict[str, Any] = {
-    "/api/v1/health": {
-        "get": {
-            "summary": "Whether this node can serve (database reachable, click log writable)",
-            "operationId": "getHealth",
-            "tags": ["operations"],
-            "security": [],
-            "responses": {
-                "200": json_response("The node is healthy", ref("Health")),
-                "503": json_response("Something the node needs is missing; the body says what", ref("Health")),
-            },
-        }
-    }
-}
+    body = Health(
+        status="ok" if healthy else "unavailable",
+        database="ok" if database else "unreachable",
+        click_log=ClickLogState(writable=writable, pending_bytes=pending, quarantined_lines=quarantined,
+                                free_bytes=free),
+        problems=problems,
+    )
+    return respond(body, 200 if healthy else 503, {"Cache-Control": "no-store"})

@@ -27,7 +27,7 @@ from flask_limiter.util import get_remote_address
 
 from ..errors import TasklinkError
 from .errors import error_response
-from .parsing import is_text, request_json
+from .validation import is_text, request_json
 
 F = TypeVar("F", bound=Callable[..., object])
 

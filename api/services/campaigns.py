@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from types import EllipsisType
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import Connection, Row, Select, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -24,9 +24,18 @@ from ..schema import campaign_domains, campaigns, landing_pages, programs, tasks
 from ..schema import memberships as membership_table
 from . import accounts, earnings, memberships
 
-STATUSES = ("active", "paused", "ended")
-PAYOUT_MODELS = ("cpc", "cpa", "revshare")
-LANDING_MODES = ("manual", "choose", "default")
+CampaignStatus = Literal["active", "paused", "ended"]
+PayoutModel = Literal["cpc", "cpa", "revshare"]
+#: How a partner picks the landing page: any URL on the allowed domains, one of the pages, or the default.
+LandingMode = Literal["manual", "choose", "default"]
+#: Why links cannot be made, the first of these that applies (see :func:`link_availability`).
+AvailabilityCode = Literal[
+    "campaign_not_active", "membership_not_active", "task_not_open", "task_archived", "click_tracking_off",
+    "conversion_tracking_off", "pay_for_performance_off",
+]
+STATUSES: tuple[CampaignStatus, ...] = get_args(CampaignStatus)
+PAYOUT_MODELS: tuple[PayoutModel, ...] = get_args(PayoutModel)
+LANDING_MODES: tuple[LandingMode, ...] = get_args(LandingMode)
 _CLICK_ID_PARAM = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 
 
@@ -43,7 +52,7 @@ class Campaign:
     payout_model: str
     payout_value: int
     currency: str
-    landing_mode: str
+    landing_mode: LandingMode
     attribution_window_days: int
     click_id_param: str
     daily_click_cap: int
@@ -68,7 +77,7 @@ class Availability:
     """Whether links can be made; when not, ``code`` and a sentence for the partner."""
 
     available: bool
-    code: str | None = None
+    code: AvailabilityCode | None = None
     reason: str | None = None
 
 
@@ -365,7 +374,7 @@ class PartnerCampaign:
 
     campaign: Campaign
     program_name: str
-    membership: str
+    membership: memberships.MembershipStatus
     availability: Availability
 
 

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import Connection, Row, Select, select, update
 
@@ -27,7 +27,8 @@ from .clicks import STORE_LOCK, ClickIds, ClickOrigin, verify_click_id
 
 log = logging.getLogger(__name__)
 
-STATUSES = ("pending", "approved", "reversed")
+ConversionStatus = Literal["pending", "approved", "reversed"]
+STATUSES: tuple[ConversionStatus, ...] = get_args(ConversionStatus)
 MAX_ORDER_ID = 255
 MAX_CLICK_ID = CLICK_ID_MAX
 
@@ -63,23 +64,6 @@ class Conversion:
     def payout(self) -> Decimal:
         """The partner's payout as an exact decimal."""
         return money.from_minor(self.payout_minor, self.currency)
-
-
-def to_json(conversion: Conversion) -> dict[str, Any]:
-    """The conversion shape of the API (amounts as decimal strings)."""
-    return {
-        "id": conversion.id,
-        "click_id": conversion.click_id,
-        "order_id": conversion.order_id,
-        "amount": str(conversion.amount),
-        "currency": conversion.currency,
-        "payout": str(conversion.payout),
-        "payout_reason": conversion.payout_reason,
-        "status": conversion.status,
-        "created_at": conversion.created_at.isoformat().replace("+00:00", "Z"),
-        "campaign_id": conversion.campaign_id,
-        "link_id": conversion.link_id,
-    }
 
 
 def conversion_payout(payout_model: str, payout_value: int, amount_minor: int) -> int:
@@ -137,23 +121,31 @@ class Report:
     currency: str
 
 
-def parse_report(click_id: object, order_id: object, amount: object, currency: object) -> Report:
-    """Check a postback's fields (400, :class:`ValidationError`, for anything malformed) before any lookup."""
+def check_click_id(value: object) -> str:
+    """A postback's click id: printable ASCII of at most :data:`MAX_CLICK_ID` characters (400 otherwise)."""
     # Click ids are printable ASCII (we make them); anything else cannot be one, and a NUL
     # or a lone surrogate would make the lookup itself fail on PostgreSQL.
-    if (not isinstance(click_id, str) or not click_id or len(click_id) > MAX_CLICK_ID
-            or not (click_id.isascii() and click_id.isprintable())):
+    if (not isinstance(value, str) or not value or len(value) > MAX_CLICK_ID
+            or not (value.isascii() and value.isprintable())):
         raise ValidationError("click_id is required: the value your landing page received.", "invalid_click_id")
-    order = clean_order_id(order_id)
-    value = money.parse_amount(amount, "amount")
-    code = money.currency_code(currency)
-    minor = money.to_minor(value, code)
-    money.check_minor(minor, code, "amount")
-    if money.from_minor(minor, code) != value:
+    return value
+
+
+def make_report(click_id: str, order_id: str, amount: Decimal, currency: str) -> Report:
+    """A postback whose fields are each well-formed, once its amount fits the currency (400 otherwise)."""
+    minor = money.to_minor(amount, currency)
+    money.check_minor(minor, currency, "amount")
+    if money.from_minor(minor, currency) != amount:
         raise ValidationError(
-            f"amount has more decimals than {code} allows ({money.exponent(code)}).", "invalid_amount"
+            f"amount has more decimals than {currency} allows ({money.exponent(currency)}).", "invalid_amount"
         )
-    return Report(click_id, order, minor, code)
+    return Report(click_id, order_id, minor, currency)
+
+
+def parse_report(click_id: object, order_id: object, amount: object, currency: object) -> Report:
+    """Check a postback's fields as they came (400, :class:`ValidationError`, for anything malformed)."""
+    return make_report(check_click_id(click_id), clean_order_id(order_id), money.parse_amount(amount, "amount"),
+                       money.currency_code(currency))
 
 
 # --- attributing a report to a stored click ---------------------------------------------------------
@@ -344,20 +336,6 @@ def _waiting_from_raw(row: tuple[Any, ...]) -> Waiting:
     return Waiting(int(pk), int(advertiser_id), int(campaign_id), click_id, order_id, int(amount_minor), currency,
                    Raw.read_time(received_at), status, error, None if conversion_id is None else int(conversion_id),
                    None if resolved_at is None else Raw.read_time(resolved_at))
-
-
-def waiting_to_json(waiting: Waiting) -> dict[str, Any]:
-    """The 202 answer: the postback is accepted and waits for its click."""
-    return {
-        "click_id": waiting.click_id,
-        "order_id": waiting.order_id,
-        "amount": str(waiting.amount),
-        "currency": waiting.currency,
-        "status": waiting.status,
-        "received_at": waiting.received_at.isoformat().replace("+00:00", "Z"),
-        "message": "Accepted. The click was made moments ago and is not stored yet; the conversion is recorded "
-                   "as soon as it is, normally within a second. Send the same postback again to get it.",
-    }
 
 
 def may_wait(ids: ClickIds, click_id: str, now: dt.datetime | None = None) -> ClickOrigin | None:

@@ -34,23 +34,31 @@ import datetime as dt
 import ipaddress
 from collections.abc import Mapping
 from functools import lru_cache
+from typing import Literal, get_args
 
-NOT_PAYING = "not_paying"
-CAMPAIGN_ENDED = "campaign_ended"
-CAMPAIGN_PAUSED = "campaign_paused"
-MEMBERSHIP_ENDED = "membership_ended"
-LINK_DISABLED = "link_disabled"
-BOT = "bot"
-PREFETCH = "prefetch"
-DUPLICATE = "duplicate"
-OVER_CAP = "over_cap"
+#: Every reason a click may not be billable, in the order they are checked: declared once, used by
+#: the rules below, the reports and the API's document.
+Reason = Literal[
+    "not_paying", "campaign_ended", "campaign_paused", "membership_ended", "link_disabled", "bot", "prefetch",
+    "duplicate", "over_cap",
+]
+#: The reasons under which nobody may earn: conversions of such clicks pay 0 (a conversion's payout_reason).
+NoEarningsReason = Literal["not_paying", "campaign_ended", "campaign_paused", "membership_ended", "link_disabled", "bot"]
 
-#: Every reason a click may not be billable, in the order they are checked.
-REASONS = (
-    NOT_PAYING, CAMPAIGN_ENDED, CAMPAIGN_PAUSED, MEMBERSHIP_ENDED, LINK_DISABLED, BOT, PREFETCH, DUPLICATE, OVER_CAP,
-)
+NOT_PAYING: Reason = "not_paying"
+CAMPAIGN_ENDED: Reason = "campaign_ended"
+CAMPAIGN_PAUSED: Reason = "campaign_paused"
+MEMBERSHIP_ENDED: Reason = "membership_ended"
+LINK_DISABLED: Reason = "link_disabled"
+BOT: Reason = "bot"
+PREFETCH: Reason = "prefetch"
+DUPLICATE: Reason = "duplicate"
+OVER_CAP: Reason = "over_cap"
+
+REASONS: tuple[Reason, ...] = get_args(Reason)
+
 #: Each reason in a few words, for people (admin tables, CSV exports).
-REASON_LABELS = {
+REASON_LABELS: dict[str, str] = {
     NOT_PAYING: "pay for performance off",
     CAMPAIGN_ENDED: "campaign ended",
     CAMPAIGN_PAUSED: "campaign paused (not paying)",
@@ -61,8 +69,7 @@ REASON_LABELS = {
     DUPLICATE: "repeat click (24 h)",
     OVER_CAP: "over the daily cap",
 }
-#: Reasons under which nobody may earn: conversions of such clicks pay 0.
-NO_EARNINGS = frozenset({NOT_PAYING, CAMPAIGN_ENDED, CAMPAIGN_PAUSED, MEMBERSHIP_ENDED, LINK_DISABLED, BOT})
+NO_EARNINGS: frozenset[Reason] = frozenset(get_args(NoEarningsReason))
 #: A later click of the same visitor on the same link within this time of a billable one is a duplicate.
 DUPLICATE_WINDOW = dt.timedelta(hours=24)
 #: Billable clicks per visitor address per campaign and UTC day, unless the campaign sets its own.
@@ -79,7 +86,7 @@ def click_reason(
     link_disabled: bool,
     is_bot: bool,
     is_prefetch: bool,
-) -> str | None:
+) -> Reason | None:
     """The reason a click is not billable that is known when it happens, or ``None`` (decided when stored)."""
     if not pay_for_performance:
         return NOT_PAYING

@@ -11,7 +11,7 @@ import datetime as dt
 import secrets
 import string
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Literal, Mapping, Sequence, get_args
 from urllib.parse import quote, urlencode, urlsplit
 
 from sqlalchemy import Connection, Row, func, insert, select, update
@@ -28,7 +28,11 @@ from . import campaigns, landing_pages, tasks
 BASE62 = string.digits + string.ascii_letters
 CODE_LENGTH = 7
 CODE_ATTEMPTS = 8
-KINDS = ("short", "regular")
+#: A short link (/s/CODE, the landing URL stored) or a regular one (/c/TOKEN, the landing URL signed into it).
+LinkKind = Literal["short", "regular"]
+KINDS: tuple[LinkKind, ...] = get_args(LinkKind)
+#: Who disabled a link: a link the advertiser disabled cannot be enabled by the partner.
+DisabledBy = Literal["partner", "advertiser"]
 #: API field name → column name, in the order they are appended to a URL.
 REPORTING_FIELDS = {"subId1": "sub_id1", "subId2": "sub_id2", "subId3": "sub_id3", "sharedid": "shared_id"}
 #: The longest path and query (in bytes, as sent) a link's ``url`` may have.
@@ -404,24 +408,3 @@ def list_campaign_links(conn: Connection, advertiser_id: int, campaign_id: int, 
         .limit(limit)
     )
     return [Link.from_row(row) for row in rows]
-
-
-def to_json(link: Link, base_url: str, keys: Sequence[str]) -> dict[str, Any]:
-    """The link shape of the partner API."""
-    url, display_url = link_urls(link, base_url, keys)
-    return {
-        "id": link.id,
-        "task_id": link.task_id,
-        "campaign_id": link.campaign_id,
-        "kind": link.kind,
-        "url": url,
-        "display_url": display_url,
-        "landing_url": link.landing_url,
-        **link.reporting,
-        "disabled": link.disabled,
-        "disabled_by": link.disabled_by if link.disabled else None,
-        "created_at": link.created_at.isoformat().replace("+00:00", "Z"),
-        "clicks": link.clicks,
-        "billable_clicks": link.billable_clicks,
-        "conversions": link.conversions,
-    }

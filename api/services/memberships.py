@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import Connection, Row, Select, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -13,7 +13,8 @@ from ..errors import Conflict, NotFound, ValidationError
 from ..schema import campaigns, memberships, partners, programs
 from . import accounts
 
-STATUSES = ("active", "pending", "declined", "ended")
+MembershipStatus = Literal["active", "pending", "declined", "ended"]
+STATUSES: tuple[MembershipStatus, ...] = get_args(MembershipStatus)
 
 #: The advertiser's moves between statuses: status → the actions it allows,
 #: each as (label, new status). Anything else is refused by

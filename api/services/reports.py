@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import Connection, Table, case, func, select, text
 from sqlalchemy.sql import ColumnElement
@@ -35,10 +35,12 @@ from ..errors import ValidationError
 from ..schema import campaigns, click_rollup_state, click_rollups, clicks, conversions, programs
 from . import earnings
 
-GROUPS = ("day", "campaign", "task", "link", "subId1", "sharedid", "partner")
-PARTNER_GROUPS = ("day", "campaign", "task", "link", "subId1", "sharedid")
+#: How a report's rows are grouped.
+GroupBy = Literal["day", "campaign", "task", "link", "subId1", "sharedid", "partner"]
+GROUPS: tuple[GroupBy, ...] = get_args(GroupBy)
+PARTNER_GROUPS: tuple[GroupBy, ...] = ("day", "campaign", "task", "link", "subId1", "sharedid")
 #: Sub IDs are the partner's own: an advertiser never groups by them.
-ADVERTISER_GROUPS = ("day", "campaign", "task", "link", "sharedid", "partner")
+ADVERTISER_GROUPS: tuple[GroupBy, ...] = ("day", "campaign", "task", "link", "sharedid", "partner")
 MAX_DAYS = 3660
 #: The days a report may name. The report reads from the start of ``from`` to
 #: the start of the day after ``to`` (and defaults ``from`` to 29 days before
@@ -105,7 +107,7 @@ class _Figures:
         }
 
 
-def allowed_groups(for_advertiser: bool) -> tuple[str, ...]:
+def allowed_groups(for_advertiser: bool) -> tuple[GroupBy, ...]:
     """The group_by values the caller may use."""
     return ADVERTISER_GROUPS if for_advertiser else PARTNER_GROUPS
 
