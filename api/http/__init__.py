@@ -43,7 +43,7 @@ class NoCookieSessions(SessionInterface):
     most of all on the redirect.
     """
 
-    def open_session(self, app: Flask, request: Request) -> None:  # type: ignore[override]
+    def open_session(self, app: Flask, request: Request) -> None:
         return None  # Flask then uses make_null_session
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:

@@ -119,7 +119,7 @@ class Visit:
 
 def visit_from_request(
     key: bytes,
-    headers: Mapping[str, str],
+    headers: earnings.HeaderLookup,
     address: str | None,
     query: Mapping[str, str],
     link_reporting: tuple[str | None, str | None, str | None, str | None],

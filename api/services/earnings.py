@@ -34,7 +34,7 @@ import datetime as dt
 import ipaddress
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Literal, get_args
+from typing import Literal, Protocol, get_args
 
 #: Every reason a click may not be billable, in the order they are checked: declared once, used by
 #: the rules below, the reports and the API's document.
@@ -126,7 +126,14 @@ def conversion_payout_reason(click_reason: str | None, pay_for_performance_now: 
 _PURPOSE_HEADERS = ("Sec-Purpose", "Purpose", "X-Purpose", "X-Moz")
 
 
-def is_prefetch(headers: Mapping[str, str]) -> bool:
+class HeaderLookup(Protocol):
+    """Where a click's request headers are read from: a mapping, or the redirect's WSGI environ view."""
+
+    def get(self, name: str, /) -> str | None:
+        """The header's value, ``None`` when absent."""
+
+
+def is_prefetch(headers: HeaderLookup) -> bool:
     """Whether the request is a browser's prefetch or prerender, not a person's click.
 
     Chromium sends ``Sec-Purpose: prefetch`` (``prefetch;prerender`` for a
