@@ -50,11 +50,16 @@ def _login_email_key() -> str:
 
 
 def _partner_key() -> str:
-    """The signed-in partner; an unauthenticated request is counted by address (and then refused)."""
-    from .auth import current_partner  # the identity is cached on g for the view
+    """The partner a valid token names; a request without one is counted by address (and then refused).
+
+    Only the token's signature is checked here, not the account (the view
+    does that in its own transaction): a signed-out session's requests count
+    against its partner, and are refused all the same.
+    """
+    from .auth import partner_claim
 
     try:
-        return f"partner:{current_partner().id}"
+        return f"partner:{partner_claim().partner_id}"
     except TasklinkError:
         return _address_key()
 

@@ -14,7 +14,7 @@ from .. import db
 from ..services import links
 from ..services.links import REPORTING_FIELDS
 from ..schema import SUB_ID_MAX
-from .auth import current_partner
+from .auth import current_partner, partner_claim
 from .limits import link_creation_limit
 from .openapi import ID_INPUT_SCHEMA, ID_SCHEMA, errors, json_body, json_response, ref
 from .parsing import bool_field, id_field, json_object, query_id, query_int, string_field
@@ -41,7 +41,7 @@ def link_json(link: links.Link) -> dict[str, Any]:
 @link_creation_limit
 def create_link() -> ResponseReturnValue:
     """Make a link for one of the partner's tasks (every rule is checked by the service)."""
-    partner = current_partner()
+    partner_claim()  # 401 for a missing or bad token before the body is looked at
     body = json_object(CREATE_FIELDS)
     task_id = id_field(body, "task_id", required=True)
     # An empty landing URL field means "none given": the task's page or the default.
@@ -50,6 +50,8 @@ def create_link() -> ResponseReturnValue:
     kind = string_field(body, "kind", max_length=16) or "short"
     reporting = {name: string_field(body, name, max_length=SUB_ID_MAX) for name in REPORTING_FIELDS}
     with db.transaction() as conn:
+        # The account is checked in the link's own transaction: one unit of work per link.
+        partner = current_partner(conn)
         link = links.create_link(
             conn, partner.id, task_id,  # type: ignore[arg-type]
             kind=kind, landing_url=landing_url, landing_page_id=landing_page_id, reporting=reporting,
