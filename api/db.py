@@ -12,6 +12,7 @@ import datetime as dt
 import threading
 import time
 import os
+import sqlite3
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -20,7 +21,7 @@ from flask.cli import with_appcontext
 from flask import Flask, current_app
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from .config import private_directory
 
@@ -146,8 +147,13 @@ def make_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _sqlite_begin(conn: Connection) -> None:
-        write = conn.get_execution_options().get("tasklink_write", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        statement = "BEGIN IMMEDIATE" if conn.get_execution_options().get("tasklink_write", False) else "BEGIN"
+        # Straight to the driver: through exec_driver_sql the BEGIN cost more
+        # than a link creation's queries. Its errors are SQLAlchemy's all the same.
+        try:
+            conn.connection.driver_connection.execute(statement)  # type: ignore[union-attr]
+        except sqlite3.Error as exc:
+            raise DBAPIError.instance(statement, None, exc, sqlite3.Error) from exc
 
     return engine
 
