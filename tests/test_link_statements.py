@@ -8,7 +8,8 @@ executions and the DBAPI statements of :class:`api.rawsql.Raw`.
 """
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import event

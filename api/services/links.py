@@ -14,13 +14,12 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 from urllib.parse import quote, urlencode, urlsplit
 
-from sqlalchemy import Connection, Row, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Row, func, select, update
 
 from ..db import utcnow
-from ..rawsql import Raw
 from ..errors import Conflict, LinkUnavailable, NotFound, PermissionDenied, RuleRefused, ValidationError
 from .. import urls
+from ..rawsql import Raw
 from ..schema import SUB_ID_MAX, clicks, conversions, links, programs
 from ..schema import campaigns as campaign_table
 from ..signing import link_serializer
@@ -239,7 +238,9 @@ def create_link(
             # A new link has no clicks or conversions yet: no need to read it back.
             return Link(
                 id=int(inserted[0]), partner_id=partner_id, task_id=task_id, campaign_id=campaign_id, kind=kind,
-                code=code, landing_url=url, disabled=False, disabled_by=None, created_at=created_at, **cleaned,
+                code=code, landing_url=url, sub_id1=cleaned["sub_id1"], sub_id2=cleaned["sub_id2"],
+                sub_id3=cleaned["sub_id3"], shared_id=cleaned["shared_id"], disabled=False, disabled_by=None,
+                created_at=created_at,
             )
     raise Conflict("Could not find a free short code; please try again.", "code_exhausted")
 
