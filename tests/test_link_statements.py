@@ -6,6 +6,7 @@ fails here and has to say why, rather than slowing every link silently.
 Counted at both layers that talk to the database: SQLAlchemy's cursor
 executions and the DBAPI statements of :class:`api.rawsql.Raw`.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator

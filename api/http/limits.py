@@ -24,12 +24,14 @@ requests. Counting goes through the ``limits`` library for a shared storage
 through :class:`MemoryWindows` in ``memory://``, which needs no timer thread
 to expire its windows.
 """
+
 from __future__ import annotations
 
 import functools
 import threading
 import time
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Flask, Response, after_this_request, current_app, request
 from limits import RateLimitItem, parse
@@ -146,8 +148,8 @@ class RateLimits:
 
     def __init__(self, storage_uri: str, logger: Any) -> None:
         self._local = MemoryWindows()
-        self._shared = None if storage_uri.startswith("memory://") else FixedWindowRateLimiter(
-            storage_from_string(storage_uri)
+        self._shared = (
+            None if storage_uri.startswith("memory://") else FixedWindowRateLimiter(storage_from_string(storage_uri))
         )
         self._retry_at = 0.0
         self._pause = 1.0
@@ -171,7 +173,7 @@ class RateLimits:
                     self._pause = 1.0
                     return None
                 return float(self._shared.get_window_stats(item, key, scope).reset_time)
-            except Exception:  # noqa: BLE001 - any storage failure: count locally rather than answer 500
+            except Exception:  # any storage failure: count locally rather than answer 500
                 self._shared_failed()
         return self._local.hit(item.key_for(key, scope), item.amount, item.get_expiry())
 
@@ -185,7 +187,7 @@ class RateLimits:
                     self._pause = 1.0
                     return None
                 return float(self._shared.get_window_stats(item, key, scope).reset_time)
-            except Exception:  # noqa: BLE001 - as in hit
+            except Exception:  # as in hit
                 self._shared_failed()
         return self._local.test(item.key_for(key, scope), item.amount)
 
