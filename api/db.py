@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,7 +22,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from .config import private_directory
 
@@ -147,8 +148,13 @@ def make_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _sqlite_begin(conn: Connection) -> None:
-        write = conn.get_execution_options().get("tasklink_write", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        statement = "BEGIN IMMEDIATE" if conn.get_execution_options().get("tasklink_write", False) else "BEGIN"
+        # Straight to the driver: through exec_driver_sql the BEGIN cost more
+        # than a link creation's queries. Its errors are SQLAlchemy's all the same.
+        try:
+            conn.connection.driver_connection.execute(statement)  # type: ignore[union-attr]
+        except sqlite3.Error as exc:
+            raise DBAPIError.instance(statement, None, exc, sqlite3.Error) from exc
 
     return engine
 

@@ -25,6 +25,7 @@ def error_of(response):  # type: ignore[no-untyped-def]
         ({}, "missing_field", "task_id is required."),
         ({"task_id": None}, "missing_field", "task_id is required."),
         ({"task_id": "1"}, "invalid_field", "task_id must be a positive whole number."),
+        ({"task_id": 1.5}, "invalid_field", "task_id must be a positive whole number."),
         ({"task_id": 1, "subId1": "x" * 256}, "invalid_field", "subId1 must be at most 255 characters."),
         ({"task_id": 1, "landing_url": 5}, "invalid_field", "landing_url must be a string."),
         ({"task_id": 1, "sharedid": "\ud800"}, "invalid_field", "sharedid must be valid Unicode text."),
@@ -35,6 +36,12 @@ def error_of(response):  # type: ignore[no-untyped-def]
 def test_a_refused_link_request_names_the_field(client, auth, world, body, code, message) -> None:
     answer = client.post("/api/v1/links", json=body, headers=auth(world.partner))
     assert error_of(answer) == (code, message)
+
+
+def test_a_whole_number_written_with_a_zero_fraction_is_that_number(client, auth, world) -> None:
+    # JSON Schema (OpenAPI 3.1) counts 7.0 as an integer; so does the API.
+    answer = client.post("/api/v1/links", json={"task_id": float(world.task.id)}, headers=auth(world.partner))
+    assert answer.status_code == 201 and answer.json["task_id"] == world.task.id
 
 
 def test_a_refused_update_names_the_field(client, auth, world) -> None:

@@ -30,16 +30,21 @@ from .ids import MAX_ID
 from .models import Error, QueryModel, RequestModel
 from .validation import read_body, read_query
 
-Caller = Literal["partner", "advertiser", "partner_or_advertiser"]
+#: Who may call an operation. ``partner_claim``: a partner whose token's signature and expiry are
+#: checked before the body is read, and whose account the view checks inside its own transaction
+#: (link creation: one unit of work per link).
+Caller = Literal["partner", "partner_claim", "advertiser", "partner_or_advertiser"]
 
 _AUTHENTICATE: dict[str, Callable[[], object]] = {
     "partner": auth.current_partner,
+    "partner_claim": auth.partner_claim,
     "advertiser": auth.current_advertiser,
     "partner_or_advertiser": auth.current_identity,
 }
 _SECURITY: dict[str | None, list[dict[str, list[str]]]] = {
     None: [],
     "partner": [{"partnerToken": []}],
+    "partner_claim": [{"partnerToken": []}],
     "advertiser": [{"advertiserKey": []}],
     "partner_or_advertiser": [{"partnerToken": []}, {"advertiserKey": []}],
 }

@@ -7,6 +7,7 @@ The identity is resolved once per request and kept on ``flask.g``.
 from __future__ import annotations
 
 from flask import current_app, g, request
+from sqlalchemy import Connection
 
 from .. import db
 from ..errors import AuthenticationError
@@ -26,14 +27,34 @@ def bearer_token() -> str | None:
     return token.strip()
 
 
-def current_partner() -> Partner:
-    """The signed-in partner of this request, or 401."""
-    if "tasklink_partner" not in g:
+def partner_claim() -> sessions.TokenClaim:
+    """The signed claim of this request's partner token, without reading the account, or 401.
+
+    The rate limiter counts a request by it; :func:`current_partner` checks it
+    against the account before anything is done.
+    """
+    if "tasklink_claim" not in g:
         token = bearer_token()
         if token is None:
             raise AuthenticationError("Sign in to continue: no session token was sent.", "no_token")
-        with db.reading() as conn:
-            g.tasklink_partner = sessions.partner_from_token(conn, current_app.config["SECRET_KEYS"], token)
+        g.tasklink_claim = sessions.token_claim(current_app.config["SECRET_KEYS"], token)
+    return g.tasklink_claim  # type: ignore[no-any-return]
+
+
+def current_partner(conn: Connection | None = None) -> Partner:
+    """The signed-in partner of this request, or 401.
+
+    Given ``conn``, the account is read in that transaction (a view that
+    writes anyway saves a unit of work of its own); else in a short read.
+    """
+    if "tasklink_partner" not in g:
+        claim = partner_claim()
+        keys = current_app.config["SECRET_KEYS"]
+        if conn is not None:
+            g.tasklink_partner = sessions.partner_from_token(conn, keys, claim)
+        else:
+            with db.reading() as reading:
+                g.tasklink_partner = sessions.partner_from_token(reading, keys, claim)
     return g.tasklink_partner  # type: ignore[no-any-return]
 
 

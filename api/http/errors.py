@@ -95,10 +95,6 @@ def _tasklink_error(exc: TasklinkError) -> Response:
 
 def _http_error(exc: HTTPException) -> Response:
     status = exc.code or 500
-    if status == 429 and exc.response is not None:
-        # Flask-Limiter's breach answer, already in the error shape with
-        # Retry-After (built by api.http.limits).
-        return exc.response  # type: ignore[return-value]
     code = _HTTP_CODES.get(status, "error")
     message = exc.description or exc.name
     if status == 404 and not wants_json():

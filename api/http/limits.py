@@ -1,8 +1,10 @@
-"""Rate limits (Flask-Limiter), all in one place: login attempts and link creation.
+"""Rate limits, all in one place: login attempts and link creation.
 
 Limits are read from the config at request time (``RATELIMIT_LOGIN``,
-``RATELIMIT_LINKS``) and counted in ``RATELIMIT_STORAGE_URI`` — ``memory://``
-for one process, ``redis://…`` so several app nodes share one count.
+``RATELIMIT_LINKS``, in the ``limits`` library's notation such as
+``10/minute``) and counted in fixed windows in ``RATELIMIT_STORAGE_URI`` —
+``memory://`` for one process, ``redis://…`` so several app nodes share one
+count. ``RATELIMIT_ENABLED = False`` turns both off.
 
 - Login: failed attempts (answers 401) are counted per e-mail *and* per client
   address; once either count reaches the limit, every attempt (right password
@@ -15,15 +17,26 @@ for one process, ``redis://…`` so several app nodes share one count.
 A breach answers the API's error shape with ``Retry-After``. When the
 shared storage is unreachable, each node counts in its own memory until it
 answers again.
+
+Only the two decorated views pay for a limit: no hook runs on other
+requests. Counting goes through the ``limits`` library for a shared storage
+(under the keys Flask-Limiter used: ``LIMITER/<key>/<scope>/<limit>``), and
+through :class:`MemoryWindows` in ``memory://``, which needs no timer thread
+to expire its windows.
 """
+
 from __future__ import annotations
 
+import functools
+import threading
 import time
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from flask import Flask, Response, current_app
-from flask_limiter import Limiter, RequestLimit
-from flask_limiter.util import get_remote_address
+from flask import Flask, Response, after_this_request, current_app, request
+from limits import RateLimitItem, parse
+from limits.storage import storage_from_string
+from limits.strategies import FixedWindowRateLimiter
 
 from ..errors import TasklinkError
 from .errors import error_response
@@ -31,9 +44,11 @@ from .validation import is_text, request_json
 
 F = TypeVar("F", bound=Callable[..., object])
 
+EXTENSION_KEY = "tasklink.rate-limits"
+
 
 def _address_key() -> str:
-    return "addr:" + (get_remote_address() or "unknown")
+    return "addr:" + (request.remote_addr or "unknown")
 
 
 def _login_email_key() -> str:
@@ -50,11 +65,16 @@ def _login_email_key() -> str:
 
 
 def _partner_key() -> str:
-    """The signed-in partner; an unauthenticated request is counted by address (and then refused)."""
-    from .auth import current_partner  # the identity is cached on g for the view
+    """The partner a valid token names; a request without one is counted by address (and then refused).
+
+    Only the token's signature is checked here, not the account (the view
+    does that in its own transaction): a signed-out session's requests count
+    against its partner, and are refused all the same.
+    """
+    from .auth import partner_claim
 
     try:
-        return f"partner:{current_partner().id}"
+        return f"partner:{partner_claim().partner_id}"
     except TasklinkError:
         return _address_key()
 
@@ -67,12 +87,9 @@ def _links_limit() -> str:
     return str(current_app.config.get("RATELIMIT_LINKS") or "120/minute")
 
 
-def _failed_sign_in(response: Response) -> bool:
-    return response.status_code == 401
-
-
-def _breach(limit: RequestLimit) -> Response:
-    retry_after = max(1, int(limit.reset_at - time.time()))
+def too_many(reset_at: float) -> Response:
+    """The 429 answer, with ``Retry-After`` in whole seconds (at least 1)."""
+    retry_after = max(1, int(reset_at - time.time()))
     response = error_response(
         429, "rate_limited", f"Too many attempts; try again in {retry_after} second{'s' if retry_after != 1 else ''}."
     )
@@ -80,28 +97,151 @@ def _breach(limit: RequestLimit) -> Response:
     return response
 
 
-limiter = Limiter(_address_key, on_breach=_breach)
+class MemoryWindows:
+    """Fixed windows counted in this process: key → [end of the window, count].
+
+    Expired windows are dropped when the table has grown to twice its size
+    after the last sweep, so it stays bounded without a timer thread.
+    """
+
+    def __init__(self) -> None:
+        self._windows: dict[str, list[Any]] = {}
+        self._lock = threading.Lock()
+        self._sweep_at = 1024
+
+    def hit(self, key: str, amount: int, seconds: int) -> float | None:
+        """Count one attempt; ``None`` when it is within ``amount`` per window, else when the window ends."""
+        now = time.time()
+        with self._lock:
+            window = self._windows.get(key)
+            if window is None or window[0] <= now:
+                if len(self._windows) >= self._sweep_at:
+                    self._windows = {k: w for k, w in self._windows.items() if w[0] > now}
+                    self._sweep_at = max(1024, 2 * len(self._windows))
+                window = self._windows[key] = [now + seconds, 0]
+            window[1] += 1
+            return None if window[1] <= amount else float(window[0])
+
+    def test(self, key: str, amount: int) -> float | None:
+        """``None`` while another attempt fits in the window (nothing counted), else when the window ends."""
+        window = self._windows.get(key)
+        if window is None or window[0] <= time.time() or window[1] < amount:
+            return None
+        return float(window[0])
+
+
+@functools.lru_cache(maxsize=16)
+def _parsed(limit: str) -> RateLimitItem:
+    return parse(limit)
+
+
+class RateLimits:
+    """Attempts per key and scope in fixed windows, in one storage, with an in-memory fallback.
+
+    A shared storage (Redis) is used through ``limits``; when it fails, this
+    process counts in memory and tries the storage again after 1, 2, 4 … up
+    to 32 seconds (a storage that hangs costs one slow request per pause,
+    not one per request).
+    """
+
+    MAX_PAUSE = 32.0
+
+    def __init__(self, storage_uri: str, logger: Any) -> None:
+        self._local = MemoryWindows()
+        self._shared = (
+            None if storage_uri.startswith("memory://") else FixedWindowRateLimiter(storage_from_string(storage_uri))
+        )
+        self._retry_at = 0.0
+        self._pause = 1.0
+        self._logger = logger
+
+    def _shared_up(self) -> bool:
+        return self._shared is not None and time.monotonic() >= self._retry_at
+
+    def _shared_failed(self) -> None:
+        self._logger.warning("Rate limit storage unreachable: counting in this process's memory")
+        self._retry_at = time.monotonic() + self._pause
+        self._pause = min(self._pause * 2, self.MAX_PAUSE)
+
+    def hit(self, limit: str, key: str, scope: str) -> float | None:
+        """Count one attempt under ``limit``; ``None`` when allowed, else when the window ends."""
+        item = _parsed(limit)
+        if self._shared_up():
+            assert self._shared is not None
+            try:
+                if self._shared.hit(item, key, scope):
+                    self._pause = 1.0
+                    return None
+                return float(self._shared.get_window_stats(item, key, scope).reset_time)
+            except Exception:  # any storage failure: count locally rather than answer 500
+                self._shared_failed()
+        return self._local.hit(item.key_for(key, scope), item.amount, item.get_expiry())
+
+    def test(self, limit: str, key: str, scope: str) -> float | None:
+        """``None`` while another attempt is allowed (nothing counted), else when the window ends."""
+        item = _parsed(limit)
+        if self._shared_up():
+            assert self._shared is not None
+            try:
+                if self._shared.test(item, key, scope):
+                    self._pause = 1.0
+                    return None
+                return float(self._shared.get_window_stats(item, key, scope).reset_time)
+            except Exception:  # as in hit
+                self._shared_failed()
+        return self._local.test(item.key_for(key, scope), item.amount)
+
+
+def _rate_limits() -> RateLimits | None:
+    """This app's counters, or ``None`` when rate limits are turned off."""
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return None
+    return current_app.extensions[EXTENSION_KEY]  # type: ignore[no-any-return]
 
 
 def login_limits(view: F) -> F:
     """Failed sign-ins per e-mail and per client address (``RATELIMIT_LOGIN``)."""
-    view = limiter.limit(
-        _login_limit, key_func=_login_email_key, deduct_when=_failed_sign_in, methods=["POST"], scope="login"
-    )(view)
-    return limiter.limit(  # type: ignore[no-any-return]
-        _login_limit, key_func=_address_key, deduct_when=_failed_sign_in, methods=["POST"], scope="login"
-    )(view)
+
+    @functools.wraps(view)
+    def limited(*args: Any, **kwargs: Any) -> Any:
+        counters = _rate_limits()
+        if counters is None:
+            return view(*args, **kwargs)
+        limit = _login_limit()
+        keys = (_login_email_key(), _address_key())
+        waits = [wait for wait in (counters.test(limit, key, "login") for key in keys) if wait is not None]
+        if waits:
+            return too_many(max(waits))
+
+        @after_this_request
+        def count_failure(response: Response) -> Response:
+            # Only failed sign-ins count (the 401 may come from an error handler).
+            if response.status_code == 401:
+                for key in keys:
+                    counters.hit(limit, key, "login")
+            return response
+
+        return view(*args, **kwargs)
+
+    return limited  # type: ignore[return-value]
 
 
 def link_creation_limit(view: F) -> F:
     """Link creation per partner (``RATELIMIT_LINKS``)."""
-    return limiter.limit(_links_limit, key_func=_partner_key, methods=["POST"], scope="links")(view)  # type: ignore[no-any-return]
+
+    @functools.wraps(view)
+    def limited(*args: Any, **kwargs: Any) -> Any:
+        counters = _rate_limits()
+        if counters is not None:
+            wait = counters.hit(_links_limit(), _partner_key(), "links")
+            if wait is not None:
+                return too_many(wait)
+        return view(*args, **kwargs)
+
+    return limited  # type: ignore[return-value]
 
 
 def init_app(app: Flask) -> None:
-    """Attach the limiter; its storage comes from ``RATELIMIT_STORAGE_URI``."""
+    """Give the app its counters; their storage comes from ``RATELIMIT_STORAGE_URI``."""
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
-    # Redis down: count in this process's memory until it is back, rather than
-    # answering 500 to every sign-in and link creation (the limits still hold per node).
-    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
-    limiter.init_app(app)
+    app.extensions[EXTENSION_KEY] = RateLimits(app.config["RATELIMIT_STORAGE_URI"], app.logger)

@@ -11,9 +11,10 @@ from flask import Blueprint, current_app, request
 from flask.typing import ResponseReturnValue
 
 from .. import db
-from ..services import links
+from ..services import links, sessions
 from ..services.partners import Partner
 from .apidoc import Answer, operation, respond
+from .auth import current_partner
 from .limits import link_creation_limit
 from .models import (
     DEFAULT_PAGE_SIZE,
@@ -51,16 +52,19 @@ def link_model(link: links.Link) -> Link:
     "4,094 bytes). A regular link's token carries its landing URL, so long landing URLs and long "
     "reporting info together can reach it.",
     body=LinkRequest,
+    caller="partner_claim",
     responses={201: Answer("The new link", Link, {"Location": "The link's URL in this API"})},
     errors=(404, 409, 422, 429),
 )
-def create_link(caller: Partner, body: LinkRequest) -> ResponseReturnValue:
+def create_link(caller: sessions.TokenClaim, body: LinkRequest) -> ResponseReturnValue:
     """Make a link for one of the partner's tasks (every rule is checked by the service)."""
     # An empty landing URL field means "none given": the task's page or the default.
     landing_url = (body.landing_url or "").strip() or None
     with db.transaction() as conn:
+        # The account is checked in the link's own transaction: one unit of work per link.
+        partner = current_partner(conn)
         link = links.create_link(
-            conn, caller.id, body.task_id,
+            conn, partner.id, body.task_id,
             kind=body.kind or "short", landing_url=landing_url, landing_page_id=body.landing_page_id,
             reporting=body.reporting(),
         )

@@ -69,12 +69,20 @@ def iso_utc(moment: dt.datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
+def integral_number(value: Any) -> Any:
+    """A JSON number with a zero fraction (``7.0``) is the integer it equals, as JSON Schema counts it."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 #: An id the API answers with.
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 #: An id a client sends in a body: any positive whole number; beyond the database's range it matches no row.
 IdInput = Annotated[
     int,
     Field(ge=1, description=f"Any positive whole number; one no row has (including any above {MAX_ID}) is not found"),
+    BeforeValidator(integral_number),
     AfterValidator(id_in_range),
 ]
 Count = Annotated[int, Field(ge=0)]

@@ -289,22 +289,40 @@ def link_availability(
     performance off. Pass ``task_partner_id`` to include the task check (``None``
     means open to all) and ``membership`` when the caller already knows it.
     """
-    if campaign.status != "active":
-        return Availability(False, "campaign_not_active", _STATUS_REASONS.get(campaign.status, "This campaign is not active."))
-    status = memberships.membership_status(conn, partner_id, campaign.id) if membership is ... else membership
+    if campaign.status == "active" and membership is ...:
+        membership = memberships.membership_status(conn, partner_id, campaign.id)
+    return availability(
+        campaign.status, campaign.click_tracking, campaign.conversion_tracking, campaign.pay_for_performance,
+        partner_id, task_partner_id, membership, task_archived,
+    )
+
+
+def availability(
+    status: str,
+    click_tracking: bool,
+    conversion_tracking: bool,
+    pay_for_performance: bool,
+    partner_id: int,
+    task_partner_id: int | object | None,
+    membership: str | object | None,
+    task_archived: bool,
+) -> Availability:
+    """The rules of :func:`link_availability` on values already read (link creation reads them in one query)."""
     if status != "active":
-        return Availability(False, "membership_not_active", _MEMBERSHIP_REASONS.get(status, _MEMBERSHIP_REASONS[None]))
+        return Availability(False, "campaign_not_active", _STATUS_REASONS.get(status, "This campaign is not active."))
+    if membership != "active":
+        return Availability(False, "membership_not_active", _MEMBERSHIP_REASONS.get(membership, _MEMBERSHIP_REASONS[None]))  # type: ignore[arg-type]
     if task_partner_id is not ... and task_partner_id is not None and task_partner_id != partner_id:
         return Availability(False, "task_not_open", "This task is assigned to another partner.")
     if task_archived:
         return Availability(False, "task_archived", "This task is archived: it takes no new links.")
-    if not campaign.click_tracking:
+    if not click_tracking:
         return Availability(False, "click_tracking_off", "The advertiser has not enabled click tracking for this campaign.")
-    if not campaign.conversion_tracking:
+    if not conversion_tracking:
         return Availability(
             False, "conversion_tracking_off", "The advertiser has not enabled conversion tracking for this campaign."
         )
-    if not campaign.pay_for_performance:
+    if not pay_for_performance:
         return Availability(
             False, "pay_for_performance_off", "The advertiser has not enabled pay for performance for this campaign."
         )

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-from collections.abc import Mapping
 from functools import lru_cache
 from typing import Literal, Protocol, get_args
 

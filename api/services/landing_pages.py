@@ -241,41 +241,87 @@ def choose_landing_url(
 ) -> tuple[str, int | None]:
     """The landing URL for a new link, by the campaign's mode; returns ``(url, page id or None)``.
 
+    Reads the pages and domains :func:`pick_landing_url` may need and lets it decide.
+    """
+    requested = None
+    if is_page_id(landing_page_id):
+        requested = conn.execute(
+            select(landing_pages.c.id, landing_pages.c.url)
+            .where(landing_pages.c.id == landing_page_id, landing_pages.c.campaign_id == campaign.id)
+        ).first()
+    task_page = None
+    if task_landing_page_id is not None:
+        task_page = conn.execute(
+            select(landing_pages.c.id, landing_pages.c.url).where(landing_pages.c.id == task_landing_page_id)
+        ).first()
+    default = default_landing_page(conn, campaign.id)
+    return pick_landing_url(
+        campaign.landing_mode,
+        campaign.click_id_param,
+        landing_url,
+        landing_page_id,
+        requested_page=None if requested is None else (requested.id, requested.url),
+        task_page=None if task_page is None else (task_page.id, task_page.url),
+        default_page=None if default is None else (default.id, default.url),
+        domains=list_allowed_domains(conn, campaign.id) if landing_url is not None else (),
+    )
+
+
+#: The largest id a query may be given (SQLite's integers are 64-bit); larger ones match no page.
+_MAX_QUERY_ID = 2**63 - 1
+
+
+def is_page_id(value: object) -> bool:
+    """Whether ``value`` can be looked up as a landing page id (a whole number a database integer holds)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= _MAX_QUERY_ID
+
+
+def pick_landing_url(
+    mode: str,
+    click_id_param: str,
+    landing_url: object,
+    landing_page_id: object,
+    *,
+    requested_page: tuple[int, str] | None,
+    task_page: tuple[int, str] | None,
+    default_page: tuple[int, str] | None,
+    domains: Iterable[str],
+) -> tuple[str, int | None]:
+    """The landing URL rules of link creation, on what was read: returns ``(url, page id or None)``.
+
     - manual: a typed URL on an allowed domain, or one of the pages by id; with
       neither, the task's page or the default;
     - choose: one of the campaign's pages by id (a free URL is refused); with
       none, the task's page or the default;
     - default: the task's own page, else the campaign's default; anything given is refused.
+
+    ``requested_page`` is the page ``landing_page_id`` names when it is one of
+    the campaign's; ``task_page`` the task's own page; ``default_page`` the
+    campaign's default (each ``(id, url)`` or ``None``); ``domains`` the allowed
+    domains (needed only when a ``landing_url`` is given).
     """
     if landing_page_id is not None and (isinstance(landing_page_id, bool) or not isinstance(landing_page_id, int)):
         raise ValidationError("landing_page_id must be a whole number.", "invalid_input")
     if landing_url is not None and landing_page_id is not None:
         raise ValidationError("Give either landing_url or landing_page_id, not both.", "invalid_input")
-    mode = campaign.landing_mode
     if landing_url is not None:
         if mode != "manual":
             raise LandingPageNotAllowed(
                 f"This campaign does not allow your own landing URLs ({mode} mode); "
                 + ("pick one of the advertiser's landing pages." if mode == "choose" else "its default page is used."),
             )
-        return urls.check_landing_url(landing_url, list_allowed_domains(conn, campaign.id), campaign.click_id_param), None
+        return urls.check_landing_url(landing_url, domains, click_id_param), None
     if landing_page_id is not None:
         if mode == "default":
             raise LandingPageNotAllowed("This campaign uses its default landing page; no other page can be chosen.")
-        row = conn.execute(
-            select(landing_pages).where(landing_pages.c.id == landing_page_id, landing_pages.c.campaign_id == campaign.id)
-        ).first()
-        if row is None:
+        if requested_page is None:
             raise LandingPageNotAllowed("That landing page is not one of this campaign's pages.")
-        return row.url, row.id
-    if task_landing_page_id is not None:
-        page = conn.execute(select(landing_pages).where(landing_pages.c.id == task_landing_page_id)).first()
-        if page is not None:
-            return page.url, page.id
-    default = default_landing_page(conn, campaign.id)
-    if default is None:
+        return requested_page[1], requested_page[0]
+    if task_page is not None:
+        return task_page[1], task_page[0]
+    if default_page is None:
         raise LandingPageNotAllowed(
             "The advertiser has not set a default landing page for this campaign."
             + (" Enter a landing URL on one of its allowed domains." if mode == "manual" else "")
         )
-    return default.url, default.id
+    return default_page[1], default_page[0]

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from typing import Literal, Mapping, Sequence, get_args
 from urllib.parse import quote, urlencode, urlsplit
 
-from sqlalchemy import Connection, Row, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Row, func, select, update
 
 from ..db import utcnow
 from ..errors import Conflict, LinkUnavailable, NotFound, PermissionDenied, RuleRefused, ValidationError
 from .. import urls
+from ..rawsql import Raw
 from ..schema import SUB_ID_MAX, clicks, conversions, links, programs
 from ..schema import campaigns as campaign_table
 from ..signing import link_serializer
@@ -33,6 +33,7 @@ LinkKind = Literal["short", "regular"]
 KINDS: tuple[LinkKind, ...] = get_args(LinkKind)
 #: Who disabled a link: a link the advertiser disabled cannot be enabled by the partner.
 DisabledBy = Literal["partner", "advertiser"]
+_CODES = len(BASE62) ** CODE_LENGTH
 #: API field name → column name, in the order they are appended to a URL.
 REPORTING_FIELDS = {"subId1": "sub_id1", "subId2": "sub_id2", "subId3": "sub_id3", "sharedid": "shared_id"}
 #: The longest path and query (in bytes, as sent) a link's ``url`` may have.
@@ -78,8 +79,17 @@ class Link:
 
 
 def new_code() -> str:
-    """A random short code from ``secrets`` (62^7 ≈ 3.5·10^12 possibilities)."""
-    return "".join(secrets.choice(BASE62) for _ in range(CODE_LENGTH))
+    """A random short code from ``secrets`` (62^7 ≈ 3.5·10^12 possibilities, each as likely).
+
+    One draw of a number below 62^7, written in base 62: one read of the
+    system's randomness rather than one per character.
+    """
+    number = secrets.randbelow(_CODES)
+    digits = []
+    for _ in range(CODE_LENGTH):
+        number, digit = divmod(number, 62)
+        digits.append(BASE62[digit])
+    return "".join(digits)
 
 
 def clean_reporting(values: Mapping[str, object]) -> dict[str, str | None]:
@@ -153,6 +163,41 @@ def check_followable(link: Link, base_url: str, keys: Sequence[str]) -> None:
         )
 
 
+# Every rule of link creation reads from this one query (one round trip): the task
+# if the partner may see it (an active membership of its campaign, open to them),
+# the campaign's switches and landing settings, and the three pages a link may
+# land on: the task's own, the campaign's default (at most one, by a unique
+# index) and the one asked for by id, if it is the campaign's. The allowed
+# domains come as one text, only when a landing URL is given.
+_RULES = (
+    "SELECT t.campaign_id, t.partner_id, t.archived_at, c.status, c.click_tracking, c.conversion_tracking, "
+    "c.pay_for_performance, c.landing_mode, c.click_id_param, tp.id, tp.url, dp.id, dp.url, rp.id, rp.url{domains} "
+    "FROM tasks t "
+    "JOIN memberships m ON m.campaign_id = t.campaign_id AND m.partner_id = ? AND m.status = 'active' "
+    "JOIN campaigns c ON c.id = t.campaign_id "
+    "LEFT JOIN landing_pages tp ON tp.id = t.landing_page_id "
+    "LEFT JOIN landing_pages dp ON dp.campaign_id = t.campaign_id AND dp.is_default "
+    "LEFT JOIN landing_pages rp ON rp.id = ? AND rp.campaign_id = t.campaign_id "
+    "WHERE t.id = ? AND (t.partner_id IS NULL OR t.partner_id = ?)"
+)
+_DOMAINS = ", (SELECT {aggregate}(d.domain, ' ') FROM campaign_domains d WHERE d.campaign_id = t.campaign_id)"
+_RULES_SQL = {
+    (sqlite, with_domains): _RULES.format(
+        domains=_DOMAINS.format(aggregate="group_concat" if sqlite else "string_agg") if with_domains else ""
+    )
+    for sqlite in (True, False)
+    for with_domains in (True, False)
+}
+# A colliding short code inserts nothing (and returns no id) instead of failing,
+# so a retry needs no savepoint. Only the code's uniqueness is waived: any other
+# constraint still raises.
+_INSERT = (
+    "INSERT INTO links (partner_id, task_id, campaign_id, kind, code, landing_url, sub_id1, sub_id2, sub_id3, "
+    "shared_id, disabled, disabled_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?) "
+    "ON CONFLICT (code) DO NOTHING RETURNING id"
+)
+
+
 def create_link(
     conn: Connection,
     partner_id: int,
@@ -168,39 +213,49 @@ def create_link(
     Order: the task must be the partner's to see (else 404); then link
     availability (campaign, membership, task, click/conversion tracking, pay
     for performance: 422 naming the first missing); then the landing page by
-    the campaign's mode; then the reporting info.
+    the campaign's mode; then the reporting info. Everything is read in one
+    query and the link written in one more, both in the caller's transaction.
     """
     if kind not in KINDS:
         raise ValidationError("kind must be short or regular.", "invalid_kind")
-    task = tasks.get_task_for_partner(conn, partner_id, task_id)
-    campaign = campaigns.get_campaign(conn, task.campaign_id)
-    availability = campaigns.link_availability(
-        conn, campaign, partner_id, task.partner_id, membership="active", task_archived=task.archived)
+    raw = Raw.of(conn)
+    row = raw.one(
+        _RULES_SQL[raw.sqlite, landing_url is not None],
+        (partner_id, landing_page_id if landing_pages.is_page_id(landing_page_id) else None, task_id, partner_id),
+    )
+    if row is None:
+        raise NotFound("No such task.")
+    (campaign_id, task_partner_id, archived_at, status, click_tracking, conversion_tracking, pay_for_performance,
+     mode, click_id_param, task_page_id, task_page_url, default_id, default_url, page_id, page_url) = row[:15]
+    # The query only finds a task of an active membership that is open to the partner.
+    availability = campaigns.availability(
+        status, click_tracking, conversion_tracking, pay_for_performance, partner_id,
+        task_partner_id, "active", archived_at is not None,
+    )
     if not availability.available:
         raise LinkUnavailable(availability.reason or "Links cannot be made for this task.", availability.code)
-    url, _page_id = landing_pages.choose_landing_url(conn, campaign, task.landing_page_id, landing_url, landing_page_id)
-    values = {
-        "partner_id": partner_id,
-        "task_id": task.id,
-        "campaign_id": campaign.id,
-        "kind": kind,
-        "landing_url": url,
-        "disabled": False,
-        "disabled_by": None,
-        "created_at": utcnow(),
-        **clean_reporting(reporting or {}),
-    }
+    url, _page_id = landing_pages.pick_landing_url(
+        mode, click_id_param, landing_url, landing_page_id,
+        requested_page=None if page_id is None else (page_id, page_url),
+        task_page=None if task_page_id is None else (task_page_id, task_page_url),
+        default_page=None if default_id is None else (default_id, default_url),
+        domains=sorted((row[15] or "").split()) if landing_url is not None else (),
+    )
+    cleaned = clean_reporting(reporting or {})
+    created_at = utcnow()
+    params = [partner_id, task_id, campaign_id, kind, None, url, cleaned["sub_id1"], cleaned["sub_id2"],
+              cleaned["sub_id3"], cleaned["shared_id"], False, raw.time(created_at)]
     for _ in range(CODE_ATTEMPTS):
-        code = new_code() if kind == "short" else None
-        try:
-            # A savepoint, so a code collision retries without losing the transaction.
-            with conn.begin_nested():
-                new_id = conn.execute(insert(links).values(code=code, **values).returning(links.c.id)).scalar_one()
+        code = params[4] = new_code() if kind == "short" else None
+        inserted = raw.one(_INSERT, params)
+        if inserted is not None:
             # A new link has no clicks or conversions yet: no need to read it back.
-            return Link(id=new_id, code=code, **values)
-        except IntegrityError:
-            if kind != "short":
-                raise
+            return Link(
+                id=int(inserted[0]), partner_id=partner_id, task_id=task_id, campaign_id=campaign_id, kind=kind,
+                code=code, landing_url=url, sub_id1=cleaned["sub_id1"], sub_id2=cleaned["sub_id2"],
+                sub_id3=cleaned["sub_id3"], shared_id=cleaned["shared_id"], disabled=False, disabled_by=None,
+                created_at=created_at,
+            )
     raise Conflict("Could not find a free short code; please try again.", "code_exhausted")
 
 

@@ -5,11 +5,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import Connection, Row, insert, update
 from sqlalchemy.exc import IntegrityError
 
 from ..db import utcnow
 from ..errors import Conflict, NotFound
+from ..rawsql import Raw
 from ..schema import partners
 from . import accounts
 
@@ -46,12 +47,17 @@ def create_partner(conn: Connection, name: str, email: str, password: str) -> Pa
     return get_partner(conn, new_id)
 
 
+# Every authenticated partner request reads its account by primary key: written
+# for the DBAPI connection, which costs a fraction of building the statement.
+_BY_ID = "SELECT id, name, email, token_version, created_at, password_hash FROM partners WHERE id = ?"
+
+
 def get_partner(conn: Connection, partner_id: int) -> Partner:
     """The partner with this id, or :class:`NotFound`."""
-    row = conn.execute(select(partners).where(partners.c.id == partner_id)).first()
+    row = Raw.of(conn).one(_BY_ID, (partner_id,))
     if row is None:
         raise NotFound("No such partner.")
-    return Partner.from_row(row)
+    return Partner(row[0], row[1], row[2], row[3], Raw.read_time(row[4]), row[5])
 
 
 def find_by_email(conn: Connection, email: str) -> Partner | None:

@@ -9,8 +9,11 @@ even when a new account gets the same id and starts at version 1 again.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import Connection
 
 from ..db import utcnow
@@ -54,36 +57,68 @@ def sign_out_everywhere(conn: Connection, partner_id: int) -> None:
     partners.revoke_tokens(conn, partner_id)
 
 
-def partner_from_token(
-    conn: Connection,
+@functools.lru_cache(maxsize=8)
+def _serializer(keys: tuple[str, ...]) -> URLSafeTimedSerializer:
+    # Built once per key list: every authenticated request verifies a token.
+    return partner_session_serializer(keys)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenClaim:
+    """What a token's valid signature vouches for; :func:`partner_from_token` checks it against the account."""
+
+    partner_id: int
+    version: int
+    fingerprint: object
+
+
+def token_claim(
     keys: Sequence[str],
     token: str,
     max_age: dt.timedelta = TOKEN_TTL,
     now: dt.datetime | None = None,
-) -> partners.Partner:
-    """The partner a token belongs to, or :class:`AuthenticationError` saying why not.
+) -> TokenClaim:
+    """The signed, unexpired claim of a token (no database read), or :class:`AuthenticationError`.
 
-    ``now`` defaults to the current time; the expiry check uses it rather than
-    itsdangerous' own clock so tests can pass time in instead of sleeping.
+    Enough to count a request against the partner's rate limit; not enough to
+    let it act, which needs :func:`partner_from_token` (a signed-out session
+    or a changed account still carries a valid signature).
     """
-    serializer = partner_session_serializer(keys)
     try:
-        payload, issued = serializer.loads(token, return_timestamp=True)
+        payload, issued = _serializer(tuple(keys)).loads(token, return_timestamp=True)
     except BadData as exc:  # a bad signature, or a signed value that is no payload
         raise AuthenticationError("Sign in to continue: the session token is not valid.", "bad_token") from exc
     if (now or utcnow()) - issued.astimezone(dt.UTC) > max_age:
         raise AuthenticationError("Your session has expired; sign in again.", "token_expired")
     if not isinstance(payload, dict) or not isinstance(payload.get("p"), int) or not isinstance(payload.get("v"), int):
         raise AuthenticationError("Sign in to continue: the session token is not valid.", "bad_token")
+    return TokenClaim(payload["p"], payload["v"], payload.get("a"))
+
+
+def partner_from_token(
+    conn: Connection,
+    keys: Sequence[str],
+    token: str | TokenClaim,
+    max_age: dt.timedelta = TOKEN_TTL,
+    now: dt.datetime | None = None,
+) -> partners.Partner:
+    """The partner a token belongs to, or :class:`AuthenticationError` saying why not.
+
+    ``token`` may be a claim :func:`token_claim` already checked. ``now``
+    defaults to the current time; the expiry check uses it rather than
+    itsdangerous' own clock so tests can pass time in instead of sleeping.
+    One read: the account by its primary key.
+    """
+    claim = token if isinstance(token, TokenClaim) else token_claim(keys, token, max_age, now)
     try:
-        partner = partners.get_partner(conn, payload["p"])
+        partner = partners.get_partner(conn, claim.partner_id)
     except NotFound as exc:
         raise AuthenticationError("Sign in to continue: the session token is not valid.", "bad_token") from exc
-    if partner.token_version != payload["v"]:
+    if partner.token_version != claim.version:
         raise AuthenticationError("This session was signed out; sign in again.", "token_revoked")
     # Any key may have made the fingerprint: sessions survive a key rotation like their signatures do.
     # A token without one (made before fingerprints) fails here too.
-    if not fingerprint_matches(keys, account_data(partner), payload.get("a")):
+    if not fingerprint_matches(keys, account_data(partner), claim.fingerprint):
         raise AuthenticationError(
             "This session belongs to an account that has changed or no longer exists; sign in again.",
             "token_revoked",

@@ -1,6 +1,6 @@
 """Failed sign-in attempts counted outside an HTTP request (the Streamlit admin).
 
-The API's login is limited by Flask-Limiter (:mod:`api.http.limits`); the
+The API's login is limited in :mod:`api.http.limits`; the
 admin signs advertisers in without a Flask request, so it counts failures
 here with the same ``limits`` library, limit (``RATELIMIT_LOGIN``) and storage
 (``RATELIMIT_STORAGE_URI``). As in the API, only failures count, and once the
