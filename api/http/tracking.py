@@ -18,19 +18,20 @@ the visitor's and not the proxy's, and a client cannot pick its own.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 
 from flask import Flask
 from werkzeug.datastructures import MultiDict
 
 from .. import clicklog, clickstore, db, outages
-from . import errors
 from ..errors import NotFound, ServiceUnavailable, TasklinkError
 from ..rawsql import Raw
 from ..services import clicks, redirects
 from ..services.redirects import Target
 from ..signing import click_id_keys, ip_hash_key
+from . import errors
 
 CACHE_KEY = "tasklink.redirect-cache"
 CLICK_IDS_KEY = "tasklink.click-ids"
@@ -69,7 +70,7 @@ class EnvironHeaders:
     """
 
     __slots__ = ("environ",)
-    _KEYS = {name: "HTTP_" + name.upper().replace("-", "_") for name in (
+    _KEYS: ClassVar[dict[str, str]] = {name: "HTTP_" + name.upper().replace("-", "_") for name in (
         "User-Agent", "Referer", "Sec-Purpose", "Purpose", "X-Purpose", "X-Moz")}
 
     def __init__(self, environ: dict[str, str]) -> None:

@@ -10,15 +10,16 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import string
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, Mapping, Sequence, get_args
+from typing import Any, Literal, get_args
 from urllib.parse import quote, urlencode, urlsplit
 
-from sqlalchemy import Connection, Row, func, select, update
+from sqlalchemy import Connection, Row, Select, func, select, update
 
+from .. import urls
 from ..db import utcnow
 from ..errors import Conflict, LinkUnavailable, NotFound, PermissionDenied, RuleRefused, ValidationError
-from .. import urls
 from ..rawsql import Raw
 from ..schema import SUB_ID_MAX, clicks, conversions, links, programs
 from ..schema import campaigns as campaign_table
@@ -68,7 +69,7 @@ class Link:
     conversions: int = 0
 
     @classmethod
-    def from_row(cls, row: Row) -> "Link":
+    def from_row(cls, row: Row[Any]) -> Link:
         m = row._mapping
         return cls(**{name: m[name] for name in cls.__dataclass_fields__ if name in m})
 
@@ -129,10 +130,7 @@ def regular_token(keys: Sequence[str], link: Link) -> str:
 def link_urls(link: Link, base_url: str, keys: Sequence[str]) -> tuple[str, str]:
     """``(url, display_url)``: the full link with reporting info, and the shareable one without."""
     base = base_url.rstrip("/")
-    if link.kind == "short":
-        display = f"{base}/s/{link.code}"
-    else:
-        display = f"{base}/c/{regular_token(keys, link)}"
+    display = f"{base}/s/{link.code}" if link.kind == "short" else f"{base}/c/{regular_token(keys, link)}"
     return with_reporting(display, link.reporting), display
 
 
@@ -263,7 +261,7 @@ def create_link(
 class LinkOptions:
     """What the link form needs for one task: the campaign's mode, pages and domains, and availability."""
 
-    mode: str
+    mode: campaigns.LandingMode
     landing_pages: list[landing_pages.LandingPage]
     default_landing_page_id: int | None
     allowed_domains: list[str]
@@ -343,7 +341,7 @@ def match_rules(conn: Connection, partner_id: int) -> list[MatchRule]:
     return rules
 
 
-def _with_counts():  # type: ignore[no-untyped-def]
+def _with_counts() -> Select[Any]:
     """Links with their click and (non-reversed) conversion counts.
 
     Correlated subqueries, so a page of links costs its own rows' counts
@@ -367,7 +365,7 @@ def _with_counts():  # type: ignore[no-untyped-def]
     return _WITH_COUNTS
 
 
-_WITH_COUNTS = None
+_WITH_COUNTS: Select[Any] | None = None
 
 
 def get_link(conn: Connection, partner_id: int, link_id: int) -> Link:
