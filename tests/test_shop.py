@@ -355,3 +355,20 @@ def test_amounts_are_exact_decimals(buyer) -> None:
     cart = shop.make_cart({"wool-socks": 3, "rain-jacket": 1, "unknown": 4, "summer-hat": True, "linen-shirt": -2})
     assert [(line.product.slug, line.quantity) for line in cart.lines] == [("rain-jacket", 1), ("wool-socks", 3)]
     assert cart.total == Decimal("153.00") and str(cart.total) == "153.00"
+
+
+def test_the_guides_python_postback_works_against_the_api(live, engine, world, monkeypatch) -> None:
+    """The example the admin and the README show, run as written (its function) against a live server."""
+    from api.postback_guide import postback_guide
+
+    click_id, link_id = a_click(live, engine, world)
+    guide = postback_guide(live.config["DEMO_SHOP_API_URL"], "clickid", "USD")
+    definition = guide.python.split("# At checkout")[0]
+    namespace: dict = {}
+    exec(compile(definition, "postback_guide", "exec"), namespace)  # noqa: S102 - our own example text
+    monkeypatch.setenv("TASKLINK_API_KEY", world.api_key)
+    assert namespace["report_conversion"](click_id, "PY-1", "12.50") == 201
+    assert namespace["report_conversion"](click_id, "PY-1", "12.50") == 200
+    assert namespace["report_conversion"]("C" * 36, "PY-2", "1.00") == 404
+    (conversion,) = conversions_in(engine)
+    assert (conversion["order_id"], conversion["amount_minor"], conversion["link_id"]) == ("PY-1", 1250, link_id)
