@@ -51,8 +51,8 @@ def postback_guide(base_url: str | None, click_id_param: str, currency: str,
         f"({attribution_days} days; a newer click replaces an older one). Your server reads that cookie at "
         "checkout; in the page, `Tasklink.clickId()` returns it. Never put your API key in a page."
     )
-    tag = (f'<script src="{address}/tag.js" data-param="{click_id_param}" '
-           f'data-days="{attribution_days}" async></script>')
+    tag = (f'<script src="{address}/tag.js"\n'
+           f'        data-param="{click_id_param}" data-days="{attribution_days}" async></script>')
     request = f"""# TASKLINK_API_KEY: your API key, e.g. export TASKLINK_API_KEY=tlk_...
 curl -X POST {address}/api/v1/conversions \\
   -H "Authorization: Bearer $TASKLINK_API_KEY" \\

@@ -17,11 +17,12 @@ State lives in signed first-party cookies, not in the database: the cart
 (``demo_order``). No payment is taken and nothing ships.
 
 The postback is a call from the app to itself. Under the demo's gevent
-workers the waiting handler yields its worker to the postback; on a server
-that cannot (sync workers, all busy) the call gives up after
+workers the waiting handler yields its worker to the postback (measured:
+one gevent worker checks out in about 40 ms). On a server that cannot (one
+sync worker, or all of them busy) the call gives up after
 :data:`POSTBACK_TIMEOUT` seconds instead of waiting for a worker that will
-never come, and the order page says the conversion was not recorded and
-offers to send it again.
+never come; the order page says so and offers to send the postback again
+(the same order id counts once, so a postback handled late is no double).
 """
 from __future__ import annotations
 
@@ -263,10 +264,14 @@ def report_conversion(click_id: str | None, order_id: str, total: Decimal) -> Po
     try:
         status, answer = send_postback(base + "/api/v1/conversions", str(api_key), body, POSTBACK_TIMEOUT)
     except (OSError, ValueError) as exc:  # refused, unreachable, or no answer within the timeout
-        reason = "no answer" if isinstance(exc, TimeoutError) or "timed out" in str(exc) else str(exc)
-        return PostbackOutcome("failed", f"Tasklink could not be reached at {base} within {POSTBACK_TIMEOUT:g} s "
-                               f"({reason}). The order stands; the conversion is not recorded yet.",
-                               seconds=time.monotonic() - started)
+        if isinstance(exc, TimeoutError) or "timed out" in str(exc):
+            # It may still be handled after we stopped waiting: only sending it again tells (an order counts once).
+            message = (f"Tasklink did not answer within {POSTBACK_TIMEOUT:g} s at {base}. The order stands; whether "
+                       "its conversion was recorded is not known: send it again (Tasklink counts an order once).")
+        else:
+            message = (f"Tasklink could not be reached at {base} ({exc}). The order stands; its conversion is not "
+                       "recorded yet: send it again.")
+        return PostbackOutcome("failed", message, seconds=time.monotonic() - started)
     seconds = time.monotonic() - started
     if status in (200, 201) and isinstance(answer, dict):
         return PostbackOutcome(
