@@ -197,6 +197,7 @@ def test_checkout_posts_the_conversion_with_the_order_total_and_shows_the_pendin
     page = buyer.get(f"/shop/orders/{order_id}").get_data(as_text=True)
     assert 'data-state="recorded"' in page and "Recorded by Tasklink as a pending conversion" in page
     assert 'id="payout">5.00 USD' in page and 'id="order-total">$237.00<' in page
+    assert 'id="conversion-status">pending<' in page
     assert "Your cart is empty" in buyer.get("/shop/cart").get_data(as_text=True)
 
 
@@ -372,3 +373,15 @@ def test_the_guides_python_postback_works_against_the_api(live, engine, world, m
     assert namespace["report_conversion"]("C" * 36, "PY-2", "1.00") == 404
     (conversion,) = conversions_in(engine)
     assert (conversion["order_id"], conversion["amount_minor"], conversion["link_id"]) == ("PY-1", 1250, link_id)
+
+
+def test_a_rotated_api_key_is_refused_and_said_so(live, buyer, engine, world) -> None:
+    click_id, _ = a_click(live, engine, world)
+    live.config["DEMO_SHOP_API_KEY"] = "a-key-that-was-rotated"
+    landed(buyer, click_id)
+    add(buyer, "summer-hat")
+    order_id = order_id_of(buyer)
+    place(buyer, order_id)
+    page = buyer.get(f"/shop/orders/{order_id}").get_data(as_text=True)
+    assert 'data-state="refused"' in page and "Tasklink refused the conversion (401)" in page
+    assert conversions_in(engine) == []

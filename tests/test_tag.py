@@ -2,7 +2,7 @@
 
 The script's behaviour is checked here with Node and a stand-in for the
 page (``window.location``, ``document.cookie``, the script tag), and in
-Chromium on the demo shop by ``tests/e2e/test_checkout.py``.
+Chromium on the demo shop by ``tests/e2e/test_shop_checkout.py``.
 """
 from __future__ import annotations
 

@@ -143,6 +143,7 @@ class PostbackOutcome:
     payout_reason: str | None = None
     link_id: int | None = None
     seconds: float | None = None
+    conversion_status: str | None = None  # pending, approved or reversed, once recorded
 
     @property
     def may_retry(self) -> bool:
@@ -278,7 +279,8 @@ def report_conversion(click_id: str | None, order_id: str, total: Decimal) -> Po
             "recorded",
             f"Recorded by Tasklink as a {answer.get('status', 'pending')} conversion"
             + (" (this order had been reported already)" if status == 200 else "") + ".",
-            status, str(answer.get("payout")), answer.get("payout_reason"), answer.get("link_id"), seconds)
+            status, str(answer.get("payout")), answer.get("payout_reason"), answer.get("link_id"), seconds,
+            str(answer.get("status", "pending")))
     if status == 202:
         return PostbackOutcome("waiting", "Accepted by Tasklink: the click was made moments ago and is not stored "
                                "yet; the conversion is recorded as soon as it is. Check again in a moment.",
