@@ -1,13 +1,26 @@
-"""The demo brand shop (api/http/shop.py): the demo campaigns' landing pages, served only in demo mode."""
+"""The demo brand shop (api/http/shop.py): the demo campaigns' landing pages, cart and checkout, in demo mode only."""
 from __future__ import annotations
 
+import re
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+from decimal import Decimal
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+from sqlalchemy import select
+from werkzeug.serving import make_server
 
-from api import create_app
+from api import clicklog, create_app, db
 from api.config import load_settings
 from api.demo import CAMPAIGNS
+from api.http import shop
+from api.schema import conversions as conversions_table
+from api.services import links
 
 SHOP_PATHS = sorted({path for campaign in CAMPAIGNS for _name, path in campaign.pages})
 
@@ -64,23 +77,6 @@ def test_demo_mode_turns_the_shop_on(tmp_path) -> None:
 
 # --- cart, checkout and the conversion postback ---------------------------------
 
-import re  # noqa: E402
-import socket  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
-import urllib.error  # noqa: E402
-import urllib.request  # noqa: E402
-from decimal import Decimal  # noqa: E402
-from urllib.parse import parse_qs, urlencode, urlsplit  # noqa: E402
-
-from sqlalchemy import select  # noqa: E402
-from werkzeug.serving import make_server  # noqa: E402
-
-from api import db  # noqa: E402
-from api.http import shop  # noqa: E402
-from api.schema import conversions as conversions_table  # noqa: E402
-from api.services import links  # noqa: E402
-
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36"
 
 
@@ -110,8 +106,6 @@ def a_click(app, engine, world) -> tuple[str, int]:  # type: ignore[no-untyped-d
     client = app.test_client()
     response = client.get(f"/s/{link.code}", headers={"User-Agent": BROWSER})
     assert response.status_code == 302
-    from api import clicklog
-
     clicklog.of(app).flush()
     return parse_qs(urlsplit(response.headers["Location"]).query)["clickid"][0], link.id
 

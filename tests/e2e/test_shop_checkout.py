@@ -21,8 +21,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -34,7 +34,15 @@ from api.demo import ADVERTISER
 from api.schema import conversions as conversions_table
 
 from .conftest import ROOT, LiveApi, free_port
-from .test_extension import SHORT, TIMEOUT, latest_link, open_campaign_page, open_popup, sign_in, sign_out
+from .test_extension import (
+    SHORT,
+    TIMEOUT,
+    latest_link,
+    open_campaign_page,
+    open_popup,
+    sign_in,
+    sign_out,
+)
 
 CAMPAIGN = "Spring sale: deep links"  # manual mode on shop.localhost, cpa 5.00 USD
 #: The visitor's browser as the server sees it: headless Chromium says "HeadlessChrome", which
@@ -192,7 +200,7 @@ def test_a_sale_in_the_demo_shop_reaches_the_database_the_report_the_admin_and_t
     print(f"\nfrom the Place order click: order page (postback answered) {on_order_page:.2f} s, database "
           f"{in_database:.2f} s, report {in_report:.2f} s, extension popup {in_extension:.2f} s (opening it "
           f"{popup_alone:.2f} s), admin {in_admin:.2f} s (Refresh figures {admin_alone:.2f} s) "
-          f"[{dt.datetime.now(dt.timezone.utc):%H:%M:%S} UTC]")
+          f"[{dt.datetime.now(dt.UTC):%H:%M:%S} UTC]")
 
     expect(visitor.locator("#payout")).to_have_text("5.00 USD")
     expect(visitor.locator("#conversion-status")).to_have_text("pending")
