@@ -38,9 +38,10 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request
+from flask import Blueprint, current_app, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from itsdangerous import BadSignature, URLSafeSerializer
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from .. import demo
 from ..services import earnings
@@ -169,7 +170,7 @@ def _load(name: str) -> Any:
         return None
 
 
-def _store(response: Response, name: str, value: object) -> None:
+def _store(response: WerkzeugResponse, name: str, value: object) -> None:
     response.set_cookie(name, _serializer().dumps(value), max_age=7 * 86400, path="/shop", httponly=True,
                         samesite="Lax", secure=request.is_secure)
 
@@ -319,7 +320,8 @@ def _page(template: str, status: int = 200, **context: object) -> ResponseReturn
     return html, status
 
 
-def _see_other(location: str) -> Response:
+def _see_other(location: str) -> WerkzeugResponse:
+    """``303 See Other``: after a POST, the browser loads ``location`` with a GET (a reload does not resubmit)."""
     return redirect(location, 303)
 
 
