@@ -1,27 +1,35 @@
 """The demo brand shop (api/http/shop.py): the demo campaigns' landing pages, cart and checkout, in demo mode only."""
 from __future__ import annotations
 
+import http.client
+import os
 import re
+import signal
 import socket
+import subprocess
 import threading
 import time
 import urllib.error
 import urllib.request
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+from conftest import SECRET_KEYS
 from sqlalchemy import select
+from test_tracking_durability import free_port
 from werkzeug.serving import make_server
 
-from api import clicklog, create_app, db
+from api import clicklog, create_app, db, gunicorn_conf
 from api.config import load_settings
-from api.demo import CAMPAIGNS
+from api.demo import ADVERTISER, CAMPAIGNS
 from api.http import shop
 from api.schema import conversions as conversions_table
 from api.services import links
 
+ROOT = Path(__file__).resolve().parents[1]
 SHOP_PATHS = sorted({path for campaign in CAMPAIGNS for _name, path in campaign.pages})
 
 
@@ -379,3 +387,85 @@ def test_a_rotated_api_key_is_refused_and_said_so(live, buyer, engine, world) ->
     page = buyer.get(f"/shop/orders/{order_id}").get_data(as_text=True)
     assert 'data-state="refused"' in page and "Tasklink refused the conversion (401)" in page
     assert conversions_in(engine) == []
+
+
+# --- the self-call under the production server ---------------------------------------
+
+def demo_brand_world(make):  # type: ignore[no-untyped-def]
+    """A campaign of an advertiser holding the demo key (the shop's), a partner in it and one link."""
+    advertiser, _key = make.advertiser(api_key=ADVERTISER["api_key"])
+    program = make.program(advertiser.id)
+    campaign = make.campaign(advertiser.id, program.id)
+    partner = make.partner()
+    make.membership(partner.id, campaign.id)
+    task = make.task(advertiser.id, campaign.id)
+    with db.transaction(make.engine) as conn:
+        return links.create_link(conn, partner.id, task.id)
+
+
+def checkout_over_http(port: int, link_code: str) -> tuple[float, str]:
+    """Follow the link, buy one rain jacket, place the order: (seconds the checkout took, the order page)."""
+    def send(method: str, path: str, body: str | None, headers: dict[str, str]):  # type: ignore[no-untyped-def]
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        connection.request(method, path, body=body, headers=headers)
+        answer = connection.getresponse()
+        text = answer.read().decode()
+        connection.close()
+        return answer, text
+
+    answer, _ = send("GET", f"/s/{link_code}", None, {"User-Agent": BROWSER})
+    cookies = {"tasklink_click": parse_qs(urlsplit(answer.getheader("Location")).query)["clickid"][0]}
+
+    def shop_page(method: str, path: str, form: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+        headers = {"Host": f"shop.localhost:{port}", "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
+        if form:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        answer, text = send(method, path, urlencode(form) if form else None, headers)
+        for name, value in answer.getheaders():
+            if name.lower() == "set-cookie":
+                key, _, rest = value.split(";", 1)[0].partition("=")
+                cookies[key] = rest
+        return answer, text
+
+    shop_page("POST", "/shop/cart", {"slug": "rain-jacket"})
+    _, form = shop_page("GET", "/shop/checkout")
+    order_id = re.search(r'name="order_id" value="([^"]+)"', form).group(1)
+    started = time.monotonic()
+    answer, _ = shop_page("POST", "/shop/checkout", {"order_id": order_id, "name": "Ann", "email": "a@b.test"})
+    took = time.monotonic() - started
+    _, page = shop_page("GET", answer.getheader("Location"))
+    return took, page
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("worker_class", ["gevent", "sync"])
+def test_one_worker_checking_out_never_deadlocks_on_its_own_postback(make, database_url, tmp_path,
+                                                                   worker_class) -> None:
+    """gevent (production and the demo): the postback is served while the checkout waits. A single sync worker
+    cannot serve it: the checkout gives up after the timeout and says so, instead of hanging."""
+    link = demo_brand_world(make)
+    number = free_port()
+    env = {**os.environ, "TASKLINK_DATABASE_URL": database_url, "TASKLINK_SECRET_KEYS": ",".join(SECRET_KEYS),
+           "TASKLINK_DEMO": "1", "TASKLINK_INSTANCE_PATH": str(tmp_path), "TASKLINK_BASE_URL": ""}
+    argv = gunicorn_conf.command(f"127.0.0.1:{number}", workers_override=1)
+    argv[-1:-1] = ["--worker-class", worker_class]
+    log = tmp_path / "server.log"
+    server = subprocess.Popen(argv, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
+                              cwd=ROOT)
+    try:
+        for _ in range(300):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{number}/tag.js", timeout=2):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        took, page = checkout_over_http(number, link.code)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=60)
+    if worker_class == "gevent":
+        assert 'data-state="recorded"' in page, log.read_text()[-2000:]
+        assert took < 2.5
+    else:
+        assert 'data-state="failed"' in page and "Tasklink did not answer within 3 s" in page
+        assert shop.POSTBACK_TIMEOUT <= took < shop.POSTBACK_TIMEOUT + 2.5
