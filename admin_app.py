@@ -1015,11 +1015,15 @@ def conversions_section(engine: Engine, advertiser_id: int, campaign: campaigns.
                 column_config={"Amount": money_column("Amount", campaign.currency)},
             )
 
-    guide = postback_guide(base_url, campaign.click_id_param, campaign.currency)
+    guide = postback_guide(base_url, campaign.click_id_param, campaign.currency, campaign.attribution_window_days)
     st.markdown(f"**Sending a conversion (postback).** {guide.intro} Your API key is in section 7.")
     if guide.missing_base_url:
         st.warning(guide.missing_base_url)
-    st.code(guide.request, language="bash")
+    st.markdown(f"**Landing tag.** {guide.tag_intro}")
+    st.code(guide.tag, language="html")
+    curl, python = st.tabs(["curl", "Python"])
+    curl.code(guide.request, language="bash")
+    python.code(guide.python, language="python")
     st.caption(guide.answers)
 
 
@@ -1033,7 +1037,9 @@ def keys_section(engine: Engine, advertiser: advertisers.Advertiser) -> None:
     st.header("7. Keys", anchor="keys")
     st.caption(
         "Your API key authenticates your conversion postbacks (Authorization: Bearer KEY). Tasklink keeps only "
-        "a hash of it and the hint below, so a new key is shown once; rotating stops the old key at once."
+        "a hash of it and the hint below, so a new key is shown once; rotating stops the old key at once. "
+        "Use it on your server only, never in a page: section 6 shows the landing tag and the postback in curl "
+        "and Python."
     )
     show_flash("keys")
     new_key = st.session_state.pop("new_api_key", None)

@@ -23,7 +23,8 @@ cat <<MSG
 Tasklink is running:
   API            http://127.0.0.1:${API_PORT}/api/v1/openapi.json
   Admin          http://127.0.0.1:${ADMIN_PORT}   (brand@demo.test / demo-brand)
-  Demo shop      http://shop.localhost:${API_PORT}/shop/
+  Demo shop      http://shop.localhost:${API_PORT}/shop/   (cart and checkout: README, "Demo walk-through")
+  Landing tag    http://127.0.0.1:${API_PORT}/tag.js
   Extension      chrome://extensions → Developer mode → Load unpacked → $(pwd)/extension
                  then sign in on its options page as partner@demo.test / demo-partner
 Press Ctrl-C to stop.

@@ -509,6 +509,16 @@ def test_postback_is_explained_with_a_curl_request(admin_env, world) -> None:
     assert "Authorization: Bearer" in curl and '"currency": "USD"' in curl
 
 
+def test_the_landing_tag_and_a_python_postback_are_shown_next_to_curl(admin_env, world) -> None:
+    at = no_exceptions(open_admin(world.advertiser.id))
+    (tag,) = [c.value for c in at.code if "/tag.js" in c.value]
+    assert tag == ('<script src="https://YOUR-TASKLINK-ADDRESS/tag.js"\n'
+                   '        data-param="clickid" data-days="30" async></script>')
+    (python,) = [c.value for c in at.code if "urllib.request" in c.value]
+    assert "https://YOUR-TASKLINK-ADDRESS/api/v1/conversions" in python and '"currency": "USD"' in python
+    assert 'os.environ["TASKLINK_API_KEY"]' in python and 'request.cookies.get("tasklink_click")' in python
+
+
 def test_rotated_key_fails_on_the_conversion_endpoint(admin_env, world, traffic, client) -> None:
     at = open_admin(world.advertiser.id)
     at.checkbox(key="rotate_confirm").check().run()

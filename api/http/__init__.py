@@ -61,6 +61,8 @@ def register_http(app: Flask) -> None:
         app.register_blueprint(module.bp)
     # The redirects (/s/, /c/) are served by their own minimal app in front of this one.
     tracking.mount(app)
+    from .tag import bp as landing_tag  # GET /tag.js: the advertisers' landing tag, in every mode (api/http/tag.py)
+    app.register_blueprint(landing_tag)
     if app.config.get("DEMO_SHOP"):  # the demo's brand shop (api/http/shop.py)
         from . import shop
 
