@@ -17,9 +17,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from conftest import SECRET_KEYS
 from sqlalchemy import select
-from test_tracking_durability import free_port
 from werkzeug.serving import make_server
 
 from api import clicklog, create_app, db, gunicorn_conf
@@ -28,6 +26,8 @@ from api.demo import ADVERTISER, CAMPAIGNS
 from api.http import shop
 from api.schema import conversions as conversions_table
 from api.services import links
+from conftest import SECRET_KEYS
+from test_tracking_durability import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOP_PATHS = sorted({path for campaign in CAMPAIGNS for _name, path in campaign.pages})
@@ -368,7 +368,7 @@ def test_the_guides_python_postback_works_against_the_api(live, engine, world, m
     guide = postback_guide(live.config["DEMO_SHOP_API_URL"], "clickid", "USD")
     definition = guide.python.split("# At checkout")[0]
     namespace: dict = {}
-    exec(compile(definition, "postback_guide", "exec"), namespace)  # noqa: S102 - our own example text
+    exec(compile(definition, "postback_guide", "exec"), namespace)
     monkeypatch.setenv("TASKLINK_API_KEY", world.api_key)
     assert namespace["report_conversion"](click_id, "PY-1", "12.50") == 201
     assert namespace["report_conversion"](click_id, "PY-1", "12.50") == 200
