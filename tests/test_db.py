@@ -134,6 +134,11 @@ def test_seed_demo_creates_every_case_once(runner, engine) -> None:
             .where(partners.c.email == "partner@demo.test", memberships.c.status == "pending")
         ).all()
         assert len(pending) == 1
+        invited = conn.execute(
+            select(memberships.c.status).join(partners, partners.c.id == memberships.c.partner_id)
+            .where(partners.c.email == "partner@demo.test", memberships.c.status == "invited")
+        ).all()
+        assert len(invited) == 1
         per_campaign = conn.execute(select(tasks.c.campaign_id).distinct()).all()
         assert len(per_campaign) == len(rows)
         assert all(".localhost" in r.url for r in conn.execute(select(landing_pages)).all())
