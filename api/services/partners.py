@@ -43,7 +43,7 @@ def create_partner(conn: Connection, name: str, email: str, password: str) -> Pa
             new_id = conn.execute(insert(partners).values(**values).returning(partners.c.id)).scalar_one()
     except IntegrityError as exc:
         raise Conflict(f"A partner with the e-mail {values['email']} already exists.", "email_taken") from exc
-    memberships.claim_email_invitations(conn, new_id, values["email"])
+    memberships.claim_email_invitations(conn, new_id, str(values["email"]))
     return get_partner(conn, new_id)
 
 

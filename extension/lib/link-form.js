@@ -146,6 +146,25 @@ export function copiedMessage(link, done) {
   return link && link.url !== link.display_url ? "Copied the full link, with your reporting info." : "Copied to clipboard.";
 }
 
+/**
+ * A campaign's payout terms in one sentence, amounts exactly as the API sent
+ * them (decimal strings in the campaign's currency, never turned into floats).
+ */
+export function termsText(terms) {
+  if (!terms || typeof terms !== "object") return "";
+  const window = Number(terms.attribution_window_days);
+  const counting = Number.isSafeInteger(window) && window > 0
+    ? ` Sales count within ${window} day${window === 1 ? "" : "s"} of the click.`
+    : "";
+  let pays;
+  if (terms.payout_model === "cpc") pays = `Pays ${terms.amount} ${terms.currency} per billable click.`;
+  else if (terms.payout_model === "cpa") pays = `Pays ${terms.amount} ${terms.currency} per sale.`;
+  else if (terms.payout_model === "revshare") pays = `Pays ${terms.percent}% of each sale (${terms.currency}).`;
+  else return "";
+  if (terms.pays === false) return "Pays nothing now: the advertiser has turned pay for performance off.";
+  return pays + counting;
+}
+
 export const NO_CAMPAIGN = "No campaign in this program allows links now: the list says why for each.";
 export const NO_TASK = "This campaign has no task open to you yet, so no link can be made here.";
 export const NO_PROGRAM = "You have no active campaign yet. When an advertiser approves you, its programs appear here.";
@@ -262,6 +281,8 @@ export function createLinkForm({ document: doc, source, campaigns, page = { onPa
   const programSelect = h("select", { id: id("program") });
   const campaignSelect = h("select", { id: id("campaign") });
   const campaignName = h("span", { class: "value", id: id("campaign-name"), hidden: true });
+  // What the chosen campaign pays, where the link is made.
+  const campaignTerms = h("span", { class: "muted small terms", id: id("terms"), hidden: true });
   const taskSelect = h("select", { id: id("task") });
   const taskNote = h("span", { class: "muted", hidden: true });
   const landingBox = h("div", { class: "landing", id: id("landing"), role: "group", "aria-labelledby": id("landing-label") });
@@ -276,7 +297,7 @@ export function createLinkForm({ document: doc, source, campaigns, page = { onPa
   const programRow = [label("program", "Program"), programSelect];
   const fields = h("div", { class: "fields" }, [
     ...(fromPrograms ? programRow : []),
-    label("campaign", "Campaign"), h("div", { class: "control" }, [campaignSelect, campaignName]),
+    label("campaign", "Campaign"), h("div", { class: "control" }, [campaignSelect, campaignName, campaignTerms]),
     label("task", "Task"), h("div", { class: "control" }, [taskSelect, taskNote]),
     h("span", { class: "label", id: id("landing-label"), text: "Landing page" }), landingBox,
     h("span", { class: "label", text: "Link preference" }), preference,
@@ -429,6 +450,7 @@ export function createLinkForm({ document: doc, source, campaigns, page = { onPa
     clearError();
     clearResult();
     const campaign = state.campaign;
+    say(campaignTerms, termsText(campaign && campaign.terms));
     const ticket = guards.tasks.next();
     setTasks([]);
     taskSelect.hidden = true;
