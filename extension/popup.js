@@ -109,12 +109,16 @@ async function loadRecent() {
 
 const VIEWS = { link: "view-link", earnings: "view-earnings", invitations: "view-invitations" };
 const loaded = { earnings: false, invitations: false };
+// A blocking error (signed out, API down) narrows the popup to the link form's message; the other views keep their width.
+const shown = { view: "link", linkBlocked: false };
 
 function showView(name) {
+  shown.view = name;
   for (const [view, id] of Object.entries(VIEWS)) {
     $(id).hidden = view !== name;
     $(`tab-${view}`).setAttribute("aria-selected", String(view === name));
   }
+  document.body.classList.toggle("narrow", name === "link" && shown.linkBlocked);
   if (name === "earnings" && !loaded.earnings) loadEarnings();
   if (name === "invitations" && !loaded.invitations) loadInvitations();
 }
@@ -254,7 +258,8 @@ async function main() {
     onError: (error) => {
       if (!isBlocking(error)) return;
       $("side").hidden = true;
-      document.body.classList.add("narrow");
+      shown.linkBlocked = true;
+      if (shown.view === "link") document.body.classList.add("narrow");
     },
   });
   $("form-slot").append(form.element);
