@@ -9,7 +9,9 @@
 import {
   answeredText, COLUMNS, invitationsLabel, linkLabel, PERIODS, periodDays, totalText,
 } from "./lib/earnings.js";
-import { createLinkForm, el, isBlocking, makeAsk, messageSource, onTrusted, termsText } from "./lib/link-form.js";
+import {
+  createLinkForm, el, isBlocking, makeAsk, messageSource, onTrusted, termsText, termsWindowText,
+} from "./lib/link-form.js";
 import { linkCounts, linkState } from "./lib/linkstate.js";
 import { MSG } from "./lib/messages.js";
 import { cleanReporting, REPORTING_FIELDS, reportingPairs } from "./lib/reporting.js";
@@ -215,7 +217,7 @@ function renderInvitations(invitations) {
     const item = h("li", {}, [
       h("strong", { text: invitation.campaign_name }),
       h("span", { class: "small muted", text: `Program: ${invitation.program_name}` }),
-      h("span", { class: "small", text: termsText(invitation.terms) }),
+      h("span", { class: "small", text: `${termsText(invitation.terms, { withWindow: false })}. ${termsWindowText(invitation.terms)}` }),
       h("div", { class: "actions" }, [accept, decline]),
       problem,
     ]);

@@ -147,22 +147,29 @@ export function copiedMessage(link, done) {
 }
 
 /**
- * A campaign's payout terms in one sentence, amounts exactly as the API sent
- * them (decimal strings in the campaign's currency, never turned into floats).
+ * A campaign's payout terms in one line, amounts exactly as the API sent them
+ * (decimal strings in the campaign's currency, never turned into floats):
+ * "Pays 5.00 USD per sale · 30-day window". Short enough for one line of the
+ * form; `termsWindowText` says what the window means (`withWindow` false
+ * leaves the window out, for a place that says it in full).
  */
-export function termsText(terms) {
+export function termsText(terms, { withWindow = true } = {}) {
   if (!terms || typeof terms !== "object") return "";
-  const window = Number(terms.attribution_window_days);
-  const counting = Number.isSafeInteger(window) && window > 0
-    ? ` Sales count within ${window} day${window === 1 ? "" : "s"} of the click.`
-    : "";
   let pays;
-  if (terms.payout_model === "cpc") pays = `Pays ${terms.amount} ${terms.currency} per billable click.`;
-  else if (terms.payout_model === "cpa") pays = `Pays ${terms.amount} ${terms.currency} per sale.`;
-  else if (terms.payout_model === "revshare") pays = `Pays ${terms.percent}% of each sale (${terms.currency}).`;
+  if (terms.payout_model === "cpc") pays = `Pays ${terms.amount} ${terms.currency} per billable click`;
+  else if (terms.payout_model === "cpa") pays = `Pays ${terms.amount} ${terms.currency} per sale`;
+  else if (terms.payout_model === "revshare") pays = `Pays ${terms.percent}% of each sale (${terms.currency})`;
   else return "";
   if (terms.pays === false) return "Pays nothing now: the advertiser has turned pay for performance off.";
-  return pays + counting;
+  const days = Number(terms.attribution_window_days);
+  return withWindow && Number.isSafeInteger(days) && days > 0 ? `${pays} · ${days}-day window` : pays;
+}
+
+/** The attribution window in a sentence: "Sales count within 30 days of the click." */
+export function termsWindowText(terms) {
+  const days = Number(terms && terms.attribution_window_days);
+  if (!Number.isSafeInteger(days) || days < 1) return "";
+  return `Sales count within ${days} day${days === 1 ? "" : "s"} of the click.`;
 }
 
 export const NO_CAMPAIGN = "No campaign in this program allows links now: the list says why for each.";
@@ -451,6 +458,7 @@ export function createLinkForm({ document: doc, source, campaigns, page = { onPa
     clearResult();
     const campaign = state.campaign;
     say(campaignTerms, termsText(campaign && campaign.terms));
+    campaignTerms.title = termsWindowText(campaign && campaign.terms);
     const ticket = guards.tasks.next();
     setTasks([]);
     taskSelect.hidden = true;

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { answeredText, COLUMNS, invitationsLabel, linkLabel, moneyText, PERIODS, periodDays, totalText } from "../lib/earnings.js";
-import { termsText } from "../lib/link-form.js";
+import { termsText, termsWindowText } from "../lib/link-form.js";
 import { requests } from "../lib/api.js";
 import { EXTENSION_PAGE_ONLY, MSG } from "../lib/messages.js";
 
@@ -19,14 +19,16 @@ test("periods are UTC days, both included, counted back from today", () => {
 
 test("terms: what the campaign pays, exactly as the API wrote the amounts", () => {
   const base = { currency: "EUR", attribution_window_days: 14, pays: true, amount: null, percent: null };
-  assert.equal(termsText({ ...base, payout_model: "cpa", amount: "6.00" }), "Pays 6.00 EUR per sale. Sales count within 14 days of the click.");
-  assert.equal(termsText({ ...base, payout_model: "cpc", amount: "0.25", attribution_window_days: 1 }),
-    "Pays 0.25 EUR per billable click. Sales count within 1 day of the click.");
-  assert.equal(termsText({ ...base, payout_model: "revshare", percent: "12.50" }),
-    "Pays 12.50% of each sale (EUR). Sales count within 14 days of the click.");
+  assert.equal(termsText({ ...base, payout_model: "cpa", amount: "6.00" }), "Pays 6.00 EUR per sale · 14-day window");
+  assert.equal(termsText({ ...base, payout_model: "cpc", amount: "0.25" }), "Pays 0.25 EUR per billable click · 14-day window");
+  assert.equal(termsText({ ...base, payout_model: "revshare", percent: "12.50" }), "Pays 12.50% of each sale (EUR) · 14-day window");
   assert.match(termsText({ ...base, payout_model: "cpa", amount: "6.00", pays: false }), /Pays nothing now/);
   assert.equal(termsText(undefined), "");
   assert.equal(termsText({ payout_model: "other" }), "");
+  assert.equal(termsText({ ...base, payout_model: "cpa", amount: "6.00" }, { withWindow: false }), "Pays 6.00 EUR per sale");
+  assert.equal(termsWindowText(base), "Sales count within 14 days of the click.");
+  assert.equal(termsWindowText({ attribution_window_days: 1 }), "Sales count within 1 day of the click.");
+  assert.equal(termsWindowText({}), "");
 });
 
 test("money is shown as sent, with its currency; totals never mix currencies", () => {
