@@ -272,6 +272,7 @@ async function main() {
   $("who").textContent = current.data.partner.name;
   $("side").hidden = false;
   $("tabs").hidden = false;
+  document.body.classList.add("tabbed");
   $("period").replaceChildren(...PERIODS.map((p) => h("option", { value: p.value, text: p.label, selected: p.value === "30" })));
   $("period").addEventListener("change", () => loadEarnings());
   onTrusted($("earnings-retry"), "click", () => loadEarnings());
