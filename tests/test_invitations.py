@@ -1,4 +1,5 @@
 """Invitations: an advertiser invites by e-mail, the partner accepts or declines; no account enumeration."""
+
 from __future__ import annotations
 
 import pytest
@@ -29,8 +30,9 @@ def test_the_answer_is_the_same_with_or_without_an_account(engine, make, world) 
         listed = memberships.list_invitations(conn, world.advertiser.id, world.campaign.id)
         # The advertiser sees both the same way: an e-mail and a date, no name.
         assert sorted(i.email for i in listed) == sorted([known.email, "nobody@test.example"])
-        assert known.id not in [m.partner_id for m in memberships.list_memberships(
-            conn, world.advertiser.id, world.campaign.id)]
+        assert known.id not in [
+            m.partner_id for m in memberships.list_memberships(conn, world.advertiser.id, world.campaign.id)
+        ]
 
 
 def test_an_invitation_waits_for_the_account_created_with_its_email(engine, world) -> None:
@@ -40,7 +42,8 @@ def test_an_invitation_waits_for_the_account_created_with_its_email(engine, worl
         assert memberships.membership_status(conn, newcomer.id, world.campaign.id) == "invited"
         assert conn.execute(select(email_invitations)).all() == []
         assert [i.email for i in memberships.list_invitations(conn, world.advertiser.id, world.campaign.id)] == [
-            "later@test.example"]
+            "later@test.example"
+        ]
 
 
 def test_only_the_advertisers_own_campaign_and_a_real_email(engine, world) -> None:
@@ -106,14 +109,17 @@ def test_partner_api_lists_accepts_and_declines(client, engine, make, world, aut
     listed = client.get("/api/v1/invitations", headers=headers).json["invitations"]
     assert [(i["campaign_id"], i["program_name"], i["terms"]["payout_model"]) for i in listed] == sorted(
         [(world.campaign.id, world.program.name, "cpa"), (second.id, world.program.name, "cpc")],
-        key=lambda t: [c["campaign_id"] for c in listed].index(t[0]))
+        key=lambda t: [c["campaign_id"] for c in listed].index(t[0]),
+    )
     assert listed[0]["terms"]["currency"] == "USD"
     # Invitations are not campaigns to make links in yet.
     assert client.get("/api/v1/campaigns", headers=headers).json == {"campaigns": []}
     # Nobody else answers them.
     assert client.get("/api/v1/invitations", headers=auth(world.partner)).json == {"invitations": []}
-    assert client.post(f"/api/v1/invitations/{world.campaign.id}/accept",
-                       headers=auth(world.other_partner)).status_code == 404
+    assert (
+        client.post(f"/api/v1/invitations/{world.campaign.id}/accept", headers=auth(world.other_partner)).status_code
+        == 404
+    )
 
     accepted = client.post(f"/api/v1/invitations/{world.campaign.id}/accept", headers=headers)
     assert (accepted.status_code, accepted.json) == (200, {"campaign_id": world.campaign.id, "membership": "active"})
@@ -147,8 +153,12 @@ def test_0007_keeps_memberships_and_their_change_triggers(migrated_engine) -> No
     assert migrations.upgrade(migrated_engine) == ("0006", "0007")
     with migrated_engine.begin() as conn:
         before = conn.execute(text("SELECT version FROM change_counter WHERE id = 1")).scalar()
-        conn.execute(text("INSERT INTO memberships (partner_id, campaign_id, status, created_at, updated_at) "
-                          f"VALUES (2, 1, 'invited', '{now}', '{now}')"))
+        conn.execute(
+            text(
+                "INSERT INTO memberships (partner_id, campaign_id, status, created_at, updated_at) "
+                f"VALUES (2, 1, 'invited', '{now}', '{now}')"
+            )
+        )
         conn.execute(text("UPDATE memberships SET status = 'active' WHERE partner_id = 1"))
         after = conn.execute(text("SELECT version FROM change_counter WHERE id = 1")).scalar()
         assert after != before

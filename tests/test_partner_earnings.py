@@ -1,4 +1,5 @@
 """A partner's earnings: per campaign and link, payouts by conversion status, one total per currency."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,8 +17,16 @@ def earnings_of(engine, partner, date_from=FROM, date_to=TO):  # type: ignore[no
 
 
 def amounts(figures: reports.Earnings) -> tuple[object, ...]:
-    return (figures.clicks, figures.billable_clicks, figures.conversions, figures.reversed_conversions,
-            str(figures.click_payout), str(figures.pending), str(figures.approved), str(figures.reversed))
+    return (
+        figures.clicks,
+        figures.billable_clicks,
+        figures.conversions,
+        figures.reversed_conversions,
+        str(figures.click_payout),
+        str(figures.pending),
+        str(figures.approved),
+        str(figures.reversed),
+    )
 
 
 @pytest.mark.parametrize("folded", [False, True])
@@ -42,8 +51,7 @@ def test_earnings_per_link_and_campaign_split_payouts_by_status(engine, world, s
 
 
 def test_approved_payouts_and_cpc_click_earnings(engine, make, world) -> None:
-    cpc = make.campaign(world.advertiser.id, world.program.id, payout_model="cpc", payout_amount="0.25",
-                        currency="EUR")
+    cpc = make.campaign(world.advertiser.id, world.program.id, payout_model="cpc", payout_amount="0.25", currency="EUR")
     make.membership(world.partner.id, cpc.id)
     cpc_link = link_for(engine, world.partner, make.task(world.advertiser.id, cpc.id))
     cpa_link = link_for(engine, world.partner, world.task)
@@ -73,8 +81,14 @@ def test_earnings_endpoint(client, engine, world, scene, auth) -> None:  # noqa:
     body = answer.json
     assert (body["from"], body["to"]) == (FROM.isoformat(), TO.isoformat())
     [campaign] = body["campaigns"]
-    assert (campaign["currency"], campaign["pending"], campaign["approved"], campaign["reversed"],
-            campaign["click_payout"], campaign["earned"]) == ("USD", "5.00", "0.00", "5.00", "0.00", "5.00")
+    assert (
+        campaign["currency"],
+        campaign["pending"],
+        campaign["approved"],
+        campaign["reversed"],
+        campaign["click_payout"],
+        campaign["earned"],
+    ) == ("USD", "5.00", "0.00", "5.00", "0.00", "5.00")
     assert [link["link_id"] for link in campaign["links"]] == [scene["a"].id, scene["b"].id]
     assert campaign["links"][0]["task_title"] == world.task.title
     assert body["totals"] == [{key: campaign[key] for key in body["totals"][0]}]
@@ -83,16 +97,36 @@ def test_earnings_endpoint(client, engine, world, scene, auth) -> None:  # noqa:
     assert client.get("/api/v1/reports/earnings?from=2026-13-01", headers=auth(world.partner)).status_code == 400
     assert client.get("/api/v1/reports/earnings").status_code == 401
     # An advertiser's key is not a partner's session.
-    assert client.get("/api/v1/reports/earnings", headers={"Authorization": f"Bearer {world.api_key}"}).status_code == 401
+    assert (
+        client.get("/api/v1/reports/earnings", headers={"Authorization": f"Bearer {world.api_key}"}).status_code == 401
+    )
 
 
 def test_campaign_terms_where_links_are_made(client, make, world, auth) -> None:
-    revshare = make.campaign(world.advertiser.id, world.program.id, payout_model="revshare", payout_amount="12.5",
-                             currency="EUR", attribution_window_days=14)
+    revshare = make.campaign(
+        world.advertiser.id,
+        world.program.id,
+        payout_model="revshare",
+        payout_amount="12.5",
+        currency="EUR",
+        attribution_window_days=14,
+    )
     make.membership(world.partner.id, revshare.id)
     answer = client.get("/api/v1/campaigns", headers=auth(world.partner))
     terms = {c["id"]: c["terms"] for c in answer.json["campaigns"]}
-    assert terms[world.campaign.id] == {"payout_model": "cpa", "amount": "5.00", "percent": None, "currency": "USD",
-                                        "attribution_window_days": 30, "pays": True}
-    assert terms[revshare.id] == {"payout_model": "revshare", "amount": None, "percent": "12.50", "currency": "EUR",
-                                  "attribution_window_days": 14, "pays": True}
+    assert terms[world.campaign.id] == {
+        "payout_model": "cpa",
+        "amount": "5.00",
+        "percent": None,
+        "currency": "USD",
+        "attribution_window_days": 30,
+        "pays": True,
+    }
+    assert terms[revshare.id] == {
+        "payout_model": "revshare",
+        "amount": None,
+        "percent": "12.50",
+        "currency": "EUR",
+        "attribution_window_days": 14,
+        "pays": True,
+    }

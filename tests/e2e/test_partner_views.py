@@ -4,6 +4,7 @@ Uses the session's browser and live API (demo data). The demo partner is
 invited to *Summer lookbook (invitation)*; the tests answer the invitation
 and put it back afterwards, so the rest of the suite sees the demo as seeded.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -20,8 +21,17 @@ from api.services import advertisers, campaigns, memberships, partners
 
 from .conftest import LiveApi
 from .test_extension import (
-    POPUP_MAX, TIMEOUT, _first_task_id, dead_base, has_redirects, open_popup, popup_size, set_api_base, shot_popup,
-    sign_in, silent_api,
+    POPUP_MAX,
+    TIMEOUT,
+    _first_task_id,
+    dead_base,
+    has_redirects,
+    open_popup,
+    popup_size,
+    set_api_base,
+    shot_popup,
+    sign_in,
+    silent_api,
 )
 
 INVITED = "Summer lookbook (invitation)"
@@ -45,8 +55,13 @@ def follow_as_a_person(url: str) -> str:
     """
     parts = urlsplit(url)
     connection = http.client.HTTPConnection(parts.netloc, timeout=10)
-    connection.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""), headers={
-        "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"})
+    connection.request(
+        "GET",
+        parts.path + (f"?{parts.query}" if parts.query else ""),
+        headers={
+            "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
+        },
+    )
     answer = connection.getresponse()
     assert answer.status == 302, answer.status
     location = answer.getheader("Location") or ""
@@ -103,14 +118,16 @@ def test_invitations_loading_error_list_accept_and_decline(browser, live_api: Li
         popup.get_by_role("tab", name=re.compile("Invitations")).click()
         popup.get_by_role("button", name="Accept").click()
         expect(popup.locator("#invitations-done")).to_have_text(
-            f"You joined {INVITED}. You can create links for it now.", timeout=TIMEOUT)
+            f"You joined {INVITED}. You can create links for it now.", timeout=TIMEOUT
+        )
         expect(popup.locator("#invitations-status")).to_contain_text("No invitations waiting")
         expect(popup.get_by_role("tab", name=re.compile("Invitations"))).to_have_text("Invitations")
         shot_popup(popup, screenshots, "popup-invitations-accepted")
         # The link form now offers the campaign, with its terms.
         popup.get_by_role("tab", name="Create link").click()
         expect(popup.get_by_role("combobox", name="Campaign").locator("option", has_text=INVITED)).to_have_count(
-            1, timeout=TIMEOUT)
+            1, timeout=TIMEOUT
+        )
         status, body = live_api.call("GET", "/api/v1/campaigns", token=live_api.partner_token())
         assert next(c for c in body["campaigns"] if c["name"] == INVITED)["membership"] == "active"
         popup.close()
@@ -119,8 +136,9 @@ def test_invitations_loading_error_list_accept_and_decline(browser, live_api: Li
         popup = open_popup(context, extension_id)
         popup.get_by_role("tab", name=re.compile("Invitations")).click()
         popup.get_by_role("button", name="Decline").click()
-        expect(popup.locator("#invitations-done")).to_have_text(f"You declined the invitation to {INVITED}.",
-                                                                timeout=TIMEOUT)
+        expect(popup.locator("#invitations-done")).to_have_text(
+            f"You declined the invitation to {INVITED}.", timeout=TIMEOUT
+        )
         status, body = live_api.call("GET", "/api/v1/invitations", token=live_api.partner_token())
         assert (status, body) == (200, {"invitations": []})
         shot_popup(popup, screenshots, "popup-invitations-empty")
@@ -155,13 +173,28 @@ def test_earnings_after_a_click_and_a_sale(browser, live_api: LiveApi, screensho
     sign_in(context, extension_id, live_api)
     if has_redirects(live_api):
         token = live_api.partner_token()
-        status, made = live_api.call("POST", "/api/v1/links", token=token, body={
-            "task_id": _first_task_id(live_api, "Spring sale: deep links"),
-            "landing_url": live_api.shop + "/shop/products/rain-jacket"})
+        status, made = live_api.call(
+            "POST",
+            "/api/v1/links",
+            token=token,
+            body={
+                "task_id": _first_task_id(live_api, "Spring sale: deep links"),
+                "landing_url": live_api.shop + "/shop/products/rain-jacket",
+            },
+        )
         assert status == 201, made
         click_id = follow_as_a_person(made["url"])
-        status, body = live_api.call("POST", "/api/v1/conversions", token=ADVERTISER["api_key"], body={
-            "click_id": click_id, "order_id": f"e2e-earnings-{next(_orders)}", "amount": "80.00", "currency": "USD"})
+        status, body = live_api.call(
+            "POST",
+            "/api/v1/conversions",
+            token=ADVERTISER["api_key"],
+            body={
+                "click_id": click_id,
+                "order_id": f"e2e-earnings-{next(_orders)}",
+                "amount": "80.00",
+                "currency": "USD",
+            },
+        )
         assert status in (200, 201, 202), body
 
     popup = open_popup(context, extension_id)

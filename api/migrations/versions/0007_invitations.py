@@ -18,14 +18,15 @@ procedure for changes that leave the stored data as it is
 (https://www.sqlite.org/lang_altertable.html, "otheralter"): a table copy
 would drop the change-counter triggers migration 0004 put on memberships.
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.engine import Connection
 
-revision = '0007'
-down_revision = '0006'
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
@@ -41,8 +42,9 @@ def _sqlite_replace_check(conn: Connection, old: str, new: str) -> None:
     version = int(conn.exec_driver_sql("PRAGMA schema_version").scalar())  # type: ignore[arg-type]
     conn.exec_driver_sql("PRAGMA writable_schema = ON")
     try:
-        conn.exec_driver_sql("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'memberships'",
-                             (sql.replace(old, new),))
+        conn.exec_driver_sql(
+            "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'memberships'", (sql.replace(old, new),)
+        )
         # Every connection re-reads the schema when its version changes.
         conn.exec_driver_sql(f"PRAGMA schema_version = {version + 1}")
     finally:
@@ -54,30 +56,35 @@ def _status_check(old: str, new: str) -> None:
     if conn.dialect.name == "sqlite":
         _sqlite_replace_check(conn, old, new)
     else:
-        op.drop_constraint(op.f('ck_memberships_status'), 'memberships', type_='check')
-        op.create_check_constraint(op.f('ck_memberships_status'), 'memberships', new)
+        op.drop_constraint(op.f("ck_memberships_status"), "memberships", type_="check")
+        op.create_check_constraint(op.f("ck_memberships_status"), "memberships", new)
 
 
 def upgrade() -> None:
     _status_check(_OLD, _NEW)
-    op.add_column('memberships', sa.Column('invited_at', sa.DateTime(), nullable=True))
-    op.create_table('email_invitations',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('campaign_id', sa.Integer(), nullable=False),
-    sa.Column('email', sa.String(length=254), nullable=False),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_email_invitations_campaign_id_campaigns'),
-                            ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_email_invitations')),
-    sa.UniqueConstraint('campaign_id', 'email', name='uq_email_invitations_campaign_email')
+    op.add_column("memberships", sa.Column("invited_at", sa.DateTime(), nullable=True))
+    op.create_table(
+        "email_invitations",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("campaign_id", sa.Integer(), nullable=False),
+        sa.Column("email", sa.String(length=254), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"],
+            ["campaigns.id"],
+            name=op.f("fk_email_invitations_campaign_id_campaigns"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_email_invitations")),
+        sa.UniqueConstraint("campaign_id", "email", name="uq_email_invitations_campaign_email"),
     )
-    with op.batch_alter_table('email_invitations', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_email_invitations_campaign_id'), ['campaign_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_email_invitations_email'), ['email'], unique=False)
+    with op.batch_alter_table("email_invitations", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_email_invitations_campaign_id"), ["campaign_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_email_invitations_email"), ["email"], unique=False)
 
 
 def downgrade() -> None:
-    op.drop_table('email_invitations')
+    op.drop_table("email_invitations")
     # Invitations nobody answered are withdrawn; the old schema has no word for them.
     op.execute("DELETE FROM memberships WHERE status = 'invited'")
     conn = op.get_bind()
@@ -85,5 +92,5 @@ def downgrade() -> None:
         # DROP COLUMN copies nothing on SQLite >= 3.35 and keeps the triggers.
         op.execute("ALTER TABLE memberships DROP COLUMN invited_at")
     else:
-        op.drop_column('memberships', 'invited_at')
+        op.drop_column("memberships", "invited_at")
     _status_check(_NEW, _OLD)
