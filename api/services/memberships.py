@@ -181,7 +181,11 @@ def set_status_for(conn: Connection, partner_id: int, campaign_id: int, status: 
     ).scalar_one_or_none()
     if existing is None:
         return add_membership(conn, partner_id, campaign_id, status)
-    conn.execute(update(memberships).where(memberships.c.id == existing).values(status=status, updated_at=utcnow()))
+    now = utcnow()
+    changes: dict[str, Any] = {"status": status, "updated_at": now}
+    if status == "invited":
+        changes["invited_at"] = now
+    conn.execute(update(memberships).where(memberships.c.id == existing).values(**changes))
     return _get(conn, existing)
 
 

@@ -174,7 +174,7 @@ export function termsWindowText(terms) {
 
 export const NO_CAMPAIGN = "No campaign in this program allows links now: the list says why for each.";
 export const NO_TASK = "This campaign has no task open to you yet, so no link can be made here.";
-export const NO_PROGRAM = "You have no active campaign yet. When an advertiser approves you, its programs appear here.";
+export const NO_PROGRAM = "You have no active campaign yet. When an advertiser approves you, or you accept an invitation (Invitations, above), its programs appear here.";
 
 /**
  * A stale-answer guard: `const ticket = guard.next()` before asking; after the
