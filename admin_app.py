@@ -158,6 +158,13 @@ def load_memberships(engine: Engine, advertiser_id: int, campaign_id: int) -> li
 
 
 @st.cache_data(ttl=READ_TTL, show_spinner=False, hash_funcs=ENGINE_HASH)
+def load_invitations(engine: Engine, advertiser_id: int, campaign_id: int) -> list[memberships.Invitation]:
+    """The campaign's unanswered invitations, by e-mail only (whether the e-mail has an account is not shown)."""
+    with db.reading(engine) as conn:
+        return memberships.list_invitations(conn, advertiser_id, campaign_id)
+
+
+@st.cache_data(ttl=READ_TTL, show_spinner=False, hash_funcs=ENGINE_HASH)
 def load_report(
     engine: Engine, _tasklink: core.Core, advertiser_id: int, campaign_id: int, date_from: dt.date, date_to: dt.date,
     group_by: str,
@@ -781,9 +788,11 @@ def member_row(engine: Engine, advertiser_id: int, campaign_id: int, member: mem
     """One partner: name, status, the moves the service allows, and disabling their links."""
     name_col, status_col, *action_cols, links_col = st.columns([4, 2, 1.3, 1.3, 1.8], vertical_alignment="center")
     name_col.markdown(f"**{member.partner_name}**  \n{member.partner_email}")
-    status_col.markdown(f"{member.status.capitalize()}  \nsince {member.updated_at:%Y-%m-%d}")
+    declined_invitation = member.status == "declined" and member.invited_at is not None
+    status = "Declined your invitation" if declined_invitation else member.status.capitalize()
+    status_col.markdown(f"{status}  \nsince {member.updated_at:%Y-%m-%d}")
     # Two action columns; a status may offer fewer moves, leaving a column empty.
-    for column, (label, new_status) in zip(action_cols, memberships.actions_for(member.status), strict=False):
+    for column, (label, new_status) in zip(action_cols, member.actions, strict=False):
         key = f"member_{member.id}_{new_status}"
         if new_status in DESTRUCTIVE:
             go = confirmed(key, label, DESTRUCTIVE[new_status].format(name=member.partner_name), at=column,
@@ -847,8 +856,9 @@ def partners_section(engine: Engine, advertiser_id: int, campaign_id: int) -> di
     st.caption(
         "Who takes part in this campaign. Only active members can make links and earn; approve or decline "
         "applications, end a membership (their links then send visitors to your default page and earn nothing "
-        "from the next click on, while what they earned before stays), disable a partner's links, or add a "
-        "partner by the e-mail of their Tasklink account."
+        "from the next click on, while what they earned before stays), disable a partner's links, or invite a "
+        "partner by e-mail: they join when they accept in the Tasklink extension (an e-mail without an account "
+        "gets the invitation when its account is created)."
     )
     show_flash("partners")
     member_list = load_memberships(engine, advertiser_id, cid)
@@ -864,19 +874,27 @@ def partners_section(engine: Engine, advertiser_id: int, campaign_id: int) -> di
         if link_list:
             partner_links(engine, advertiser_id, cid, link_list, partner_names)
 
+    invitation_list = load_invitations(engine, advertiser_id, cid)
+    if invitation_list:
+        st.markdown(f"**Invitations awaiting an answer ({len(invitation_list)})**")
+    for invitation in invitation_list:
+        email_col, date_col, action_col = st.columns([4, 2, 2.6], vertical_alignment="center")
+        email_col.markdown(invitation.email)
+        date_col.markdown(f"Invited  \n{invitation.invited_at:%Y-%m-%d}")
+        if action_col.button("Withdraw", key=f"withdraw_{cid}_{invitation.email}", width="stretch"):
+            ok, _ = write(engine, lambda conn, email=invitation.email: memberships.withdraw_invitation(
+                conn, advertiser_id, cid, email))
+            if ok:
+                saved("partners", f"Invitation to {invitation.email} withdrawn.")
+
     with st.form(f"add_partner_{cid}"):
-        left, right = st.columns([3, 1])
-        email = left.text_input("Partner e-mail", key=f"add_partner_email_{cid}", placeholder="partner@example.com")
-        start_status = right.selectbox("Start as", ("active", "pending"), format_func=str.capitalize,
-                                       key=f"add_partner_status_{cid}")
-        adding = st.form_submit_button("Add partner", key=f"add_partner_submit_{cid}")
+        email = st.text_input("Invite a partner by e-mail", key=f"add_partner_email_{cid}",
+                              placeholder="partner@example.com")
+        adding = st.form_submit_button("Invite partner", key=f"add_partner_submit_{cid}")
     if adding:
-        ok, added = write(
-            engine, lambda conn: memberships.add_partner_by_email(conn, advertiser_id, cid, email, start_status)
-        )
-        if ok and added is not None:
-            saved("partners", f"{added.partner_name} added to the campaign as {added.status}.",
-                  clear=(f"add_partner_email_{cid}", f"add_partner_status_{cid}"))
+        ok, message = write(engine, lambda conn: memberships.invite_by_email(conn, advertiser_id, cid, email))
+        if ok and message is not None:
+            saved("partners", message, clear=(f"add_partner_email_{cid}",))
     return partner_names
 
 

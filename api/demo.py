@@ -33,6 +33,7 @@ class DemoCampaign:
     tasks: tuple[tuple[str, str | None], ...]  # (title, assignee: None, "partner" or "other")
     partner_status: str = "active"
     other_status: str = "active"
+    currency: str = "USD"
 
 
 CAMPAIGNS = (
@@ -77,6 +78,13 @@ CAMPAIGNS = (
         (("Early-access post", None),),
         partner_status="pending",
     ),
+    DemoCampaign(
+        "Summer lookbook (invitation)", "launch", "manual",
+        {**ALL_ON, "payout_model": "cpa", "payout_amount": "6.00", "attribution_window_days": 14},
+        (("Summer preview", "/shop/products/summer-hat"),),
+        (("Lookbook post", None),),
+        partner_status="invited", currency="EUR",
+    ),
 )
 
 
@@ -100,7 +108,8 @@ def seed_demo(conn: Connection, shop_url: str = DEFAULT_SHOP_URL) -> bool:
     people = {"partner": partner.id, "other": other.id}
     for demo in CAMPAIGNS:
         base = shop_host_url(shop_url, demo.host)
-        campaign = campaigns.create_campaign(conn, brand.id, program.id, demo.name, currency="USD", **demo.settings)
+        campaign = campaigns.create_campaign(conn, brand.id, program.id, demo.name, currency=demo.currency,
+                                            **demo.settings)
         landing_pages.set_allowed_domains(conn, brand.id, campaign.id, [urlsplit(base).hostname])
         for index, (name, path) in enumerate(demo.pages):
             landing_pages.add_landing_page(conn, brand.id, campaign.id, name, base + path, is_default=index == 0)

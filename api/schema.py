@@ -191,8 +191,24 @@ memberships = Table(
     Column("status", String(16), nullable=False, server_default="pending"),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
-    CheckConstraint("status IN ('active', 'pending', 'declined', 'ended')", name="status"),
+    # Set when the advertiser invited the partner: a declined invitation is the partner's answer,
+    # which the advertiser cannot overturn (a declined application they can).
+    Column("invited_at", UTCDateTime(), nullable=True),
+    CheckConstraint("status IN ('active', 'pending', 'declined', 'ended', 'invited')", name="status"),
     UniqueConstraint("partner_id", "campaign_id", name="uq_memberships_partner_campaign"),
+)
+
+# An invitation to an e-mail that has no partner account (yet): it becomes an
+# ``invited`` membership when a partner account is created with that e-mail.
+# The advertiser sees it exactly as an invitation to an existing account.
+email_invitations = Table(
+    "email_invitations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("email", String(254), nullable=False, index=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("campaign_id", "email", name="uq_email_invitations_campaign_email"),
 )
 
 links = Table(

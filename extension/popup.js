@@ -1,10 +1,17 @@
 // Popup: the dashboard-widget flow — the link form (lib/link-form.js, shared
 // with the in-page panel) starting from the partner's programs, with Advanced
 // reporting info — plus the partner's recent links and, when some campaign
-// sites have not been allowed, a way to allow them. Every call goes through
+// sites have not been allowed, a way to allow them. Two more views: the
+// partner's earnings for a chosen period, and the advertisers' invitations to
+// accept or decline (their rules in lib/earnings.js). Every call goes through
 // the service worker, which holds the token.
 
-import { createLinkForm, el, isBlocking, makeAsk, messageSource, onTrusted } from "./lib/link-form.js";
+import {
+  answeredText, COLUMNS, invitationsLabel, linkLabel, PERIODS, periodDays, totalText,
+} from "./lib/earnings.js";
+import {
+  createLinkForm, el, isBlocking, makeAsk, messageSource, onTrusted, termsText, termsWindowText,
+} from "./lib/link-form.js";
 import { linkCounts, linkState } from "./lib/linkstate.js";
 import { MSG } from "./lib/messages.js";
 import { cleanReporting, REPORTING_FIELDS, reportingPairs } from "./lib/reporting.js";
@@ -100,7 +107,143 @@ async function loadRecent() {
   fadeWhenMore();
 }
 
+// --- views -------------------------------------------------------------------------
+
+const VIEWS = { link: "view-link", earnings: "view-earnings", invitations: "view-invitations" };
+const loaded = { earnings: false, invitations: false };
+// A blocking error (signed out, API down) narrows the popup to the link form's message; the other views keep their width.
+const shown = { view: "link", linkBlocked: false };
+
+function showView(name) {
+  shown.view = name;
+  for (const [view, id] of Object.entries(VIEWS)) {
+    $(id).hidden = view !== name;
+    $(`tab-${view}`).setAttribute("aria-selected", String(view === name));
+  }
+  document.body.classList.toggle("narrow", name === "link" && shown.linkBlocked);
+  if (name === "earnings" && !loaded.earnings) loadEarnings();
+  if (name === "invitations" && !loaded.invitations) loadInvitations();
+}
+
+// --- earnings ---------------------------------------------------------------------
+
+const earningsTicket = { last: 0 };
+
+function earningsMessage(text) {
+  $("earnings-status").textContent = text;
+}
+
+async function loadEarnings() {
+  loaded.earnings = true;
+  const ticket = ++earningsTicket.last;
+  const period = periodDays($("period").value);
+  $("period-days").textContent = `${period.from} to ${period.to}`;
+  $("earnings-error").hidden = true;
+  $("earnings-totals").replaceChildren();
+  $("earnings-table").replaceChildren();
+  earningsMessage("Loading your earnings…");
+  const answer = await ask(MSG.EARNINGS_GET, period);
+  if (ticket !== earningsTicket.last) return; // another period was chosen meanwhile
+  earningsMessage("");
+  if (!answer.ok) {
+    $("earnings-error-text").textContent = answer.error.message;
+    $("earnings-error").hidden = false;
+    return;
+  }
+  const { campaigns, totals } = answer.data;
+  if (!campaigns.length) {
+    earningsMessage("No clicks or sales in this period. Earnings appear here once your links are clicked.");
+    return;
+  }
+  $("earnings-totals").replaceChildren(...totals.map((total) => h("div", { class: "total", text: totalText(total) })));
+  const row = (cls, first, figures) => h("tr", { class: cls }, [
+    h("td", {}, first),
+    ...COLUMNS.map((column) => h("td", { text: column.cell(figures) })),
+  ]);
+  const body = [];
+  for (const campaign of campaigns) {
+    body.push(row("campaign", [campaign.campaign_name, " ", h("span", { class: "currency", text: campaign.currency })], campaign));
+    for (const link of campaign.links) {
+      const label = linkLabel(link);
+      body.push(row("link", [
+        h("div", { class: "one-line", text: label.title, title: label.title }),
+        h("div", { class: "small muted one-line mono", text: label.where, title: label.full }),
+      ], link));
+    }
+  }
+  $("earnings-table").replaceChildren(h("table", { class: "earnings" }, [
+    h("thead", {}, [h("tr", {}, [
+      h("th", { text: "Campaign / link" }),
+      ...COLUMNS.map((column) => h("th", { text: column.head, title: column.title })),
+    ])]),
+    h("tbody", {}, body),
+  ]));
+}
+
+// --- invitations -------------------------------------------------------------------
+
+function setInvitationCount(count) {
+  $("tab-invitations").textContent = invitationsLabel(count);
+}
+
+async function loadInvitations() {
+  loaded.invitations = true;
+  const list = $("invitations");
+  $("invitations-error").hidden = true;
+  list.replaceChildren();
+  $("invitations-status").textContent = "Loading your invitations…";
+  const answer = await ask(MSG.INVITATIONS_LIST);
+  $("invitations-status").textContent = "";
+  if (!answer.ok) {
+    $("invitations-error-text").textContent = answer.error.message;
+    $("invitations-error").hidden = false;
+    return;
+  }
+  renderInvitations(answer.data.invitations || []);
+}
+
+function renderInvitations(invitations) {
+  setInvitationCount(invitations.length);
+  const list = $("invitations");
+  if (!invitations.length) {
+    $("invitations-status").textContent = "No invitations waiting. When an advertiser invites you to a campaign, it appears here.";
+    list.replaceChildren();
+    return;
+  }
+  list.replaceChildren(...invitations.map((invitation) => {
+    const accept = h("button", { type: "button", class: "primary", text: "Accept" });
+    const decline = h("button", { type: "button", class: "secondary", text: "Decline" });
+    const problem = h("p", { class: "small stopped", role: "alert" });
+    const item = h("li", {}, [
+      h("strong", { text: invitation.campaign_name }),
+      h("span", { class: "small muted", text: `Program: ${invitation.program_name}` }),
+      h("span", { class: "small", text: `${termsText(invitation.terms, { withWindow: false })}. ${termsWindowText(invitation.terms)}` }),
+      h("div", { class: "actions" }, [accept, decline]),
+      problem,
+    ]);
+    const answer = async (yes) => {
+      accept.disabled = decline.disabled = true;
+      problem.textContent = "";
+      const result = await ask(MSG.INVITATION_ANSWER, { campaignId: invitation.campaign_id, accept: yes });
+      if (!result.ok) {
+        problem.textContent = result.error.message;
+        accept.disabled = decline.disabled = false;
+        return;
+      }
+      $("invitations-done").textContent = answeredText(invitation, result.data.membership);
+      $("invitations-done").hidden = false;
+      renderInvitations(invitations.filter((other) => other !== invitation));
+      if (result.data.membership === "active") linkForm.reload();
+    };
+    onTrusted(accept, "click", () => answer(true));
+    onTrusted(decline, "click", () => answer(false));
+    return item;
+  }));
+}
+
 // --- start ------------------------------------------------------------------------
+
+let linkForm = { reload: () => {} };
 
 async function main() {
   onTrusted($("open-options"), "click", () => ask(MSG.OPTIONS_OPEN));
@@ -117,7 +260,8 @@ async function main() {
     onError: (error) => {
       if (!isBlocking(error)) return;
       $("side").hidden = true;
-      document.body.classList.add("narrow");
+      shown.linkBlocked = true;
+      if (shown.view === "link") document.body.classList.add("narrow");
     },
   });
   $("form-slot").append(form.element);
@@ -127,7 +271,22 @@ async function main() {
   }
   $("who").textContent = current.data.partner.name;
   $("side").hidden = false;
-  await Promise.all([form.start(), loadRecent(), checkSiteAccess()]);
+  $("tabs").hidden = false;
+  document.body.classList.add("tabbed");
+  $("period").replaceChildren(...PERIODS.map((p) => h("option", { value: p.value, text: p.label, selected: p.value === "30" })));
+  $("period").addEventListener("change", () => loadEarnings());
+  onTrusted($("earnings-retry"), "click", () => loadEarnings());
+  onTrusted($("invitations-retry"), "click", () => loadInvitations());
+  for (const view of Object.keys(VIEWS)) onTrusted($(`tab-${view}`), "click", () => showView(view));
+  // After accepting, the new campaign's programs appear in the form.
+  linkForm = { reload: () => { form.start(); } };
+  // The invitations count shows on its tab from the start.
+  const invitations = ask(MSG.INVITATIONS_LIST).then((answer) => {
+    if (answer.ok) setInvitationCount((answer.data.invitations || []).length);
+  });
+  const wanted = new URLSearchParams(location.search).get("view");
+  if (wanted in VIEWS && wanted !== "link") showView(wanted);
+  await Promise.all([form.start(), loadRecent(), checkSiteAccess(), invitations]);
 }
 
 main();

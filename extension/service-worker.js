@@ -218,6 +218,21 @@ const handlers = {
     return call(requests.links({ limit }));
   },
 
+  async [MSG.INVITATIONS_LIST]() {
+    return call(requests.invitations());
+  },
+
+  async [MSG.INVITATION_ANSWER](message) {
+    const answer = await call(requests.answerInvitation(message.campaignId, message.accept));
+    // An accepted campaign may bring new campaign sites: fetch the rules again.
+    if (answer.membership === "active") await refreshRegistration();
+    return answer;
+  },
+
+  async [MSG.EARNINGS_GET](message) {
+    return call(requests.earnings({ from: message.from, to: message.to }));
+  },
+
   async [MSG.OPTIONS_OPEN]() {
     await chrome.runtime.openOptionsPage();
     return { opened: true };

@@ -119,6 +119,14 @@ def main(url: str, out: Path, newcomer: tuple[str, str] | None) -> None:
             page.screenshot(path=out / "admin-partners-confirm.png", clip=clip)
         page.get_by_role("button", name="Cancel").click()
         settle(page)
+        # Invitations: the demo partner's (an account) and a new one to an e-mail without an account look the same.
+        choose(page, "Campaign", "Summer lookbook (invitation)")
+        page.get_by_label("Invite a partner by e-mail").fill("newcomer@example.com")
+        page.get_by_role("button", name="Invite partner").click()
+        settle(page)
+        clip = section_clip(page, "partners")
+        if clip:
+            page.screenshot(path=out / "admin-partners-invitations.png", clip=clip)
         # Tracking with pay for performance off: the readiness checklist.
         choose(page, "Campaign", "Brand awareness (no pay for performance)")
         clip = section_clip(page, "tracking")

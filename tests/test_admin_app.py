@@ -292,14 +292,32 @@ def test_membership_approved_and_partner_added(admin_env, engine, make, world) -
     with db.reading(engine) as conn:
         assert memberships.membership_status(conn, world.other_partner.id, cid) == "active"
 
-    at.text_input(key=f"add_partner_email_{cid}").input("nobody@test.example")
-    at.button(key=f"add_partner_submit_{cid}").click().run()
-    assert texts(at.error) == ["No partner account has the e-mail nobody@test.example."]
-    at.text_input(key=f"add_partner_email_{cid}").input(newcomer.email)
-    at.button(key=f"add_partner_submit_{cid}").click().run()
-    no_exceptions(at)
+    # An invitation answers the same whether or not the e-mail has an account, and both wait the same way.
+    answers = []
+    for email in ("nobody@test.example", newcomer.email):
+        at.text_input(key=f"add_partner_email_{cid}").input(email)
+        at.button(key=f"add_partner_submit_{cid}").click().run()
+        no_exceptions(at)
+        assert not at.error
+        answers.append([text.replace(email, "EMAIL") for text in texts(at.success)])
+    assert answers[0] == answers[1]
+    assert any(text.startswith("Invitation recorded for EMAIL.") for text in answers[0])
+    shown = " ".join(m.value for m in at.markdown)
+    assert "Invitations awaiting an answer (2)" in shown and "nobody@test.example" in shown and newcomer.email in shown
+    assert newcomer.name not in shown  # the account's name would tell the e-mail has one
     with db.reading(engine) as conn:
-        assert memberships.membership_status(conn, newcomer.id, cid) == "active"
+        assert memberships.membership_status(conn, newcomer.id, cid) == "invited"
+    at.button(key=f"withdraw_{cid}_nobody@test.example").click().run()
+    no_exceptions(at)
+    assert "Invitation to nobody@test.example withdrawn." in texts(at.success)
+    with db.transaction(engine) as conn:
+        assert memberships.list_invitations(conn, world.advertiser.id, cid)[0].email == newcomer.email
+        # Declined by the partner: the advertiser has no move that would overturn it.
+        declined = memberships.answer_invitation(conn, newcomer.id, cid, accept=False)
+    st.cache_data.clear()  # written behind the admin's back: reads are cached for a minute
+    at.run()
+    assert "Declined your invitation" in " ".join(m.value for m in at.markdown)
+    assert not [b for b in at.button if b.key == f"member_{declined.id}_active"]
 
 
 def test_rotating_the_key_shows_the_new_one_once_and_kills_the_old(admin_env, engine, world) -> None:
@@ -349,6 +367,10 @@ def test_newcomer_goes_from_nothing_to_a_working_campaign(admin_env, engine, mak
     assert pages_of(engine, cid) == [("Home", "https://first.test/", True)]
     at.text_input(key=f"add_partner_email_{cid}").input(partner.email)
     at.button(key=f"add_partner_submit_{cid}").click().run()
+    assert any(f"{TO_DO} An active partner" in text for text in readiness_warnings(at))  # invited, not active yet
+    with db.transaction(engine) as conn:
+        memberships.answer_invitation(conn, partner.id, cid, accept=True)
+    st.cache_data.clear()
     at.text_input(key=f"new_task_{cid}_title").input("First task")
     at.button(key=f"new_task_{cid}_submit").click().run()
     no_exceptions(at)

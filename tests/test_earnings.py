@@ -70,7 +70,7 @@ def _make_state(engine, world, link, state: str) -> None:  # type: ignore[no-unt
         settings(engine, world, status="ended")
     elif state == "campaign_paused":
         settings(engine, world, status="paused")
-    elif state in ("ended", "declined", "pending"):
+    elif state in ("ended", "declined", "pending", "invited"):
         set_membership(engine, world, state)
     elif state == "link_disabled":
         with db.transaction(engine) as conn:
@@ -89,6 +89,8 @@ STATES = {
     "ended": ("membership_ended", "default"),
     "declined": ("membership_ended", "default"),
     "pending": ("membership_ended", "default"),
+    # A link made while active whose membership became an unanswered invitation (operators can set any status).
+    "invited": ("membership_ended", "default"),
     "link_disabled": ("link_disabled", "default"),
     "advertiser_disabled": ("link_disabled", "default"),
 }

@@ -92,6 +92,12 @@ Money = Annotated[
     PlainSerializer(str, return_type=str),
     WithJsonSchema({"type": "string", "pattern": r"^\d+(\.\d+)?$", "examples": ["12.50"]}, mode="serialization"),
 ]
+#: A percent, exact, answered as a decimal string.
+Percent = Annotated[
+    Decimal,
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": r"^\d+(\.\d+)?$", "examples": ["10.00"]}, mode="serialization"),
+]
 #: A moment, answered in ISO 8601 (``Z`` for UTC).
 Timestamp = Annotated[
     dt.datetime,
@@ -230,6 +236,34 @@ class Availability(ResponseModel):
         }
 
 
+class Terms(ResponseModel):
+    """What the campaign pays a partner, as the advertiser set it."""
+
+    payout_model: campaigns.PayoutModel = Field(
+        description="cpc: per billable click; cpa: per conversion; revshare: a percent of each sale's amount"
+    )
+    amount: Money | None = Field(description="Paid per billable click (cpc) or per conversion (cpa); null for revshare")
+    percent: Percent | None = Field(description="The percent of the sale's amount paid (revshare); null otherwise")
+    currency: str = Field(description="ISO 4217; every amount of the campaign is in it", examples=["EUR"])
+    attribution_window_days: Annotated[int, Field(ge=1)] = Field(
+        description="A conversion counts for the click when it comes within this many days of it"
+    )
+    pays: bool = Field(description="Pay for performance is on (when off, nothing is paid whatever the terms)")
+
+    @classmethod
+    def of(cls, campaign: campaigns.Campaign) -> Terms:
+        """The campaign's terms."""
+        revshare = campaign.payout_model == "revshare"
+        return cls(
+            payout_model=campaign.payout_model,  # type: ignore[arg-type]
+            amount=None if revshare else campaign.payout_amount,
+            percent=campaign.payout_amount if revshare else None,
+            currency=campaign.currency,
+            attribution_window_days=campaign.attribution_window_days,
+            pays=campaign.pay_for_performance,
+        )
+
+
 class Campaign(Availability):
     id: Id
     name: str
@@ -237,6 +271,7 @@ class Campaign(Availability):
     program_name: str
     membership: memberships.MembershipStatus
     landing_mode: LandingMode
+    terms: Terms
 
     @classmethod
     def of(cls, entry: campaigns.PartnerCampaign) -> Campaign:
@@ -249,12 +284,49 @@ class Campaign(Availability):
             program_name=entry.program_name,
             membership=entry.membership,
             landing_mode=found.landing_mode,
+            terms=Terms.of(found),
             **cls.fields_of(entry.availability),
         )
 
 
 class CampaignList(ResponseModel):
     campaigns: list[Campaign]
+
+
+# --- invitations --------------------------------------------------------------------------------
+
+
+class Invitation(ResponseModel):
+    """An advertiser's invitation to a campaign, waiting for the partner's answer."""
+
+    campaign_id: Id
+    campaign_name: str
+    program_id: Id
+    program_name: str
+    terms: Terms
+
+    @classmethod
+    def of(cls, entry: campaigns.PartnerCampaign) -> Invitation:
+        """The invitation to the campaign of ``entry`` (an ``invited`` membership)."""
+        found = entry.campaign
+        return cls(
+            campaign_id=found.id,
+            campaign_name=found.name,
+            program_id=found.program_id,
+            program_name=entry.program_name,
+            terms=Terms.of(found),
+        )
+
+
+class InvitationList(ResponseModel):
+    invitations: list[Invitation]
+
+
+class InvitationAnswer(ResponseModel):
+    """The membership after the partner's answer."""
+
+    campaign_id: Id
+    membership: Literal["active", "declined"]
 
 
 class CampaignQuery(QueryModel):
@@ -572,6 +644,90 @@ class ReportQuery(QueryModel):
     )
     group_by: Annotated[reports.GroupBy, BeforeValidator(query_choice(reports.GROUPS))] = "day"
     campaign_id: QueryId | None = None
+
+
+# --- earnings -------------------------------------------------------------------------------------
+
+
+class EarningsFigures(ResponseModel):
+    """A partner's figures in one currency (a campaign's, or one total per currency)."""
+
+    currency: str
+    clicks: Count = Field(description="Every recorded click, bots included")
+    billable_clicks: Count = Field(description="Clicks that count for pay (see the summary report's unique_clicks)")
+    conversions: Count = Field(description="Conversions not reversed")
+    reversed_conversions: Count
+    click_payout: Money = Field(description="What billable clicks earned (cpc), earned when the click was made")
+    pending: Money = Field(description="Payouts of conversions the advertiser has not approved yet")
+    approved: Money = Field(description="Payouts of approved conversions")
+    reversed: Money = Field(description="Payouts of reversed conversions: not earned")
+    earned: Money = Field(description="click_payout + pending + approved")
+
+    @classmethod
+    def of(cls, figures: reports.Earnings) -> EarningsFigures:
+        """The figures of the service, the total earned included."""
+        return cls(
+            currency=figures.currency, clicks=figures.clicks, billable_clicks=figures.billable_clicks,
+            conversions=figures.conversions, reversed_conversions=figures.reversed_conversions,
+            click_payout=figures.click_payout, pending=figures.pending, approved=figures.approved,
+            reversed=figures.reversed, earned=figures.earned,
+        )
+
+
+class LinkEarnings(EarningsFigures):
+    link_id: Id
+    task_title: str
+    landing_url: str
+
+
+class CampaignEarnings(EarningsFigures):
+    campaign_id: Id
+    campaign_name: str
+    program_name: str
+    links: list[LinkEarnings]
+
+
+class EarningsReport(ResponseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: dt.date = Field(alias="from")
+    to: dt.date
+    campaigns: list[CampaignEarnings] = Field(description="Campaigns with a click or a conversion in the period")
+    totals: list[EarningsFigures] = Field(description="One per currency: amounts are never added across currencies")
+
+    @classmethod
+    def of(cls, found: reports.PartnerEarnings) -> EarningsReport:
+        """The service's earnings as the API answers them."""
+
+        def fields(figures: reports.Earnings) -> dict[str, Any]:
+            return EarningsFigures.of(figures).model_dump()
+
+        return cls(
+            from_=found.date_from,
+            to=found.date_to,
+            campaigns=[
+                CampaignEarnings(
+                    campaign_id=entry.campaign_id, campaign_name=entry.campaign_name,
+                    program_name=entry.program_name, **fields(entry.figures),
+                    links=[LinkEarnings(link_id=link.link_id, task_title=link.task_title,
+                                        landing_url=link.landing_url, **fields(link.figures))
+                           for link in entry.links],
+                )
+                for entry in found.campaigns
+            ],
+            totals=[EarningsFigures.of(total) for total in found.totals],
+        )
+
+
+class EarningsQuery(QueryModel):
+    from_: QueryDay | None = Field(
+        default=None,
+        alias="from",
+        description=f"First day, UTC (default: 29 days before to, not before {reports.FIRST_DAY.isoformat()})",
+    )
+    to: QueryDay | None = Field(
+        default=None, description=f"Last day, UTC (default: today; at most {reports.LAST_DAY.isoformat()})"
+    )
 
 
 # --- operations -------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""What a signed-in partner can see: me, programs, campaigns, tasks with link options, match rules.
+"""What a signed-in partner can see: me, programs, campaigns, tasks with link options, match rules, invitations.
 
 Thin views: declaration → service → model. Anything not the partner's is
 a 404 from the services, never someone else's data.
@@ -9,7 +9,7 @@ from flask import Blueprint
 from flask.typing import ResponseReturnValue
 
 from .. import db
-from ..services import campaigns, links, programs, tasks
+from ..services import campaigns, links, memberships, programs, tasks
 from ..services.partners import Partner
 from . import models
 from .apidoc import Answer, operation, respond
@@ -76,3 +76,38 @@ def match_rules(caller: Partner) -> ResponseReturnValue:
     with db.reading() as conn:
         rules = links.match_rules(conn, caller.id)
     return respond(models.MatchRuleList(rules=rules))  # type: ignore[arg-type]
+
+
+@bp.get("/invitations")
+@operation("listInvitations", "Advertisers' invitations waiting for the partner's answer, with the campaigns' terms",
+           responses={200: Answer("Invitations", models.InvitationList)})
+def list_invitations(caller: Partner) -> ResponseReturnValue:
+    """The campaigns the partner is invited to and has not answered yet."""
+    with db.reading() as conn:
+        found = campaigns.list_campaigns_for_partner(conn, caller.id, statuses=("invited",))
+    return respond(models.InvitationList(invitations=[models.Invitation.of(entry) for entry in found]))
+
+
+def _answer(caller: Partner, campaign_id: int, accept: bool) -> ResponseReturnValue:
+    with db.transaction() as conn:
+        membership = memberships.answer_invitation(conn, caller.id, campaign_id, accept)
+    return respond(models.InvitationAnswer(campaign_id=membership.campaign_id,
+                                           membership="active" if accept else "declined"))
+
+
+@bp.post("/invitations/<id:campaign_id>/accept")
+@operation("acceptInvitation", "Accept an invitation: the membership becomes active",
+           description="409 not_invited when the membership is not an unanswered invitation.",
+           responses={200: Answer("The membership", models.InvitationAnswer)}, errors=(404, 409))
+def accept_invitation(caller: Partner, campaign_id: int) -> ResponseReturnValue:
+    """Join the campaign the partner was invited to."""
+    return _answer(caller, campaign_id, accept=True)
+
+
+@bp.post("/invitations/<id:campaign_id>/decline")
+@operation("declineInvitation", "Decline an invitation: the membership becomes declined",
+           description="409 not_invited when the membership is not an unanswered invitation.",
+           responses={200: Answer("The membership", models.InvitationAnswer)}, errors=(404, 409))
+def decline_invitation(caller: Partner, campaign_id: int) -> ResponseReturnValue:
+    """Decline the invitation to the campaign (the advertiser cannot turn it into a membership)."""
+    return _answer(caller, campaign_id, accept=False)

@@ -270,6 +270,7 @@ _MEMBERSHIP_REASONS = {
     "pending": "Your membership in this campaign is pending the advertiser's approval.",
     "declined": "Your application to this campaign was declined.",
     "ended": "Your membership in this campaign has ended.",
+    "invited": "You are invited to this campaign: accept the invitation in Tasklink to make links.",
 }
 
 

@@ -1,24 +1,34 @@
-"""Memberships: a partner's standing in a campaign (active, pending, declined, ended)."""
+"""Memberships: a partner's standing in a campaign (active, pending, declined, ended, invited).
+
+Two ways in: the partner applies (``pending``, the advertiser approves or
+declines) or the advertiser invites them by e-mail (``invited``, the partner
+accepts or declines). Only ``active`` makes links and earns. An invitation
+answers the advertiser the same whether or not the e-mail has an account: an
+e-mail without one is kept in ``email_invitations`` and becomes an invited
+membership when that account is created (:func:`claim_email_invitations`).
+"""
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
-from sqlalchemy import Connection, Row, Select, insert, select, update
+from sqlalchemy import Connection, Row, Select, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..db import utcnow
 from ..errors import Conflict, NotFound, ValidationError
-from ..schema import campaigns, memberships, partners, programs
+from ..schema import campaigns, email_invitations, memberships, partners, programs
 from . import accounts
 
-MembershipStatus = Literal["active", "pending", "declined", "ended"]
+MembershipStatus = Literal["active", "pending", "declined", "ended", "invited"]
 STATUSES: tuple[MembershipStatus, ...] = get_args(MembershipStatus)
 
 #: The advertiser's moves between statuses: status → the actions it allows,
 #: each as (label, new status). Anything else is refused by
 #: :func:`set_membership_status`; operators (CLI, demo data) may set any status.
+#: An invitation is the partner's to answer (:func:`answer_invitation`); the
+#: advertiser can only withdraw it (:func:`withdraw_invitation`).
 ACTIONS: dict[str, tuple[tuple[str, str], ...]] = {
     "pending": (("Approve", "active"), ("Decline", "declined")),
     "active": (("End", "ended"),),
@@ -26,9 +36,20 @@ ACTIONS: dict[str, tuple[tuple[str, str], ...]] = {
     "ended": (("Re-activate", "active"),),
 }
 
+#: What the advertiser is told after inviting an e-mail, whether or not it has a partner account.
+INVITED_MESSAGE = (
+    "Invitation recorded for {email}. If they have a Tasklink partner account, they see it in the extension; "
+    "otherwise they will when they create one with this e-mail. They join once they accept."
+)
 
-def actions_for(status: str) -> tuple[tuple[str, str], ...]:
-    """The (label, new status) moves an advertiser may make from ``status``."""
+
+def actions_for(status: str, invited: bool = False) -> tuple[tuple[str, str], ...]:
+    """The (label, new status) moves an advertiser may make from ``status``.
+
+    A declined *invitation* (``invited`` true) is the partner's own answer: the advertiser cannot overturn it.
+    """
+    if invited and status == "declined":
+        return ()
     return ACTIONS.get(status, ())
 
 
@@ -42,14 +63,20 @@ class Membership:
     updated_at: dt.datetime
     partner_name: str = ""
     partner_email: str = ""
+    invited_at: dt.datetime | None = None
 
     @classmethod
     def from_row(cls, row: Row[Any]) -> Membership:
         mapping = row._mapping
         return cls(
             row.id, row.partner_id, row.campaign_id, row.status, row.created_at, row.updated_at,
-            mapping.get("partner_name", ""), mapping.get("partner_email", ""),
+            mapping.get("partner_name", ""), mapping.get("partner_email", ""), mapping.get("invited_at"),
         )
+
+    @property
+    def actions(self) -> tuple[tuple[str, str], ...]:
+        """The moves the advertiser may make from here (see :func:`actions_for`)."""
+        return actions_for(self.status, self.invited_at is not None)
 
 
 def _check_status(status: object) -> str:
@@ -66,7 +93,8 @@ def add_membership(conn: Connection, partner_id: int, campaign_id: int, status: 
         with conn.begin_nested():
             new_id = conn.execute(
                 insert(memberships)
-                .values(partner_id=partner_id, campaign_id=campaign_id, status=status, created_at=now, updated_at=now)
+                .values(partner_id=partner_id, campaign_id=campaign_id, status=status, created_at=now, updated_at=now,
+                        invited_at=now if status == "invited" else None)
                 .returning(memberships.c.id)
             ).scalar_one()
     except IntegrityError as exc:
@@ -98,7 +126,11 @@ def membership_status(conn: Connection, partner_id: int, campaign_id: int) -> st
 
 
 def list_memberships(conn: Connection, advertiser_id: int, campaign_id: int) -> list[Membership]:
-    """Members of one of the advertiser's campaigns, pending first, then by name."""
+    """Members of one of the advertiser's campaigns, pending first, then by name.
+
+    Unanswered invitations are left out: they are listed by e-mail only, with the invitations to e-mails
+    without an account (:func:`list_invitations`), so the list never tells which e-mails have accounts.
+    """
     owned = (
         select(campaigns.c.id)
         .join(programs, programs.c.id == campaigns.c.program_id)
@@ -106,7 +138,7 @@ def list_memberships(conn: Connection, advertiser_id: int, campaign_id: int) -> 
     )
     rows = conn.execute(
         _select()
-        .where(memberships.c.campaign_id.in_(owned))
+        .where(memberships.c.campaign_id.in_(owned), memberships.c.status != "invited")
         .order_by((memberships.c.status != "pending"), partners.c.name, memberships.c.id)
     )
     return [Membership.from_row(row) for row in rows]
@@ -123,14 +155,15 @@ def set_membership_status(conn: Connection, advertiser_id: int, membership_id: i
         .join(programs, programs.c.id == campaigns.c.program_id)
         .where(programs.c.advertiser_id == advertiser_id)
     )
-    current = conn.execute(
-        select(memberships.c.status)
+    found = conn.execute(
+        select(memberships.c.status, memberships.c.invited_at)
         .where(memberships.c.id == membership_id, memberships.c.campaign_id.in_(owned))
         .with_for_update()
-    ).scalar_one_or_none()
-    if current is None:
+    ).first()
+    if found is None:
         raise NotFound("No such membership.")
-    if status not in {new for _label, new in actions_for(current)}:
+    current = found.status
+    if status not in {new for _label, new in actions_for(current, found.invited_at is not None)}:
         raise Conflict(
             f"A {current} membership cannot become {status}.", "invalid_transition", status=current, requested=status
         )
@@ -148,24 +181,124 @@ def set_status_for(conn: Connection, partner_id: int, campaign_id: int, status: 
     ).scalar_one_or_none()
     if existing is None:
         return add_membership(conn, partner_id, campaign_id, status)
-    conn.execute(update(memberships).where(memberships.c.id == existing).values(status=status, updated_at=utcnow()))
+    now = utcnow()
+    changes: dict[str, Any] = {"status": status, "updated_at": now}
+    if status == "invited":
+        changes["invited_at"] = now
+    conn.execute(update(memberships).where(memberships.c.id == existing).values(**changes))
     return _get(conn, existing)
 
 
-def add_partner_by_email(
-    conn: Connection, advertiser_id: int, campaign_id: int, email: object, status: str = "active"
-) -> Membership:
-    """The advertiser adds an existing partner account to one of their campaigns, by e-mail."""
-    status = _check_status(status)
-    if status not in ("active", "pending"):
-        raise ValidationError("A new member starts active or pending.", "invalid_status")
+def invite_by_email(conn: Connection, advertiser_id: int, campaign_id: int, email: object) -> str:
+    """The advertiser invites the partner with this e-mail to one of their campaigns; the sentence to show.
+
+    The answer, the work done (one look-up, one insert) and the errors are the
+    same whether or not a partner account has the e-mail, so nobody learns
+    which e-mails have accounts: with an account the membership becomes
+    ``invited``; without one the invitation waits in ``email_invitations``
+    for the account (:func:`claim_email_invitations`). Inviting again an
+    e-mail already invited, or one whose account is already a member, changes
+    nothing and answers the same (a member's status is changed in the member
+    list).
+    """
     _owned_campaign(conn, advertiser_id, campaign_id)
-    partner = accounts.find_by_email(conn, partners, accounts.normalize_email(email))
-    if partner is None:
-        raise NotFound(f"No partner account has the e-mail {str(email).strip().lower()}.", "partner_not_found")
-    if membership_status(conn, partner.id, campaign_id) is not None:
-        raise Conflict(f"{partner.name} is already a member of this campaign; change the status below.", "membership_exists")
-    return add_membership(conn, partner.id, campaign_id, status)
+    address = accounts.normalize_email(email)
+    partner = accounts.find_by_email(conn, partners, address)
+    now = utcnow()
+    try:
+        with conn.begin_nested():
+            if partner is not None:
+                conn.execute(insert(memberships).values(
+                    partner_id=partner.id, campaign_id=campaign_id, status="invited", created_at=now, updated_at=now,
+                    invited_at=now))
+            else:
+                conn.execute(insert(email_invitations).values(campaign_id=campaign_id, email=address, created_at=now))
+    except IntegrityError:
+        pass  # already invited or already a member: the same answer
+    return INVITED_MESSAGE.format(email=address)
+
+
+@dataclass(frozen=True)
+class Invitation:
+    """An invitation not answered yet, as the advertiser sees it: the e-mail only."""
+
+    campaign_id: int
+    email: str
+    invited_at: dt.datetime
+
+
+def list_invitations(conn: Connection, advertiser_id: int, campaign_id: int) -> list[Invitation]:
+    """The campaign's unanswered invitations, to accounts or not (the same to the advertiser), by e-mail."""
+    _owned_campaign(conn, advertiser_id, campaign_id)
+    to_accounts = conn.execute(
+        select(partners.c.email, memberships.c.invited_at, memberships.c.created_at)
+        .join(partners, partners.c.id == memberships.c.partner_id)
+        .where(memberships.c.campaign_id == campaign_id, memberships.c.status == "invited")
+    )
+    to_emails = conn.execute(
+        select(email_invitations.c.email, email_invitations.c.created_at).where(
+            email_invitations.c.campaign_id == campaign_id)
+    )
+    found = [Invitation(campaign_id, row.email, row.invited_at or row.created_at) for row in to_accounts]
+    found += [Invitation(campaign_id, row.email, row.created_at) for row in to_emails]
+    return sorted(found, key=lambda invitation: invitation.email)
+
+
+def withdraw_invitation(conn: Connection, advertiser_id: int, campaign_id: int, email: object) -> bool:
+    """Withdraw an unanswered invitation to this e-mail; whether there was one."""
+    _owned_campaign(conn, advertiser_id, campaign_id)
+    address = accounts.normalize_email(email)
+    account = select(partners.c.id).where(partners.c.email == address).scalar_subquery()
+    removed = conn.execute(
+        delete(memberships).where(memberships.c.campaign_id == campaign_id, memberships.c.status == "invited",
+                                  memberships.c.partner_id == account)
+    ).rowcount
+    removed += conn.execute(
+        delete(email_invitations).where(email_invitations.c.campaign_id == campaign_id,
+                                        email_invitations.c.email == address)
+    ).rowcount
+    return bool(removed)
+
+
+def claim_email_invitations(conn: Connection, partner_id: int, email: str) -> int:
+    """Turn the invitations waiting for this e-mail into the new partner's invited memberships; how many."""
+    waiting = list(conn.execute(
+        select(email_invitations.c.id, email_invitations.c.campaign_id, email_invitations.c.created_at)
+        .where(email_invitations.c.email == email)
+    ))
+    now = utcnow()
+    for row in waiting:
+        conn.execute(insert(memberships).values(
+            partner_id=partner_id, campaign_id=row.campaign_id, status="invited", created_at=now, updated_at=now,
+            invited_at=row.created_at))
+    if waiting:
+        conn.execute(delete(email_invitations).where(email_invitations.c.id.in_([row.id for row in waiting])))
+    return len(waiting)
+
+
+def answer_invitation(conn: Connection, partner_id: int, campaign_id: int, accept: bool) -> Membership:
+    """The partner accepts (``active``) or declines (``declined``) their invitation to a campaign.
+
+    No membership of theirs in the campaign is :class:`NotFound`; one that is
+    not an unanswered invitation (answered already, or an application) is a
+    :class:`Conflict` (``not_invited``).
+    """
+    found = conn.execute(
+        select(memberships.c.id, memberships.c.status)
+        .where(memberships.c.campaign_id == campaign_id, memberships.c.partner_id == partner_id)
+        .with_for_update()
+    ).first()
+    if found is None:
+        raise NotFound("No such invitation.")
+    if found.status != "invited":
+        raise Conflict(f"There is no invitation to answer: your membership is {found.status}.", "not_invited",
+                       status=found.status)
+    conn.execute(
+        update(memberships)
+        .where(memberships.c.id == found.id)
+        .values(status="active" if accept else "declined", updated_at=utcnow())
+    )
+    return _get(conn, found.id)
 
 
 def list_assignable(conn: Connection, advertiser_id: int, campaign_id: int) -> list[Membership]:

@@ -12,7 +12,7 @@ from ..db import utcnow
 from ..errors import Conflict, NotFound
 from ..rawsql import Raw
 from ..schema import partners
-from . import accounts
+from . import accounts, memberships
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class Partner:
 
 
 def create_partner(conn: Connection, name: str, email: str, password: str) -> Partner:
-    """Create a partner account."""
+    """Create a partner account; invitations waiting for its e-mail become its invited memberships."""
     values = {
         "name": accounts.normalize_name(name),
         "email": accounts.normalize_email(email),
@@ -44,6 +44,7 @@ def create_partner(conn: Connection, name: str, email: str, password: str) -> Pa
             new_id = conn.execute(insert(partners).values(**values).returning(partners.c.id)).scalar_one()
     except IntegrityError as exc:
         raise Conflict(f"A partner with the e-mail {values['email']} already exists.", "email_taken") from exc
+    memberships.claim_email_invitations(conn, new_id, str(values["email"]))
     return get_partner(conn, new_id)
 
 

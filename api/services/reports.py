@@ -22,7 +22,7 @@ rows by currency (see :func:`summary`).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Literal, get_args
 
@@ -32,7 +32,7 @@ from sqlalchemy.sql import ColumnElement
 from .. import money
 from ..db import utcnow
 from ..errors import ValidationError
-from ..schema import campaigns, click_rollup_state, click_rollups, clicks, conversions, programs
+from ..schema import campaigns, click_rollup_state, click_rollups, clicks, conversions, links, programs, tasks
 from . import earnings
 
 #: How a report's rows are grouped.
@@ -206,23 +206,28 @@ def _click_figures(conn: Connection, group_by: str, start: dt.datetime, end: dt.
     return rows
 
 
-def _conversion_figures(conn: Connection, group_by: str, start: dt.datetime, end: dt.datetime, scope: dict[str, Any]) -> list[Any]:
+def _conversion_figures(conn: Connection, group_by: str, start: dt.datetime, end: dt.datetime, scope: dict[str, Any],
+                        *, by_status: bool = False) -> list[Any]:
+    """Conversions per key and campaign; ``by_status``: per status too, reversed ones included (``status``)."""
     key_table = clicks if group_by in ("subId1", "sharedid") else conversions
-    query = select(
+    columns = [
         _key(group_by, key_table, conn).label("key"),
         conversions.c.campaign_id,
         func.count().label("conversions"),
         func.sum(conversions.c.amount_minor).label("revenue"),
         func.sum(conversions.c.payout_minor).label("payout"),
-    )
+    ]
+    if by_status:
+        columns.append(conversions.c.status)
+    query = select(*columns)
     if key_table is clicks:
         query = query.select_from(conversions.join(clicks, clicks.c.id == conversions.c.click_pk))
-    query = query.where(
-        conversions.c.status != "reversed",
-        conversions.c.created_at >= start,
-        conversions.c.created_at < end,
-        *_scope(conversions, **scope),
-    ).group_by("key", conversions.c.campaign_id)
+    where = [conversions.c.created_at >= start, conversions.c.created_at < end, *_scope(conversions, **scope)]
+    if not by_status:
+        where.append(conversions.c.status != "reversed")
+    query = query.where(*where).group_by("key", conversions.c.campaign_id)
+    if by_status:
+        query = query.group_by(conversions.c.status)
     return list(conn.execute(query))
 
 
@@ -318,6 +323,150 @@ def summary(
         totals_json["revenue"] = totals_json["payout"] = None
         report["totals_by_currency"] = {c: by_currency[c].json(c) for c in currencies}
     return report
+
+
+# --- a partner's earnings ------------------------------------------------------------
+
+
+@dataclass
+class Earnings:
+    """One partner's figures for a campaign or a link, in the campaign's currency.
+
+    ``click_payout`` is what billable clicks earned (cpc; earned when the click
+    is made, nothing to approve); ``pending``, ``approved`` and ``reversed``
+    are the payouts of the conversions in each status. ``conversions`` counts
+    those not reversed, as the summary report does.
+    """
+
+    currency: str
+    clicks: int = 0
+    billable_clicks: int = 0
+    conversions: int = 0
+    reversed_conversions: int = 0
+    click_payout: Decimal = Decimal(0)
+    pending: Decimal = Decimal(0)
+    approved: Decimal = Decimal(0)
+    reversed: Decimal = Decimal(0)
+
+    @property
+    def earned(self) -> Decimal:
+        """Click payouts plus pending and approved conversion payouts (reversed ones are not earned)."""
+        return self.click_payout + self.pending + self.approved
+
+    def add(self, other: Earnings) -> None:
+        """Add another figure set of the same currency."""
+        if other.currency != self.currency:
+            raise ValueError("earnings in different currencies are never added up")
+        self.clicks += other.clicks
+        self.billable_clicks += other.billable_clicks
+        self.conversions += other.conversions
+        self.reversed_conversions += other.reversed_conversions
+        self.click_payout += other.click_payout
+        self.pending += other.pending
+        self.approved += other.approved
+        self.reversed += other.reversed
+
+    def rounded(self) -> Earnings:
+        """The same figures with every amount at the currency's minor unit (``5`` → ``5.00`` for EUR)."""
+        places = Decimal(1).scaleb(-money.exponent(self.currency))
+        return replace(self, click_payout=self.click_payout.quantize(places), pending=self.pending.quantize(places),
+                       approved=self.approved.quantize(places), reversed=self.reversed.quantize(places))
+
+
+@dataclass
+class LinkEarnings:
+    link_id: int
+    task_title: str
+    landing_url: str
+    figures: Earnings
+
+
+@dataclass
+class CampaignEarnings:
+    campaign_id: int
+    campaign_name: str
+    program_name: str
+    figures: Earnings
+    links: list[LinkEarnings]
+
+
+@dataclass
+class PartnerEarnings:
+    """A partner's earnings between two days: per campaign, per link, and one total per currency."""
+
+    date_from: dt.date
+    date_to: dt.date
+    campaigns: list[CampaignEarnings]
+    totals: list[Earnings]  # one per currency, never added across currencies
+
+
+def partner_earnings(conn: Connection, partner_id: int, date_from: dt.date, date_to: dt.date) -> PartnerEarnings:
+    """What the partner's links did between two UTC days (inclusive): clicks and payouts per campaign and link.
+
+    The same figures as :func:`summary` (clicks from the rollups and the tail,
+    conversions by the day they arrived), with conversion payouts split by
+    status. Only the partner's own links; campaigns and links without a click
+    or conversion in the period are left out. Amounts stay in each campaign's
+    currency; the totals are one per currency.
+    """
+    check_dates(date_from, date_to)
+    start = dt.datetime.combine(date_from, dt.time(), dt.UTC)
+    end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time(), dt.UTC)
+    scope = {"advertiser_id": None, "partner_id": partner_id, "campaign_id": None}
+    by_link: dict[int, tuple[int, Earnings]] = {}
+    currency_of: dict[int, str] = {}
+
+    def cell(link_id: int, campaign_id: int) -> Earnings:
+        if campaign_id not in currency_of:
+            currency_of[campaign_id] = conn.execute(
+                select(campaigns.c.currency).where(campaigns.c.id == campaign_id)).scalar_one()
+        return by_link.setdefault(int(link_id), (campaign_id, Earnings(currency_of[campaign_id])))[1]
+
+    for row in _click_figures(conn, "link", start, end, scope):
+        figures = cell(row.key, row.campaign_id)
+        figures.clicks += int(row.clicks or 0)
+        if not row.reason:
+            figures.billable_clicks += int(row.clicks or 0)
+        figures.click_payout += money.from_minor(int(row.payout or 0), figures.currency)
+    for row in _conversion_figures(conn, "link", start, end, scope, by_status=True):
+        figures = cell(row.key, row.campaign_id)
+        payout = money.from_minor(int(row.payout or 0), figures.currency)
+        if row.status == "reversed":
+            figures.reversed_conversions += int(row.conversions or 0)
+            figures.reversed += payout
+        else:
+            figures.conversions += int(row.conversions or 0)
+            if row.status == "approved":
+                figures.approved += payout
+            else:
+                figures.pending += payout
+
+    described = {
+        row.id: row for row in conn.execute(
+            select(links.c.id, links.c.landing_url, tasks.c.title.label("task_title"),
+                   campaigns.c.name.label("campaign_name"), programs.c.name.label("program_name"))
+            .join(tasks, tasks.c.id == links.c.task_id)
+            .join(campaigns, campaigns.c.id == links.c.campaign_id)
+            .join(programs, programs.c.id == campaigns.c.program_id)
+            .where(links.c.partner_id == partner_id, links.c.id.in_(list(by_link)))
+        )
+    } if by_link else {}
+    grouped: dict[int, CampaignEarnings] = {}
+    for link_id in sorted(by_link):
+        campaign_id, figures = by_link[link_id]
+        about = described[link_id]
+        entry = grouped.get(campaign_id)
+        if entry is None:
+            entry = grouped[campaign_id] = CampaignEarnings(
+                campaign_id, about.campaign_name, about.program_name, Earnings(figures.currency), [])
+        entry.figures.add(figures)
+        entry.links.append(LinkEarnings(link_id, about.task_title, about.landing_url, figures.rounded()))
+    totals: dict[str, Earnings] = {}
+    ordered = sorted(grouped.values(), key=lambda e: (e.program_name, e.campaign_name, e.campaign_id))
+    for entry in ordered:
+        totals.setdefault(entry.figures.currency, Earnings(entry.figures.currency)).add(entry.figures)
+        entry.figures = entry.figures.rounded()
+    return PartnerEarnings(date_from, date_to, ordered, [totals[c].rounded() for c in sorted(totals)])
 
 
 def fold_clicks(conn: Connection, now: dt.datetime | None = None, settle: dt.timedelta = SETTLE) -> int:

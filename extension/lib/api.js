@@ -82,7 +82,29 @@ export const requests = Object.freeze({
     auth: true,
   }),
   createLink: (options) => ({ method: "POST", path: "/api/v1/links", body: linkBody(options), auth: true }),
+  invitations: () => ({ method: "GET", path: "/api/v1/invitations", auth: true }),
+  answerInvitation: (campaignId, accept) => ({
+    method: "POST",
+    path: `/api/v1/invitations/${positiveId(campaignId, "campaign")}/${accept === true ? "accept" : "decline"}`,
+    auth: true,
+  }),
+  earnings: ({ from, to } = {}) => ({
+    method: "GET",
+    path: "/api/v1/reports/earnings",
+    query: { from: day(from, "first"), to: day(to, "last") },
+    auth: true,
+  }),
 });
+
+/** A YYYY-MM-DD day for a query, or undefined for the API's default; anything else is refused. */
+function day(value, which) {
+  if (value === undefined || value === null || value === "") return undefined;
+  const text = String(value);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text) || Number.isNaN(Date.parse(`${text}T00:00:00Z`))) {
+    throw new Failure("invalid", `Pick a valid ${which} day.`);
+  }
+  return text;
+}
 
 /**
  * The body of POST /api/v1/links from the form's choices.

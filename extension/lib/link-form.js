@@ -146,9 +146,35 @@ export function copiedMessage(link, done) {
   return link && link.url !== link.display_url ? "Copied the full link, with your reporting info." : "Copied to clipboard.";
 }
 
+/**
+ * A campaign's payout terms in one line, amounts exactly as the API sent them
+ * (decimal strings in the campaign's currency, never turned into floats):
+ * "Pays 5.00 USD per sale · 30-day window". Short enough for one line of the
+ * form; `termsWindowText` says what the window means (`withWindow` false
+ * leaves the window out, for a place that says it in full).
+ */
+export function termsText(terms, { withWindow = true } = {}) {
+  if (!terms || typeof terms !== "object") return "";
+  let pays;
+  if (terms.payout_model === "cpc") pays = `Pays ${terms.amount} ${terms.currency} per billable click`;
+  else if (terms.payout_model === "cpa") pays = `Pays ${terms.amount} ${terms.currency} per sale`;
+  else if (terms.payout_model === "revshare") pays = `Pays ${terms.percent}% of each sale (${terms.currency})`;
+  else return "";
+  if (terms.pays === false) return "Pays nothing now: the advertiser has turned pay for performance off.";
+  const days = Number(terms.attribution_window_days);
+  return withWindow && Number.isSafeInteger(days) && days > 0 ? `${pays} · ${days}-day window` : pays;
+}
+
+/** The attribution window in a sentence: "Sales count within 30 days of the click." */
+export function termsWindowText(terms) {
+  const days = Number(terms && terms.attribution_window_days);
+  if (!Number.isSafeInteger(days) || days < 1) return "";
+  return `Sales count within ${days} day${days === 1 ? "" : "s"} of the click.`;
+}
+
 export const NO_CAMPAIGN = "No campaign in this program allows links now: the list says why for each.";
 export const NO_TASK = "This campaign has no task open to you yet, so no link can be made here.";
-export const NO_PROGRAM = "You have no active campaign yet. When an advertiser approves you, its programs appear here.";
+export const NO_PROGRAM = "You have no active campaign yet. When an advertiser approves you, or you accept an invitation (Invitations, above), its programs appear here.";
 
 /**
  * A stale-answer guard: `const ticket = guard.next()` before asking; after the
@@ -262,6 +288,8 @@ export function createLinkForm({ document: doc, source, campaigns, page = { onPa
   const programSelect = h("select", { id: id("program") });
   const campaignSelect = h("select", { id: id("campaign") });
   const campaignName = h("span", { class: "value", id: id("campaign-name"), hidden: true });
+  // What the chosen campaign pays, where the link is made.
+  const campaignTerms = h("span", { class: "muted small terms", id: id("terms"), hidden: true });
   const taskSelect = h("select", { id: id("task") });
   const taskNote = h("span", { class: "muted", hidden: true });
   const landingBox = h("div", { class: "landing", id: id("landing"), role: "group", "aria-labelledby": id("landing-label") });
@@ -276,7 +304,7 @@ export function createLinkForm({ document: doc, source, campaigns, page = { onPa
   const programRow = [label("program", "Program"), programSelect];
   const fields = h("div", { class: "fields" }, [
     ...(fromPrograms ? programRow : []),
-    label("campaign", "Campaign"), h("div", { class: "control" }, [campaignSelect, campaignName]),
+    label("campaign", "Campaign"), h("div", { class: "control" }, [campaignSelect, campaignName, campaignTerms]),
     label("task", "Task"), h("div", { class: "control" }, [taskSelect, taskNote]),
     h("span", { class: "label", id: id("landing-label"), text: "Landing page" }), landingBox,
     h("span", { class: "label", text: "Link preference" }), preference,
@@ -429,6 +457,8 @@ export function createLinkForm({ document: doc, source, campaigns, page = { onPa
     clearError();
     clearResult();
     const campaign = state.campaign;
+    say(campaignTerms, termsText(campaign && campaign.terms));
+    campaignTerms.title = termsWindowText(campaign && campaign.terms);
     const ticket = guards.tasks.next();
     setTasks([]);
     taskSelect.hidden = true;

@@ -16,9 +16,16 @@ export const MSG = Object.freeze({
   LINK_CREATE: "link:create",
   LINKS_RECENT: "links:recent",
   OPTIONS_OPEN: "options:open",
+  INVITATIONS_LIST: "invitations:list",
+  INVITATION_ANSWER: "invitation:answer",
+  EARNINGS_GET: "earnings:get",
 });
 
 // Only the extension's own pages (popup, options) may sign in or out, learn
-// which campaign page the current tab shows, or which sites lack access;
-// content scripts run inside web pages and get the narrower set.
-export const EXTENSION_PAGE_ONLY = Object.freeze(new Set([MSG.SESSION_LOGIN, MSG.SESSION_LOGOUT, MSG.TAB_PAGE, MSG.SITE_ACCESS]));
+// which campaign page the current tab shows, which sites lack access, or read
+// and answer invitations and earnings; content scripts run inside web pages
+// and get the narrower set.
+export const EXTENSION_PAGE_ONLY = Object.freeze(new Set([
+  MSG.SESSION_LOGIN, MSG.SESSION_LOGOUT, MSG.TAB_PAGE, MSG.SITE_ACCESS,
+  MSG.INVITATIONS_LIST, MSG.INVITATION_ANSWER, MSG.EARNINGS_GET,
+]));

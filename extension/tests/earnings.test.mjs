@@ -1,0 +1,68 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { answeredText, COLUMNS, invitationsLabel, linkLabel, moneyText, PERIODS, periodDays, totalText } from "../lib/earnings.js";
+import { termsText, termsWindowText } from "../lib/link-form.js";
+import { requests } from "../lib/api.js";
+import { EXTENSION_PAGE_ONLY, MSG } from "../lib/messages.js";
+
+const NOW = new Date("2026-03-15T23:30:00Z");
+
+test("periods are UTC days, both included, counted back from today", () => {
+  assert.deepEqual(periodDays("7", NOW), { from: "2026-03-09", to: "2026-03-15" });
+  assert.deepEqual(periodDays("30", NOW), { from: "2026-02-14", to: "2026-03-15" });
+  assert.deepEqual(periodDays("this-month", NOW), { from: "2026-03-01", to: "2026-03-15" });
+  assert.deepEqual(periodDays("last-month", NOW), { from: "2026-02-01", to: "2026-02-28" });
+  assert.deepEqual(periodDays("last-month", new Date("2026-01-10T00:00:00Z")), { from: "2025-12-01", to: "2025-12-31" });
+  assert.deepEqual(periodDays("nonsense", NOW), periodDays("30", NOW));
+  assert.ok(PERIODS.every((p) => p.label && p.value));
+});
+
+test("terms: what the campaign pays, exactly as the API wrote the amounts", () => {
+  const base = { currency: "EUR", attribution_window_days: 14, pays: true, amount: null, percent: null };
+  assert.equal(termsText({ ...base, payout_model: "cpa", amount: "6.00" }), "Pays 6.00 EUR per sale · 14-day window");
+  assert.equal(termsText({ ...base, payout_model: "cpc", amount: "0.25" }), "Pays 0.25 EUR per billable click · 14-day window");
+  assert.equal(termsText({ ...base, payout_model: "revshare", percent: "12.50" }), "Pays 12.50% of each sale (EUR) · 14-day window");
+  assert.match(termsText({ ...base, payout_model: "cpa", amount: "6.00", pays: false }), /Pays nothing now/);
+  assert.equal(termsText(undefined), "");
+  assert.equal(termsText({ payout_model: "other" }), "");
+  assert.equal(termsText({ ...base, payout_model: "cpa", amount: "6.00" }, { withWindow: false }), "Pays 6.00 EUR per sale");
+  assert.equal(termsWindowText(base), "Sales count within 14 days of the click.");
+  assert.equal(termsWindowText({ attribution_window_days: 1 }), "Sales count within 1 day of the click.");
+  assert.equal(termsWindowText({}), "");
+});
+
+test("money is shown as sent, with its currency; totals never mix currencies", () => {
+  assert.equal(moneyText("0.10", "USD"), "0.10 USD");
+  const usd = { currency: "USD", earned: "12.50", pending: "5.00", approved: "7.50", reversed: "0.00", click_payout: "0.00" };
+  assert.equal(totalText(usd), "Earned 12.50 USD · 5.00 pending · 7.50 approved");
+  assert.equal(totalText({ ...usd, reversed: "3.00", click_payout: "0.75" }),
+    "Earned 12.50 USD · 5.00 pending · 7.50 approved · 0.75 from clicks · 3.00 reversed");
+  const figures = { clicks: 4, billable_clicks: 2, conversions: 1, click_payout: "0.00", pending: "5.00", approved: "0.00", reversed: "5.00" };
+  assert.deepEqual(COLUMNS.map((c) => c.cell(figures)), ["4", "2", "1", "0.00", "5.00", "0.00", "5.00"]);
+});
+
+test("links are named by task and landing page; invitations by count", () => {
+  assert.deepEqual(linkLabel({ link_id: 3, task_title: "Blog post", landing_url: "https://shop.test/spring?x=1" }),
+    { title: "Blog post", where: "shop.test/spring", full: "https://shop.test/spring?x=1" });
+  assert.equal(linkLabel({ link_id: 3, landing_url: "not a url" }).where, "not a url");
+  assert.equal(invitationsLabel(0), "Invitations");
+  assert.equal(invitationsLabel(2), "Invitations (2)");
+  assert.match(answeredText({ campaign_name: "Summer" }, "active"), /You joined Summer/);
+  assert.match(answeredText({ campaign_name: "Summer" }, "declined"), /declined the invitation to Summer/);
+});
+
+test("requests: invitations, answers and earnings", () => {
+  assert.deepEqual(requests.invitations(), { method: "GET", path: "/api/v1/invitations", auth: true });
+  assert.equal(requests.answerInvitation(7, true).path, "/api/v1/invitations/7/accept");
+  assert.equal(requests.answerInvitation("7", false).path, "/api/v1/invitations/7/decline");
+  assert.equal(requests.answerInvitation(7, "yes").path, "/api/v1/invitations/7/decline"); // only true accepts
+  assert.throws(() => requests.answerInvitation(0, true), /Pick a campaign/);
+  assert.deepEqual(requests.earnings({ from: "2026-03-01", to: "2026-03-15" }).query, { from: "2026-03-01", to: "2026-03-15" });
+  assert.deepEqual(requests.earnings().query, { from: undefined, to: undefined });
+  assert.throws(() => requests.earnings({ from: "2026-3-1" }), /valid first day/);
+  assert.throws(() => requests.earnings({ to: "2026-02-31x" }), /valid last day/);
+});
+
+test("content scripts cannot read earnings or answer invitations", () => {
+  for (const type of [MSG.INVITATIONS_LIST, MSG.INVITATION_ANSWER, MSG.EARNINGS_GET]) assert.ok(EXTENSION_PAGE_ONLY.has(type));
+});
