@@ -703,7 +703,7 @@ class EarningsReport(ResponseModel):
             return EarningsFigures.of(figures).model_dump()
 
         return cls(
-            from_=found.date_from,
+            **{"from": found.date_from},  # the field's API name: "from" is a Python keyword
             to=found.date_to,
             campaigns=[
                 CampaignEarnings(
