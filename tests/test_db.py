@@ -15,8 +15,8 @@ from conftest import drop_everything
 def test_migrations_create_exactly_the_schema_and_run_twice(migrated_engine) -> None:
     drop_everything(migrated_engine)
     before, after = migrations.upgrade(migrated_engine)
-    assert (before, after) == (None, "0006")
-    assert migrations.upgrade(migrated_engine) == ("0006", "0006")
+    assert (before, after) == (None, "0007")
+    assert migrations.upgrade(migrated_engine) == ("0007", "0007")
     with migrated_engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
     assert diff == []
@@ -53,7 +53,7 @@ def test_upgrading_keeps_every_click_and_names_why_the_old_ones_were_not_billabl
                           "amount_minor, currency, payout_minor, status, created_at, updated_at) "
                           f"SELECT id, 1, 1, 1, 1, 'o1', 100, 'USD', 0, 'pending', '{now}', '{now}' "
                           "FROM clicks WHERE click_id = 'c2'"))
-    assert migrations.upgrade(migrated_engine) == ("0003", "0006")
+    assert migrations.upgrade(migrated_engine) == ("0003", "0007")
     with migrated_engine.connect() as conn:
         rows = conn.execute(text("SELECT click_id, billable, reason, visitor_hash FROM clicks ORDER BY click_id")).all()
         assert [(r[0], bool(r[1]), r[2], r[3]) for r in rows] == [
@@ -88,7 +88,7 @@ def test_0005_widens_click_ids_in_place_keeping_every_click_and_conversion(migra
             f"'pending', '{now}', '{now}' FROM clicks",
         ):
             conn.execute(text(statement))
-    assert migrations.upgrade(migrated_engine) == ("0004", "0006")
+    assert migrations.upgrade(migrated_engine) == ("0004", "0007")
     with migrated_engine.begin() as conn:
         conn.execute(text(
             "INSERT INTO clicks (click_id, link_id, campaign_id, partner_id, task_id, created_at, ip_hash, "
