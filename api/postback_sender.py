@@ -79,11 +79,11 @@ def forbidden_reason(address: str) -> str | None:
         ip = ip.ipv4_mapped
     for test, kind in (("is_loopback", "a loopback"), ("is_link_local", "a link-local"),
                        ("is_multicast", "a multicast"), ("is_unspecified", "an unspecified"),
-                       ("is_private", "a private"), ("is_reserved", "a reserved")):
+                       ("is_reserved", "a reserved"), ("is_private", "a private")):
         if getattr(ip, test):
-            return f"{address} is {kind} address"
-    if not ip.is_global:
-        return f"{address} is not a public address"
+            return f"{address}, {kind} address"
+    if not ip.is_global:  # shared address space (100.64/10) and the like
+        return f"{address}, not a public address"
     return None
 
 
