@@ -25,6 +25,7 @@ the click log's flusher) and as ``flask --app api send-postbacks``. Only the
 standard library's ``http.client`` is used: it follows no redirects by
 itself and lets the connection be opened to the vetted address.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -77,9 +78,14 @@ def forbidden_reason(address: str) -> str | None:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
-    for test, kind in (("is_loopback", "a loopback"), ("is_link_local", "a link-local"),
-                       ("is_multicast", "a multicast"), ("is_unspecified", "an unspecified"),
-                       ("is_reserved", "a reserved"), ("is_private", "a private")):
+    for test, kind in (
+        ("is_loopback", "a loopback"),
+        ("is_link_local", "a link-local"),
+        ("is_multicast", "a multicast"),
+        ("is_unspecified", "an unspecified"),
+        ("is_reserved", "a reserved"),
+        ("is_private", "a private"),
+    ):
         if getattr(ip, test):
             return f"{address}, {kind} address"
     if not ip.is_global:  # shared address space (100.64/10) and the like
@@ -108,8 +114,10 @@ def vet(url: str, allow_private: bool, resolver: Resolver = resolve) -> tuple[st
         for address in addresses:
             reason = forbidden_reason(address)
             if reason is not None:
-                raise Forbidden(f"refused: {parts.hostname} resolves to {reason} (postbacks go to public addresses "
-                                "only unless TASKLINK_POSTBACKS_ALLOW_PRIVATE is set)")
+                raise Forbidden(
+                    f"refused: {parts.hostname} resolves to {reason} (postbacks go to public addresses "
+                    "only unless TASKLINK_POSTBACKS_ALLOW_PRIVATE is set)"
+                )
     return parts.hostname, port, addresses
 
 
@@ -134,8 +142,9 @@ class _PinnedHTTPS(_PinnedHTTP):
 
     default_port = 443
 
-    def __init__(self, host: str, port: int, address: str, connect_timeout: float, read_timeout: float,
-                 context: ssl.SSLContext) -> None:
+    def __init__(
+        self, host: str, port: int, address: str, connect_timeout: float, read_timeout: float, context: ssl.SSLContext
+    ) -> None:
         super().__init__(host, port, address, connect_timeout, read_timeout)
         self._context = context
 
@@ -224,8 +233,7 @@ class Round:
         self.failed += other.failed
 
 
-def send_due(engine: Engine, transport: Transport, policy: postbacks.Policy | None = None,
-             batch: int = BATCH) -> Round:
+def send_due(engine: Engine, transport: Transport, policy: postbacks.Policy | None = None, batch: int = BATCH) -> Round:
     """One round: claim the rows due now, one by one, send each and record its outcome.
 
     Each claim and each outcome is its own short transaction: nothing is held
@@ -242,15 +250,15 @@ def send_due(engine: Engine, transport: Transport, policy: postbacks.Policy | No
             continue  # another sender has it, or an earlier event of its conversion is still pending
         outcome = transport.send(claimed.url, signed_headers(claimed.secret, claimed.url))
         with db.transaction(engine) as conn:
-            status = postbacks.record(Raw.of(conn), claimed, outcome.delivered, outcome.status_code, outcome.error,
-                                      db.utcnow(), policy)
+            status = postbacks.record(
+                Raw.of(conn), claimed, outcome.delivered, outcome.status_code, outcome.error, db.utcnow(), policy
+            )
         figures.sent += 1
         if status == "delivered":
             figures.delivered += 1
         elif status == "failed":
             figures.failed += 1
-            log.info("postback %d failed for good after %d attempts: %s", claimed.id, claimed.attempts,
-                     outcome.error)
+            log.info("postback %d failed for good after %d attempts: %s", claimed.id, claimed.attempts, outcome.error)
         else:
             figures.retrying += 1
     return figures

@@ -3,6 +3,7 @@
 Every receiver here listens on 127.0.0.1 only; requests meant for forbidden
 addresses are refused before any connection is opened.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -48,8 +49,11 @@ class Receiver:
 
     def delivered(self) -> list[dict[str, str]]:
         """The queries of requests answered 2xx, in order."""
-        return [{k: v[0] for k, v in parse_qs(urlsplit(path).query).items()}
-                for path, _headers, status in self.requests if 200 <= status < 300]
+        return [
+            {k: v[0] for k, v in parse_qs(urlsplit(path).query).items()}
+            for path, _headers, status in self.requests
+            if 200 <= status < 300
+        ]
 
 
 @pytest.fixture
@@ -123,10 +127,17 @@ def test_an_unknown_macro_is_refused_when_the_template_is_saved_naming_it(client
     assert client.get("/api/v1/postbacks", headers=auth(world.partner)).json["url_template"] is None
 
 
-@pytest.mark.parametrize("url", [
-    "ftp://tracker.example/pb", "javascript:alert(1)//{click_id}", "tracker.example/pb?c={click_id}",
-    "https://{subId1}.example/pb", "https://tracker.example/pb?c={click_id", "https://tracker.example/a b",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://tracker.example/pb",
+        "javascript:alert(1)//{click_id}",
+        "tracker.example/pb?c={click_id}",
+        "https://{subId1}.example/pb",
+        "https://tracker.example/pb?c={click_id",
+        "https://tracker.example/a b",
+    ],
+)
 def test_only_http_urls_with_a_fixed_host_are_saved(client, auth, world, url) -> None:
     answer = set_template(client, auth, world.partner, url)
     assert answer.status_code == 422, url
@@ -137,24 +148,42 @@ def test_templates_global_and_per_campaign_and_the_secret_rotates(client, auth, 
     headers = auth(world.partner)
     first = client.get("/api/v1/postbacks", headers=headers).json
     assert len(first["secret"]) >= 40 and first["url_template"] is None and first["campaigns"] == []
-    assert {m["name"] for m in first["macros"]} >= {"click_id", "subId1", "subId2", "subId3", "sharedid", "order_id",
-                                                    "payout", "currency", "status", "campaign_id"}
+    assert {m["name"] for m in first["macros"]} >= {
+        "click_id",
+        "subId1",
+        "subId2",
+        "subId3",
+        "sharedid",
+        "order_id",
+        "payout",
+        "currency",
+        "status",
+        "campaign_id",
+    }
     assert client.get("/api/v1/postbacks", headers=headers).json["secret"] == first["secret"]
     saved = set_template(client, auth, world.partner, "https://tracker.example/all?c={click_id}").json
     assert saved["url_template"] == "https://tracker.example/all?c={click_id}"
-    per = client.put(f"/api/v1/campaigns/{world.campaign.id}/postback",
-                     json={"url_template": "https://tracker.example/one?c={click_id}"}, headers=headers)
+    per = client.put(
+        f"/api/v1/campaigns/{world.campaign.id}/postback",
+        json={"url_template": "https://tracker.example/one?c={click_id}"},
+        headers=headers,
+    )
     assert per.status_code == 200
-    assert per.json["campaigns"] == [{"campaign_id": world.campaign.id,
-                                      "url_template": "https://tracker.example/one?c={click_id}"}]
+    assert per.json["campaigns"] == [
+        {"campaign_id": world.campaign.id, "url_template": "https://tracker.example/one?c={click_id}"}
+    ]
     # Not the partner's campaign: 404, the same as one that does not exist.
     elsewhere = make.world()
     for campaign_id in (elsewhere.campaign.id, 10**6):
-        answer = client.put(f"/api/v1/campaigns/{campaign_id}/postback",
-                            json={"url_template": "https://tracker.example/x"}, headers=headers)
+        answer = client.put(
+            f"/api/v1/campaigns/{campaign_id}/postback",
+            json={"url_template": "https://tracker.example/x"},
+            headers=headers,
+        )
         assert answer.status_code == 404
-    removed = client.put(f"/api/v1/campaigns/{world.campaign.id}/postback", json={"url_template": None},
-                         headers=headers)
+    removed = client.put(
+        f"/api/v1/campaigns/{world.campaign.id}/postback", json={"url_template": None}, headers=headers
+    )
     assert removed.json["campaigns"] == []
     rotated = client.post("/api/v1/postbacks/secret", headers=headers).json
     assert rotated["secret"] != first["secret"]
@@ -165,19 +194,29 @@ def test_templates_global_and_per_campaign_and_the_secret_rotates(client, auth, 
 
 def test_macro_values_are_url_encoded_and_the_campaign_template_wins(client, engine, auth, world) -> None:
     set_template(client, auth, world.partner, "https://tracker.example/global?o={order_id}")
-    client.put(f"/api/v1/campaigns/{world.campaign.id}/postback", headers=auth(world.partner),
-               json={"url_template": "https://tracker.example/pb?o={order_id}&s1={subId1}&sh={sharedid}"
-                                     "&p={payout}&cur={currency}&cmp={campaign_id}&s={status}"})
+    client.put(
+        f"/api/v1/campaigns/{world.campaign.id}/postback",
+        headers=auth(world.partner),
+        json={
+            "url_template": "https://tracker.example/pb?o={order_id}&s1={subId1}&sh={sharedid}"
+            "&p={payout}&cur={currency}&cmp={campaign_id}&s={status}"
+        },
+    )
     with db.transaction(engine) as conn:
-        link = links.create_link(conn, world.partner.id, world.task.id,
-                                 reporting={"subId1": "a&b=c d/é?#", "sharedid": "x+y"})
+        link = links.create_link(
+            conn, world.partner.id, world.task.id, reporting={"subId1": "a&b=c d/é?#", "sharedid": "x+y"}
+        )
     followed = client.get(f"/s/{link.code}", headers={"User-Agent": tc.BROWSER})  # the click, with the link's sub ids
     click_id = parse_qs(urlsplit(followed.headers["Location"]).query)["clickid"][0]
-    assert post(client, world.api_key, click_id=click_id, order_id="A&B=1 2/é", amount="40.00",
-                currency="USD").status_code == 201
+    assert (
+        post(client, world.api_key, click_id=click_id, order_id="A&B=1 2/é", amount="40.00", currency="USD").status_code
+        == 201
+    )
     [row] = outbox(engine)
-    assert row.url == ("https://tracker.example/pb?o=A%26B%3D1%202%2F%C3%A9&s1=a%26b%3Dc%20d%2F%C3%A9%3F%23"
-                       f"&sh=x%2By&p=5.00&cur=USD&cmp={world.campaign.id}&s=pending")
+    assert row.url == (
+        "https://tracker.example/pb?o=A%26B%3D1%202%2F%C3%A9&s1=a%26b%3Dc%20d%2F%C3%A9%3F%23"
+        f"&sh=x%2By&p=5.00&cur=USD&cmp={world.campaign.id}&s=pending"
+    )
     assert (row.event, row.status, row.partner_id) == ("created", "pending", world.partner.id)
 
 
@@ -215,11 +254,15 @@ def test_the_outbox_row_is_written_with_the_conversion_and_rolled_back_with_it(c
     set_status(engine, world, conversion.id, "reversed")
     set_status(engine, world, conversion.id, "pending")  # back to pending: not an event partners get
     assert [(row.event, row.url.rsplit("=", 1)[1]) for row in outbox(engine)] == [
-        ("created", "created"), ("approved", "approved"), ("reversed", "reversed")]
+        ("created", "created"),
+        ("approved", "approved"),
+        ("reversed", "reversed"),
+    ]
 
 
 def test_a_conversion_recorded_when_its_click_is_flushed_enqueues_its_postback(
-        client, engine, auth, world, node) -> None:
+    client, engine, auth, world, node
+) -> None:
     from api import clicklog
 
     set_template(client, auth, world.partner, "https://tracker.example/pb?c={click_id}&e={event}")
@@ -253,7 +296,8 @@ def test_each_request_is_signed_with_the_partners_secret(client, engine, auth, w
     assert headers["X-Tasklink-Signature"] != f"sha256={wrong}"
     log = client.get("/api/v1/postbacks/deliveries", headers=auth(world.partner)).json["deliveries"]
     assert [(d["event"], d["status"], d["attempts"], d["last_status_code"], d["next_attempt_at"]) for d in log] == [
-        ("created", "delivered", 1, 200, None)]
+        ("created", "delivered", 1, 200, None)
+    ]
     assert client.get("/api/v1/postbacks/deliveries", headers=auth(world.other_partner)).json == {"deliveries": []}
 
 
@@ -314,11 +358,15 @@ def test_created_is_delivered_before_approved(client, engine, auth, world, recei
     # Nothing of a later event went out while "created" was undelivered.
     assert events == ["created"] * 4 + ["approved", "reversed"]
     assert [(d["e"], d["s"]) for d in receiver.delivered()] == [
-        ("created", "pending"), ("approved", "approved"), ("reversed", "reversed")]
+        ("created", "pending"),
+        ("approved", "approved"),
+        ("reversed", "reversed"),
+    ]
 
 
 def test_a_receiver_failing_half_the_time_gets_everything_without_duplicates(
-        client, engine, auth, world, receiver) -> None:
+    client, engine, auth, world, receiver
+) -> None:
     chance = random.Random(14)
     receiver.answer = lambda _path: 200 if chance.random() < 0.5 else 503
     set_template(client, auth, world.partner, receiver.url() + TEMPLATE)
@@ -329,8 +377,10 @@ def test_a_receiver_failing_half_the_time_gets_everything_without_duplicates(
     expected = len(ids) + len(ids[::2])
     got = Counter((d["id"], d["e"]) for d in receiver.delivered())
     duplicates = sum(count - 1 for count in got.values())
-    print(f"\nflaky receiver: {expected} postbacks, {figures.sent} requests sent, {figures.retrying} retried, "
-          f"{figures.delivered} delivered, {duplicates} duplicates")
+    print(
+        f"\nflaky receiver: {expected} postbacks, {figures.sent} requests sent, {figures.retrying} retried, "
+        f"{figures.delivered} delivered, {duplicates} duplicates"
+    )
     assert figures.delivered == expected == len(got)
     assert figures.sent == len(receiver.requests) and figures.retrying == figures.sent - expected > 0
     assert duplicates == 0
@@ -354,8 +404,10 @@ def test_two_concurrent_senders_never_send_a_row_twice(client, engine, auth, wor
     for thread in threads:
         thread.join(60)
     got = Counter(d["id"] for d in receiver.delivered())
-    print(f"\ntwo senders: {[r.delivered for r in results]} delivered each, {len(receiver.requests)} requests for "
-          f"{len(ids)} postbacks")
+    print(
+        f"\ntwo senders: {[r.delivered for r in results]} delivered each, {len(receiver.requests)} requests for "
+        f"{len(ids)} postbacks"
+    )
     assert sorted(got) == sorted(str(i) for i in ids) and set(got.values()) == {1}
     assert sum(r.delivered for r in results) == len(ids) == len(receiver.requests)
 
@@ -411,14 +463,23 @@ def _resolving(answers: dict[str, list[str]]) -> Callable[[str, int], list[str]]
     return resolver
 
 
-@pytest.mark.parametrize(("addresses", "kind"), [
-    (["127.0.0.1"], "loopback"), (["169.254.169.254"], "link-local"), (["10.1.2.3"], "private"),
-    (["192.168.0.7"], "private"), (["224.0.0.1"], "multicast"), (["0.0.0.0"], "unspecified"),
-    (["::ffff:127.0.0.1"], "loopback"), (["fe80::1"], "link-local"), (["fd00::1"], "private"),
-    (["240.0.0.1"], "reserved"),
-    # One forbidden address among public ones is enough to refuse the host.
-    (["93.184.216.34", "127.0.0.1"], "loopback"),
-])
+@pytest.mark.parametrize(
+    ("addresses", "kind"),
+    [
+        (["127.0.0.1"], "loopback"),
+        (["169.254.169.254"], "link-local"),
+        (["10.1.2.3"], "private"),
+        (["192.168.0.7"], "private"),
+        (["224.0.0.1"], "multicast"),
+        (["0.0.0.0"], "unspecified"),
+        (["::ffff:127.0.0.1"], "loopback"),
+        (["fe80::1"], "link-local"),
+        (["fd00::1"], "private"),
+        (["240.0.0.1"], "reserved"),
+        # One forbidden address among public ones is enough to refuse the host.
+        (["93.184.216.34", "127.0.0.1"], "loopback"),
+    ],
+)
 def test_a_hostname_resolving_to_a_forbidden_address_is_refused(receiver, addresses, kind) -> None:
     transport = Transport(allow_private=False, resolver=_resolving({"tracker.example": addresses}))
     outcome = transport.send(f"http://tracker.example:{receiver.port}/pb", {})
@@ -453,7 +514,8 @@ def test_no_postback_reaches_a_forbidden_address_through_the_outbox(client, engi
     assert (figures.sent, figures.failed) == (2, 1)
     assert receiver.requests == []
     [delivery] = client.get("/api/v1/postbacks/deliveries?status=failed", headers=auth(world.partner)).json[
-        "deliveries"]
+        "deliveries"
+    ]
     assert delivery["status"] == "failed" and "loopback" in delivery["last_error"]
 
 

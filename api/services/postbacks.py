@@ -13,6 +13,7 @@ is still pending, so ``created`` reaches the partner before ``approved`` or
 ``reversed``. A row that failed for good (every attempt used) no longer holds
 the later ones back: the partner sees it failed in the delivery log.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -81,7 +82,8 @@ def check_template(value: str) -> str:
     if unknown:
         raise RuleRefused(
             f"Unknown macro {{{unknown[0]}}} in the postback URL; the macros are "
-            + ", ".join(f"{{{name}}}" for name in MACROS) + ".",
+            + ", ".join(f"{{{name}}}" for name in MACROS)
+            + ".",
             "unknown_macro",
         )
     if "{" in _MACRO.sub("", template) or "}" in _MACRO.sub("", template):
@@ -89,11 +91,13 @@ def check_template(value: str) -> str:
     # The host may not be a macro: a partner's values must never choose where a request goes.
     parts = urlsplit(_MACRO.sub("x", template))
     if parts.scheme.lower() not in ("http", "https") or not urlsplit(template).hostname:
-        raise RuleRefused("The postback URL must start with http:// or https:// and name a host.",
-                          "invalid_postback_url")
+        raise RuleRefused(
+            "The postback URL must start with http:// or https:// and name a host.", "invalid_postback_url"
+        )
     if "{" in (urlsplit(template).netloc or ""):
-        raise RuleRefused("Macros may be used in the path and query of the postback URL, not in its host.",
-                          "invalid_postback_url")
+        raise RuleRefused(
+            "Macros may be used in the path and query of the postback URL, not in its host.", "invalid_postback_url"
+        )
     return template
 
 
@@ -138,8 +142,11 @@ def _ensure(conn: Connection, partner_id: int) -> None:
     """Create the partner's settings row (a fresh secret, no template) unless it exists."""
     found = conn.execute(select(postback_settings.c.partner_id).where(postback_settings.c.partner_id == partner_id))
     if found.first() is None:
-        conn.execute(insert(postback_settings).values(partner_id=partner_id, secret=_new_secret(), url_template=None,
-                                                      updated_at=utcnow()))
+        conn.execute(
+            insert(postback_settings).values(
+                partner_id=partner_id, secret=_new_secret(), url_template=None, updated_at=utcnow()
+            )
+        )
 
 
 def get_settings(conn: Connection, partner_id: int) -> Settings:
@@ -151,41 +158,57 @@ def get_settings(conn: Connection, partner_id: int) -> Settings:
         .where(postback_campaign_templates.c.partner_id == partner_id)
         .order_by(postback_campaign_templates.c.campaign_id)
     )
-    return Settings(partner_id, row.secret, row.url_template,
-                    [CampaignTemplate(int(t.campaign_id), t.url_template) for t in templates])
+    return Settings(
+        partner_id,
+        row.secret,
+        row.url_template,
+        [CampaignTemplate(int(t.campaign_id), t.url_template) for t in templates],
+    )
 
 
 def set_template(conn: Connection, partner_id: int, template: str | None) -> Settings:
     """Set (or with ``None`` remove) the partner's global template; 422 for an unknown macro or a bad URL."""
     checked = None if template is None else check_template(template)
     _ensure(conn, partner_id)
-    conn.execute(update(postback_settings).where(postback_settings.c.partner_id == partner_id)
-                 .values(url_template=checked, updated_at=utcnow()))
+    conn.execute(
+        update(postback_settings)
+        .where(postback_settings.c.partner_id == partner_id)
+        .values(url_template=checked, updated_at=utcnow())
+    )
     return get_settings(conn, partner_id)
 
 
 def set_campaign_template(conn: Connection, partner_id: int, campaign_id: int, template: str | None) -> Settings:
     """Set (or remove) the template for one campaign the partner is a member of (404 for any other)."""
-    member = conn.execute(select(memberships.c.id).where(memberships.c.partner_id == partner_id,
-                                                         memberships.c.campaign_id == campaign_id)).first()
+    member = conn.execute(
+        select(memberships.c.id).where(memberships.c.partner_id == partner_id, memberships.c.campaign_id == campaign_id)
+    ).first()
     if member is None:
         raise NotFound("No such campaign.")
     checked = None if template is None else check_template(template)
     _ensure(conn, partner_id)
-    key = (postback_campaign_templates.c.partner_id == partner_id,
-           postback_campaign_templates.c.campaign_id == campaign_id)
+    key = (
+        postback_campaign_templates.c.partner_id == partner_id,
+        postback_campaign_templates.c.campaign_id == campaign_id,
+    )
     conn.execute(delete(postback_campaign_templates).where(*key))
     if checked is not None:
-        conn.execute(insert(postback_campaign_templates).values(partner_id=partner_id, campaign_id=campaign_id,
-                                                                url_template=checked, updated_at=utcnow()))
+        conn.execute(
+            insert(postback_campaign_templates).values(
+                partner_id=partner_id, campaign_id=campaign_id, url_template=checked, updated_at=utcnow()
+            )
+        )
     return get_settings(conn, partner_id)
 
 
 def rotate_secret(conn: Connection, partner_id: int) -> Settings:
     """A new signing secret; deliveries sent from now on are signed with it (also those already queued)."""
     _ensure(conn, partner_id)
-    conn.execute(update(postback_settings).where(postback_settings.c.partner_id == partner_id)
-                 .values(secret=_new_secret(), updated_at=utcnow()))
+    conn.execute(
+        update(postback_settings)
+        .where(postback_settings.c.partner_id == partner_id)
+        .values(secret=_new_secret(), updated_at=utcnow())
+    )
     return get_settings(conn, partner_id)
 
 
@@ -210,14 +233,34 @@ def enqueue(raw: Raw, conversion_id: int, event: PostbackEvent, now: dt.datetime
     row = raw.one(_EVENT_VALUES, (conversion_id,))
     if row is None or row[12] is None:
         return None
-    (partner_id, campaign_id, order_id, amount_minor, currency, payout_minor, status, click_id, sub1, sub2, sub3,
-     shared, template) = row
+    (
+        partner_id,
+        campaign_id,
+        order_id,
+        amount_minor,
+        currency,
+        payout_minor,
+        status,
+        click_id,
+        sub1,
+        sub2,
+        sub3,
+        shared,
+        template,
+    ) = row
     values = {
-        "click_id": click_id, "subId1": sub1 or "", "subId2": sub2 or "", "subId3": sub3 or "",
-        "sharedid": shared or "", "order_id": order_id,
+        "click_id": click_id,
+        "subId1": sub1 or "",
+        "subId2": sub2 or "",
+        "subId3": sub3 or "",
+        "sharedid": shared or "",
+        "order_id": order_id,
         "amount": str(money.from_minor(int(amount_minor), currency)),
         "payout": str(money.from_minor(int(payout_minor), currency)),
-        "currency": currency, "status": status, "event": event, "campaign_id": str(campaign_id),
+        "currency": currency,
+        "status": status,
+        "event": event,
+        "campaign_id": str(campaign_id),
         "conversion_id": str(conversion_id),
     }
     stamp = raw.time(now or utcnow())
@@ -249,9 +292,20 @@ class Delivery:
     @classmethod
     def from_row(cls, row: Any) -> Delivery:
         m = row._mapping
-        return cls(int(m["id"]), m["conversion_id"], m["campaign_id"], m["event"], m["url"], m["status"],
-                   m["attempts"], m["last_error"], m["last_status_code"],
-                   m["next_attempt_at"] if m["status"] == "pending" else None, m["created_at"], m["delivered_at"])
+        return cls(
+            int(m["id"]),
+            m["conversion_id"],
+            m["campaign_id"],
+            m["event"],
+            m["url"],
+            m["status"],
+            m["attempts"],
+            m["last_error"],
+            m["last_status_code"],
+            m["next_attempt_at"] if m["status"] == "pending" else None,
+            m["created_at"],
+            m["delivered_at"],
+        )
 
 
 def list_deliveries(conn: Connection, partner_id: int, status: str | None = None, limit: int = 50) -> list[Delivery]:
@@ -276,7 +330,7 @@ class Policy:
     lease: float = 120.0  # longer than one attempt can take (connect + read timeouts)
 
     def delay(self, attempts: int) -> dt.timedelta:
-        """The wait after the ``attempts``-th failed attempt: base × 2^(attempts−1), capped, times 0.5–1.5."""
+        """The wait after the ``attempts``-th failed attempt: base × 2^(attempts-1), capped, times 0.5–1.5."""
         seconds = min(self.max_delay, self.base_delay * 2 ** max(0, attempts - 1))
         return dt.timedelta(seconds=seconds * random.uniform(0.5, 1.5))
 
@@ -302,8 +356,9 @@ _CLAIMABLE = (
 def due(raw: Raw, now: dt.datetime, limit: int = 50) -> list[int]:
     """Ids of rows that may be sent now, oldest due first (claim each with :func:`claim`)."""
     stamp = raw.time(now)
-    rows = raw.all(f"SELECT id FROM postback_outbox WHERE {_CLAIMABLE} ORDER BY next_attempt_at, id LIMIT ?",
-                   (stamp, stamp, limit))
+    rows = raw.all(
+        f"SELECT id FROM postback_outbox WHERE {_CLAIMABLE} ORDER BY next_attempt_at, id LIMIT ?", (stamp, stamp, limit)
+    )
     return [int(row[0]) for row in rows]
 
 
@@ -322,14 +377,24 @@ def claim(raw: Raw, outbox_id: int, now: dt.datetime, policy: Policy) -> Claimed
     )
     if changed != 1:
         return None
-    row = raw.one("SELECT o.url, s.secret, o.attempts FROM postback_outbox o "
-                  "JOIN postback_settings s ON s.partner_id = o.partner_id WHERE o.id = ?", (outbox_id,))
+    row = raw.one(
+        "SELECT o.url, s.secret, o.attempts FROM postback_outbox o "
+        "JOIN postback_settings s ON s.partner_id = o.partner_id WHERE o.id = ?",
+        (outbox_id,),
+    )
     assert row is not None, "just claimed; settings exist for every partner with a template"
     return Claimed(outbox_id, row[0], row[1], int(row[2]), token)
 
 
-def record(raw: Raw, claimed: Claimed, delivered: bool, status_code: int | None, error: str | None,
-           now: dt.datetime, policy: Policy) -> str:
+def record(
+    raw: Raw,
+    claimed: Claimed,
+    delivered: bool,
+    status_code: int | None,
+    error: str | None,
+    now: dt.datetime,
+    policy: Policy,
+) -> str:
     """Record an attempt's outcome (only while the lease is still this sender's); the row's status now."""
     stamp = raw.time(now)
     if delivered:
@@ -341,7 +406,15 @@ def record(raw: Raw, claimed: Claimed, delivered: bool, status_code: int | None,
     raw.run(
         "UPDATE postback_outbox SET status = ?, next_attempt_at = ?, lease_until = NULL, lease_token = NULL, "
         "last_status_code = ?, last_error = ?, updated_at = ?, delivered_at = ? WHERE id = ? AND lease_token = ?",
-        (status, raw.time(next_at), status_code, None if error is None else error[:500], stamp,
-         stamp if delivered else None, claimed.id, claimed.token),
+        (
+            status,
+            raw.time(next_at),
+            status_code,
+            None if error is None else error[:500],
+            stamp,
+            stamp if delivered else None,
+            claimed.id,
+            claimed.token,
+        ),
     )
     return status
