@@ -82,6 +82,16 @@ export const requests = Object.freeze({
     auth: true,
   }),
   createLink: (options) => ({ method: "POST", path: "/api/v1/links", body: linkBody(options), auth: true }),
+  postbacks: () => ({ method: "GET", path: "/api/v1/postbacks", auth: true }),
+  // An empty template removes it (null), anything else is sent as typed: the API names what is wrong.
+  setPostbackTemplate: (template, campaignId) => ({
+    method: "PUT",
+    path: campaignId ? `/api/v1/campaigns/${positiveId(campaignId, "campaign")}/postback` : "/api/v1/postbacks",
+    body: { url_template: String(template ?? "").trim() || null },
+    auth: true,
+  }),
+  rotatePostbackSecret: () => ({ method: "POST", path: "/api/v1/postbacks/secret", auth: true }),
+  postbackDeliveries: (limit = 5) => ({ method: "GET", path: "/api/v1/postbacks/deliveries", query: { limit }, auth: true }),
 });
 
 /**

@@ -16,9 +16,15 @@ export const MSG = Object.freeze({
   LINK_CREATE: "link:create",
   LINKS_RECENT: "links:recent",
   OPTIONS_OPEN: "options:open",
+  POSTBACKS_GET: "postbacks:get",
+  POSTBACKS_SAVE: "postbacks:save",
+  POSTBACKS_ROTATE: "postbacks:rotate",
 });
 
 // Only the extension's own pages (popup, options) may sign in or out, learn
-// which campaign page the current tab shows, or which sites lack access;
+// which campaign page the current tab shows, or which sites lack access, or
+// see and change postbacks (their signing secret never reaches a web page);
 // content scripts run inside web pages and get the narrower set.
-export const EXTENSION_PAGE_ONLY = Object.freeze(new Set([MSG.SESSION_LOGIN, MSG.SESSION_LOGOUT, MSG.TAB_PAGE, MSG.SITE_ACCESS]));
+export const EXTENSION_PAGE_ONLY = Object.freeze(
+  new Set([MSG.SESSION_LOGIN, MSG.SESSION_LOGOUT, MSG.TAB_PAGE, MSG.SITE_ACCESS, MSG.POSTBACKS_GET, MSG.POSTBACKS_SAVE, MSG.POSTBACKS_ROTATE]),
+);
