@@ -108,7 +108,14 @@ function campaignTemplate(campaignId) {
 function renderPostbacks(data) {
   postbackState = data;
   const { settings, campaigns, deliveries } = data;
-  $("pb-macros").textContent = settings.macros.map((macro) => `{${macro.name}}`).join(" ");
+  $("pb-macros").replaceChildren(
+    ...settings.macros.map((macro) => {
+      const code = document.createElement("code");
+      code.textContent = `{${macro.name}}`;
+      code.title = macro.description;
+      return code;
+    }),
+  );
   $("pb-template").value = settings.url_template || "";
   $("pb-secret").value = settings.secret;
   const select = $("pb-campaign-id");
