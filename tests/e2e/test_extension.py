@@ -264,15 +264,6 @@ def postback_receiver() -> Iterator[list[str]]:
         server.server_close()
 
 
-@contextmanager
-def silent_api() -> Iterator[str]:
-    """An address that accepts connections and never answers (the extension waits, then gives up)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(8)
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-
-
 def test_options_page_postbacks_section(browser, live_api: LiveApi, screenshots: Path) -> None:
     context, extension_id = browser
     sign_in(context, extension_id, live_api)
