@@ -1,4 +1,5 @@
-"""``flask --app api`` commands for operators: seed-demo, create-advertiser, create-partner, add-membership, flush-clicks.
+"""``flask --app api`` commands for operators: seed-demo, create-advertiser, create-partner, add-membership, flush-clicks,
+send-postbacks.
 
 ``init-db`` lives with the data layer in :mod:`api.db`. Generated passwords
 and API keys are printed once and stored only as hashes.
@@ -118,8 +119,28 @@ def flush_clicks_command() -> None:
     click.echo(f"Stored {stored} logged click{'s' if stored != 1 else ''}.")
 
 
+@click.command("send-postbacks")
+@with_appcontext
+@click.option("--loop", is_flag=True, default=False, help="Keep sending every second until stopped (Ctrl-C).")
+def send_postbacks_command(loop: bool) -> None:
+    """Send the partner postbacks due now (serving processes send them too, every second)."""
+    import time
+
+    from . import postback_sender
+
+    engine = db.get_engine()
+    transport = postback_sender.transport_for(current_app.config)
+    while True:
+        figures = postback_sender.send_all_due(engine, transport)
+        click.echo(f"Sent {figures.sent} postback{'s' if figures.sent != 1 else ''}: {figures.delivered} delivered, "
+                   f"{figures.retrying} to retry later, {figures.failed} failed for good.")
+        if not loop:
+            return
+        time.sleep(postback_sender.SEND_INTERVAL)
+
+
 def init_app(app: Flask) -> None:
     """Register the operator commands."""
     for command in (seed_demo_command, create_advertiser_command, create_partner_command, add_membership_command,
-                    flush_clicks_command):
+                    flush_clicks_command, send_postbacks_command):
         app.cli.add_command(command)

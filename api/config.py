@@ -37,6 +37,9 @@ class Settings:
     #: Below this much free space on the click log's disk, health answers 503 (a balancer
     #: then sends visitors elsewhere before redirects have to refuse them).
     click_log_min_free_bytes: int = 64 * 1024 * 1024
+    #: Let partner postbacks go to private, loopback and link-local addresses (the demo's receivers
+    #: run on this machine); off in production, where it would open the internal network to partners.
+    postbacks_allow_private: bool = False
 
     def flask_config(self) -> dict[str, object]:
         """The Flask config keys this settings object stands for."""
@@ -55,6 +58,7 @@ class Settings:
             "CLICK_LOG_DIR": self.click_log_dir,
             "CLICK_LOG_MIN_FREE_BYTES": self.click_log_min_free_bytes,
             "DEMO_SHOP": self.demo,  # serve the demo shop (api/http/shop.py) in demo mode
+            "POSTBACKS_ALLOW_PRIVATE": self.postbacks_allow_private,
         }
 
 
@@ -182,4 +186,5 @@ def load_settings(
         click_log_dir=env.get("TASKLINK_CLICK_LOG_DIR") or None,
         click_log_min_free_bytes=_bytes(env.get("TASKLINK_CLICK_LOG_MIN_FREE_BYTES"), 64 * 1024 * 1024,
                                         "TASKLINK_CLICK_LOG_MIN_FREE_BYTES"),
+        postbacks_allow_private=_flag(env.get("TASKLINK_POSTBACKS_ALLOW_PRIVATE")),
     )

@@ -392,3 +392,56 @@ pending_conversions = Table(
     Index("ix_pending_conversions_status", "status"),
     Index("ix_pending_conversions_campaign_received", "campaign_id", "received_at"),
 )
+
+# --- partner postbacks (api.services.postbacks) ---------------------------------------------------
+
+POSTBACK_URL_MAX = 2048
+
+postback_settings = Table(
+    "postback_settings",
+    metadata,
+    # One row per partner that looked at or set up postbacks: the signing secret
+    # (shown to the partner, who checks signatures with it) and the global template.
+    Column("partner_id", Integer, ForeignKey("partners.id", ondelete="CASCADE"), primary_key=True),
+    Column("secret", String(64), nullable=False),
+    Column("url_template", String(POSTBACK_URL_MAX), nullable=True),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+postback_campaign_templates = Table(
+    "postback_campaign_templates",
+    metadata,
+    # A partner's template for one campaign, used instead of their global one.
+    Column("partner_id", Integer, ForeignKey("partners.id", ondelete="CASCADE"), primary_key=True),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True),
+    Column("url_template", String(POSTBACK_URL_MAX), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+postback_outbox = Table(
+    "postback_outbox",
+    metadata,
+    # One delivery of one conversion event to one partner, written in the transaction
+    # that changed the conversion; the sender delivers it at least once.
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("partner_id", Integer, ForeignKey("partners.id", ondelete="CASCADE"), nullable=False),
+    Column("conversion_id", Integer, ForeignKey("conversions.id", ondelete="CASCADE"), nullable=False),
+    Column("campaign_id", Integer, nullable=False),
+    Column("event", String(16), nullable=False),
+    # Rendered when the event happened: the values as they were then.
+    Column("url", String(POSTBACK_URL_MAX * 4), nullable=False),
+    Column("status", String(16), nullable=False, server_default="pending"),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("next_attempt_at", UTCDateTime(), nullable=False),
+    # A sender owns the row until then (another node takes it over after).
+    Column("lease_until", UTCDateTime(), nullable=True),
+    Column("lease_token", String(32), nullable=True),
+    Column("last_error", String(500), nullable=True),
+    Column("last_status_code", Integer, nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("delivered_at", UTCDateTime(), nullable=True),
+    CheckConstraint("event IN ('created', 'approved', 'reversed')", name="event"),
+    CheckConstraint("status IN ('pending', 'delivered', 'failed')", name="status"),
+    Index("ix_postback_outbox_due", "status", "next_attempt_at"),
+    Index("ix_postback_outbox_conversion", "conversion_id", "id"),
+    Index("ix_postback_outbox_partner", "partner_id", "id"),
+)

@@ -233,6 +233,24 @@ const handlers = {
     return call(requests.earnings({ from: message.from, to: message.to }));
   },
 
+  // The options page's Postbacks section: setup (secret included), campaigns to pick from, last deliveries.
+  async [MSG.POSTBACKS_GET]() {
+    const [settings, campaigns, deliveries] = await Promise.all([
+      call(requests.postbacks()),
+      call(requests.campaigns()),
+      call(requests.postbackDeliveries(5)),
+    ]);
+    return { settings, campaigns: campaigns.campaigns || [], deliveries: deliveries.deliveries || [] };
+  },
+
+  async [MSG.POSTBACKS_SAVE](message) {
+    return call(requests.setPostbackTemplate(message.template, message.campaignId));
+  },
+
+  async [MSG.POSTBACKS_ROTATE]() {
+    return call(requests.rotatePostbackSecret());
+  },
+
   async [MSG.OPTIONS_OPEN]() {
     await chrome.runtime.openOptionsPage();
     return { opened: true };

@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 
 python3 -m pip install -q -e .
 export TASKLINK_DEMO=1
+# Partner postbacks may go to receivers on this machine (the demo's); never set this in production.
+export TASKLINK_POSTBACKS_ALLOW_PRIVATE=${TASKLINK_POSTBACKS_ALLOW_PRIVATE:-1}
 API_PORT=${API_PORT:-5000}
 ADMIN_PORT=${ADMIN_PORT:-8501}
 

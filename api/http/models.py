@@ -32,8 +32,8 @@ from pydantic_core import PydanticCustomError
 
 from .. import money
 from ..errors import ValidationError
-from ..schema import SUB_ID_MAX
-from ..services import campaigns, conversions, earnings, links, memberships, reports, tasks
+from ..schema import POSTBACK_URL_MAX, SUB_ID_MAX
+from ..services import campaigns, conversions, earnings, links, memberships, postbacks, reports, tasks
 from ..services.campaigns import AvailabilityCode, LandingMode
 from ..services.links import DisabledBy, LinkKind
 from .ids import MAX_ID, id_from_digits, id_in_range
@@ -502,6 +502,76 @@ class LinkListQuery(QueryModel):
     task_id: QueryId | None = None
     limit: query_int(1, MAX_PAGE_SIZE) = DEFAULT_PAGE_SIZE  # type: ignore[valid-type]
     offset: query_int(0, MAX_ID) = 0  # type: ignore[valid-type]
+
+
+# --- partner postbacks -------------------------------------------------------------------------
+
+_TEMPLATE_DESCRIPTION = (
+    "An http(s) URL with macros in its path and query, each replaced by its URL-encoded value: "
+    + ", ".join(f"{{{name}}} ({text})" for name, text in postbacks.MACROS.items())
+    + ". An unknown macro is refused (422). null removes the template."
+)
+
+
+class PostbackTemplateUpdate(RequestModel):
+    url_template: str | None = Field(max_length=POSTBACK_URL_MAX, description=_TEMPLATE_DESCRIPTION)
+
+
+class CampaignPostbackTemplate(ResponseModel):
+    campaign_id: Id
+    url_template: str
+
+
+class Macro(ResponseModel):
+    name: str
+    description: str
+
+
+class PostbackSettings(ResponseModel):
+    secret: str = Field(
+        description="Signs every postback: X-Tasklink-Signature is sha256= and the hex HMAC-SHA256, keyed by this "
+        "secret, of X-Tasklink-Timestamp, a dot and the full URL requested (a GET with no body)"
+    )
+    url_template: str | None = Field(description="Used for every campaign without a template of its own")
+    campaigns: list[CampaignPostbackTemplate]
+    macros: list[Macro]
+
+    @classmethod
+    def of(cls, settings: postbacks.Settings) -> PostbackSettings:
+        """The partner's setup with the macros they may use."""
+        return cls(
+            secret=settings.secret,
+            url_template=settings.url_template,
+            campaigns=[CampaignPostbackTemplate.model_validate(entry) for entry in settings.campaigns],
+            macros=[Macro(name=name, description=text) for name, text in postbacks.MACROS.items()],
+        )
+
+
+class PostbackDelivery(ResponseModel):
+    id: Id
+    conversion_id: Id
+    campaign_id: Id
+    event: postbacks.PostbackEvent
+    url: str = Field(description="The URL requested, macros filled in when the event happened")
+    status: postbacks.DeliveryStatus = Field(
+        description="pending (being sent or waiting for its next attempt), delivered (a 2xx answer) or failed "
+        "(every attempt used)"
+    )
+    attempts: Count
+    last_error: str | None
+    last_status_code: int | None = Field(description="HTTP status of the last answer (null: none came)")
+    next_attempt_at: Timestamp | None = Field(description="When it is tried next (null once delivered or failed)")
+    created_at: Timestamp
+    delivered_at: Timestamp | None
+
+
+class PostbackDeliveryList(ResponseModel):
+    deliveries: list[PostbackDelivery]
+
+
+class PostbackDeliveryQuery(QueryModel):
+    status: Annotated[postbacks.DeliveryStatus | None, BeforeValidator(query_choice(("pending", "delivered", "failed")))] = None
+    limit: query_int(1, MAX_PAGE_SIZE) = DEFAULT_PAGE_SIZE  # type: ignore[valid-type]
 
 
 # --- conversions -------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from flask import Blueprint
 from flask.typing import ResponseReturnValue
 
 from .. import db
-from ..services import campaigns, links, memberships, programs, tasks
+from ..services import campaigns, links, memberships, postbacks, programs, tasks
 from ..services.partners import Partner
 from . import models
 from .apidoc import Answer, operation, respond
@@ -111,3 +111,61 @@ def accept_invitation(caller: Partner, campaign_id: int) -> ResponseReturnValue:
 def decline_invitation(caller: Partner, campaign_id: int) -> ResponseReturnValue:
     """Decline the invitation to the campaign (the advertiser cannot turn it into a membership)."""
     return _answer(caller, campaign_id, accept=False)
+
+
+# --- postbacks: templates, secret, delivery log -----------------------------------------------
+
+
+@bp.get("/postbacks")
+@operation("getPostbackSettings", "The partner's postback templates, signing secret and macros",
+           responses={200: Answer("The postback setup", models.PostbackSettings)})
+def get_postback_settings(caller: Partner) -> ResponseReturnValue:
+    """The partner's postback setup (the first look makes their signing secret)."""
+    with db.transaction() as conn:
+        found = postbacks.get_settings(conn, caller.id)
+    return respond(models.PostbackSettings.of(found))
+
+
+@bp.put("/postbacks")
+@operation("setPostbackTemplate", "Set or remove the partner's global postback URL template",
+           body=models.PostbackTemplateUpdate, responses={200: Answer("The postback setup", models.PostbackSettings)},
+           errors=(422,))
+def set_postback_template(caller: Partner, body: models.PostbackTemplateUpdate) -> ResponseReturnValue:
+    """Set (or with null remove) the template used for every campaign without one of its own."""
+    with db.transaction() as conn:
+        found = postbacks.set_template(conn, caller.id, body.url_template)
+    return respond(models.PostbackSettings.of(found))
+
+
+@bp.put("/campaigns/<id:campaign_id>/postback")
+@operation("setCampaignPostbackTemplate", "Set or remove the partner's postback URL template for one campaign",
+           body=models.PostbackTemplateUpdate, responses={200: Answer("The postback setup", models.PostbackSettings)},
+           errors=(404, 422))
+def set_campaign_postback_template(caller: Partner, campaign_id: int,
+                                   body: models.PostbackTemplateUpdate) -> ResponseReturnValue:
+    """Set (or remove) the template of one campaign the partner is a member of."""
+    with db.transaction() as conn:
+        found = postbacks.set_campaign_template(conn, caller.id, campaign_id, body.url_template)
+    return respond(models.PostbackSettings.of(found))
+
+
+@bp.post("/postbacks/secret")
+@operation("rotatePostbackSecret", "Replace the partner's postback signing secret",
+           description="Every postback sent from now on, including those still waiting for a retry, is signed "
+           "with the new secret.", responses={200: Answer("The postback setup", models.PostbackSettings)})
+def rotate_postback_secret(caller: Partner) -> ResponseReturnValue:
+    """A new signing secret."""
+    with db.transaction() as conn:
+        found = postbacks.rotate_secret(conn, caller.id)
+    return respond(models.PostbackSettings.of(found))
+
+
+@bp.get("/postbacks/deliveries")
+@operation("listPostbackDeliveries", "The partner's postback deliveries, newest first",
+           query=models.PostbackDeliveryQuery,
+           responses={200: Answer("Deliveries", models.PostbackDeliveryList)})
+def list_postback_deliveries(caller: Partner, query: models.PostbackDeliveryQuery) -> ResponseReturnValue:
+    """The delivery log: each event's status, attempts, last error and status code, next attempt."""
+    with db.reading() as conn:
+        found = postbacks.list_deliveries(conn, caller.id, query.status, query.limit)
+    return respond(models.PostbackDeliveryList(deliveries=[models.PostbackDelivery.model_validate(d) for d in found]))

@@ -23,10 +23,13 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 
 from flask import Flask
+from sqlalchemy import event
 from werkzeug.datastructures import MultiDict
 
 from .. import clicklog, clickstore, db, outages
 from ..errors import NotFound, ServiceUnavailable, TasklinkError
+from ..postback_sender import EXTENSION_KEY as SENDER_KEY
+from ..postback_sender import Sender, transport_for
 from ..rawsql import Raw
 from ..services import clicks, redirects
 from ..services.redirects import Target
@@ -249,11 +252,14 @@ REDIRECT_PREFIXES = ("/s/", "/c/")
 class PathDispatcher:
     """WSGI: ``/s/…`` and ``/c/…`` go to the redirect app, everything else to the API."""
 
-    def __init__(self, redirects: RedirectApp, api: object, click_log: clicklog.ClickLog | None) -> None:
+    def __init__(self, redirects: RedirectApp, api: object, click_log: clicklog.ClickLog | None,
+                 postback_sender: Sender | None = None) -> None:
         self.redirects = redirects
         self.api = api
         #: Started with the first request this process serves (None: tests start it on the first click).
         self.click_log = click_log
+        #: Likewise: partner postbacks are sent by every serving process (None in tests: they send explicitly).
+        self.postback_sender = postback_sender
 
     def __call__(self, environ, start_response):  # type: ignore[no-untyped-def]
         if self.click_log is not None:
@@ -261,6 +267,9 @@ class PathDispatcher:
             # too) from its first request on, be it a click or a health check.
             self.click_log.start()
             self.click_log = None
+        if self.postback_sender is not None:
+            self.postback_sender.start()
+            self.postback_sender = None
         if environ.get("PATH_INFO", "").startswith(REDIRECT_PREFIXES):
             return self.redirects(environ, start_response)
         return self.api(environ, start_response)  # type: ignore[operator]
@@ -274,6 +283,12 @@ def mount(api: Flask) -> RedirectApp:
     """
     init_app(api)
     redirect_app = RedirectApp(api)
+    sender = None
+    if not api.testing:
+        engine = db.get_engine(api)
+        sender = Sender(engine, transport_for(api.config))
+        api.extensions[SENDER_KEY] = sender
+        event.listen(engine, "engine_disposed", lambda _engine: sender.close())
     api.wsgi_app = PathDispatcher(  # type: ignore[method-assign]
-        redirect_app, api.wsgi_app, None if api.testing else clicklog.of(api))
+        redirect_app, api.wsgi_app, None if api.testing else clicklog.of(api), sender)
     return redirect_app

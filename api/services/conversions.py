@@ -22,7 +22,7 @@ from ..db import utcnow
 from ..errors import NotFound, RuleRefused, ValidationError
 from ..rawsql import Raw
 from ..schema import CLICK_ID_MAX, campaigns, clicks, conversions, pending_conversions, programs
-from . import earnings
+from . import earnings, postbacks
 from .clicks import STORE_LOCK, ClickIds, ClickOrigin, verify_click_id
 
 log = logging.getLogger(__name__)
@@ -252,7 +252,10 @@ def _attribute(raw: Raw, click: _Click, report: Report, now: dt.datetime) -> tup
          report.amount_minor, report.currency, payout, payout_reason, stamp, stamp),
     )
     if rows:
-        return int(rows[0][0]), True
+        conversion_id = int(rows[0][0])
+        # Same transaction as the conversion (the postback's, or the click log flush's).
+        postbacks.enqueue(raw, conversion_id, "created")
+        return conversion_id, True
     # A concurrent report of the same order won the insert: answer with its conversion.
     won = _existing(raw, click.campaign_id, report.order_id)
     if won is None:  # pragma: no cover - the constraint said it exists
@@ -533,4 +536,7 @@ def set_conversion_status(conn: Connection, advertiser_id: int, conversion_id: i
     conn.execute(
         update(conversions).where(conversions.c.id == conversion_id).values(status=status, updated_at=utcnow())
     )
+    if status != row.status and status in ("approved", "reversed"):
+        # The partner's postback, committed with the change or not at all.
+        postbacks.enqueue(Raw.of(conn), conversion_id, "approved" if status == "approved" else "reversed")
     return _conversion(conn, conversion_id)

@@ -94,6 +94,16 @@ export const requests = Object.freeze({
     query: { from: day(from, "first"), to: day(to, "last") },
     auth: true,
   }),
+  postbacks: () => ({ method: "GET", path: "/api/v1/postbacks", auth: true }),
+  // An empty template removes it (null), anything else is sent as typed: the API names what is wrong.
+  setPostbackTemplate: (template, campaignId) => ({
+    method: "PUT",
+    path: campaignId ? `/api/v1/campaigns/${positiveId(campaignId, "campaign")}/postback` : "/api/v1/postbacks",
+    body: { url_template: String(template ?? "").trim() || null },
+    auth: true,
+  }),
+  rotatePostbackSecret: () => ({ method: "POST", path: "/api/v1/postbacks/secret", auth: true }),
+  postbackDeliveries: (limit = 5) => ({ method: "GET", path: "/api/v1/postbacks/deliveries", query: { limit }, auth: true }),
 });
 
 /** A YYYY-MM-DD day for a query, or undefined for the API's default; anything else is refused. */

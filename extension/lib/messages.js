@@ -19,13 +19,18 @@ export const MSG = Object.freeze({
   INVITATIONS_LIST: "invitations:list",
   INVITATION_ANSWER: "invitation:answer",
   EARNINGS_GET: "earnings:get",
+  POSTBACKS_GET: "postbacks:get",
+  POSTBACKS_SAVE: "postbacks:save",
+  POSTBACKS_ROTATE: "postbacks:rotate",
 });
 
 // Only the extension's own pages (popup, options) may sign in or out, learn
-// which campaign page the current tab shows, which sites lack access, or read
-// and answer invitations and earnings; content scripts run inside web pages
-// and get the narrower set.
+// which campaign page the current tab shows, which sites lack access, read
+// and answer invitations and earnings, or see and change postbacks (their
+// signing secret never reaches a web page); content scripts run inside web
+// pages and get the narrower set.
 export const EXTENSION_PAGE_ONLY = Object.freeze(new Set([
   MSG.SESSION_LOGIN, MSG.SESSION_LOGOUT, MSG.TAB_PAGE, MSG.SITE_ACCESS,
   MSG.INVITATIONS_LIST, MSG.INVITATION_ANSWER, MSG.EARNINGS_GET,
+  MSG.POSTBACKS_GET, MSG.POSTBACKS_SAVE, MSG.POSTBACKS_ROTATE,
 ]));

@@ -30,6 +30,17 @@ test("request descriptions follow the API paths", () => {
   assert.throws(() => requests.tasks(0), Failure);
 });
 
+test("postback requests: global or per campaign, an empty template removes it", () => {
+  assert.deepEqual(requests.setPostbackTemplate(" https://t.example/?c={click_id} "), {
+    method: "PUT", path: "/api/v1/postbacks", body: { url_template: "https://t.example/?c={click_id}" }, auth: true,
+  });
+  assert.equal(requests.setPostbackTemplate("x", "12").path, "/api/v1/campaigns/12/postback");
+  assert.deepEqual(requests.setPostbackTemplate("  ", 12).body, { url_template: null });
+  assert.throws(() => requests.setPostbackTemplate("x", "12/../../me"), Failure);
+  assert.equal(requests.rotatePostbackSecret().method, "POST");
+  assert.deepEqual(requests.postbackDeliveries().query, { limit: 5 });
+});
+
 test("a link body: short by default, page id or URL never both, reporting cleaned", () => {
   assert.deepEqual(linkBody({ taskId: "4" }), { task_id: 4, kind: "short" });
   assert.deepEqual(linkBody({ taskId: 4, kind: "regular", landingUrl: " http://shop.localhost/x " }), {

@@ -40,6 +40,10 @@ test("a sender may be refused a type", async () => {
   assert.equal((await dispatch({ type: MSG.SESSION_LOGIN }, {})).data, "in");
 });
 
+test("postbacks (and their signing secret) are for the extension's own pages only", () => {
+  for (const type of [MSG.POSTBACKS_GET, MSG.POSTBACKS_SAVE, MSG.POSTBACKS_ROTATE]) assert.ok(EXTENSION_PAGE_ONLY.has(type), type);
+});
+
 test("the modules loaded into campaign pages import nothing and are web accessible", async () => {
   // The content script loads them from a per-session random address (use_dynamic_url),
   // where a relative import would resolve to the fixed, inaccessible one.

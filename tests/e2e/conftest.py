@@ -156,6 +156,8 @@ def live_api(browser, tmp_path_factory) -> Iterator[LiveApi]:  # type: ignore[no
         "DEMO_SHOP": True,
         "EXTENSION_ORIGINS": [f"chrome-extension://{extension_id}"],
         "RATELIMIT_STORAGE_URI": "memory://",
+        # The postback receivers of the tests run on 127.0.0.1, as the demo's do.
+        "POSTBACKS_ALLOW_PRIVATE": True,
     })
     log = RequestLog()
     app.wsgi_app = log.wrap(app.wsgi_app)  # type: ignore[method-assign]

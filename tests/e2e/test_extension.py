@@ -236,6 +236,105 @@ def test_options_page_signs_in_and_out_with_sentences(browser, live_api: LiveApi
     page.close()
 
 
+@contextmanager
+def postback_receiver() -> Iterator[list[str]]:
+    """An HTTP receiver on 127.0.0.1 answering 200; yields the paths it was asked for."""
+    import http.server
+    import threading
+
+    paths: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            paths.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield paths, server.server_address[1]  # type: ignore[misc]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_options_page_postbacks_section(browser, live_api: LiveApi, screenshots: Path) -> None:
+    context, extension_id = browser
+    sign_in(context, extension_id, live_api)
+    # Loading, then the error when the API does not answer.
+    with silent_api() as silent:
+        set_api_base(context, extension_id, silent)
+        page = extension_page(context, extension_id, "options.html", 900, 900)
+        expect(page.get_by_text("Loading postbacks…")).to_be_visible(timeout=TIMEOUT)
+        shot(page, screenshots, "options-postbacks-loading", full_page=True)
+        expect(page.locator("#pb-message")).to_contain_text("could not reach its API", timeout=TIMEOUT)
+        shot(page, screenshots, "options-postbacks-error", full_page=True)
+        page.close()
+    set_api_base(context, extension_id, live_api.base)
+
+    page = extension_page(context, extension_id, "options.html", 900, 900)
+    section = page.locator("#postbacks")
+    expect(section.get_by_text("No postbacks sent yet.")).to_be_visible(timeout=TIMEOUT)
+    expect(section).to_contain_text("{click_id}")
+    secret = page.locator("#pb-secret")
+    assert secret.get_attribute("type") == "password"
+    shot(page, screenshots, "options-postbacks-empty", full_page=True)
+    page.get_by_role("button", name="Show").click()
+    assert secret.get_attribute("type") == "text"
+    before = secret.input_value()
+    page.get_by_role("button", name="Rotate").click()
+    expect(page.locator("#pb-message")).to_have_text("New secret made: postbacks are signed with it from now on.")
+    assert secret.input_value() not in ("", before)
+    page.get_by_role("button", name="Hide").click()
+
+    url = page.get_by_label("Postback URL (all campaigns)")
+    url.fill("https://tracker.example/pb?cid={clickid}")
+    section.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("#pb-message")).to_contain_text("Unknown macro {clickid}", timeout=TIMEOUT)
+    shot(page, screenshots, "options-postbacks-refused", full_page=True)
+
+    with postback_receiver() as (paths, port):
+        url.fill(f"http://127.0.0.1:{port}/pb?cid={{click_id}}&e={{event}}&p={{payout}}")
+        section.get_by_role("button", name="Save", exact=True).click()
+        expect(page.locator("#pb-message")).to_have_text("Postback URL saved.", timeout=TIMEOUT)
+        # A sale on a link of the partner: the serving process's sender delivers its postback.
+        with db.transaction(db.get_engine(live_api.app)) as conn:
+            brand = advertisers.find_by_email(conn, ADVERTISER["email"])
+            [campaign] = [c for c in campaigns.list_campaigns(conn, brand.id) if c.name == "New arrivals: one click"]
+        token = live_api.partner_token()
+        status, tasks = live_api.call("GET", f"/api/v1/campaigns/{campaign.id}/tasks", token=token)
+        assert status == 200 and tasks["tasks"], tasks
+        status, made = live_api.call("POST", "/api/v1/links", {"task_id": tasks["tasks"][0]["id"]}, token=token)
+        assert status == 201, made
+        visitor = context.new_page()
+        visitor.goto(made["url"])
+        click_id = parse_qs(urlsplit(visitor.url).query)["clickid"][0]
+        visitor.close()
+        postback = {"click_id": click_id, "order_id": "e2e-postback-1", "amount": "20.00", "currency": campaign.currency}
+        status, body = live_api.call("POST", "/api/v1/conversions", token=ADVERTISER["api_key"], body=postback)
+        for _ in range(50):
+            if status != 202:
+                break
+            time.sleep(0.1)
+            status, body = live_api.call("POST", "/api/v1/conversions", token=ADVERTISER["api_key"], body=postback)
+        assert status in (200, 201), body
+        deadline = time.monotonic() + 20
+        while not paths and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert paths and f"cid={click_id}" in paths[0] and "e=created" in paths[0], paths
+        page.reload()
+        expect(page.locator("#pb-deliveries li").first).to_contain_text("created", timeout=TIMEOUT)
+        expect(page.locator("#pb-deliveries li").first).to_contain_text("delivered, 1 attempt")
+        shot(page, screenshots, "options-postbacks", full_page=True)
+    page.close()
+
+
 # --- where the content script runs ------------------------------------------
 
 def test_the_content_script_is_registered_on_campaign_domains_only(browser, live_api: LiveApi) -> None:
