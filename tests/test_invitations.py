@@ -177,4 +177,4 @@ def test_0007_keeps_memberships_and_their_change_triggers(migrated_engine) -> No
         command.downgrade(config, "0006")
     with migrated_engine.begin() as conn:
         assert conn.execute(text("SELECT partner_id, status FROM memberships")).all() == [(1, "active")]
-    assert migrations.upgrade(migrated_engine, "0007") == ("0006", "0007")
+    assert migrations.upgrade(migrated_engine) == ("0006", "0008")
