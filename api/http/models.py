@@ -33,7 +33,7 @@ from pydantic_core import PydanticCustomError
 from .. import money
 from ..errors import ValidationError
 from ..schema import SUB_ID_MAX
-from ..services import campaigns, conversions, earnings, links, memberships, reports, tasks
+from ..services import campaigns, conversions, earnings, links, memberships, qr, reports, tasks
 from ..services.campaigns import AvailabilityCode, LandingMode
 from ..services.links import DisabledBy, LinkKind
 from .ids import MAX_ID, id_from_digits, id_in_range
@@ -422,6 +422,23 @@ class LinkListQuery(QueryModel):
     task_id: QueryId | None = None
     limit: query_int(1, MAX_PAGE_SIZE) = DEFAULT_PAGE_SIZE  # type: ignore[valid-type]
     offset: query_int(0, MAX_ID) = 0  # type: ignore[valid-type]
+
+
+class QrQuery(QueryModel):
+    scale: query_int(qr.MIN_SCALE, qr.MAX_SCALE) = Field(  # type: ignore[valid-type]
+        default=qr.DEFAULT_SCALE,
+        description=f"Pixels per module, {qr.MIN_SCALE} to {qr.MAX_SCALE} (SVG: its width and height in pixels)",
+    )
+    margin: query_int(qr.MIN_MARGIN, qr.MAX_MARGIN) = Field(  # type: ignore[valid-type]
+        default=qr.DEFAULT_MARGIN,
+        description=f"The quiet zone around the code, in modules, {qr.MIN_MARGIN} to {qr.MAX_MARGIN} "
+        f"(the QR standard asks for {qr.DEFAULT_MARGIN})",
+    )
+    encode: Annotated[qr.Encoded, BeforeValidator(query_choice(qr.ENCODED))] = Field(
+        default="url",
+        description="url (the default): the full link with its reporting info (Sub IDs, Shared ID), as Copy "
+        "copies it, so scans are reported like clicks on the copied link; display_url: the link without them",
+    )
 
 
 # --- conversions -------------------------------------------------------------------------------
