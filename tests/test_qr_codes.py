@@ -1,4 +1,5 @@
 """QR codes of links: what a phone reads from them, their bounds, who may have them, and caching."""
+
 from __future__ import annotations
 
 import io
@@ -35,8 +36,9 @@ def link(client, world, auth):  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("kind", ["short", "regular"])
 def test_png_decodes_to_the_full_link_with_its_reporting_info(client, world, auth, kind) -> None:
-    made = client.post("/api/v1/links", headers=auth(world.partner),
-                       json={"task_id": world.task.id, "kind": kind, **REPORTING}).json
+    made = client.post(
+        "/api/v1/links", headers=auth(world.partner), json={"task_id": world.task.id, "kind": kind, **REPORTING}
+    ).json
     response = client.get(f"/api/v1/links/{made['id']}/qr.png", headers=auth(world.partner))
     assert response.status_code == 200
     assert response.mimetype == "image/png"
@@ -60,8 +62,9 @@ def test_svg_is_an_svg_picture_of_the_same_link(client, world, auth, link) -> No
     assert svg.findtext("{http://www.w3.org/2000/svg}title") == link["url"]
     # The same code as the PNG: drawn from the same text, module for module.
     side = int(svg.get("width", "0"))
-    png = Image.open(io.BytesIO(client.get(f"/api/v1/links/{link['id']}/qr.png?scale=4&margin=2",
-                                           headers=auth(world.partner)).data))
+    png = Image.open(
+        io.BytesIO(client.get(f"/api/v1/links/{link['id']}/qr.png?scale=4&margin=2", headers=auth(world.partner)).data)
+    )
     assert png.size == (side, side)
 
 
@@ -81,10 +84,22 @@ def test_scale_and_margin_set_the_size(client, world, auth, link) -> None:
 
 
 @pytest.mark.parametrize("fmt", ["png", "svg"])
-@pytest.mark.parametrize("query", [
-    "scale=0", f"scale={qr.MAX_SCALE + 1}", "scale=-3", "scale=2.5", "scale=big", "scale=" + "9" * 40,
-    "margin=-1", f"margin={qr.MAX_MARGIN + 1}", "margin=x", "encode=landing_url", "encode=URL",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "scale=0",
+        f"scale={qr.MAX_SCALE + 1}",
+        "scale=-3",
+        "scale=2.5",
+        "scale=big",
+        "scale=" + "9" * 40,
+        "margin=-1",
+        f"margin={qr.MAX_MARGIN + 1}",
+        "margin=x",
+        "encode=landing_url",
+        "encode=URL",
+    ],
+)
 def test_out_of_bounds_is_a_400_naming_the_parameter(client, world, auth, link, fmt, query) -> None:
     response = client.get(f"/api/v1/links/{link['id']}/qr.{fmt}?{query}", headers=auth(world.partner))
     assert response.status_code == 400
@@ -132,8 +147,11 @@ def test_a_link_too_long_for_a_qr_code_is_a_422(client, world, auth) -> None:
     long_info = {"subId1": "a" * 255, "subId2": "b" * 255, "subId3": "c" * 255, "sharedid": "d" * 255}
     # Random text: a regular link's token compresses its landing URL, and this one must stay long.
     landing = "https://brand.test/" + secrets.token_urlsafe(1500)
-    made = client.post("/api/v1/links", headers=auth(world.partner),
-                       json={"task_id": world.task.id, "kind": "regular", "landing_url": landing, **long_info})
+    made = client.post(
+        "/api/v1/links",
+        headers=auth(world.partner),
+        json={"task_id": world.task.id, "kind": "regular", "landing_url": landing, **long_info},
+    )
     assert made.status_code == 201
     assert len(made.json["url"]) > 2953
     response = client.get(f"/api/v1/links/{made.json['id']}/qr.png", headers=auth(world.partner))

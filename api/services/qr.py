@@ -91,8 +91,7 @@ def draw(text: str, fmt: QrFormat, scale: int = DEFAULT_SCALE, margin: int = DEF
     out = io.BytesIO()
     if fmt == "svg":
         # A title names the link for screen readers; no XML declaration, so the SVG can be inlined too.
-        code.save(out, kind="svg", scale=scale, border=margin, xmldecl=False, title=text, svgclass=None,
-                  lineclass=None)
+        code.save(out, kind="svg", scale=scale, border=margin, xmldecl=False, title=text, svgclass=None, lineclass=None)
     else:
         code.save(out, kind="png", scale=scale, border=margin)
     return out.getvalue()
