@@ -997,3 +997,27 @@ def test_popup_shows_a_links_qr_code_and_downloads_it(browser, live_api: LiveApi
     popup.get_by_role("button", name="Create link").click()
     expect(code).to_have_count(0, timeout=TIMEOUT)
     popup.close()
+
+
+def test_the_panel_shows_a_links_qr_code_and_downloads_it(browser, live_api: LiveApi, screenshots: Path) -> None:
+    """The same QR action in the in-page panel (closed shadow root, the page's own CSP notwithstanding)."""
+    context, extension_id = browser
+    sign_in(context, extension_id, live_api)
+    page, panel = open_campaign_page(context, live_api.host_url("launch") + "/shop/new")
+    panel.click("button", "Create link")
+    panel.wait_value("textbox", "Shareable link", SHORT)  # default mode: made at once
+    made = latest_link(live_api)
+    panel.click("button", "QR")
+    panel.wait_for("img", f"QR code of {made['url']}")
+    panel.wait_text("Scanning opens this link.")
+    shot(page, screenshots, "panel-qr")
+    drawn = panel.call("return this.querySelector('canvas.qr-code').toDataURL('image/png');")
+    shown = zxingcpp.read_barcodes(Image.open(io.BytesIO(base64.b64decode(drawn.split(",", 1)[1]))))
+    assert [found.text for found in shown] == [made["url"]]
+    with page.expect_download() as png_download:
+        panel.click("button", "Download PNG")
+    assert png_download.value.suggested_filename == f"tasklink-link-{made['id']}.png"
+    assert [found.text for found in zxingcpp.read_barcodes(Image.open(png_download.value.path()))] == [made["url"]]
+    # Nothing of it in the page's own DOM: the download's anchor lived and died in the shadow root.
+    assert page.evaluate("document.querySelectorAll('a[download], canvas').length") == 0
+    page.close()
