@@ -131,7 +131,8 @@ def query_int(minimum: int, maximum: int) -> Any:
             raise _invalid_query("must be a whole number from {minimum} to {maximum}", minimum=minimum, maximum=maximum)
         return raw
 
-    return Annotated[int, BeforeValidator(check), Field(ge=minimum, le=maximum)]
+    # The bounds first, so they are the integer's own (minimum and maximum in the JSON Schema); the check wraps them.
+    return Annotated[int, Field(ge=minimum, le=maximum), BeforeValidator(check)]
 
 
 def _query_day(raw: object) -> object:
