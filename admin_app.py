@@ -42,6 +42,7 @@ from api.services import (
     links,
     memberships,
     programs,
+    qr,
     reports,
     tasks,
 )
@@ -819,9 +820,49 @@ def member_row(engine: Engine, advertiser_id: int, campaign_id: int, member: mem
                 saved("partners", f"{count} link{'s' * (count != 1)} of {member.partner_name} disabled.")
 
 
+@dataclass(frozen=True)
+class LinkAddress:
+    """What a link's public URLs are made of: the deployment's public base (None: not configured) and the keys."""
+
+    base_url: str | None
+    keys: tuple[str, ...]
+
+
+QR_ENCODE_LABELS: dict[qr.Encoded, str] = {
+    "url": "The full link, with the partner's reporting info (what the partner copies)",
+    "display_url": "The link without reporting info",
+}
+
+
+def link_qr_panel(link: links.Link, address: LinkAddress, campaign_id: int) -> None:
+    """A link's QR code, drawn by the same service function as the partner API's, with both downloads."""
+    if not address.base_url:
+        st.warning(
+            "Set TASKLINK_BASE_URL to the public address of your links to show their QR codes: a code must "
+            "carry the address visitors reach, which the admin cannot guess."
+        )
+        return
+    encode = st.radio("The code opens", list(QR_ENCODE_LABELS), format_func=QR_ENCODE_LABELS.get,
+                      key=f"qr_encode_{campaign_id}", horizontal=True)
+    try:
+        png = qr.link_qr(link, address.base_url, address.keys, "png", encode=encode)
+        svg = qr.link_qr(link, address.base_url, address.keys, "svg", encode=encode)
+    except TasklinkError as exc:  # too long for a QR code: the service's sentence
+        st.error(exc.message)
+        return
+    picture, side = st.columns([1, 3])
+    picture.image(png.content, width=200, caption=f"Link {link.id}")
+    side.code(png.text, language=None, wrap_lines=True)
+    first, second = side.columns(2)
+    first.download_button("Download PNG", png.content, file_name=f"tasklink-link-{link.id}.png",
+                          mime=png.media_type, key=f"qr_png_{campaign_id}", width="stretch")
+    second.download_button("Download SVG", svg.content, file_name=f"tasklink-link-{link.id}.svg",
+                           mime=svg.media_type, key=f"qr_svg_{campaign_id}", width="stretch")
+
+
 def partner_links(engine: Engine, advertiser_id: int, campaign_id: int, link_list: list[links.Link],
-                  partner_names: dict[int, str]) -> None:
-    """The partners' links with their counts; disable or enable one."""
+                  partner_names: dict[int, str], address: LinkAddress) -> None:
+    """The partners' links with their counts; disable or enable one, or show its QR code."""
     with st.expander(f"Partners' links ({len(link_list)})"):
         st.dataframe(
             pd.DataFrame([
@@ -836,12 +877,18 @@ def partner_links(engine: Engine, advertiser_id: int, campaign_id: int, link_lis
         )
         labels = {link.id: f"Link {link.id} · {partner_names.get(link.partner_id, link.partner_id)} · "
                            f"{link.landing_url}" for link in link_list}
-        left, middle, right = st.columns([4, 1, 1], vertical_alignment="bottom")
+        left, middle, right, last = st.columns([4, 1, 1, 1], vertical_alignment="bottom")
         chosen = left.selectbox("Link", list(labels), format_func=labels.get, key=f"link_{campaign_id}")
         disabling = confirmed(f"link_disable_{campaign_id}", "Disable",
                               f"Disable link {chosen}? Its visitors then go to your default page and nobody earns "
                               "from it.", at=middle, width="stretch")
         enabling = right.button("Enable", key=f"link_enable_{campaign_id}", width="stretch")
+        showing = f"qr_link_{campaign_id}"
+        if last.button("QR code", key=f"link_qr_{campaign_id}", width="stretch"):
+            # Pressed again for the link shown: hide it.
+            st.session_state[showing] = None if st.session_state.get(showing) == chosen else chosen
+        if st.session_state.get(showing) == chosen:
+            link_qr_panel(next(link for link in link_list if link.id == chosen), address, campaign_id)
         if disabling or enabling:
             ok, changed = write(engine, lambda conn: links.advertiser_set_disabled(
                 conn, advertiser_id, chosen, disabling))
@@ -849,7 +896,7 @@ def partner_links(engine: Engine, advertiser_id: int, campaign_id: int, link_lis
                 saved("partners", f"Link {changed.id} is now {'disabled' if disabling else 'live'}.")
 
 
-def partners_section(engine: Engine, advertiser_id: int, campaign_id: int) -> dict[int, str]:
+def partners_section(engine: Engine, advertiser_id: int, campaign_id: int, address: LinkAddress) -> dict[int, str]:
     """Memberships and their moves, the partners' links, adding a partner; returns the partners' names."""
     cid = campaign_id
     st.header("4. Partners", anchor="partners")
@@ -872,7 +919,7 @@ def partners_section(engine: Engine, advertiser_id: int, campaign_id: int) -> di
             member_row(engine, advertiser_id, cid, member, live)
     with st.container():
         if link_list:
-            partner_links(engine, advertiser_id, cid, link_list, partner_names)
+            partner_links(engine, advertiser_id, cid, link_list, partner_names, address)
 
     invitation_list = load_invitations(engine, advertiser_id, cid)
     if invitation_list:
@@ -1119,7 +1166,8 @@ def main() -> None:
     with st.container():
         task_list = tasks_section(engine, advertiser.id, campaign.id, page_list)
     with st.container():
-        partner_names = partners_section(engine, advertiser.id, campaign.id)
+        address = LinkAddress(config.get("BASE_URL"), tuple(config["SECRET_KEYS"]))
+        partner_names = partners_section(engine, advertiser.id, campaign.id, address)
     names = Names(partners=partner_names, tasks={t.id: t.title for t in task_list})
     with st.container():
         performance_section(engine, tasklink, advertiser.id, campaign, names)

@@ -213,6 +213,12 @@ const handlers = {
     );
   },
 
+  // The link's QR code, fetched here with the partner's token (pages and content scripts never see it).
+  async [MSG.LINK_QR](message) {
+    const format = message.format === "svg" ? "svg" : "png";
+    return { format, ...(await call(requests.linkQr(message.linkId, format))) };
+  },
+
   async [MSG.LINKS_RECENT](message) {
     const limit = Math.min(Math.max(Number(message.limit) || 5, 1), 20);
     return call(requests.links({ limit }));

@@ -107,6 +107,18 @@ def main(url: str, out: Path, newcomer: tuple[str, str] | None) -> None:
         if clip:
             page.screenshot(path=out / "admin-tasks-archived.png", clip=clip)
 
+        # A partner's link and its QR code (in the "Partners' links" expander).
+        qr_button = page.get_by_role("button", name="QR code")
+        if not qr_button.is_visible():  # the expander is open already when an earlier step opened it
+            page.get_by_text("Partners' links").click()
+            settle(page)
+        qr_button.click()
+        settle(page)
+        page.locator("[data-testid=stImage] img").first.wait_for()
+        clip = section_clip(page, "partners")
+        if clip:
+            page.screenshot(path=out / "admin-partners-qr.png", clip=clip)
+
         # Partners with an application to approve, then the question before declining it.
         choose(page, "Campaign", "VIP preview (approval pending)")
         clip = section_clip(page, "partners")

@@ -4,7 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WORK=$(mktemp -d)
-export TASKLINK_DEMO=1 TASKLINK_DATABASE_URL="sqlite:///$WORK/demo.db" TASKLINK_SECRET_KEYS=screenshots-only-key
+# TASKLINK_BASE_URL: the links' public address, which the admin's QR codes carry (the demo API's).
+export TASKLINK_DEMO=1 TASKLINK_DATABASE_URL="sqlite:///$WORK/demo.db" TASKLINK_SECRET_KEYS=screenshots-only-key \
+  TASKLINK_BASE_URL=http://127.0.0.1:5000
 flask --app api init-db >/dev/null
 flask --app api seed-demo --shop-url http://shop.localhost:5000 >/dev/null
 PASSWORD=$(flask --app api create-advertiser --name "New Brand" --email new@brand.test | awk '/password/{print $2}')
@@ -18,7 +20,7 @@ for _ in $(seq 1 60); do curl -sf "http://127.0.0.1:$PORT/_stcore/health" >/dev/
 python scripts/admin_screenshots.py "http://127.0.0.1:$PORT" "$WORK/shots" new@brand.test "$PASSWORD"
 for name in sign-in sign-in-refused empty program-and-campaign tracking tracking-off landing-pages \
             landing-pages-refused tasks tasks-archive-confirm tasks-archived partners partners-pending \
-            partners-confirm readiness performance conversions keys-rotated; do
+            partners-confirm partners-qr readiness performance conversions keys-rotated; do
   cp "$WORK/shots/admin-$name.png" docs/screenshots/
 done
 echo "docs/screenshots/admin-*.png updated; look at each one before committing."

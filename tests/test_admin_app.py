@@ -14,12 +14,14 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 import streamlit as st
+import zxingcpp
+from PIL import Image
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1 import app_test as app_test_module
 
 from api import db
-from api.services import advertisers, campaigns, conversions, landing_pages, links, memberships, tasks
+from api.services import advertisers, campaigns, conversions, landing_pages, links, memberships, qr, tasks
 from conftest import PASSWORD, SECRET_KEYS
 
 ADMIN = str(Path(__file__).resolve().parents[1] / "admin_app.py")
@@ -768,3 +770,40 @@ def test_the_toolbar_is_for_viewers() -> None:
 
     config = tomllib.loads((Path(ADMIN).parent / ".streamlit" / "config.toml").read_text())
     assert config["client"]["toolbarMode"] == "viewer"
+
+
+def test_a_links_qr_code_is_shown_and_offered_for_download(admin_env, engine, world, downloads, monkeypatch) -> None:
+    with db.transaction(engine) as conn:
+        link = links.create_link(conn, world.partner.id, world.task.id, reporting={"subId1": "story", "sharedid": "s1"})
+    cid = world.campaign.id
+    # Without the public address the admin cannot know what a code must carry: it says so.
+    at = no_exceptions(open_admin(world.advertiser.id))
+    at.button(key=f"link_qr_{cid}").click().run()
+    assert any("TASKLINK_BASE_URL" in w for w in texts(at.warning))
+
+    monkeypatch.setenv("TASKLINK_BASE_URL", "https://go.brand.example")
+    clear_streamlit_caches()
+    at = no_exceptions(open_admin(world.advertiser.id))
+    at.button(key=f"link_qr_{cid}").click().run()
+    no_exceptions(at)
+    full, bare = links.link_urls(link, "https://go.brand.example", SECRET_KEYS)
+    assert full == f"https://go.brand.example/s/{link.code}?subId1=story&sharedid=s1"
+    assert shown_links(at) == [full]
+    png = qr.link_qr(link, "https://go.brand.example", SECRET_KEYS, "png")
+    offered = list(downloads.values())
+    assert png.content in offered  # the same bytes the partner API serves for this link
+    # The picture on screen and the PNG download both read as the full link.
+    decoded = {zxingcpp.read_barcodes(Image.open(io.BytesIO(data)))[0].text for data in offered
+               if data.startswith(b"\x89PNG")}
+    assert decoded == {full}
+    assert any(data.startswith(b"<svg") for data in offered)
+
+    at.radio(key=f"qr_encode_{cid}").set_value("display_url").run()
+    assert shown_links(at) == [bare]
+    at.button(key=f"link_qr_{cid}").click().run()  # pressed again: hidden
+    assert shown_links(at) == []
+
+
+def shown_links(at: AppTest) -> list[str]:
+    """The link texts shown beside a QR code (other code blocks, such as the postback example, left out)."""
+    return [block.value for block in at.code if block.value.startswith("https://go.brand.example/s/")]

@@ -76,6 +76,8 @@ class Answer:
     description: str
     model: type[BaseModel] | None = None
     headers: Mapping[str, str] = field(default_factory=dict)  # name → what it says (a string)
+    #: A body that is not JSON (an image): its media types, each answered as the view chooses; ``model`` is then None.
+    media_types: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -247,6 +249,12 @@ def _operation_object(
         response: dict[str, Any] = {"description": answer.description}
         if answer.model is not None:
             response["content"] = {"application/json": {"schema": refs[(answer.model, "serialization")]}}
+        elif answer.media_types:
+            # OpenAPI 3.1: a binary body is a string of that media type, its bytes as they are.
+            response["content"] = {
+                media_type: {"schema": {"type": "string", "contentMediaType": media_type}}
+                for media_type in answer.media_types
+            }
         if answer.headers:
             response["headers"] = {
                 name: {"description": text, "schema": {"type": "string"}} for name, text in answer.headers.items()

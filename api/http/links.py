@@ -1,4 +1,4 @@
-"""The partner's links: create (short or regular), list, read, disable/enable.
+"""The partner's links: create (short or regular), list, read, disable/enable, and their QR codes.
 
 ``url`` and ``display_url`` start with ``BASE_URL`` (``TASKLINK_BASE_URL``)
 or, when it is not set, the URL the request came in on.
@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, Response, current_app, request
 from flask.typing import ResponseReturnValue
 
 from .. import db
-from ..services import links, sessions
+from ..services import links, qr, sessions
 from ..services.partners import Partner
 from .apidoc import Answer, operation, respond
 from .auth import current_partner
@@ -23,6 +23,7 @@ from .models import (
     LinkPage,
     LinkRequest,
     LinkUpdate,
+    QrQuery,
 )
 
 bp = Blueprint("links", __name__, url_prefix="/api/v1/links")
@@ -102,3 +103,55 @@ def update_link(caller: Partner, link_id: int, body: LinkUpdate) -> ResponseRetu
     with db.transaction() as conn:
         link = links.set_disabled(conn, caller.id, link_id, body.disabled)
     return respond(link_model(link))
+
+
+#: The browser may reuse a code for five minutes, then asks again with If-None-Match (a 304 costs no drawing).
+#: Not longer: a code follows TASKLINK_BASE_URL, and a regular link's token the newest signing key.
+QR_CACHE_CONTROL = "private, max-age=300"
+_QR_DESCRIPTION = (
+    "The link's QR code. It encodes the link's url (with its reporting info, as Copy copies it) unless "
+    "encode=display_url asks for the link without it. Only the partner's own links: another partner's link is "
+    "404 like an unknown one. Cacheable by the partner's browser only (Cache-Control: private, max-age=300) and "
+    "answered with a strong ETag: a request with If-None-Match naming it gets 304 without a body. 400 "
+    f"invalid_query for a scale outside {qr.MIN_SCALE}–{qr.MAX_SCALE}, a margin outside "
+    f"{qr.MIN_MARGIN}–{qr.MAX_MARGIN} or another encode; 422 qr_too_long when the text is over the 2,953 bytes "
+    "a QR code holds (a regular link with a long landing URL and reporting info)."
+)
+_QR_HEADERS = {"ETag": "Names this picture; send it back in If-None-Match", "Cache-Control": QR_CACHE_CONTROL}
+
+
+def qr_answer(caller: Partner, link_id: int, query: QrQuery, fmt: qr.QrFormat) -> Response:
+    """The code of one of the partner's links, or 304 when the client's copy (If-None-Match) is current."""
+    with db.reading() as conn:
+        link = links.get_link(conn, caller.id, link_id)
+    keys: Sequence[str] = current_app.config["SECRET_KEYS"]
+    text = qr.encoded_text(link, base_url(), keys, query.encode)
+    etag = qr.qr_etag(text, fmt, query.scale, query.margin)
+    headers = {"Cache-Control": QR_CACHE_CONTROL}
+    if request.if_none_match.contains(etag):
+        response = Response(status=304, headers=headers)
+    else:
+        code = qr.link_qr(link, base_url(), keys, fmt, encode=query.encode, scale=query.scale, margin=query.margin)
+        response = Response(code.content, 200, headers, mimetype=code.media_type)
+    response.set_etag(etag)
+    return response
+
+
+@bp.get("/<id:link_id>/qr.svg")
+@operation("getLinkQrSvg", "The link's QR code as SVG", description=_QR_DESCRIPTION, query=QrQuery,
+           responses={200: Answer("The QR code", headers=_QR_HEADERS, media_types=("image/svg+xml",)),
+                      304: Answer("The copy named in If-None-Match is current", headers=_QR_HEADERS)},
+           errors=(404, 422))
+def link_qr_svg(caller: Partner, link_id: int, query: QrQuery) -> ResponseReturnValue:
+    """One of the partner's links as an SVG QR code."""
+    return qr_answer(caller, link_id, query, "svg")
+
+
+@bp.get("/<id:link_id>/qr.png")
+@operation("getLinkQrPng", "The link's QR code as PNG", description=_QR_DESCRIPTION, query=QrQuery,
+           responses={200: Answer("The QR code", headers=_QR_HEADERS, media_types=("image/png",)),
+                      304: Answer("The copy named in If-None-Match is current", headers=_QR_HEADERS)},
+           errors=(404, 422))
+def link_qr_png(caller: Partner, link_id: int, query: QrQuery) -> ResponseReturnValue:
+    """One of the partner's links as a PNG QR code."""
+    return qr_answer(caller, link_id, query, "png")

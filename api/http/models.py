@@ -33,7 +33,7 @@ from pydantic_core import PydanticCustomError
 from .. import money
 from ..errors import ValidationError
 from ..schema import POSTBACK_URL_MAX, SUB_ID_MAX
-from ..services import campaigns, conversions, earnings, links, memberships, postbacks, reports, tasks
+from ..services import campaigns, conversions, earnings, links, memberships, postbacks, qr, reports, tasks
 from ..services.campaigns import AvailabilityCode, LandingMode
 from ..services.links import DisabledBy, LinkKind
 from .ids import MAX_ID, id_from_digits, id_in_range
@@ -145,7 +145,8 @@ def query_int(minimum: int, maximum: int) -> Any:
             raise _invalid_query("must be a whole number from {minimum} to {maximum}", minimum=minimum, maximum=maximum)
         return raw
 
-    return Annotated[int, BeforeValidator(check), Field(ge=minimum, le=maximum)]
+    # The bounds first, so they are the integer's own (minimum and maximum in the JSON Schema); the check wraps them.
+    return Annotated[int, Field(ge=minimum, le=maximum), BeforeValidator(check)]
 
 
 def _query_day(raw: object) -> object:
@@ -572,6 +573,23 @@ class PostbackDeliveryList(ResponseModel):
 class PostbackDeliveryQuery(QueryModel):
     status: Annotated[postbacks.DeliveryStatus | None, BeforeValidator(query_choice(("pending", "delivered", "failed")))] = None
     limit: query_int(1, MAX_PAGE_SIZE) = DEFAULT_PAGE_SIZE  # type: ignore[valid-type]
+
+
+class QrQuery(QueryModel):
+    scale: query_int(qr.MIN_SCALE, qr.MAX_SCALE) = Field(  # type: ignore[valid-type]
+        default=qr.DEFAULT_SCALE,
+        description=f"Pixels per module, {qr.MIN_SCALE} to {qr.MAX_SCALE} (SVG: its width and height in pixels)",
+    )
+    margin: query_int(qr.MIN_MARGIN, qr.MAX_MARGIN) = Field(  # type: ignore[valid-type]
+        default=qr.DEFAULT_MARGIN,
+        description=f"The quiet zone around the code, in modules, {qr.MIN_MARGIN} to {qr.MAX_MARGIN} "
+        f"(the QR standard asks for {qr.DEFAULT_MARGIN})",
+    )
+    encode: Annotated[qr.Encoded, BeforeValidator(query_choice(qr.ENCODED))] = Field(
+        default="url",
+        description="url (the default): the full link with its reporting info (Sub IDs, Shared ID), as Copy "
+        "copies it, so scans are reported like clicks on the copied link; display_url: the link without them",
+    )
 
 
 # --- conversions -------------------------------------------------------------------------------

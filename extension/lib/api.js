@@ -104,6 +104,12 @@ export const requests = Object.freeze({
   }),
   rotatePostbackSecret: () => ({ method: "POST", path: "/api/v1/postbacks/secret", auth: true }),
   postbackDeliveries: (limit = 5) => ({ method: "GET", path: "/api/v1/postbacks/deliveries", query: { limit }, auth: true }),
+  // A picture, not JSON: the browser may keep it (the API answers Cache-Control: private and an ETag).
+  linkQr: (linkId, format) => {
+    const fmt = QR_FORMATS[format];
+    if (!fmt) throw new Failure("invalid", "A QR code is SVG or PNG.");
+    return { method: "GET", path: `/api/v1/links/${positiveId(linkId, "link")}/qr.${format}`, auth: true, accept: fmt, cache: "default" };
+  },
 });
 
 /** A YYYY-MM-DD day for a query, or undefined for the API's default; anything else is refused. */
@@ -115,6 +121,9 @@ function day(value, which) {
   }
   return text;
 }
+
+/** The QR code formats the API draws, with their media types. */
+export const QR_FORMATS = Object.freeze({ svg: "image/svg+xml", png: "image/png" });
 
 /**
  * The body of POST /api/v1/links from the form's choices.
@@ -137,12 +146,13 @@ export function linkBody({ taskId, kind, landingUrl, landingPageId, reporting } 
 
 /** The fetch() URL and options for a request description. */
 export function buildFetch(base, token, spec) {
-  const headers = { Accept: "application/json" };
+  // An error is JSON whatever was asked for, so a picture's request accepts both.
+  const headers = { Accept: spec.accept ? `${spec.accept}, application/json` : "application/json" };
   if (spec.auth) {
     if (!token) throw new Failure("signed_out", SIGNED_OUT);
     headers.Authorization = `Bearer ${token}`;
   }
-  const init = { method: spec.method, headers, credentials: "omit", cache: "no-store" };
+  const init = { method: spec.method, headers, credentials: "omit", cache: spec.cache || "no-store" };
   if (spec.body !== undefined) {
     headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(spec.body);
@@ -209,6 +219,7 @@ export async function callApi(fetchFn, base, token, spec, { timeoutMs = REQUEST_
   } finally {
     clearTimeout(timer);
   }
+  if (spec.accept && response.ok) return picture(response, spec.accept, base);
   let body = null;
   if (response.status !== 204) {
     try {
@@ -225,4 +236,22 @@ export async function callApi(fetchFn, base, token, spec, { timeoutMs = REQUEST_
     throw new Failure("api_down", `The address ${base} did not answer like a Tasklink API. Check the address in the Tasklink options.`);
   }
   return body;
+}
+
+/** Bytes as base64 (a message between the worker and a page carries JSON only). */
+export function toBase64(bytes) {
+  let binary = "";
+  // In slices: String.fromCharCode takes its bytes as arguments, and arguments are limited.
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+
+/** A picture answer as {mediaType, base64}, or a Failure when something other than that picture came back. */
+async function picture(response, mediaType, base) {
+  const type = String(response.headers.get("Content-Type") || "").split(";")[0].trim().toLowerCase();
+  if (type !== mediaType) {
+    throw new Failure("api_down", `The address ${base} did not answer like a Tasklink API. Check the address in the Tasklink options.`);
+  }
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  return { mediaType, base64: toBase64(bytes) };
 }

@@ -172,6 +172,26 @@ export function termsWindowText(terms) {
   return `Sales count within ${days} day${days === 1 ? "" : "s"} of the click.`;
 }
 
+/** What the QR box says the code opens: the full link, reporting info included, like Copy. */
+export function qrNote(link) {
+  return link && link.url !== link.display_url
+    ? "Scanning opens the full link, with your reporting info, like the copied one."
+    : "Scanning opens this link.";
+}
+
+/** The name a downloaded code is saved under: "tasklink-link-42.png". */
+export function qrFileName(link, format) {
+  return `tasklink-link-${Number(link && link.id) || "new"}.${format === "svg" ? "svg" : "png"}`;
+}
+
+/** The bytes of a {mediaType, base64} answer as a Blob. */
+export function pictureBlob({ mediaType, base64 }) {
+  const binary = atob(base64);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i += 1) bytes[i] = binary.charCodeAt(i);
+  return new Blob([bytes], { type: mediaType });
+}
+
 export const NO_CAMPAIGN = "No campaign in this program allows links now: the list says why for each.";
 export const NO_TASK = "This campaign has no task open to you yet, so no link can be made here.";
 export const NO_PROGRAM = "You have no active campaign yet. When an advertiser approves you, or you accept an invitation (Invitations, above), its programs appear here.";
@@ -224,6 +244,7 @@ export function messageSource(ask, MSG) {
     campaigns: (programId) => ask(MSG.CAMPAIGNS_LIST, { programId }),
     tasks: (campaignId) => ask(MSG.CAMPAIGN_TASKS, { campaignId }),
     createLink: (request) => ask(MSG.LINK_CREATE, request),
+    qr: (linkId, format) => ask(MSG.LINK_QR, { linkId, format }),
     openOptions: () => ask(MSG.OPTIONS_OPEN),
   };
 }
@@ -266,7 +287,7 @@ function fill(doc, select, items, { label, value = (item) => item.id, disabled =
 /**
  * Build the form. Options:
  * - `document`: where to build it;
- * - `source`: {programs, campaigns, tasks, createLink, openOptions} → answers (see messageSource);
+ * - `source`: {programs, campaigns, tasks, createLink, qr, openOptions} → answers (see messageSource);
  * - `campaigns`: the campaigns to offer (panel: the page's, API shape), or
  *   undefined to start from the partner's programs (popup);
  * - `page`: {onPage, here(campaignId) → Promise<{landingUrl, pageAllowed} | null>};
@@ -279,7 +300,7 @@ function fill(doc, select, items, { label, value = (item) => item.id, disabled =
 export function createLinkForm({ document: doc, source, campaigns, page = { onPage: false, here: async () => null }, extras = null, idPrefix = "lf", onCreated = () => {}, onError = () => {} }) {
   const fromPrograms = !Array.isArray(campaigns);
   const state = { campaigns: fromPrograms ? [] : campaigns, campaign: null, tasks: [], task: null, plan: null, here: null, link: null, busy: false, ready: false };
-  const guards = { campaigns: latestOnly(), tasks: latestOnly() };
+  const guards = { campaigns: latestOnly(), tasks: latestOnly(), qr: latestOnly() };
   const id = (name) => `${idPrefix}-${name}`;
   const h = (tag, props, children) => el(doc, tag, props, children);
   const label = (name, text) => h("label", { class: "label", for: id(name), text });
@@ -318,13 +339,26 @@ export function createLinkForm({ document: doc, source, campaigns, page = { onPa
 
   const linkField = h("textarea", { class: "link", id: id("link"), readOnly: true, rows: 1, spellcheck: false, "aria-label": "Shareable link" });
   const copyButton = h("button", { class: "secondary", type: "button", text: "Copy" });
+  const qrButton = h("button", { class: "secondary", type: "button", text: "QR", title: "Show a QR code of this link", "aria-expanded": "false", "aria-controls": id("qr") });
   const copied = h("span", { class: "copied", role: "status" });
   const resultNote = h("p", { class: "muted small" });
+
+  // The QR code: drawn by the API (fetched by the service worker), shown on a canvas, which no
+  // page's Content-Security-Policy can block the way it can block an <img> in the panel.
+  const qrStatus = h("p", { class: "small", role: "status" });
+  const qrCanvas = h("canvas", { class: "qr-code", role: "img", hidden: true });
+  const qrNoteText = h("p", { class: "muted small", hidden: true });
+  const svgButton = h("button", { class: "secondary", type: "button", text: "Download SVG" });
+  const pngButton = h("button", { class: "secondary", type: "button", text: "Download PNG" });
+  const qrActions = h("div", { class: "qr-actions", hidden: true }, [svgButton, pngButton]);
+  const qrBox = h("div", { class: "qr", id: id("qr"), hidden: true }, [qrCanvas, h("div", { class: "qr-side" }, [qrStatus, qrNoteText, qrActions])]);
+
   const result = h("section", { class: "result", hidden: true, "aria-label": "Your link" }, [
     h("label", { class: "label", for: id("link"), text: "Shareable link" }),
-    h("div", { class: "link-row" }, [linkField, copyButton]),
+    h("div", { class: "link-row" }, [linkField, copyButton, qrButton]),
     copied,
     resultNote,
+    qrBox,
   ]);
 
   const element = h("div", { class: "link-form" }, [loading, fields, createButton, errorBox, result]);
@@ -364,6 +398,7 @@ export function createLinkForm({ document: doc, source, campaigns, page = { onPa
     copied.textContent = "";
     resultNote.textContent = "";
     state.link = null;
+    hideQr();
   }
 
   function showResult(link) {
@@ -607,6 +642,85 @@ export function createLinkForm({ document: doc, source, campaigns, page = { onPa
     copied.textContent = copiedMessage(state.link, done); // a live region: it stays in place, empty or not
   }
 
+  // --- the QR code -------------------------------------------------------------
+
+  const qr = { png: null }; // the shown code's PNG (a Blob), downloaded as it is
+
+  function hideQr() {
+    guards.qr.next(); // a code still on its way belongs to a link no longer shown
+    qrBox.hidden = true;
+    qrButton.setAttribute("aria-expanded", "false");
+    qrStatus.textContent = "";
+    qrStatus.removeAttribute("class");
+    qrCanvas.hidden = true;
+    qrNoteText.hidden = true;
+    qrActions.hidden = true;
+    qr.png = null;
+  }
+
+  function qrFailed(error) {
+    qrStatus.className = "small qr-error";
+    qrStatus.textContent = (error && error.message) || "The QR code could not be made. Please try again.";
+  }
+
+  async function showQr() {
+    const link = state.link;
+    if (!link) return;
+    const ticket = guards.qr.next();
+    qrBox.hidden = false;
+    qrButton.setAttribute("aria-expanded", "true");
+    qrStatus.className = "small muted";
+    qrStatus.textContent = "Drawing the QR code…";
+    qrCanvas.hidden = true;
+    qrActions.hidden = true;
+    qrNoteText.hidden = true;
+    const answer = await source.qr(link.id, "png");
+    if (!guards.qr.isLatest(ticket)) return;
+    if (!answer.ok) return qrFailed(answer.error);
+    try {
+      const png = pictureBlob(answer.data);
+      const image = await doc.defaultView.createImageBitmap(png);
+      if (!guards.qr.isLatest(ticket)) return;
+      qrCanvas.width = image.width;
+      qrCanvas.height = image.height;
+      qrCanvas.getContext("2d").drawImage(image, 0, 0);
+      qr.png = png;
+    } catch {
+      return qrFailed(null);
+    }
+    qrCanvas.setAttribute("aria-label", `QR code of ${link.url}`);
+    qrCanvas.hidden = false;
+    qrStatus.textContent = "";
+    qrStatus.removeAttribute("class");
+    qrNoteText.textContent = qrNote(link);
+    qrNoteText.hidden = false;
+    qrActions.hidden = false;
+  }
+
+  function saveBlob(blob, name) {
+    const view = doc.defaultView;
+    const href = view.URL.createObjectURL(blob);
+    // Inside the form (in the panel: the closed shadow root), never in the page's own DOM.
+    const anchor = h("a", { href, download: name, hidden: true });
+    element.append(anchor);
+    anchor.click();
+    anchor.remove();
+    view.setTimeout(() => view.URL.revokeObjectURL(href), 30000);
+  }
+
+  async function download(format) {
+    const link = state.link;
+    if (!link) return;
+    if (format === "png" && qr.png) return saveBlob(qr.png, qrFileName(link, "png"));
+    const button = format === "svg" ? svgButton : pngButton;
+    button.disabled = true;
+    const answer = await source.qr(link.id, format);
+    button.disabled = false;
+    if (state.link !== link) return;
+    if (!answer.ok) return qrFailed(answer.error);
+    saveBlob(pictureBlob(answer.data), qrFileName(link, format));
+  }
+
   // --- wiring ------------------------------------------------------------------
 
   programSelect.addEventListener("change", () => { clearError(); loadCampaigns(); });
@@ -622,6 +736,9 @@ export function createLinkForm({ document: doc, source, campaigns, page = { onPa
   for (const radio of [shortRadio, regularRadio]) radio.addEventListener("change", clearResult);
   onTrusted(createButton, "click", create);
   onTrusted(copyButton, "click", copy);
+  onTrusted(qrButton, "click", () => (qrBox.hidden ? showQr() : hideQr()));
+  onTrusted(svgButton, "click", () => download("svg"));
+  onTrusted(pngButton, "click", () => download("png"));
   onTrusted(optionsButton, "click", () => source.openOptions());
 
   return {

@@ -15,6 +15,7 @@ export const MSG = Object.freeze({
   CAMPAIGN_TASKS: "campaign:tasks",
   LINK_CREATE: "link:create",
   LINKS_RECENT: "links:recent",
+  LINK_QR: "link:qr",
   OPTIONS_OPEN: "options:open",
   INVITATIONS_LIST: "invitations:list",
   INVITATION_ANSWER: "invitation:answer",

@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  DEFAULT_API_BASE, apiUrl, buildFetch, callApi, describeFailure, linkBody, normalizeApiBase, originPattern, requests,
+  DEFAULT_API_BASE, QR_FORMATS, apiUrl, buildFetch, callApi, describeFailure, linkBody, normalizeApiBase, originPattern,
+  requests, toBase64,
 } from "../lib/api.js";
 import { Failure } from "../lib/dispatch.js";
 
@@ -126,4 +127,33 @@ test("callApi: data on success, sentences for down, non-API and error answers", 
 test("callApi gives up after the timeout and says the API is unreachable", async () => {
   const hang = (url, init) => new Promise((_, reject) => init.signal.addEventListener("abort", () => reject(new Error("aborted"))));
   await assert.rejects(callApi(hang, BASE, "t", requests.me(), { timeoutMs: 10 }), (e) => e.kind === "api_down");
+});
+
+test("a link's QR code: its own path, a picture accepted, the browser's cache allowed", async () => {
+  const spec = requests.linkQr(42, "png");
+  assert.deepEqual(spec, { method: "GET", path: "/api/v1/links/42/qr.png", auth: true, accept: "image/png", cache: "default" });
+  assert.equal(requests.linkQr("7", "svg").path, "/api/v1/links/7/qr.svg");
+  assert.throws(() => requests.linkQr(42, "gif"), Failure);
+  assert.throws(() => requests.linkQr("1/../../me", "png"), Failure);
+  const { init } = buildFetch(BASE, "tok", spec);
+  assert.equal(init.headers.Accept, "image/png, application/json");
+  assert.equal(init.headers.Authorization, "Bearer tok");
+  assert.equal(init.cache, "default");
+  assert.equal(buildFetch(BASE, "tok", requests.me()).init.cache, "no-store");
+  assert.deepEqual(Object.keys(QR_FORMATS), ["svg", "png"]);
+});
+
+test("callApi: a picture comes back as base64 of its bytes, an error as the usual sentence", async () => {
+  const bytes = new Uint8Array([137, 80, 78, 71, 0, 255]);
+  const picture = (type) => async () => ({
+    status: 200, ok: true, headers: { get: (name) => (name === "Content-Type" ? type : null) },
+    arrayBuffer: async () => bytes.buffer,
+  });
+  assert.deepEqual(await callApi(picture("image/png"), BASE, "t", requests.linkQr(1, "png")), { mediaType: "image/png", base64: "iVBORwD/" });
+  await assert.rejects(callApi(picture("text/html; charset=utf-8"), BASE, "t", requests.linkQr(1, "png")), (e) => e.kind === "api_down");
+  const missing = async () => fakeResponse(404, { error: { code: "not_found", message: "No such link." } }, { "Content-Type": "application/json" });
+  await assert.rejects(callApi(missing, BASE, "t", requests.linkQr(1, "svg")), (e) => e.kind === "not_found" && e.message === "No such link.");
+  const large = new Uint8Array(100000).map((_, i) => i % 256);
+  const back = Uint8Array.from(atob(toBase64(large)), (c) => c.charCodeAt(0));
+  assert.deepEqual(back, large);
 });

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   copiedMessage, copyText, createsAtOnce, domainsText, isBlocking, landingPlan, landingRequest, latestOnly,
-  makeAsk, messageSource, optionsAction, orderTasks, pickCampaign, pickTask, samePage,
+  makeAsk, messageSource, optionsAction, orderTasks, pickCampaign, pickTask, pictureBlob, qrFileName, qrNote, samePage,
 } from "../lib/link-form.js";
 import { MSG } from "../lib/messages.js";
 
@@ -154,4 +154,23 @@ test("the form's questions use the message types of lib/messages.js", async () =
     { type: MSG.LINK_CREATE, taskId: 7, kind: "short" },
     { type: MSG.OPTIONS_OPEN },
   ]);
+});
+
+test("the QR box: what a scan opens, the file names, the picture's bytes", async () => {
+  const withInfo = { id: 42, url: "http://x/s/abc?subId1=a", display_url: "http://x/s/abc" };
+  assert.match(qrNote(withInfo), /reporting info/);
+  assert.equal(qrNote({ ...withInfo, url: withInfo.display_url }), "Scanning opens this link.");
+  assert.equal(qrFileName(withInfo, "png"), "tasklink-link-42.png");
+  assert.equal(qrFileName(withInfo, "svg"), "tasklink-link-42.svg");
+  assert.equal(qrFileName(withInfo, "exe"), "tasklink-link-42.png");
+  const blob = pictureBlob({ mediaType: "image/png", base64: "iVBORwD/" });
+  assert.equal(blob.type, "image/png");
+  assert.deepEqual([...new Uint8Array(await blob.arrayBuffer())], [137, 80, 78, 71, 0, 255]);
+});
+
+test("the QR code is asked of the service worker by link id and format", async () => {
+  const asked = [];
+  const source = messageSource(async (type, payload) => { asked.push([type, payload]); return { ok: true, data: {} }; }, MSG);
+  await source.qr(7, "svg");
+  assert.deepEqual(asked, [[MSG.LINK_QR, { linkId: 7, format: "svg" }]]);
 });

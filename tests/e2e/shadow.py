@@ -32,6 +32,7 @@ function find(root, role, name) {
     alert: (e) => e.getAttribute("role") === "alert",
     status: (e) => e.getAttribute("role") === "status",
     region: (e) => e.getAttribute("role") === "region",
+    img: (e) => e.getAttribute("role") === "img",
   }[role];
   return [...root.querySelectorAll("*")].find((e) => is(e) && (name === null || nameOf(e) === name) && visible(e)
     && (e.type !== "radio" || visible(e.labels[0]))) || null;

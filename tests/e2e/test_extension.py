@@ -7,6 +7,8 @@ DevTools protocol and click it with the real mouse (``shadow.Panel``).
 """
 from __future__ import annotations
 
+import base64
+import io
 import re
 import socket
 import time
@@ -16,6 +18,8 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import zxingcpp
+from PIL import Image
 from playwright.sync_api import BrowserContext, Page, Worker, expect
 
 from api import db
@@ -1023,3 +1027,97 @@ def test_rate_limited_is_a_sentence(browser, live_api: LiveApi, screenshots: Pat
         popup.close()
     finally:
         live_api.app.config["RATELIMIT_LINKS"] = "120/minute"
+
+
+def test_popup_shows_a_links_qr_code_and_downloads_it(browser, live_api: LiveApi, screenshots: Path) -> None:
+    """QR next to Copy: loading, the code (which reads as the full link), both downloads, and a failure."""
+    context, extension_id = browser
+    sign_in(context, extension_id, live_api)
+    popup = open_popup(context, extension_id)
+    expect(popup.get_by_role("combobox", name="Program")).to_have_value(re.compile(r"\d+"), timeout=TIMEOUT)
+    create_outlet_link_in_popup(popup, live_api)
+    expect(popup.get_by_role("textbox", name="Shareable link")).to_have_value(SHORT, timeout=TIMEOUT)
+    made = latest_link(live_api)
+    result = popup.get_by_role("region", name="Your link")
+    qr_button = result.get_by_role("button", name="QR", exact=True)
+    code = result.get_by_role("img", name=f"QR code of {made['url']}")
+
+    # Loading: the worker is waiting on an API that does not answer.
+    with silent_api() as silent:
+        set_api_base(context, extension_id, silent)
+        try:
+            qr_button.click()
+            expect(result.get_by_text("Drawing the QR code…")).to_be_visible(timeout=TIMEOUT)
+            shot_popup(popup, screenshots, "popup-qr-loading")
+        finally:
+            set_api_base(context, extension_id, live_api.base)
+    qr_button.click()  # closes the box; the answer that never came is dropped
+    expect(result.get_by_text("Drawing the QR code…")).to_have_count(0)
+
+    # Failure: the API is gone.
+    down = dead_base()
+    set_api_base(context, extension_id, down)
+    try:
+        qr_button.click()
+        expect(result.get_by_text(f"Tasklink could not reach its API at {down}.", exact=False)).to_be_visible(timeout=TIMEOUT)
+        shot_popup(popup, screenshots, "popup-qr-error")
+    finally:
+        set_api_base(context, extension_id, live_api.base)
+    qr_button.click()
+
+    mark = live_api.log.mark()
+    qr_button.click()
+    expect(code).to_be_visible(timeout=TIMEOUT)
+    expect(qr_button).to_have_attribute("aria-expanded", "true")
+    expect(result).to_contain_text("Scanning opens the full link, with your reporting info")
+    asked = [entry for entry in live_api.log.api_since(mark) if "/qr." in entry[1]]
+    assert [entry[:2] for entry in asked] == [("GET", f"/api/v1/links/{made['id']}/qr.png")]
+    shot_popup(popup, screenshots, "popup-qr")
+
+    # What is on screen reads as the full link, reporting info included.
+    drawn = popup.evaluate("""() => document.querySelector("canvas.qr-code").toDataURL("image/png")""")
+    shown = zxingcpp.read_barcodes(Image.open(io.BytesIO(base64.b64decode(drawn.split(",", 1)[1]))))
+    assert [found.text for found in shown] == [made["url"]]
+
+    with popup.expect_download() as png_download:
+        result.get_by_role("button", name="Download PNG").click()
+    png = png_download.value
+    assert png.suggested_filename == f"tasklink-link-{made['id']}.png"
+    read = zxingcpp.read_barcodes(Image.open(png.path()))
+    assert [found.text for found in read] == [made["url"]]
+
+    with popup.expect_download() as svg_download:
+        result.get_by_role("button", name="Download SVG").click()
+    svg = svg_download.value
+    assert svg.suggested_filename == f"tasklink-link-{made['id']}.svg"
+    text = Path(svg.path()).read_text()
+    assert text.startswith("<svg") and made["url"].replace("&", "&amp;") in text
+
+    # A new link closes the code of the old one.
+    popup.get_by_role("button", name="Create link").click()
+    expect(code).to_have_count(0, timeout=TIMEOUT)
+    popup.close()
+
+
+def test_the_panel_shows_a_links_qr_code_and_downloads_it(browser, live_api: LiveApi, screenshots: Path) -> None:
+    """The same QR action in the in-page panel (closed shadow root, the page's own CSP notwithstanding)."""
+    context, extension_id = browser
+    sign_in(context, extension_id, live_api)
+    page, panel = open_campaign_page(context, live_api.host_url("launch") + "/shop/new")
+    panel.click("button", "Create link")
+    panel.wait_value("textbox", "Shareable link", SHORT)  # default mode: made at once
+    made = latest_link(live_api)
+    panel.click("button", "QR")
+    panel.wait_for("img", f"QR code of {made['url']}")
+    panel.wait_text("Scanning opens this link.")
+    shot(page, screenshots, "panel-qr")
+    drawn = panel.call("return this.querySelector('canvas.qr-code').toDataURL('image/png');")
+    shown = zxingcpp.read_barcodes(Image.open(io.BytesIO(base64.b64decode(drawn.split(",", 1)[1]))))
+    assert [found.text for found in shown] == [made["url"]]
+    with page.expect_download() as png_download:
+        panel.click("button", "Download PNG")
+    assert png_download.value.suggested_filename == f"tasklink-link-{made['id']}.png"
+    assert [found.text for found in zxingcpp.read_barcodes(Image.open(png_download.value.path()))] == [made["url"]]
+    # Nothing of it in the page's own DOM: the download's anchor lived and died in the shadow root.
+    assert page.evaluate("document.querySelectorAll('a[download], canvas').length") == 0
+    page.close()
