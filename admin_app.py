@@ -16,6 +16,7 @@ admin obeys exactly the rules the API does (which membership moves exist,
 the conversion rate, the sign-in limit, what a campaign still lacks), and a
 refused save shows the service's own sentence and leaves nothing half-saved.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -50,7 +51,11 @@ from api.services.sign_in_limits import SignInLimiter
 
 T = TypeVar("T")
 
-PAYOUT_LABELS = {"cpc": "CPC: per billable click", "cpa": "CPA: per conversion", "revshare": "Revenue share: % of the sale"}
+PAYOUT_LABELS = {
+    "cpc": "CPC: per billable click",
+    "cpa": "CPA: per conversion",
+    "revshare": "Revenue share: % of the sale",
+}
 MODE_LABELS = {
     "manual": "Manual: partners type any URL on the allowed domains",
     "choose": "Choose: partners pick one of your landing pages",
@@ -69,9 +74,14 @@ READ_TTL = 60  # seconds; every write and the refresh button clear the cache
 OPEN_TO_ALL = 0  # "Assign to" value for no partner
 NO_PAGE = 0  # "Landing page" value for the campaign's default
 SECTIONS = (
-    ("Program and campaign", "program-and-campaign"), ("1. Tracking", "tracking"),
-    ("2. Landing pages", "landing-pages"), ("3. Tasks", "tasks"), ("4. Partners", "partners"),
-    ("5. Performance", "performance"), ("6. Conversions", "conversions"), ("7. Keys", "keys"),
+    ("Program and campaign", "program-and-campaign"),
+    ("1. Tracking", "tracking"),
+    ("2. Landing pages", "landing-pages"),
+    ("3. Tasks", "tasks"),
+    ("4. Partners", "partners"),
+    ("5. Performance", "performance"),
+    ("6. Conversions", "conversions"),
+    ("7. Keys", "keys"),
 )
 
 
@@ -126,7 +136,9 @@ def load_campaigns(engine: Engine, advertiser_id: int, program_id: int) -> list[
 
 
 @st.cache_data(ttl=READ_TTL, show_spinner=False, hash_funcs=ENGINE_HASH)
-def load_campaign(engine: Engine, advertiser_id: int, campaign_id: int) -> tuple[campaigns.Campaign, campaigns.Readiness]:
+def load_campaign(
+    engine: Engine, advertiser_id: int, campaign_id: int
+) -> tuple[campaigns.Campaign, campaigns.Readiness]:
     """One campaign and what it still lacks before its partners can make links."""
     with db.reading(engine) as conn:
         campaign = campaigns.get_campaign_for_advertiser(conn, advertiser_id, campaign_id)
@@ -134,15 +146,21 @@ def load_campaign(engine: Engine, advertiser_id: int, campaign_id: int) -> tuple
 
 
 @st.cache_data(ttl=READ_TTL, show_spinner=False, hash_funcs=ENGINE_HASH)
-def load_landing(engine: Engine, advertiser_id: int, campaign_id: int) -> tuple[list[landing_pages.LandingPage], list[str]]:
+def load_landing(
+    engine: Engine, advertiser_id: int, campaign_id: int
+) -> tuple[list[landing_pages.LandingPage], list[str]]:
     """The campaign's landing pages and allowed domains."""
     with db.reading(engine) as conn:
         campaigns.get_campaign_for_advertiser(conn, advertiser_id, campaign_id)
-        return landing_pages.list_landing_pages(conn, campaign_id), landing_pages.list_allowed_domains(conn, campaign_id)
+        return landing_pages.list_landing_pages(conn, campaign_id), landing_pages.list_allowed_domains(
+            conn, campaign_id
+        )
 
 
 @st.cache_data(ttl=READ_TTL, show_spinner=False, hash_funcs=ENGINE_HASH)
-def load_tasks(engine: Engine, advertiser_id: int, campaign_id: int) -> tuple[list[tasks.Task], list[memberships.Membership]]:
+def load_tasks(
+    engine: Engine, advertiser_id: int, campaign_id: int
+) -> tuple[list[tasks.Task], list[memberships.Membership]]:
     """The campaign's tasks, and the members a task can be assigned to."""
     with db.reading(engine) as conn:
         return (
@@ -167,15 +185,24 @@ def load_invitations(engine: Engine, advertiser_id: int, campaign_id: int) -> li
 
 @st.cache_data(ttl=READ_TTL, show_spinner=False, hash_funcs=ENGINE_HASH)
 def load_report(
-    engine: Engine, _tasklink: core.Core, advertiser_id: int, campaign_id: int, date_from: dt.date, date_to: dt.date,
+    engine: Engine,
+    _tasklink: core.Core,
+    advertiser_id: int,
+    campaign_id: int,
+    date_from: dt.date,
+    date_to: dt.date,
     group_by: str,
 ) -> tuple[dict[str, Any], dt.datetime]:
     """The campaign's summary report (rows and totals) for the days, grouped one way, and when it was read."""
     _tasklink.click_log.flush()  # clicks still waiting in this host's click log count too
     with db.reading(engine) as conn:
         report = reports.summary(
-            conn, date_from=date_from, date_to=date_to, group_by=group_by,
-            advertiser_id=advertiser_id, campaign_id=campaign_id,
+            conn,
+            date_from=date_from,
+            date_to=date_to,
+            group_by=group_by,
+            advertiser_id=advertiser_id,
+            campaign_id=campaign_id,
         )
     return report, dt.datetime.now(dt.UTC)
 
@@ -287,8 +314,17 @@ def money_column(label: str, currency: str) -> Any:
     return st.column_config.NumberColumn(f"{label} ({currency})", format=f"%.{money.exponent(currency)}f")
 
 
-REPORT_COLUMNS = ["Clicks", "Billable clicks", "Bot clicks", "Invalid clicks", "Conversions", "Conversion rate (%)",
-                  "Revenue", "Payout", "Why invalid"]
+REPORT_COLUMNS = [
+    "Clicks",
+    "Billable clicks",
+    "Bot clicks",
+    "Invalid clicks",
+    "Conversions",
+    "Conversion rate (%)",
+    "Revenue",
+    "Payout",
+    "Why invalid",
+]
 
 
 def report_frame(rows: list[dict[str, Any]], label: str, names: dict[Any, str] | None = None) -> pd.DataFrame:
@@ -297,12 +333,17 @@ def report_frame(rows: list[dict[str, Any]], label: str, names: dict[Any, str] |
         [
             {
                 label: (names or {}).get(row["key"], row["key"]) if row["key"] is not None else "(none)",
-                "Clicks": row["clicks"], "Billable clicks": row["unique_clicks"], "Bot clicks": row["bot_clicks"],
+                "Clicks": row["clicks"],
+                "Billable clicks": row["unique_clicks"],
+                "Bot clicks": row["bot_clicks"],
                 "Invalid clicks": sum(row["invalid_clicks"].values()),
                 "Why invalid": invalid_summary(row["invalid_clicks"]),
                 "Conversions": row["conversions"],
-                "Conversion rate (%)": None if row["conversion_rate"] is None else round(row["conversion_rate"] * 100, 2),
-                "Revenue": Decimal(row["revenue"]), "Payout": Decimal(row["payout"]),
+                "Conversion rate (%)": None
+                if row["conversion_rate"] is None
+                else round(row["conversion_rate"] * 100, 2),
+                "Revenue": Decimal(row["revenue"]),
+                "Payout": Decimal(row["payout"]),
             }
             for row in rows
         ],
@@ -312,8 +353,10 @@ def report_frame(rows: list[dict[str, Any]], label: str, names: dict[Any, str] |
 
 def report_column_config(currency: str) -> dict[str, Any]:
     """Numbers right-aligned: counts with thousands separators, the rate as a percent, money with its decimals."""
-    counts = {name: st.column_config.NumberColumn(name, format="localized")
-              for name in ("Clicks", "Billable clicks", "Bot clicks", "Invalid clicks", "Conversions")}
+    counts = {
+        name: st.column_config.NumberColumn(name, format="localized")
+        for name in ("Clicks", "Billable clicks", "Bot clicks", "Invalid clicks", "Conversions")
+    }
     return {
         **counts,
         "Conversion rate (%)": st.column_config.NumberColumn("Conversion rate (%)", format="%.1f"),
@@ -339,8 +382,11 @@ def daily_chart(rows: list[dict[str, Any]], date_from: dt.date, date_to: dt.date
         [
             {"Day": day, "Figure": figure, "Count": by_day.get(day.date().isoformat(), {}).get(field, 0)}
             for day in pd.date_range(date_from, date_to, freq="D")
-            for figure, field in (("Clicks", "clicks"), ("Billable clicks", "unique_clicks"),
-                                  ("Conversions", "conversions"))
+            for figure, field in (
+                ("Clicks", "clicks"),
+                ("Billable clicks", "unique_clicks"),
+                ("Conversions", "conversions"),
+            )
         ]
     )
     return (
@@ -349,9 +395,13 @@ def daily_chart(rows: list[dict[str, Any]], date_from: dt.date, date_to: dt.date
         .encode(
             x=alt.X("Day:T", title=None, axis=alt.Axis(format="%b %d", labelAngle=0, tickCount=8)),
             y=alt.Y("Count:Q", title=None, axis=alt.Axis(tickMinStep=1, format="~s")),
-            color=alt.Color("Figure:N", title=None, sort=["Clicks", "Billable clicks", "Conversions"],
-                            scale=alt.Scale(range=["#9ecae1", "#3182bd", "#e6550d"]),
-                            legend=alt.Legend(orient="top")),
+            color=alt.Color(
+                "Figure:N",
+                title=None,
+                sort=["Clicks", "Billable clicks", "Conversions"],
+                scale=alt.Scale(range=["#9ecae1", "#3182bd", "#e6550d"]),
+                legend=alt.Legend(orient="top"),
+            ),
             tooltip=[alt.Tooltip("Day:T", format="%Y-%m-%d"), "Figure:N", "Count:Q"],
         )
         .properties(height=260)
@@ -420,8 +470,11 @@ def new_program_form(engine: Engine, advertiser_id: int, form_key: str) -> None:
         ok, program = write(engine, lambda conn: programs.create_program(conn, advertiser_id, name))
         if ok and program is not None:
             st.session_state.next_program_id = program.id  # the picker is already drawn; it takes this next run
-            saved("campaign", f"Program “{program.name}” created. Now create its first campaign.",
-                  clear=("new_program_name",))
+            saved(
+                "campaign",
+                f"Program “{program.name}” created. Now create its first campaign.",
+                clear=("new_program_name",),
+            )
 
 
 def new_campaign_form(engine: Engine, advertiser_id: int, program_id: int) -> None:
@@ -429,19 +482,37 @@ def new_campaign_form(engine: Engine, advertiser_id: int, program_id: int) -> No
     with st.form(f"new_campaign_{program_id}"):
         name = st.text_input("Campaign name", key=f"new_campaign_name_{program_id}", placeholder="e.g. Summer sale")
         left, middle, right = st.columns(3)
-        model = left.selectbox("Payout model", campaigns.PAYOUT_MODELS, format_func=PAYOUT_LABELS.get,
-                               key=f"new_campaign_model_{program_id}")
-        amount = middle.text_input("Payout amount", value="0.00", key=f"new_campaign_amount_{program_id}",
-                                   help="Money per click or conversion, or the percent of the sale for a revenue share.")
-        currency = right.text_input("Currency", value="USD", max_chars=3, key=f"new_campaign_currency_{program_id}",
-                                    help="An ISO 4217 code such as USD, EUR or JPY.")
+        model = left.selectbox(
+            "Payout model",
+            campaigns.PAYOUT_MODELS,
+            format_func=PAYOUT_LABELS.get,
+            key=f"new_campaign_model_{program_id}",
+        )
+        amount = middle.text_input(
+            "Payout amount",
+            value="0.00",
+            key=f"new_campaign_amount_{program_id}",
+            help="Money per click or conversion, or the percent of the sale for a revenue share.",
+        )
+        currency = right.text_input(
+            "Currency",
+            value="USD",
+            max_chars=3,
+            key=f"new_campaign_currency_{program_id}",
+            help="An ISO 4217 code such as USD, EUR or JPY.",
+        )
         creating = st.form_submit_button("Create campaign", key=f"create_campaign_{program_id}")
     if creating:
         ok, campaign = write(
             engine,
             lambda conn: campaigns.create_campaign(
-                conn, advertiser_id, program_id, name,
-                payout_model=model, payout_amount=amount, currency=currency.strip().upper(),
+                conn,
+                advertiser_id,
+                program_id,
+                name,
+                payout_model=model,
+                payout_amount=amount,
+                currency=currency.strip().upper(),
             ),
         )
         if ok and campaign is not None:
@@ -506,18 +577,26 @@ DONE, TO_DO = ":material/check_box:", ":material/check_box_outline_blank:"  # St
 def readiness_box(readiness: campaigns.Readiness) -> None:
     """Whether partners can make links now; if not, the checklist of what is missing."""
     if readiness.ready:
-        st.success("Partners can create links now: the campaign is active and tracked, pays for performance, "
-                   "and has a landing page, an allowed domain, a task and an active partner.")
+        st.success(
+            "Partners can create links now: the campaign is active and tracked, pays for performance, "
+            "and has a landing page, an allowed domain, a task and an active partner."
+        )
         return
-    lines = "\n".join(f"- {DONE if check.ok else TO_DO} {check.label}" + ("" if check.ok else f" — {check.hint}")
-                      for check in readiness.checks)
+    lines = "\n".join(
+        f"- {DONE if check.ok else TO_DO} {check.label}" + ("" if check.ok else f" — {check.hint}")
+        for check in readiness.checks
+    )
     told = readiness.availability.reason
-    st.warning("Partners cannot create links yet." + (f" They are told: “{told}”" if told else "")
-               + f"\n\nChecklist:\n\n{lines}")
+    st.warning(
+        "Partners cannot create links yet."
+        + (f" They are told: “{told}”" if told else "")
+        + f"\n\nChecklist:\n\n{lines}"
+    )
 
 
-def tracking_section(engine: Engine, advertiser_id: int, campaign: campaigns.Campaign,
-                     readiness: campaigns.Readiness) -> None:
+def tracking_section(
+    engine: Engine, advertiser_id: int, campaign: campaigns.Campaign, readiness: campaigns.Readiness
+) -> None:
     """The three switches, the payout and the campaign's other settings, saved together."""
     cid = campaign.id
     st.header("1. Tracking", anchor="tracking")
@@ -529,56 +608,96 @@ def tracking_section(engine: Engine, advertiser_id: int, campaign: campaigns.Cam
     readiness_box(readiness)
     with st.form(f"tracking_{cid}"):
         left, middle, right = st.columns(3)
-        click_tracking = left.toggle("Click tracking", value=campaign.click_tracking, key=f"click_tracking_{cid}",
-                                     help="Record every click on a partner's link before redirecting.")
-        conversion_tracking = middle.toggle("Conversion tracking", value=campaign.conversion_tracking,
-                                            key=f"conversion_tracking_{cid}",
-                                            help="Accept your conversion postbacks and attribute them to clicks.")
-        pay_for_performance = right.toggle("Pay for performance", value=campaign.pay_for_performance,
-                                           key=f"pay_for_performance_{cid}",
-                                           help="Pay partners for clicks, conversions or a share of the sale.")
+        click_tracking = left.toggle(
+            "Click tracking",
+            value=campaign.click_tracking,
+            key=f"click_tracking_{cid}",
+            help="Record every click on a partner's link before redirecting.",
+        )
+        conversion_tracking = middle.toggle(
+            "Conversion tracking",
+            value=campaign.conversion_tracking,
+            key=f"conversion_tracking_{cid}",
+            help="Accept your conversion postbacks and attribute them to clicks.",
+        )
+        pay_for_performance = right.toggle(
+            "Pay for performance",
+            value=campaign.pay_for_performance,
+            key=f"pay_for_performance_{cid}",
+            help="Pay partners for clicks, conversions or a share of the sale.",
+        )
         left, middle, right = st.columns(3)
-        payout_model = left.selectbox("Payout model", campaigns.PAYOUT_MODELS, format_func=PAYOUT_LABELS.get,
-                                      index=campaigns.PAYOUT_MODELS.index(campaign.payout_model),
-                                      key=f"payout_model_{cid}")
+        payout_model = left.selectbox(
+            "Payout model",
+            campaigns.PAYOUT_MODELS,
+            format_func=PAYOUT_LABELS.get,
+            index=campaigns.PAYOUT_MODELS.index(campaign.payout_model),
+            key=f"payout_model_{cid}",
+        )
         payout_amount = middle.text_input(
-            f"Payout amount ({campaign.currency}, or % for a revenue share)", value=str(campaign.payout_amount),
+            f"Payout amount ({campaign.currency}, or % for a revenue share)",
+            value=str(campaign.payout_amount),
             key=f"payout_amount_{cid}",
         )
-        status = right.selectbox("Status", campaigns.STATUSES, format_func=STATUS_LABELS.get,
-                                 index=campaigns.STATUSES.index(campaign.status), key=f"status_{cid}",
-                                 help="Paused or ended: no new links; existing links still redirect.")
+        status = right.selectbox(
+            "Status",
+            campaigns.STATUSES,
+            format_func=STATUS_LABELS.get,
+            index=campaigns.STATUSES.index(campaign.status),
+            key=f"status_{cid}",
+            help="Paused or ended: no new links; existing links still redirect.",
+        )
         left, middle, right = st.columns(3)
         attribution_window = left.number_input(
-            "Attribution window (days)", min_value=1, max_value=3650, step=1, value=campaign.attribution_window_days,
+            "Attribution window (days)",
+            min_value=1,
+            max_value=3650,
+            step=1,
+            value=campaign.attribution_window_days,
             key=f"attribution_window_{cid}",
             help="A conversion counts when it comes at most this many days after the click.",
         )
         click_id_param = middle.text_input(
-            "Click-id parameter", value=campaign.click_id_param, key=f"click_id_param_{cid}",
+            "Click-id parameter",
+            value=campaign.click_id_param,
+            key=f"click_id_param_{cid}",
             help="The query parameter that carries the click id to your landing page, e.g. ?clickid=…",
         )
         daily_click_cap = right.number_input(
-            "Daily click cap per visitor", min_value=1, max_value=earnings.MAX_DAILY_CLICK_CAP, step=1,
-            value=campaign.daily_click_cap, key=f"daily_click_cap_{cid}",
+            "Daily click cap per visitor",
+            min_value=1,
+            max_value=earnings.MAX_DAILY_CLICK_CAP,
+            step=1,
+            value=campaign.daily_click_cap,
+            key=f"daily_click_cap_{cid}",
             help="Billable clicks one visitor address may make in this campaign per day (UTC). Clicks past it are "
-                 "recorded as “over the daily cap” and earn no cpc; their sales still count.",
+            "recorded as “over the daily cap” and earn no cpc; their sales still count.",
         )
         paused_pays = st.toggle(
-            "A paused campaign still pays", value=campaign.paused_pays, key=f"paused_pays_{cid}",
+            "A paused campaign still pays",
+            value=campaign.paused_pays,
+            key=f"paused_pays_{cid}",
             help="While the campaign is paused its links keep redirecting. On: their clicks and sales earn as "
-                 "usual. Off: they are recorded as “campaign paused” and earn nothing.",
+            "usual. Off: they are recorded as “campaign paused” and earn nothing.",
         )
         saving = st.form_submit_button("Save tracking settings", key=f"save_tracking_{cid}", type="primary")
     if saving:
         ok, _ = write(
             engine,
             lambda conn: campaigns.update_settings(
-                conn, advertiser_id, cid,
-                click_tracking=click_tracking, conversion_tracking=conversion_tracking,
-                pay_for_performance=pay_for_performance, payout_model=payout_model, payout_amount=payout_amount,
-                status=status, attribution_window_days=int(attribution_window),
-                click_id_param=click_id_param.strip(), daily_click_cap=int(daily_click_cap), paused_pays=paused_pays,
+                conn,
+                advertiser_id,
+                cid,
+                click_tracking=click_tracking,
+                conversion_tracking=conversion_tracking,
+                pay_for_performance=pay_for_performance,
+                payout_model=payout_model,
+                payout_amount=payout_amount,
+                status=status,
+                attribution_window_days=int(attribution_window),
+                click_id_param=click_id_param.strip(),
+                daily_click_cap=int(daily_click_cap),
+                paused_pays=paused_pays,
             ),
         )
         if ok:
@@ -590,7 +709,9 @@ def tracking_section(engine: Engine, advertiser_id: int, campaign: campaigns.Cam
 # ---------------------------------------------------------------------------
 
 
-def landing_section(engine: Engine, advertiser_id: int, campaign: campaigns.Campaign) -> list[landing_pages.LandingPage]:
+def landing_section(
+    engine: Engine, advertiser_id: int, campaign: campaigns.Campaign
+) -> list[landing_pages.LandingPage]:
     """Mode, pages and allowed domains, saved together or not at all; returns the saved pages."""
     cid = campaign.id
     st.header("2. Landing pages", anchor="landing-pages")
@@ -605,8 +726,13 @@ def landing_section(engine: Engine, advertiser_id: int, campaign: campaigns.Camp
     version = st.session_state.setdefault("landing_saves", 0)
     pages_key = f"landing_pages_{cid}_{version}"
     with st.form(f"landing_{cid}"):
-        landing_mode = st.radio("Landing page mode", campaigns.LANDING_MODES, format_func=MODE_LABELS.get,
-                                index=campaigns.LANDING_MODES.index(campaign.landing_mode), key=f"landing_mode_{cid}")
+        landing_mode = st.radio(
+            "Landing page mode",
+            campaigns.LANDING_MODES,
+            format_func=MODE_LABELS.get,
+            index=campaigns.LANDING_MODES.index(campaign.landing_mode),
+            key=f"landing_mode_{cid}",
+        )
         pages_table = pd.DataFrame(
             [{"id": p.id, "name": p.name, "url": p.url, "is_default": p.is_default} for p in page_list],
             columns=["id", "name", "url", "is_default"],
@@ -625,7 +751,9 @@ def landing_section(engine: Engine, advertiser_id: int, campaign: campaigns.Camp
             },
         )
         domains_text = st.text_area(
-            "Allowed domains, one per line", value="\n".join(domain_list), key=f"domains_{cid}",
+            "Allowed domains, one per line",
+            value="\n".join(domain_list),
+            key=f"domains_{cid}",
             help="Landing pages, and the URLs partners type in manual mode, must be on these. brand.com allows "
             "brand.com only; write *.brand.com to allow its subdomains. Public suffixes (co.uk, github.io) are "
             "refused.",
@@ -633,8 +761,12 @@ def landing_section(engine: Engine, advertiser_id: int, campaign: campaigns.Camp
         saving = st.form_submit_button("Save landing pages", key=f"save_landing_{cid}", type="primary")
     if saving:
         rows = [
-            {"id": clean_cell(row["id"]), "name": clean_cell(row["name"]) or "", "url": clean_cell(row["url"]) or "",
-             "is_default": bool(clean_cell(row["is_default"]))}
+            {
+                "id": clean_cell(row["id"]),
+                "name": clean_cell(row["name"]) or "",
+                "url": clean_cell(row["url"]) or "",
+                "is_default": bool(clean_cell(row["is_default"])),
+            }
             for row in edited_pages.to_dict("records")
         ]
         ok, result = write(
@@ -664,8 +796,9 @@ def landing_section(engine: Engine, advertiser_id: int, campaign: campaigns.Camp
             st.rerun()
     with st.container():
         if not domain_list:
-            st.info("No allowed domains yet: add your site's domain before your landing pages (both can go in one "
-                    "save).")
+            st.info(
+                "No allowed domains yet: add your site's domain before your landing pages (both can go in one save)."
+            )
     return page_list
 
 
@@ -674,8 +807,15 @@ def landing_section(engine: Engine, advertiser_id: int, campaign: campaigns.Camp
 # ---------------------------------------------------------------------------
 
 
-def task_form(engine: Engine, advertiser_id: int, campaign_id: int, form_key: str, task: tasks.Task | None,
-              partner_choices: dict[int, str], page_choices: dict[int, str]) -> None:
+def task_form(
+    engine: Engine,
+    advertiser_id: int,
+    campaign_id: int,
+    form_key: str,
+    task: tasks.Task | None,
+    partner_choices: dict[int, str],
+    page_choices: dict[int, str],
+) -> None:
     """Create a task (``task`` is None) or edit one; the assignee may be any active or pending member."""
     current_partner = task.partner_id if task and task.partner_id else OPEN_TO_ALL
     choices = dict(partner_choices)
@@ -683,50 +823,93 @@ def task_form(engine: Engine, advertiser_id: int, campaign_id: int, form_key: st
         choices[current_partner] = f"{task.partner_name} (no longer a member)"
     current_page = task.landing_page_id if task and task.landing_page_id in page_choices else NO_PAGE
     with st.form(form_key):
-        title = st.text_input("Title", value=task.title if task else "", key=f"{form_key}_title",
-                              placeholder="e.g. Reel for the summer launch")
+        title = st.text_input(
+            "Title",
+            value=task.title if task else "",
+            key=f"{form_key}_title",
+            placeholder="e.g. Reel for the summer launch",
+        )
         description = st.text_area("Description", value=task.description if task else "", key=f"{form_key}_description")
         left, right = st.columns(2)
-        assignee = left.selectbox("Assign to", list(choices), format_func=choices.get,
-                                  index=list(choices).index(current_partner), key=f"{form_key}_partner")
-        page = right.selectbox("Landing page", list(page_choices), format_func=page_choices.get,
-                               index=list(page_choices).index(current_page), key=f"{form_key}_page")
+        assignee = left.selectbox(
+            "Assign to",
+            list(choices),
+            format_func=choices.get,
+            index=list(choices).index(current_partner),
+            key=f"{form_key}_partner",
+        )
+        page = right.selectbox(
+            "Landing page",
+            list(page_choices),
+            format_func=page_choices.get,
+            index=list(page_choices).index(current_page),
+            key=f"{form_key}_page",
+        )
         submitted = st.form_submit_button("Save task" if task else "Create task", key=f"{form_key}_submit")
     if submitted:
         partner_id = None if assignee == OPEN_TO_ALL else assignee
         landing_page_id = None if page == NO_PAGE else page
         if task is None:
-            ok, made = write(engine, lambda conn: tasks.create_task(
-                conn, advertiser_id, campaign_id, title, description, partner_id=partner_id,
-                landing_page_id=landing_page_id))
+            ok, made = write(
+                engine,
+                lambda conn: tasks.create_task(
+                    conn,
+                    advertiser_id,
+                    campaign_id,
+                    title,
+                    description,
+                    partner_id=partner_id,
+                    landing_page_id=landing_page_id,
+                ),
+            )
         else:
-            ok, made = write(engine, lambda conn: tasks.update_task(
-                conn, advertiser_id, task.id, title=title, description=description,
-                partner_id=partner_id, landing_page_id=landing_page_id))
+            ok, made = write(
+                engine,
+                lambda conn: tasks.update_task(
+                    conn,
+                    advertiser_id,
+                    task.id,
+                    title=title,
+                    description=description,
+                    partner_id=partner_id,
+                    landing_page_id=landing_page_id,
+                ),
+            )
         if ok and made is not None:
             who = made.partner_name or "all partners"
-            saved("tasks", f"Task “{made.title}” {'saved' if task else 'created'}; open to {who}.",
-                  clear=() if task else tuple(f"{form_key}_{field}" for field in ("title", "description", "partner", "page")))
+            saved(
+                "tasks",
+                f"Task “{made.title}” {'saved' if task else 'created'}; open to {who}.",
+                clear=()
+                if task
+                else tuple(f"{form_key}_{field}" for field in ("title", "description", "partner", "page")),
+            )
 
 
 def archive_controls(engine: Engine, advertiser_id: int, task: tasks.Task) -> None:
     """Archive a task (after a question) or restore an archived one."""
     if task.archived:
-        st.caption(f"Archived on {task.archived_at:%Y-%m-%d}: partners cannot make new links for it; the links "
-                   "made before keep working.")
+        st.caption(
+            f"Archived on {task.archived_at:%Y-%m-%d}: partners cannot make new links for it; the links "
+            "made before keep working."
+        )
         go = st.button("Restore task", key=f"task_{task.id}_restore", help="Partners can make links for it again.")
     else:
-        go = confirmed(f"task_{task.id}_archive", "Archive task",
-                       f"Archive “{task.title}”? Partners can no longer make new links for it; the links made "
-                       "before keep redirecting and earning. You can restore it later.")
+        go = confirmed(
+            f"task_{task.id}_archive",
+            "Archive task",
+            f"Archive “{task.title}”? Partners can no longer make new links for it; the links made "
+            "before keep redirecting and earning. You can restore it later.",
+        )
     if go:
         ok, changed = write(engine, lambda conn: tasks.set_archived(conn, advertiser_id, task.id, not task.archived))
         if ok and changed is not None:
             saved("tasks", f"Task “{changed.title}” {'archived' if changed.archived else 'restored'}.")
 
 
-def tasks_section(engine: Engine, advertiser_id: int, campaign_id: int,
-                  page_list: list[landing_pages.LandingPage]) -> list[tasks.Task]:
+def tasks_section(
+    engine: Engine, advertiser_id: int, campaign_id: int, page_list: list[landing_pages.LandingPage]
+) -> list[tasks.Task]:
     """The tasks table, and tabs to create one or edit one; returns the tasks."""
     cid = campaign_id
     st.header("3. Tasks", anchor="tasks")
@@ -734,26 +917,34 @@ def tasks_section(engine: Engine, advertiser_id: int, campaign_id: int,
     show_flash("tasks")
     task_list, assignable = load_tasks(engine, advertiser_id, cid)
     page_names = {p.id: p.name for p in page_list}
-    partner_choices = {OPEN_TO_ALL: "Open to all partners",
-                       **{m.partner_id: f"{m.partner_name} ({m.status})" for m in assignable}}
+    partner_choices = {
+        OPEN_TO_ALL: "Open to all partners",
+        **{m.partner_id: f"{m.partner_name} ({m.status})" for m in assignable},
+    }
     page_choices = {NO_PAGE: "Campaign default / partner's choice", **page_names}
     with st.container():
         if task_list:
             st.dataframe(
                 pd.DataFrame(
                     [
-                        {"Task": t.title, "State": "Archived" if t.archived else "Open",
-                         "Assigned to": t.partner_name or "Open to all",
-                         "Landing page": page_names.get(t.landing_page_id, "—") if t.landing_page_id else "—",
-                         "Description": t.description, "Created": t.created_at.strftime("%Y-%m-%d")}
+                        {
+                            "Task": t.title,
+                            "State": "Archived" if t.archived else "Open",
+                            "Assigned to": t.partner_name or "Open to all",
+                            "Landing page": page_names.get(t.landing_page_id, "—") if t.landing_page_id else "—",
+                            "Description": t.description,
+                            "Created": t.created_at.strftime("%Y-%m-%d"),
+                        }
                         for t in task_list
                     ]
                 ),
                 hide_index=True,
                 width="stretch",
-                column_config={"Task": st.column_config.TextColumn("Task", width="large"),
-                               "State": st.column_config.TextColumn("State", width="small"),
-                               "Created": st.column_config.TextColumn("Created", width="small")},
+                column_config={
+                    "Task": st.column_config.TextColumn("Task", width="large"),
+                    "State": st.column_config.TextColumn("State", width="small"),
+                    "Created": st.column_config.TextColumn("Created", width="small"),
+                },
             )
         else:
             st.info("No tasks yet: create one so partners have something to make links for.")
@@ -780,12 +971,13 @@ def tasks_section(engine: Engine, advertiser_id: int, campaign_id: int,
 DESTRUCTIVE = {  # membership moves that ask first, and what they ask
     "declined": "Decline {name}? They cannot make links in this campaign (you can approve them later).",
     "ended": "End {name}'s membership? Their links then send visitors to your default page and earn nothing from "
-             "the next click on; what they earned before stays.",
+    "the next click on; what they earned before stays.",
 }
 
 
-def member_row(engine: Engine, advertiser_id: int, campaign_id: int, member: memberships.Membership,
-               live_links: int) -> None:
+def member_row(
+    engine: Engine, advertiser_id: int, campaign_id: int, member: memberships.Membership, live_links: int
+) -> None:
     """One partner: name, status, the moves the service allows, and disabling their links."""
     name_col, status_col, *action_cols, links_col = st.columns([4, 2, 1.3, 1.3, 1.8], vertical_alignment="center")
     name_col.markdown(f"**{member.partner_name}**  \n{member.partner_email}")
@@ -796,26 +988,40 @@ def member_row(engine: Engine, advertiser_id: int, campaign_id: int, member: mem
     for column, (label, new_status) in zip(action_cols, member.actions, strict=False):
         key = f"member_{member.id}_{new_status}"
         if new_status in DESTRUCTIVE:
-            go = confirmed(key, label, DESTRUCTIVE[new_status].format(name=member.partner_name), at=column,
-                           width="stretch")
+            go = confirmed(
+                key, label, DESTRUCTIVE[new_status].format(name=member.partner_name), at=column, width="stretch"
+            )
         else:
             go = column.button(label, key=key, width="stretch")
         if go:
             ok, changed = write(
-                engine, lambda conn, new_status=new_status: memberships.set_membership_status(
+                engine,
+                lambda conn, new_status=new_status: memberships.set_membership_status(
                     conn, advertiser_id, member.id, new_status
-                )
+                ),
             )
             if ok and changed is not None:
                 saved("partners", f"{changed.partner_name} is now {changed.status}.")
     if live_links:
         label = f"Disable {live_links} link{'s' * (live_links != 1)}"
-        question = (f"Disable {member.partner_name}'s {live_links} link{'s' * (live_links != 1)} in this campaign? "
-                    "Visitors then go to your default page and nobody earns from them.")
-        if confirmed(f"member_{member.id}_disable_links", label, question, at=links_col, width="stretch",
-                     help="Stop this partner's links in this campaign."):
-            ok, count = write(engine, lambda conn: links.advertiser_disable_partner_links(
-                conn, advertiser_id, campaign_id, member.partner_id))
+        question = (
+            f"Disable {member.partner_name}'s {live_links} link{'s' * (live_links != 1)} in this campaign? "
+            "Visitors then go to your default page and nobody earns from them."
+        )
+        if confirmed(
+            f"member_{member.id}_disable_links",
+            label,
+            question,
+            at=links_col,
+            width="stretch",
+            help="Stop this partner's links in this campaign.",
+        ):
+            ok, count = write(
+                engine,
+                lambda conn: links.advertiser_disable_partner_links(
+                    conn, advertiser_id, campaign_id, member.partner_id
+                ),
+            )
             if ok:
                 saved("partners", f"{count} link{'s' * (count != 1)} of {member.partner_name} disabled.")
 
@@ -842,8 +1048,13 @@ def link_qr_panel(link: links.Link, address: LinkAddress, campaign_id: int) -> N
             "carry the address visitors reach, which the admin cannot guess."
         )
         return
-    encode = st.radio("The code opens", list(QR_ENCODE_LABELS), format_func=QR_ENCODE_LABELS.get,
-                      key=f"qr_encode_{campaign_id}", horizontal=True)
+    encode = st.radio(
+        "The code opens",
+        list(QR_ENCODE_LABELS),
+        format_func=QR_ENCODE_LABELS.get,
+        key=f"qr_encode_{campaign_id}",
+        horizontal=True,
+    )
     try:
         png = qr.link_qr(link, address.base_url, address.keys, "png", encode=encode)
         svg = qr.link_qr(link, address.base_url, address.keys, "svg", encode=encode)
@@ -854,34 +1065,67 @@ def link_qr_panel(link: links.Link, address: LinkAddress, campaign_id: int) -> N
     picture.image(png.content, width=200, caption=f"Link {link.id}")
     side.code(png.text, language=None, wrap_lines=True)
     first, second = side.columns(2)
-    first.download_button("Download PNG", png.content, file_name=f"tasklink-link-{link.id}.png",
-                          mime=png.media_type, key=f"qr_png_{campaign_id}", width="stretch")
-    second.download_button("Download SVG", svg.content, file_name=f"tasklink-link-{link.id}.svg",
-                           mime=svg.media_type, key=f"qr_svg_{campaign_id}", width="stretch")
+    first.download_button(
+        "Download PNG",
+        png.content,
+        file_name=f"tasklink-link-{link.id}.png",
+        mime=png.media_type,
+        key=f"qr_png_{campaign_id}",
+        width="stretch",
+    )
+    second.download_button(
+        "Download SVG",
+        svg.content,
+        file_name=f"tasklink-link-{link.id}.svg",
+        mime=svg.media_type,
+        key=f"qr_svg_{campaign_id}",
+        width="stretch",
+    )
 
 
-def partner_links(engine: Engine, advertiser_id: int, campaign_id: int, link_list: list[links.Link],
-                  partner_names: dict[int, str], address: LinkAddress) -> None:
+def partner_links(
+    engine: Engine,
+    advertiser_id: int,
+    campaign_id: int,
+    link_list: list[links.Link],
+    partner_names: dict[int, str],
+    address: LinkAddress,
+) -> None:
     """The partners' links with their counts; disable or enable one, or show its QR code."""
     with st.expander(f"Partners' links ({len(link_list)})"):
         st.dataframe(
-            pd.DataFrame([
-                {"Link": link.id, "Partner": partner_names.get(link.partner_id, link.partner_id),
-                 "Landing URL": link.landing_url, "Clicks": link.clicks, "Billable clicks": link.billable_clicks,
-                 "Conversions": link.conversions,
-                 "State": ("Disabled by you" if link.disabled_by == "advertiser" else "Disabled by the partner")
-                 if link.disabled else "Live"}
-                for link in link_list
-            ]),
-            hide_index=True, width="stretch",
+            pd.DataFrame(
+                [
+                    {
+                        "Link": link.id,
+                        "Partner": partner_names.get(link.partner_id, link.partner_id),
+                        "Landing URL": link.landing_url,
+                        "Clicks": link.clicks,
+                        "Billable clicks": link.billable_clicks,
+                        "Conversions": link.conversions,
+                        "State": ("Disabled by you" if link.disabled_by == "advertiser" else "Disabled by the partner")
+                        if link.disabled
+                        else "Live",
+                    }
+                    for link in link_list
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
         )
-        labels = {link.id: f"Link {link.id} · {partner_names.get(link.partner_id, link.partner_id)} · "
-                           f"{link.landing_url}" for link in link_list}
+        labels = {
+            link.id: f"Link {link.id} · {partner_names.get(link.partner_id, link.partner_id)} · {link.landing_url}"
+            for link in link_list
+        }
         left, middle, right, last = st.columns([4, 1, 1, 1], vertical_alignment="bottom")
         chosen = left.selectbox("Link", list(labels), format_func=labels.get, key=f"link_{campaign_id}")
-        disabling = confirmed(f"link_disable_{campaign_id}", "Disable",
-                              f"Disable link {chosen}? Its visitors then go to your default page and nobody earns "
-                              "from it.", at=middle, width="stretch")
+        disabling = confirmed(
+            f"link_disable_{campaign_id}",
+            "Disable",
+            f"Disable link {chosen}? Its visitors then go to your default page and nobody earns from it.",
+            at=middle,
+            width="stretch",
+        )
         enabling = right.button("Enable", key=f"link_enable_{campaign_id}", width="stretch")
         showing = f"qr_link_{campaign_id}"
         if last.button("QR code", key=f"link_qr_{campaign_id}", width="stretch"):
@@ -890,8 +1134,9 @@ def partner_links(engine: Engine, advertiser_id: int, campaign_id: int, link_lis
         if st.session_state.get(showing) == chosen:
             link_qr_panel(next(link for link in link_list if link.id == chosen), address, campaign_id)
         if disabling or enabling:
-            ok, changed = write(engine, lambda conn: links.advertiser_set_disabled(
-                conn, advertiser_id, chosen, disabling))
+            ok, changed = write(
+                engine, lambda conn: links.advertiser_set_disabled(conn, advertiser_id, chosen, disabling)
+            )
             if ok and changed is not None:
                 saved("partners", f"Link {changed.id} is now {'disabled' if disabling else 'live'}.")
 
@@ -929,14 +1174,17 @@ def partners_section(engine: Engine, advertiser_id: int, campaign_id: int, addre
         email_col.markdown(invitation.email)
         date_col.markdown(f"Invited  \n{invitation.invited_at:%Y-%m-%d}")
         if action_col.button("Withdraw", key=f"withdraw_{cid}_{invitation.email}", width="stretch"):
-            ok, _ = write(engine, lambda conn, email=invitation.email: memberships.withdraw_invitation(
-                conn, advertiser_id, cid, email))
+            ok, _ = write(
+                engine,
+                lambda conn, email=invitation.email: memberships.withdraw_invitation(conn, advertiser_id, cid, email),
+            )
             if ok:
                 saved("partners", f"Invitation to {invitation.email} withdrawn.")
 
     with st.form(f"add_partner_{cid}"):
-        email = st.text_input("Invite a partner by e-mail", key=f"add_partner_email_{cid}",
-                              placeholder="partner@example.com")
+        email = st.text_input(
+            "Invite a partner by e-mail", key=f"add_partner_email_{cid}", placeholder="partner@example.com"
+        )
         adding = st.form_submit_button("Invite partner", key=f"add_partner_submit_{cid}")
     if adding:
         ok, message = write(engine, lambda conn: memberships.invite_by_email(conn, advertiser_id, cid, email))
@@ -950,8 +1198,9 @@ def partners_section(engine: Engine, advertiser_id: int, campaign_id: int, addre
 # ---------------------------------------------------------------------------
 
 
-def performance_section(engine: Engine, tasklink: core.Core, advertiser_id: int, campaign: campaigns.Campaign,
-                        names: Names) -> None:
+def performance_section(
+    engine: Engine, tasklink: core.Core, advertiser_id: int, campaign: campaigns.Campaign, names: Names
+) -> None:
     """Totals, a chart by day, tables by day, partner, task and Shared ID, and their CSV files."""
     cid = campaign.id
     st.header("5. Performance", anchor="performance")
@@ -964,8 +1213,9 @@ def performance_section(engine: Engine, tasklink: core.Core, advertiser_id: int,
     )
     today = dt.datetime.now(dt.UTC).date()
     left, right = st.columns([3, 1], vertical_alignment="bottom")
-    period = left.date_input("Period", value=(today - dt.timedelta(days=29), today), max_value=today,
-                             key=f"period_{cid}")
+    period = left.date_input(
+        "Period", value=(today - dt.timedelta(days=29), today), max_value=today, key=f"period_{cid}"
+    )
     if right.button("Refresh figures", key=f"refresh_{cid}", icon=":material/refresh:", width="stretch"):
         st.cache_data.clear()
     if not isinstance(period, (tuple, list)) or len(period) != 2:
@@ -976,12 +1226,17 @@ def performance_section(engine: Engine, tasklink: core.Core, advertiser_id: int,
     st.caption(f"Figures as of {as_of:%H:%M:%S} UTC (they are kept for a minute; Refresh reads them again).")
     totals = by_day["totals"]
     columns = [*st.columns(4), *st.columns(4)[:2]]  # counts, then money: wide enough for 1,234,567.89
-    columns[0].metric("Clicks", f"{totals['clicks']:,}",
-                      help=f"Every recorded click, {totals['bot_clicks']:,} of them bots.")
+    columns[0].metric(
+        "Clicks", f"{totals['clicks']:,}", help=f"Every recorded click, {totals['bot_clicks']:,} of them bots."
+    )
     invalid_total = sum(totals["invalid_clicks"].values())
-    columns[1].metric("Billable clicks", f"{totals['unique_clicks']:,}",
-                      help=f"{invalid_total:,} invalid: {invalid_summary(totals['invalid_clicks'])}"
-                      if invalid_total else "Every click in this period is billable.")
+    columns[1].metric(
+        "Billable clicks",
+        f"{totals['unique_clicks']:,}",
+        help=f"{invalid_total:,} invalid: {invalid_summary(totals['invalid_clicks'])}"
+        if invalid_total
+        else "Every click in this period is billable.",
+    )
     columns[2].metric("Conversions", f"{totals['conversions']:,}")
     columns[3].metric("Conversion rate", percent(totals["conversion_rate"]))
     columns[4].metric(f"Revenue ({campaign.currency})", f"{Decimal(totals['revenue']):,}")
@@ -993,12 +1248,18 @@ def performance_section(engine: Engine, tasklink: core.Core, advertiser_id: int,
     config = report_column_config(campaign.currency)
     tabs = st.tabs(["By day", "By partner", "By task", "By Shared ID"])
     for tab, group_by, label, group_names in zip(
-        tabs, ("day", "partner", "task", "sharedid"), ("Day", "Partner", "Task", "Shared ID"),
-        (None, names.partners, names.tasks, None), strict=True,
+        tabs,
+        ("day", "partner", "task", "sharedid"),
+        ("Day", "Partner", "Task", "Shared ID"),
+        (None, names.partners, names.tasks, None),
+        strict=True,
     ):
         with tab:
-            rows = by_day["rows"] if group_by == "day" else load_report(
-                engine, tasklink, advertiser_id, cid, date_from, date_to, group_by)[0]["rows"]
+            rows = (
+                by_day["rows"]
+                if group_by == "day"
+                else load_report(engine, tasklink, advertiser_id, cid, date_from, date_to, group_by)[0]["rows"]
+            )
             frame = report_frame(rows, label, group_names)
             st.dataframe(frame, hide_index=True, width="stretch", column_config=config)
             st.download_button(
@@ -1015,8 +1276,13 @@ def performance_section(engine: Engine, tasklink: core.Core, advertiser_id: int,
 # ---------------------------------------------------------------------------
 
 
-def conversions_section(engine: Engine, advertiser_id: int, campaign: campaigns.Campaign,
-                        partner_names: dict[int, str], base_url: str | None) -> None:
+def conversions_section(
+    engine: Engine,
+    advertiser_id: int,
+    campaign: campaigns.Campaign,
+    partner_names: dict[int, str],
+    base_url: str | None,
+) -> None:
     """Recent conversions (approve or reverse), postbacks still waiting, and how to send one."""
     cid = campaign.id
     st.header("6. Conversions", anchor="conversions")
@@ -1031,27 +1297,39 @@ def conversions_section(engine: Engine, advertiser_id: int, campaign: campaigns.
             st.dataframe(
                 pd.DataFrame(
                     [
-                        {"Time (UTC)": c.created_at.strftime("%Y-%m-%d %H:%M"), "Order": c.order_id,
-                         "Amount": Decimal(c.amount), "Payout": Decimal(c.payout),
-                         "No payout because": earnings.REASON_LABELS.get(c.payout_reason, c.payout_reason)
-                         if c.payout_reason else "",
-                         "Partner": partner_names.get(c.partner_id, c.partner_id), "Status": c.status.capitalize(),
-                         "Click id": c.click_id}
+                        {
+                            "Time (UTC)": c.created_at.strftime("%Y-%m-%d %H:%M"),
+                            "Order": c.order_id,
+                            "Amount": Decimal(c.amount),
+                            "Payout": Decimal(c.payout),
+                            "No payout because": earnings.REASON_LABELS.get(c.payout_reason, c.payout_reason)
+                            if c.payout_reason
+                            else "",
+                            "Partner": partner_names.get(c.partner_id, c.partner_id),
+                            "Status": c.status.capitalize(),
+                            "Click id": c.click_id,
+                        }
                         for c in conversion_list
                     ]
                 ),
                 hide_index=True,
                 width="stretch",
-                column_config={"Amount": money_column("Amount", campaign.currency),
-                               "Payout": money_column("Payout", campaign.currency)},
+                column_config={
+                    "Amount": money_column("Amount", campaign.currency),
+                    "Payout": money_column("Payout", campaign.currency),
+                },
             )
             labels = {c.id: f"Order {c.order_id} · {c.amount} {c.currency} · {c.status}" for c in conversion_list}
             left, middle, right = st.columns([4, 1, 1], vertical_alignment="bottom")
             chosen = left.selectbox("Conversion", list(labels), format_func=labels.get, key=f"conversion_{cid}")
             for column, (label, new_status) in ((middle, ("Approve", "approved")), (right, ("Reverse", "reversed"))):
                 if column.button(label, key=f"conversion_{new_status}_{cid}", width="stretch"):
-                    ok, changed = write(engine, lambda conn, new_status=new_status: conversions.set_conversion_status(
-                        conn, advertiser_id, chosen, new_status))
+                    ok, changed = write(
+                        engine,
+                        lambda conn, new_status=new_status: conversions.set_conversion_status(
+                            conn, advertiser_id, chosen, new_status
+                        ),
+                    )
                     if ok and changed is not None:
                         saved("conversions", f"Order {changed.order_id} is now {changed.status}.")
         else:
@@ -1068,10 +1346,14 @@ def conversions_section(engine: Engine, advertiser_id: int, campaign: campaigns.
             st.dataframe(
                 pd.DataFrame(
                     [
-                        {"Received (UTC)": w.received_at.strftime("%Y-%m-%d %H:%M:%S"), "Order": w.order_id,
-                         "Amount": Decimal(w.amount), "State": WAITING_LABELS.get(w.status, w.status),
-                         "Why not recorded": FAILURE_LABELS.get(w.error, w.error) if w.error else "",
-                         "Click id": w.click_id}
+                        {
+                            "Received (UTC)": w.received_at.strftime("%Y-%m-%d %H:%M:%S"),
+                            "Order": w.order_id,
+                            "Amount": Decimal(w.amount),
+                            "State": WAITING_LABELS.get(w.status, w.status),
+                            "Why not recorded": FAILURE_LABELS.get(w.error, w.error) if w.error else "",
+                            "Click id": w.click_id,
+                        }
                         for w in waiting_list
                     ]
                 ),

@@ -3,6 +3,7 @@
 ``create_app`` is the only entry point: ``flask --app api run`` in
 development, ``gunicorn "api:create_app()"`` in production.
 """
+
 from __future__ import annotations
 
 import gc

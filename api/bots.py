@@ -24,6 +24,7 @@ character is tried, and only the few real regexes are tried as they are.
 The result is one compiled pattern that matches exactly what the plain
 alternation would (the tests check every example the package ships).
 """
+
 from __future__ import annotations
 
 import re
@@ -74,7 +75,7 @@ def _positions(pattern: str) -> list[_Position] | None:
         char = pattern[index]
         if char == "\\":
             # Escaped punctuation (\/ \. \- \( …) stands for itself; \d, \s, \b … do not.
-            escaped = pattern[index + 1:index + 2]
+            escaped = pattern[index + 1 : index + 2]
             if not escaped or escaped.isalnum():
                 return None
             positions.append(frozenset(escaped))

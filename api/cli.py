@@ -4,6 +4,7 @@ send-postbacks.
 ``init-db`` lives with the data layer in :mod:`api.db`. Generated passwords
 and API keys are printed once and stored only as hashes.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -23,11 +24,19 @@ def _fail(exc: TasklinkError) -> click.ClickException:
 
 @click.command("seed-demo")
 @with_appcontext
-@click.option("--shop-url", default=demo.DEFAULT_SHOP_URL, show_default=True,
-              help="Base URL of the demo shop the landing pages point at.")
-@click.option("--force", is_flag=True, default=False,
-              help="Seed even outside demo mode (TASKLINK_DEMO unset): the fixed demo credentials then open this "
-                   "database to anyone who has read the README.")
+@click.option(
+    "--shop-url",
+    default=demo.DEFAULT_SHOP_URL,
+    show_default=True,
+    help="Base URL of the demo shop the landing pages point at.",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    default=False,
+    help="Seed even outside demo mode (TASKLINK_DEMO unset): the fixed demo credentials then open this "
+    "database to anyone who has read the README.",
+)
 def seed_demo_command(shop_url: str, force: bool) -> None:
     """Create the demo advertiser, partners, program, campaigns and tasks (once); demo mode or --force only."""
     # The demo accounts have published passwords and a published API key: on a
@@ -43,8 +52,10 @@ def seed_demo_command(shop_url: str, force: bool) -> None:
         created = demo.seed_demo(conn, shop_url)
     if created:
         click.echo("Demo data created.")
-        click.echo(f"  advertiser  {demo.ADVERTISER['email']} / {demo.ADVERTISER['password']}"
-                   f"  (API key {demo.ADVERTISER['api_key']})")
+        click.echo(
+            f"  advertiser  {demo.ADVERTISER['email']} / {demo.ADVERTISER['password']}"
+            f"  (API key {demo.ADVERTISER['api_key']})"
+        )
         click.echo(f"  partner     {demo.PARTNER['email']} / {demo.PARTNER['password']}")
         click.echo(f"  partner     {demo.OTHER['email']} / {demo.OTHER['password']}")
     else:
@@ -132,8 +143,10 @@ def send_postbacks_command(loop: bool) -> None:
     transport = postback_sender.transport_for(current_app.config)
     while True:
         figures = postback_sender.send_all_due(engine, transport)
-        click.echo(f"Sent {figures.sent} postback{'s' if figures.sent != 1 else ''}: {figures.delivered} delivered, "
-                   f"{figures.retrying} to retry later, {figures.failed} failed for good.")
+        click.echo(
+            f"Sent {figures.sent} postback{'s' if figures.sent != 1 else ''}: {figures.delivered} delivered, "
+            f"{figures.retrying} to retry later, {figures.failed} failed for good."
+        )
         if not loop:
             return
         time.sleep(postback_sender.SEND_INTERVAL)
@@ -141,6 +154,12 @@ def send_postbacks_command(loop: bool) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the operator commands."""
-    for command in (seed_demo_command, create_advertiser_command, create_partner_command, add_membership_command,
-                    flush_clicks_command, send_postbacks_command):
+    for command in (
+        seed_demo_command,
+        create_advertiser_command,
+        create_partner_command,
+        add_membership_command,
+        flush_clicks_command,
+        send_postbacks_command,
+    ):
         app.cli.add_command(command)

@@ -40,6 +40,7 @@ for what killed workers left behind; whoever needs the newest clicks
 flushes first (reports and ``flask --app api flush-clicks`` wait for a flush
 another process is running; a postback never does).
 """
+
 from __future__ import annotations
 
 import atexit
@@ -100,8 +101,9 @@ def _host() -> str:
 class ClickLog:
     """Append clicks to this process's segment; flush every segment of the directory into the database."""
 
-    def __init__(self, directory: str | os.PathLike[str], store: ClickStore, database_url: str,
-                 interval: float = FLUSH_INTERVAL) -> None:
+    def __init__(
+        self, directory: str | os.PathLike[str], store: ClickStore, database_url: str, interval: float = FLUSH_INTERVAL
+    ) -> None:
         self.directory = Path(directory)
         self.store = store
         self.tag = database_tag(database_url)
@@ -146,8 +148,11 @@ class ClickLog:
                 # A partial line may be left at the end of this segment: start a new
                 # one, and the flusher drops the unfinished tail of a released segment.
                 self._release()
-                outages.report("click-log-append", f"clicks cannot be written to the click log in {self.directory}; "
-                               "redirects answer 503", error)
+                outages.report(
+                    "click-log-append",
+                    f"clicks cannot be written to the click log in {self.directory}; redirects answer 503",
+                    error,
+                )
                 raise ServiceUnavailable(
                     "This link cannot be followed right now; please try again in a moment.", "click_log_unavailable"
                 ) from error
@@ -191,8 +196,11 @@ class ClickLog:
             self._failing = False
         except Exception as error:
             self._failing = True  # retried every RETRY_AFTER_FAILURE seconds, not after every click
-            outages.report("click-log-flush", f"storing the clicks of the click log in {self.directory} failed; "
-                           "they wait there, retrying", error)
+            outages.report(
+                "click-log-flush",
+                f"storing the clicks of the click log in {self.directory} failed; they wait there, retrying",
+                error,
+            )
 
     def start(self) -> None:
         """Run this process's flusher thread (the first click starts it otherwise; again after fork)."""
@@ -301,8 +309,9 @@ class ClickLog:
             return self.flush()
         except OSError as error:
             outages.report("click-log-folder", f"the click log folder {self.directory} cannot be used", error)
-            raise ServiceUnavailable("Tasklink cannot read its click log right now; please try again in a moment.",
-                                     "service_unavailable") from error
+            raise ServiceUnavailable(
+                "Tasklink cannot read its click log right now; please try again in a moment.", "service_unavailable"
+            ) from error
 
     def writable(self) -> bool:
         """Whether clicks can be appended here now (the directory exists or can be made, and accepts files)."""
@@ -338,8 +347,12 @@ class ClickLog:
                 raw.one("SELECT pg_advisory_xact_lock(?)", (PG_FLUSH_LOCK,))
             names = [path.name for path in paths]
             marks = ",".join("?" * len(names))
-            offsets = {name: int(done) for name, done in raw.all(
-                f"SELECT segment, stored_bytes FROM click_log_segments WHERE segment IN ({marks})", names)}
+            offsets = {
+                name: int(done)
+                for name, done in raw.all(
+                    f"SELECT segment, stored_bytes FROM click_log_segments WHERE segment IN ({marks})", names
+                )
+            }
             self._stored_to.update(offsets)
             records: list[clicks.ClickRecord] = []
             moved: dict[str, int] = {}
@@ -387,8 +400,11 @@ class ClickLog:
                 )
         self._stored_to.update(moved)  # committed
         if len(records) != stored:
-            log.info("click log: %d of %d records were already stored or their link is gone", len(records) - stored,
-                     len(records))
+            log.info(
+                "click log: %d of %d records were already stored or their link is gone",
+                len(records) - stored,
+                len(records),
+            )
         return len(records), more, finished
 
     def _record_waiting_conversions(self, raw: Raw) -> None:
@@ -410,8 +426,11 @@ class ClickLog:
             conversions.record_waiting(raw, waiting, now)
         except Exception as error:
             raw.run("ROLLBACK TO SAVEPOINT waiting_conversions")
-            outages.report("waiting-conversions", "recording the conversions that waited for their click failed; "
-                           "they wait for the next flush", error)
+            outages.report(
+                "waiting-conversions",
+                "recording the conversions that waited for their click failed; they wait for the next flush",
+                error,
+            )
         raw.run("RELEASE SAVEPOINT waiting_conversions")
 
     def _parse(self, name: str, start: int, data: bytes) -> list[clicks.ClickRecord]:
@@ -422,8 +441,10 @@ class ClickLog:
         never skipped silently, never stored half-read.
         """
         try:  # one parse for the whole batch (the usual case), line by line only if that fails
-            return [clicks.record_from_json(value)
-                    for value in json.loads(b"[" + data.rstrip(b"\n").replace(b"\n", b",") + b"]")]
+            return [
+                clicks.record_from_json(value)
+                for value in json.loads(b"[" + data.rstrip(b"\n").replace(b"\n", b",") + b"]")
+            ]
         except (ValueError, TypeError):
             pass
         records = []
@@ -438,10 +459,19 @@ class ClickLog:
 
     def _quarantine(self, name: str, position: int, line: bytes, why: str) -> None:
         """Keep an unreadable line, with its origin, in :data:`QUARANTINE` (appended; owner-only)."""
-        log.warning("click log line in %s at byte %d is not a click record (%s); set aside in %s",
-                    name, position, why, QUARANTINE)
-        entry = json.dumps({"segment": name, "offset": position, "error": why,
-                            "line": line.decode("utf-8", "backslashreplace")}) + "\n"
+        log.warning(
+            "click log line in %s at byte %d is not a click record (%s); set aside in %s",
+            name,
+            position,
+            why,
+            QUARANTINE,
+        )
+        entry = (
+            json.dumps(
+                {"segment": name, "offset": position, "error": why, "line": line.decode("utf-8", "backslashreplace")}
+            )
+            + "\n"
+        )
         fd = os.open(self.directory / QUARANTINE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
             os.write(fd, entry.encode())

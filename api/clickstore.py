@@ -28,6 +28,7 @@ Connections are re-opened after ``fork`` (gunicorn's workers each open
 their own). :meth:`ClickStore.close` closes them all; it runs when the app's
 engine is disposed.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -85,10 +86,19 @@ class ClickStore:
             # flush that finds it held (a backup, a long admin transaction) gives up
             # at once and is retried later, rather than holding a worker (with gevent,
             # every visitor of the process) while the lock lasts.
-            dbapi = sqlite3.connect(self._target, isolation_level=None, check_same_thread=False,
-                                    timeout=BUSY_TIMEOUT_MS / 1000, cached_statements=64)
-            for pragma in ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON",
-                           f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}"):
+            dbapi = sqlite3.connect(
+                self._target,
+                isolation_level=None,
+                check_same_thread=False,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                cached_statements=64,
+            )
+            for pragma in (
+                "PRAGMA journal_mode=WAL",
+                "PRAGMA synchronous=NORMAL",
+                "PRAGMA foreign_keys=ON",
+                f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
+            ):
                 dbapi.execute(pragma)
         else:
             import psycopg
@@ -97,14 +107,17 @@ class ClickStore:
             # trip); :meth:`writing` opens an explicit one when several belong together.
             # Within db.CONNECT_TIMEOUT or not at all, and not again for a second after
             # a failure: during an outage a redirect never waits on the database.
-            dbapi = self._guard.connect(lambda: psycopg.connect(
-                self._target,
-                autocommit=True,
-                prepare_threshold=0,
-                connect_timeout=2,
-                options=f"-c statement_timeout={PG_STATEMENT_TIMEOUT_MS} "
-                f"-c idle_in_transaction_session_timeout={PG_STATEMENT_TIMEOUT_MS}",
-            ), psycopg.OperationalError)
+            dbapi = self._guard.connect(
+                lambda: psycopg.connect(
+                    self._target,
+                    autocommit=True,
+                    prepare_threshold=0,
+                    connect_timeout=2,
+                    options=f"-c statement_timeout={PG_STATEMENT_TIMEOUT_MS} "
+                    f"-c idle_in_transaction_session_timeout={PG_STATEMENT_TIMEOUT_MS}",
+                ),
+                psycopg.OperationalError,
+            )
         with self._lock:
             self._open.append(dbapi)
         return dbapi

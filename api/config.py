@@ -4,6 +4,7 @@ Everything the app can be told lives in :class:`Settings`, built once by
 :func:`load_settings`; the rest of the code reads the Flask config keys it sets
 and never the environment directly.
 """
+
 from __future__ import annotations
 
 import os
@@ -156,9 +157,7 @@ def demo_secret_key(instance_path: str | os.PathLike[str]) -> str:
     return key
 
 
-def load_settings(
-    instance_path: str | os.PathLike[str], environ: Mapping[str, str] | None = None
-) -> Settings:
+def load_settings(instance_path: str | os.PathLike[str], environ: Mapping[str, str] | None = None) -> Settings:
     """Read the ``TASKLINK_*`` variables; refuse to start without keys outside demo mode."""
     env = os.environ if environ is None else environ
     demo = _flag(env.get("TASKLINK_DEMO"))
@@ -184,7 +183,8 @@ def load_settings(
         trusted_proxies=_proxy_count(env.get("TASKLINK_TRUSTED_PROXIES")),
         redirect_cache_seconds=_cache_seconds(env.get("TASKLINK_REDIRECT_CACHE_SECONDS")),
         click_log_dir=env.get("TASKLINK_CLICK_LOG_DIR") or None,
-        click_log_min_free_bytes=_bytes(env.get("TASKLINK_CLICK_LOG_MIN_FREE_BYTES"), 64 * 1024 * 1024,
-                                        "TASKLINK_CLICK_LOG_MIN_FREE_BYTES"),
+        click_log_min_free_bytes=_bytes(
+            env.get("TASKLINK_CLICK_LOG_MIN_FREE_BYTES"), 64 * 1024 * 1024, "TASKLINK_CLICK_LOG_MIN_FREE_BYTES"
+        ),
         postbacks_allow_private=_flag(env.get("TASKLINK_POSTBACKS_ALLOW_PRIVATE")),
     )

@@ -10,6 +10,7 @@ Opening a core starts nothing: no thread, no connection. Only a process that
 serves requests starts its click log's flusher (with its first request, see
 :class:`api.http.tracking.PathDispatcher`).
 """
+
 from __future__ import annotations
 
 import os

@@ -5,6 +5,7 @@ view, a CLI command, the admin) opens the unit of work with
 :func:`transaction` (writes) or :func:`reading` (reads), so a failure half-way
 rolls everything back.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -119,7 +120,11 @@ def make_engine(url: str) -> Engine:
         import psycopg
 
         engine = create_engine(
-            url, pool_pre_ping=True, pool_size=5, max_overflow=10, pool_timeout=CONNECT_TIMEOUT,
+            url,
+            pool_pre_ping=True,
+            pool_size=5,
+            max_overflow=10,
+            pool_timeout=CONNECT_TIMEOUT,
             connect_args={"connect_timeout": 2, "options": f"-c lock_timeout={LOCK_TIMEOUT_MS}"},
         )
         guard = ConnectGuard()

@@ -4,6 +4,7 @@ The landing pages live on ``*.localhost`` host names, which browsers resolve
 to this machine, and are served by the demo shop of the API itself, so a click
 can be followed end to end on one machine.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -38,52 +39,83 @@ class DemoCampaign:
 
 CAMPAIGNS = (
     DemoCampaign(
-        "Spring sale: deep links", "shop", "manual",
+        "Spring sale: deep links",
+        "shop",
+        "manual",
         {**ALL_ON, "payout_model": "cpa", "payout_amount": "5.00"},
         (("Shop home", "/shop/"), ("Spring sale", "/shop/spring")),
-        (("Instagram story for the spring sale", None), ("Blog review of the rain jacket", "partner"),
-         ("YouTube unboxing", "other")),
+        (
+            ("Instagram story for the spring sale", None),
+            ("Blog review of the rain jacket", "partner"),
+            ("YouTube unboxing", "other"),
+        ),
     ),
     DemoCampaign(
-        "Outlet: pick a page", "outlet", "choose",
+        "Outlet: pick a page",
+        "outlet",
+        "choose",
         {**ALL_ON, "payout_model": "revshare", "payout_amount": "10"},
-        (("Outlet", "/shop/outlet"), ("Rain jacket", "/shop/products/rain-jacket"),
-         ("Trail sneakers", "/shop/products/trail-sneakers")),
+        (
+            ("Outlet", "/shop/outlet"),
+            ("Rain jacket", "/shop/products/rain-jacket"),
+            ("Trail sneakers", "/shop/products/trail-sneakers"),
+        ),
         (("Newsletter feature", None), ("Comparison post: jackets", None)),
     ),
     DemoCampaign(
-        "New arrivals: one click", "launch", "default",
+        "New arrivals: one click",
+        "launch",
+        "default",
         {**ALL_ON, "payout_model": "cpc", "payout_amount": "0.25"},
         (("New arrivals", "/shop/new"), ("Summer preview", "/shop/products/summer-hat")),
         (("Story swipe-up for new arrivals", None), ("Podcast mention", None)),
     ),
     DemoCampaign(
-        "Brand awareness (no pay for performance)", "outlet", "manual",
-        {"click_tracking": True, "conversion_tracking": True, "pay_for_performance": False,
-         "payout_model": "cpa", "payout_amount": "3.00"},
+        "Brand awareness (no pay for performance)",
+        "outlet",
+        "manual",
+        {
+            "click_tracking": True,
+            "conversion_tracking": True,
+            "pay_for_performance": False,
+            "payout_model": "cpa",
+            "payout_amount": "3.00",
+        },
         (("Outlet", "/shop/outlet"),),
         (("Logo placement", None),),
     ),
     DemoCampaign(
-        "Click-only test (no conversion tracking)", "launch", "manual",
-        {"click_tracking": True, "conversion_tracking": False, "pay_for_performance": True,
-         "payout_model": "cpc", "payout_amount": "0.10"},
+        "Click-only test (no conversion tracking)",
+        "launch",
+        "manual",
+        {
+            "click_tracking": True,
+            "conversion_tracking": False,
+            "pay_for_performance": True,
+            "payout_model": "cpc",
+            "payout_amount": "0.10",
+        },
         (("New arrivals", "/shop/new"),),
         (("Banner on your site", None),),
     ),
     DemoCampaign(
-        "VIP preview (approval pending)", "shop", "manual",
+        "VIP preview (approval pending)",
+        "shop",
+        "manual",
         {**ALL_ON, "payout_model": "cpa", "payout_amount": "4.00"},
         (("VIP preview", "/shop/vip"),),
         (("Early-access post", None),),
         partner_status="pending",
     ),
     DemoCampaign(
-        "Summer lookbook (invitation)", "launch", "manual",
+        "Summer lookbook (invitation)",
+        "launch",
+        "manual",
         {**ALL_ON, "payout_model": "cpa", "payout_amount": "6.00", "attribution_window_days": 14},
         (("Summer preview", "/shop/products/summer-hat"),),
         (("Lookbook post", None),),
-        partner_status="invited", currency="EUR",
+        partner_status="invited",
+        currency="EUR",
     ),
 )
 
@@ -108,8 +140,9 @@ def seed_demo(conn: Connection, shop_url: str = DEFAULT_SHOP_URL) -> bool:
     people = {"partner": partner.id, "other": other.id}
     for demo in CAMPAIGNS:
         base = shop_host_url(shop_url, demo.host)
-        campaign = campaigns.create_campaign(conn, brand.id, program.id, demo.name, currency=demo.currency,
-                                            **demo.settings)
+        campaign = campaigns.create_campaign(
+            conn, brand.id, program.id, demo.name, currency=demo.currency, **demo.settings
+        )
         landing_pages.set_allowed_domains(conn, brand.id, campaign.id, [urlsplit(base).hostname])
         for index, (name, path) in enumerate(demo.pages):
             landing_pages.add_landing_page(conn, brand.id, campaign.id, name, base + path, is_default=index == 0)

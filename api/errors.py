@@ -4,6 +4,7 @@ Services raise these with a machine ``code`` and a sentence fit for a user;
 the HTTP layer maps them to ``{"error": {"code", "message"}}`` with
 ``status`` in one place (:mod:`api.http.errors`), the admin shows ``message``.
 """
+
 from __future__ import annotations
 
 

@@ -10,6 +10,7 @@ show as text and do not evaluate. Numbers we produce ourselves are written as
 they are: a negative payout is a number, not a formula. Only the first
 character is checked, as in OWASP's rule.
 """
+
 from __future__ import annotations
 
 import csv

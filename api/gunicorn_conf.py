@@ -25,6 +25,7 @@ duration, as they did a sync worker; the click log's flusher thread runs as
 a greenlet, and a worker that stops cleanly still stores its last clicks at
 exit (``tests/test_click_log.py``).
 """
+
 from __future__ import annotations
 
 import os

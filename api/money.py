@@ -3,6 +3,7 @@
 Amounts never pass through binary floats. A currency's exponent comes from
 ISO 4217 (most have 2 decimals; the exceptions are listed).
 """
+
 from __future__ import annotations
 
 import re
@@ -14,9 +15,30 @@ from .errors import ValidationError
 
 # ISO 4217 currencies whose minor unit is not 1/100.
 _EXPONENTS = {
-    "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0,
-    "PYG": 0, "RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0,
-    "XPF": 0, "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
+    "BIF": 0,
+    "CLP": 0,
+    "DJF": 0,
+    "GNF": 0,
+    "ISK": 0,
+    "JPY": 0,
+    "KMF": 0,
+    "KRW": 0,
+    "PYG": 0,
+    "RWF": 0,
+    "UGX": 0,
+    "UYI": 0,
+    "VND": 0,
+    "VUV": 0,
+    "XAF": 0,
+    "XOF": 0,
+    "XPF": 0,
+    "BHD": 3,
+    "IQD": 3,
+    "JOD": 3,
+    "KWD": 3,
+    "LYD": 3,
+    "OMR": 3,
+    "TND": 3,
 }
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 # ASCII digits only: \d alone would take "١٢" or "１２", which Decimal reads as 12.  # noqa: RUF003
@@ -35,8 +57,9 @@ def currency_code(value: object) -> str:
     if not isinstance(value, str) or not _CURRENCY.match(value):
         raise ValidationError("Currency must be a 3-letter ISO 4217 code such as USD.", "invalid_currency")
     if pycountry.currencies.get(alpha_3=value) is None:
-        raise ValidationError(f"{value} is not an ISO 4217 currency code (such as USD, EUR or JPY).",
-                              "invalid_currency")
+        raise ValidationError(
+            f"{value} is not an ISO 4217 currency code (such as USD, EUR or JPY).", "invalid_currency"
+        )
     return value
 
 
@@ -52,12 +75,12 @@ def parse_amount(value: object, field: str = "amount") -> Decimal:
     exponents and more than 4 decimals.
     """
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise ValidationError(f"{field} must be a decimal number such as \"12.50\".", "invalid_amount")
+        raise ValidationError(f'{field} must be a decimal number such as "12.50".', "invalid_amount")
     text = repr(value) if isinstance(value, float) else str(value)
     text = text.strip()
     if not _AMOUNT.match(text):
         raise ValidationError(
-            f"{field} must be a non-negative decimal number with at most 4 decimals, such as \"12.50\".",
+            f'{field} must be a non-negative decimal number with at most 4 decimals, such as "12.50".',
             "invalid_amount",
         )
     try:

@@ -6,6 +6,7 @@ the one line an operator needs and can fill the disk the click log needs.
 :func:`report` logs the first failure of a kind, then at most one line per
 :data:`INTERVAL` seconds saying how many more there were.
 """
+
 from __future__ import annotations
 
 import logging

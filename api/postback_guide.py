@@ -8,6 +8,7 @@ goes to the browser). The examples use the API's public address
 (``TASKLINK_BASE_URL``). Without it there is no address to show: the guide
 says it must be set instead of guessing one.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -35,8 +36,9 @@ class PostbackGuide:
     python: str = ""  # the postback from a Python server
 
 
-def postback_guide(base_url: str | None, click_id_param: str, currency: str,
-                   attribution_days: int = 30) -> PostbackGuide:
+def postback_guide(
+    base_url: str | None, click_id_param: str, currency: str, attribution_days: int = 30
+) -> PostbackGuide:
     """The postback explained for one campaign, with its click-id parameter, currency and attribution window."""
     address = (base_url or "").rstrip("/") or PLACEHOLDER_BASE_URL
     intro = (
@@ -51,8 +53,10 @@ def postback_guide(base_url: str | None, click_id_param: str, currency: str,
         f"({attribution_days} days; a newer click replaces an older one). Your server reads that cookie at "
         "checkout; in the page, `Tasklink.clickId()` returns it. Never put your API key in a page."
     )
-    tag = (f'<script src="{address}/tag.js"\n'
-           f'        data-param="{click_id_param}" data-days="{attribution_days}" async></script>')
+    tag = (
+        f'<script src="{address}/tag.js"\n'
+        f'        data-param="{click_id_param}" data-days="{attribution_days}" async></script>'
+    )
     request = f"""# TASKLINK_API_KEY: your API key, e.g. export TASKLINK_API_KEY=tlk_...
 curl -X POST {address}/api/v1/conversions \\
   -H "Authorization: Bearer $TASKLINK_API_KEY" \\
@@ -78,8 +82,12 @@ def report_conversion(click_id: str, order_id: str, amount: str) -> int:
 click_id = request.cookies.get("{TAG_COOKIE}")
 if click_id:
     report_conversion(click_id, order.id, str(order.total))'''
-    missing = None if base_url else (
-        "Tasklink's public address is not configured, so the example shows a placeholder. The operator must set "
-        "`TASKLINK_BASE_URL` (e.g. `https://track.example.com`) to the address your server reaches the API at."
+    missing = (
+        None
+        if base_url
+        else (
+            "Tasklink's public address is not configured, so the example shows a placeholder. The operator must set "
+            "`TASKLINK_BASE_URL` (e.g. `https://track.example.com`) to the address your server reaches the API at."
+        )
     )
     return PostbackGuide(intro, request, ANSWERS, missing, tag_intro, tag, python)

@@ -12,6 +12,7 @@ Statement preparation is left to the drivers: ``sqlite3`` keeps a cache of
 prepared statements per connection, and psycopg prepares server side once a
 statement has run a few times on a connection.
 """
+
 from __future__ import annotations
 
 import datetime as dt

@@ -6,6 +6,7 @@ Revenue share is stored in basis points (1/100 of a percent). Times are UTC.
 Alembic migrations in ``api/migrations`` create these tables; this module is
 the reference they are checked against.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -274,10 +275,22 @@ clicks = Table(
     # so the indexes hold only those: a bot or duplicate click writes no index
     # entry. Reports read click_rollups plus the clicks after its watermark (by
     # primary key): every other index would be one more write per stored click.
-    Index("ix_clicks_billable_link", "link_id", "visitor_hash", "created_at",
-          sqlite_where=text("billable"), postgresql_where=text("billable")),
-    Index("ix_clicks_billable_campaign", "campaign_id", "visitor_hash", "created_at",
-          sqlite_where=text("billable"), postgresql_where=text("billable")),
+    Index(
+        "ix_clicks_billable_link",
+        "link_id",
+        "visitor_hash",
+        "created_at",
+        sqlite_where=text("billable"),
+        postgresql_where=text("billable"),
+    ),
+    Index(
+        "ix_clicks_billable_campaign",
+        "campaign_id",
+        "visitor_hash",
+        "created_at",
+        sqlite_where=text("billable"),
+        postgresql_where=text("billable"),
+    ),
 )
 
 click_rollups = Table(

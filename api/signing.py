@@ -5,6 +5,7 @@ them oldest first and signs with the last, so the list is reversed here and
 nowhere else. A token made for one purpose never verifies for another because
 each purpose has its own salt.
 """
+
 from __future__ import annotations
 
 import functools

@@ -6,6 +6,7 @@ allowed one: no userinfo, no backslashes, no control characters or spaces, no
 percent-encoding or non-ASCII in the host, http or https only. Anything that
 might be read two ways is refused rather than guessed at.
 """
+
 from __future__ import annotations
 
 import re
@@ -131,8 +132,7 @@ def not_on_domains_reason(host: str, domains: Iterable[str]) -> str:
             suffix = _crosses_public_suffix(host, domain[2:])
             if suffix is not None:
                 return (
-                    f"{host} is under {suffix}, a public suffix where anyone can publish, "
-                    f"so {domain} does not cover it"
+                    f"{host} is under {suffix}, a public suffix where anyone can publish, so {domain} does not cover it"
                 )
     if not domains:
         return "the campaign has no allowed domains yet"
@@ -153,9 +153,7 @@ def normalize_url(value: object) -> str:
     if len(text) > MAX_URL_LENGTH:
         raise ValidationError(f"The landing page URL is longer than {MAX_URL_LENGTH} characters.", "invalid_url")
     if any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in text) or "\\" in text:
-        raise ValidationError(
-            "The landing page URL contains spaces, control characters or backslashes.", "invalid_url"
-        )
+        raise ValidationError("The landing page URL contains spaces, control characters or backslashes.", "invalid_url")
     try:
         parts = urlsplit(text)
         port = parts.port

@@ -4,6 +4,7 @@ The codes and their landing URLs come from the JSON file named by
 ``BENCH_CODES`` and live in a dict in memory: the least any redirecting
 endpoint must do, served by the same gunicorn settings as the real app.
 """
+
 from __future__ import annotations
 
 import json

@@ -3,6 +3,7 @@
 It reads a JSON body and answers a small JSON object with 201: the least any
 link-creating endpoint must do, served by the same gunicorn settings.
 """
+
 from __future__ import annotations
 
 import secrets

@@ -11,6 +11,7 @@ the next node instead (what a load balancer does with a dead backend). A
 request that was sent but got no answer (the node died while handling it) is
 counted as ``unanswered``: its click may or may not have been stored.
 """
+
 from __future__ import annotations
 
 import http.client

@@ -17,6 +17,7 @@ Start and stop the cluster from the main thread: the parent-death signal is
 tied to the thread that forked, so a node started from a worker thread would
 die with that thread.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -58,8 +59,14 @@ def _spawn(argv: Sequence[str], env: dict[str, str], log: Path) -> subprocess.Po
     preexec = _die_with_parent if threading.current_thread() is threading.main_thread() else None
     with log.open("ab") as out:
         return subprocess.Popen(
-            list(argv), env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            preexec_fn=preexec, start_new_session=preexec is None,
+            list(argv),
+            env=env,
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=preexec,
+            start_new_session=preexec is None,
         )
 
 
@@ -178,7 +185,11 @@ class Cluster:
         """Run ``flask --app api ARGS`` with the cluster's settings; return its output."""
         result = subprocess.run(
             [sys.executable, "-m", "flask", "--app", "api", *args],
-            env=self.app_env, cwd=ROOT, capture_output=True, text=True, timeout=120,
+            env=self.app_env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         if result.returncode != 0:
             raise RuntimeError(f"flask {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
@@ -192,13 +203,32 @@ class Cluster:
         self.redis_port = port or free_port()
         # No persistence: rate-limit counters are disposable by design.
         self._redis = _spawn(
-            [server, "--bind", "127.0.0.1", "--port", str(self.redis_port), "--save", "", "--appendonly", "no",
-             "--dir", str(self.workdir), "--protected-mode", "yes", "--loglevel", "warning"],
-            dict(os.environ), self.workdir / "redis.log",
+            [
+                server,
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.redis_port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+                "--protected-mode",
+                "yes",
+                "--loglevel",
+                "warning",
+            ],
+            dict(os.environ),
+            self.workdir / "redis.log",
         )
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.redis_port), timeout=1) as sock:
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.redis_port), timeout=1) as sock,
+            ):
                 sock.sendall(b"PING\r\n")
                 if sock.recv(64).startswith(b"+PONG"):
                     return

@@ -8,6 +8,7 @@ advertiser's API key) so requests get past 401 and reach the code behind it.
 Every answer goes through schemathesis' checks: no 5xx, a documented status,
 a body matching its schema, the right content type and headers.
 """
+
 from __future__ import annotations
 
 import json
@@ -102,7 +103,10 @@ def fuzz(
 
             @given(case=operation.as_strategy(generation_mode=mode))
             @settings(
-                max_examples=max_examples, deadline=None, database=None, derandomize=False,
+                max_examples=max_examples,
+                deadline=None,
+                database=None,
+                derandomize=False,
                 phases=[Phase.explicit, Phase.generate],
                 suppress_health_check=list(HealthCheck),
             )
@@ -144,8 +148,10 @@ def fuzz_as_demo(base_url: str, max_examples: int = 25) -> FuzzResult:
     other = login(base_url, demo.OTHER["email"], demo.OTHER["password"])
     return fuzz(
         base_url,
-        {"partnerToken": {"Authorization": f"Bearer {partner}"},
-         "advertiserKey": {"Authorization": f"Bearer {demo.ADVERTISER['api_key']}"}},
+        {
+            "partnerToken": {"Authorization": f"Bearer {partner}"},
+            "advertiserKey": {"Authorization": f"Bearer {demo.ADVERTISER['api_key']}"},
+        },
         max_examples=max_examples,
         overrides={"POST /api/v1/auth/logout": {"Authorization": f"Bearer {other}"}},
     )

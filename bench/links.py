@@ -13,6 +13,7 @@ database named by ``--database``), checks every rule and the rate limit
 
 Prints requests per second for each and the ratio (real / bare).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -69,9 +70,21 @@ def load(port: int, body: dict, token: str, seconds: int, connections: int, work
         f'wrk.headers["Authorization"] = "Bearer {token}"\n'
     )
     result = subprocess.run(
-        ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "-s", str(script),
-         f"http://127.0.0.1:{port}/api/v1/links"],
-        capture_output=True, text=True, check=True,
+        [
+            "wrk",
+            "-t",
+            "2",
+            "-c",
+            str(connections),
+            "-d",
+            f"{seconds}s",
+            "-s",
+            str(script),
+            f"http://127.0.0.1:{port}/api/v1/links",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return wrk_figures(result.stdout)
 
@@ -114,7 +127,10 @@ def main() -> None:
             "TASKLINK_BASE_URL": "https://go.example",
         }
         results = {}
-        for name, spec in (("bare Flask JSON endpoint", "bench.baseline_app:app"), ("Tasklink POST /api/v1/links", "api:create_app()")):
+        for name, spec in (
+            ("bare Flask JSON endpoint", "bench.baseline_app:app"),
+            ("Tasklink POST /api/v1/links", "api:create_app()"),
+        ):
             port = free_port()
             process = start_gunicorn(spec, port, env, workdir / f"{port}.log", workers=args.workers)
             try:
@@ -124,11 +140,15 @@ def main() -> None:
 
         stored = count_links(url) - before
 
-    print(f"gunicorn {args.workers} sync workers, wrk 2 threads x {args.connections} connections, "
-          f"{args.seconds} s each, {args.kind} links, database {'SQLite (fresh file)' if not args.database else args.database}")
+    print(
+        f"gunicorn {args.workers} sync workers, wrk 2 threads x {args.connections} connections, "
+        f"{args.seconds} s each, {args.kind} links, database {'SQLite (fresh file)' if not args.database else args.database}"
+    )
     for name, (rate, total, errors) in results.items():
         print(f"  {name:30s} {rate:9.1f} requests/s  ({total} requests, {errors} not 2xx)")
-    print(f"  links stored by the real app: {stored} (requests still in flight when wrk stops are stored but not counted)")
+    print(
+        f"  links stored by the real app: {stored} (requests still in flight when wrk stops are stored but not counted)"
+    )
     bare = results["bare Flask JSON endpoint"][0]
     real = results["Tasklink POST /api/v1/links"][0]
     print(f"  ratio real / bare: {real / bare:.2f}  (the real app does {bare / real:.1f}x the work per request)")

@@ -10,6 +10,7 @@ listens on 127.0.0.1 only, and is removed on exit.
         pg.stop()               # fast shutdown: clients see their connections refused
         pg.start()
 """
+
 from __future__ import annotations
 
 import glob
@@ -62,11 +63,13 @@ class ThrowawayPostgres:
         subprocess.run([*prefix, *argv], check=True, capture_output=True)
 
     def __enter__(self) -> ThrowawayPostgres:
-        self._as_postgres(str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres",
-                          "--no-sync", "-E", "UTF8")
+        self._as_postgres(
+            str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"
+        )
         self.start()
-        self._as_postgres(str(self.bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
-                          self.database)
+        self._as_postgres(
+            str(self.bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", self.database
+        )
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -77,9 +80,17 @@ class ThrowawayPostgres:
 
     def start(self) -> None:
         """Start the server and wait until it accepts connections."""
-        self._as_postgres(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.folder / "log"), "-w",
-                          "-o", f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off",
-                          "start")
+        self._as_postgres(
+            str(self.bin / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.folder / "log"),
+            "-w",
+            "-o",
+            f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off",
+            "start",
+        )
 
     def stop(self) -> None:
         """Fast shutdown: open connections are closed, new ones refused (no error if it is not running)."""

@@ -23,6 +23,7 @@ names an empty database to use — its tables are dropped and recreated):
    times the summary report: straight from the clicks table, the one-off fold
    into the daily rollups, and the report after the fold.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -70,8 +71,10 @@ def prepare(url: str, count: int = LINKS) -> dict[str, str]:
             assert partner is not None
             for entry in campaigns.list_campaigns_for_partner(conn, partner.id):
                 if entry.availability.available:
-                    slots.extend((partner.id, task.id) for task in
-                                 tasks.list_tasks_for_partner(conn, partner.id, entry.campaign.id))
+                    slots.extend(
+                        (partner.id, task.id)
+                        for task in tasks.list_tasks_for_partner(conn, partner.id, entry.campaign.id)
+                    )
         for n in range(count):
             partner_id, task_id = slots[n % len(slots)]
             link = links.create_link(conn, partner_id, task_id, reporting={"subId1": f"sub{n % 3}"})
@@ -92,8 +95,9 @@ def zipf_cdf(count: int, exponent: float) -> list[float]:
     return cdf
 
 
-def wrk(port: int, codes: list[str], seconds: int, connections: int, workdir: Path,
-        zipf: float = 0.0, close: bool = False) -> tuple[float, int, int, float]:
+def wrk(
+    port: int, codes: list[str], seconds: int, connections: int, workdir: Path, zipf: float = 0.0, close: bool = False
+) -> tuple[float, int, int, float]:
     """Run wrk over the codes; return req/s, requests, answers other than 302, and the p99 latency in ms.
 
     ``zipf`` 0 takes the codes in turn; above 0 each request draws a code by
@@ -124,9 +128,25 @@ def wrk(port: int, codes: list[str], seconds: int, connections: int, workdir: Pa
         "end\n"
     )
     result = subprocess.run(
-        ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency", "-H", f"User-Agent: {AGENT}",
-         *(["-H", "Connection: close"] if close else []), "-s", str(script), f"http://127.0.0.1:{port}"],
-        capture_output=True, text=True, check=True,
+        [
+            "wrk",
+            "-t",
+            "2",
+            "-c",
+            str(connections),
+            "-d",
+            f"{seconds}s",
+            "--latency",
+            "-H",
+            f"User-Agent: {AGENT}",
+            *(["-H", "Connection: close"] if close else []),
+            "-s",
+            str(script),
+            f"http://127.0.0.1:{port}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     rate, total, other = wrk_figures(result.stdout)
     socket_errors = re.search(r"Socket errors: (.*)", result.stdout)
@@ -161,12 +181,18 @@ def throughput(label: str, url: str, args: argparse.Namespace, workdir: Path) ->
     codes = prepare(url, args.links)
     codes_file = workdir / "codes.json"
     codes_file.write_text(json.dumps(codes))
-    env = {"TASKLINK_DATABASE_URL": url, "TASKLINK_SECRET_KEYS": SECRET, "BENCH_CODES": str(codes_file),
-           "TASKLINK_CLICK_LOG_DIR": str(workdir / "click-log")}
+    env = {
+        "TASKLINK_DATABASE_URL": url,
+        "TASKLINK_SECRET_KEYS": SECRET,
+        "BENCH_CODES": str(codes_file),
+        "TASKLINK_CLICK_LOG_DIR": str(workdir / "click-log"),
+    }
     order = list(codes)
     mix = f"Zipf-distributed (exponent {args.zipf})" if args.zipf > 0 else "in turn"
-    print(f"\n== {label}: {args.server}, {WORKERS} processes, wrk 2 threads x {args.connections} connections, "
-          f"{args.seconds} s per side, {args.rounds} rounds, {len(order)} links clicked {mix}")
+    print(
+        f"\n== {label}: {args.server}, {WORKERS} processes, wrk 2 threads x {args.connections} connections, "
+        f"{args.seconds} s per side, {args.rounds} rounds, {len(order)} links clicked {mix}"
+    )
     ratios: list[float] = []
     cpu_ratios: list[float] = []
     bare_rates: list[float] = []
@@ -207,16 +233,24 @@ def throughput(label: str, url: str, args: argparse.Namespace, workdir: Path) ->
         real_rates.append(rates["real"])
         ratios.append(ratio)
         p99_ratios.append(p99["real"] / p99["bare"])
-        print(f"  round {round_no}: bare Flask {rates['bare']:7.0f} req/s   Tasklink /s/<code> {rates['real']:7.0f} req/s"
-              f"   ratio {ratio:.2f}   | server CPU per request: bare {cpu_per_request['bare']:5.0f} us, "
-              f"Tasklink {cpu_per_request['real']:5.0f} us, ratio {cpu_ratio:.2f}   | p99: bare {p99['bare']:.1f} ms, "
-              f"Tasklink {p99['real']:.1f} ms ({p99_ratios[-1]:.2f}x)")
-    print(f"  bare median {statistics.median(bare_rates):.0f} req/s, Tasklink median {statistics.median(real_rates):.0f}"
-          f" req/s; ratio median {statistics.median(ratios):.2f} (min {min(ratios):.2f}, max {max(ratios):.2f})")
-    print(f"  CPU-per-request ratio (bare / Tasklink; steadier on a shared machine) median "
-          f"{statistics.median(cpu_ratios):.2f} (min {min(cpu_ratios):.2f}, max {max(cpu_ratios):.2f})")
-    print(f"  p99 Tasklink / bare median {statistics.median(p99_ratios):.2f}x "
-          f"(min {min(p99_ratios):.2f}, max {max(p99_ratios):.2f})")
+        print(
+            f"  round {round_no}: bare Flask {rates['bare']:7.0f} req/s   Tasklink /s/<code> {rates['real']:7.0f} req/s"
+            f"   ratio {ratio:.2f}   | server CPU per request: bare {cpu_per_request['bare']:5.0f} us, "
+            f"Tasklink {cpu_per_request['real']:5.0f} us, ratio {cpu_ratio:.2f}   | p99: bare {p99['bare']:.1f} ms, "
+            f"Tasklink {p99['real']:.1f} ms ({p99_ratios[-1]:.2f}x)"
+        )
+    print(
+        f"  bare median {statistics.median(bare_rates):.0f} req/s, Tasklink median {statistics.median(real_rates):.0f}"
+        f" req/s; ratio median {statistics.median(ratios):.2f} (min {min(ratios):.2f}, max {max(ratios):.2f})"
+    )
+    print(
+        f"  CPU-per-request ratio (bare / Tasklink; steadier on a shared machine) median "
+        f"{statistics.median(cpu_ratios):.2f} (min {min(cpu_ratios):.2f}, max {max(cpu_ratios):.2f})"
+    )
+    print(
+        f"  p99 Tasklink / bare median {statistics.median(p99_ratios):.2f}x "
+        f"(min {min(p99_ratios):.2f}, max {max(p99_ratios):.2f})"
+    )
     print(f"  clicks stored by the real app during the measured runs: {stored_total} for {answered} redirects wrk read")
     return ratios
 
@@ -231,11 +265,17 @@ def generate_clicks(url: str, count: int) -> None:
     postgres = engine.dialect.name == "postgresql"
     with db.transaction(engine) as conn:
         link_rows = conn.execute(text("SELECT id, campaign_id, partner_id, task_id FROM links ORDER BY id")).all()
-        conn.execute(text("CREATE TEMPORARY TABLE bench_links (n INTEGER PRIMARY KEY, id INTEGER, campaign_id INTEGER, "
-                          "partner_id INTEGER, task_id INTEGER)"))
+        conn.execute(
+            text(
+                "CREATE TEMPORARY TABLE bench_links (n INTEGER PRIMARY KEY, id INTEGER, campaign_id INTEGER, "
+                "partner_id INTEGER, task_id INTEGER)"
+            )
+        )
         for n, row in enumerate(link_rows):
-            conn.execute(text("INSERT INTO bench_links VALUES (:n, :id, :c, :p, :t)"),
-                         {"n": n, "id": row[0], "c": row[1], "p": row[2], "t": row[3]})
+            conn.execute(
+                text("INSERT INTO bench_links VALUES (:n, :id, :c, :p, :t)"),
+                {"n": n, "id": row[0], "c": row[1], "p": row[2], "t": row[3]},
+            )
         links_count = len(link_rows)
         if postgres:
             series = f"SELECT g AS i FROM generate_series(1, {count}) g"
@@ -244,20 +284,24 @@ def generate_clicks(url: str, count: int) -> None:
             bot = "(i % 20 = 0)"
             unique = "(i % 5 < 3)"
         else:
-            series = f"WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {count}) SELECT i FROM s"
+            series = (
+                f"WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {count}) SELECT i FROM s"
+            )
             created = "strftime('%Y-%m-%d %H:%M:%f000', 'now', '-' || (i % 2592000) || ' seconds')"
             click_id = "lower(hex(randomblob(11)))"
             bot = "(i % 20 = 0)"
             unique = "(i % 5 < 3)"
-        conn.execute(text(
-            "INSERT INTO clicks (click_id, link_id, campaign_id, partner_id, task_id, created_at, sub_id1, sub_id2, "
-            "sub_id3, shared_id, user_agent, referrer, ip_hash, visitor_hash, is_bot, billable, reason, payout_minor) "
-            f"SELECT {click_id}, l.id, l.campaign_id, l.partner_id, l.task_id, {created}, "
-            "'sub' || (i % 7), NULL, NULL, CASE WHEN i % 3 = 0 THEN 'shared' END, 'bench', NULL, 'ip', "
-            f"'v' || (i % 1000), {bot}, {unique} AND NOT {bot}, "
-            f"CASE WHEN {bot} THEN 'bot' WHEN NOT {unique} THEN 'duplicate' END, 0 "
-            f"FROM ({series}) s JOIN bench_links l ON l.n = i % {links_count}"
-        ))
+        conn.execute(
+            text(
+                "INSERT INTO clicks (click_id, link_id, campaign_id, partner_id, task_id, created_at, sub_id1, sub_id2, "
+                "sub_id3, shared_id, user_agent, referrer, ip_hash, visitor_hash, is_bot, billable, reason, payout_minor) "
+                f"SELECT {click_id}, l.id, l.campaign_id, l.partner_id, l.task_id, {created}, "
+                "'sub' || (i % 7), NULL, NULL, CASE WHEN i % 3 = 0 THEN 'shared' END, 'bench', NULL, 'ip', "
+                f"'v' || (i % 1000), {bot}, {unique} AND NOT {bot}, "
+                f"CASE WHEN {bot} THEN 'bot' WHEN NOT {unique} THEN 'duplicate' END, 0 "
+                f"FROM ({series}) s JOIN bench_links l ON l.n = i % {links_count}"
+            )
+        )
     engine.dispose()
 
 
@@ -286,16 +330,20 @@ def time_reports(url: str, count: int) -> None:
     assert partner is not None and brand is not None
 
     def run(label: str) -> None:
-        for who, kwargs in (("partner by day", {"partner_id": partner.id, "group_by": "day"}),
-                            ("partner by subId1", {"partner_id": partner.id, "group_by": "subId1"}),
-                            ("advertiser by partner", {"advertiser_id": brand.id, "group_by": "partner"})):
+        for who, kwargs in (
+            ("partner by day", {"partner_id": partner.id, "group_by": "day"}),
+            ("partner by subId1", {"partner_id": partner.id, "group_by": "subId1"}),
+            ("advertiser by partner", {"advertiser_id": brand.id, "group_by": "partner"}),
+        ):
             timings = []
             for _ in range(3):
                 started = time.perf_counter()
                 with db.reading(engine) as conn:
                     report = reports.summary(conn, **window, **kwargs)
                 timings.append(time.perf_counter() - started)
-            print(f"  {label:34s} {who:22s} {min(timings) * 1000:9.1f} ms  (totals: {report['totals']['clicks']:,} clicks)")
+            print(
+                f"  {label:34s} {who:22s} {min(timings) * 1000:9.1f} ms  (totals: {report['totals']['clicks']:,} clicks)"
+            )
 
     run("report straight from clicks")
     started = time.perf_counter()
@@ -312,13 +360,21 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--links", type=int, default=LINKS, help="how many short links to click (default 60)")
-    parser.add_argument("--zipf", type=float, default=0.0,
-                        help="click the links by Zipf's law with this exponent (e.g. 1.0) instead of in turn")
+    parser.add_argument(
+        "--zipf",
+        type=float,
+        default=0.0,
+        help="click the links by Zipf's law with this exponent (e.g. 1.0) instead of in turn",
+    )
     parser.add_argument("--postgres", help="also run on this PostgreSQL database (its tables are replaced)")
     parser.add_argument("--report-clicks", type=int, default=1_000_000)
     parser.add_argument("--skip-sqlite", action="store_true")
-    parser.add_argument("--server", choices=SERVERS, default="sync",
-                        help="how both apps are served (default: gunicorn sync workers; gevent is production)")
+    parser.add_argument(
+        "--server",
+        choices=SERVERS,
+        default="sync",
+        help="how both apps are served (default: gunicorn sync workers; gevent is production)",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install -y wrk)")

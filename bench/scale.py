@@ -21,6 +21,7 @@ dropped afterwards) with the demo data:
 wrk writes the click id of every 302 it receives to a file per thread (a Lua
 ``response`` hook), so "lost" is counted click by click, not estimated.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -110,23 +111,48 @@ class Run:
         return self.answered_302 / self.seconds
 
 
-def wrk_run(name: str, ports: Sequence[int], paths: Sequence[str], seconds: int, threads: int, connections: int,
-            workdir: Path, during: Any = None) -> Run:
+def wrk_run(
+    name: str,
+    ports: Sequence[int],
+    paths: Sequence[str],
+    seconds: int,
+    threads: int,
+    connections: int,
+    workdir: Path,
+    during: Any = None,
+) -> Run:
     """Run wrk against the nodes; ``during(elapsed_fraction)`` is polled while it runs."""
     outdir = workdir / name.replace(" ", "-")
     outdir.mkdir()
     script = outdir / "clicks.lua"
-    script.write_text(LUA % {
-        "ports": ", ".join(str(port) for port in ports),
-        "paths": ", ".join(json.dumps(path) for path in paths),
-        "outdir": str(outdir),
-        "agent": BROWSER,
-    })
+    script.write_text(
+        LUA
+        % {
+            "ports": ", ".join(str(port) for port in ports),
+            "paths": ", ".join(json.dumps(path) for path in paths),
+            "outdir": str(outdir),
+            "agent": BROWSER,
+        }
+    )
     started = time.monotonic()
     process = subprocess.Popen(
-        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
-         "-s", str(script), f"http://127.0.0.1:{ports[0]}/"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            "wrk",
+            "-t",
+            str(threads),
+            "-c",
+            str(connections),
+            "-d",
+            f"{seconds}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(script),
+            f"http://127.0.0.1:{ports[0]}/",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     while process.poll() is None:
         if during is not None:
@@ -178,8 +204,9 @@ def click_storage(database_url: str) -> tuple[int, float, float]:
     try:
         with engine.connect() as conn:
             conn.execute(text("VACUUM ANALYZE clicks"))
-            count, table, indexes = conn.execute(text(
-                "SELECT count(*), pg_table_size('clicks'), pg_indexes_size('clicks') FROM clicks")).one()
+            count, table, indexes = conn.execute(
+                text("SELECT count(*), pg_table_size('clicks'), pg_indexes_size('clicks') FROM clicks")
+            ).one()
     finally:
         engine.dispose()
     return int(count), table / max(count, 1), indexes / max(count, 1)
@@ -190,8 +217,9 @@ def api(base: str, method: str, path: str, body: Any = None, token: str | None =
     headers = {"Content-Type": "application/json"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    request = urllib.request.Request(base + path, data=None if body is None else json.dumps(body).encode(),
-                                     headers=headers, method=method)
+    request = urllib.request.Request(
+        base + path, data=None if body is None else json.dumps(body).encode(), headers=headers, method=method
+    )
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())
 
@@ -200,11 +228,14 @@ def make_links(base: str) -> tuple[list[int], list[str]]:
     """Four links of the demo partner (two short, two regular): their ids and paths."""
     from api import demo
 
-    token = api(base, "POST", "/api/v1/auth/login", {"email": demo.PARTNER["email"], "password": demo.PARTNER["password"]})["token"]
+    token = api(
+        base, "POST", "/api/v1/auth/login", {"email": demo.PARTNER["email"], "password": demo.PARTNER["password"]}
+    )["token"]
     campaigns = api(base, "GET", "/api/v1/campaigns", token=token)["campaigns"]
     task_id = next(
         task["id"]
-        for campaign in campaigns if campaign["link_available"]
+        for campaign in campaigns
+        if campaign["link_available"]
         for task in api(base, "GET", f"/api/v1/campaigns/{campaign['id']}/tasks", token=token)["tasks"]
         if task["link_options"]["link_available"]
     )
@@ -220,8 +251,7 @@ def pin(cluster: Cluster, cores: Sequence[int | str]) -> None:
     """Pin node ``i`` (master and workers) to CPU list ``cores[i]`` (``0``, or ``0-1`` for every core again)."""
     for node, core in zip(cluster.nodes, cores, strict=True):
         assert node.process is not None
-        subprocess.run(["taskset", "-a", "-p", "-c", str(core), str(node.process.pid)], check=True,
-                       capture_output=True)
+        subprocess.run(["taskset", "-a", "-p", "-c", str(core), str(node.process.pid)], check=True, capture_output=True)
         for child in _children(node.process.pid):
             subprocess.run(["taskset", "-a", "-p", "-c", str(core), str(child)], check=False, capture_output=True)
 
@@ -233,10 +263,15 @@ def _children(pid: int) -> list[int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--server", default="postgresql:///postgres?host=/var/run/postgresql",
-                        help="a PostgreSQL URL on the server to use (a fresh database is created there)")
+    parser.add_argument(
+        "--server",
+        default="postgresql:///postgres?host=/var/run/postgresql",
+        help="a PostgreSQL URL on the server to use (a fresh database is created there)",
+    )
     parser.add_argument("--seconds", type=int, default=15)
-    parser.add_argument("--workers", type=int, default=2, help="worker processes per node (the production server, api/gunicorn_conf.py)")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="worker processes per node (the production server, api/gunicorn_conf.py)"
+    )
     parser.add_argument("--connections", type=int, default=16, help="wrk connections in all")
     parser.add_argument("--fuzz-examples", type=int, default=25)
     parser.add_argument("--no-pinning", action="store_true", help="skip the runs with nodes pinned to cores")
@@ -249,8 +284,10 @@ def main() -> None:
     env = {"TASKLINK_RATELIMIT_LOGIN": "1000000/minute", "TASKLINK_RATELIMIT_LINKS": "1000000/minute"}
     runs: list[Run] = []
     lost_total = 0
-    with tempfile.TemporaryDirectory(prefix="tasklink-scale-") as tmp, \
-            fresh_database(args.server, f"tasklink_bench_scale_{os.getpid()}") as url:
+    with (
+        tempfile.TemporaryDirectory(prefix="tasklink-scale-") as tmp,
+        fresh_database(args.server, f"tasklink_bench_scale_{os.getpid()}") as url,
+    ):
         workdir = Path(tmp)
         with Cluster(url, nodes_count=2, workers=args.workers, env=env) as cluster:
             cluster.flask("seed-demo", "--force")
@@ -261,13 +298,18 @@ def main() -> None:
             def measure(name: str, targets: list[int], during: Any = None) -> Run:
                 run = wrk_run(name, targets, paths, args.seconds, threads, args.connections, workdir, during)
                 runs.append(run)
-                print(f"  {name:38s} {run.rate:8.1f} clicks/s  ({run.answered_302} redirects, "
-                      f"other answers {run.other_statuses or 'none'}, socket errors {run.socket_errors})", flush=True)
+                print(
+                    f"  {name:38s} {run.rate:8.1f} clicks/s  ({run.answered_302} redirects, "
+                    f"other answers {run.other_statuses or 'none'}, socket errors {run.socket_errors})",
+                    flush=True,
+                )
                 return run
 
-            print(f"production server (api/gunicorn_conf.py): {args.workers} workers per node; wrk {threads} threads x "
-                  f"{args.connections} connections, {args.seconds} s per run; {os.cpu_count()} cores; "
-                  f"PostgreSQL {url.split('?')[0]}")
+            print(
+                f"production server (api/gunicorn_conf.py): {args.workers} workers per node; wrk {threads} threads x "
+                f"{args.connections} connections, {args.seconds} s per run; {os.cpu_count()} cores; "
+                f"PostgreSQL {url.split('?')[0]}"
+            )
             measure("warm-up (both nodes)", ports)
             runs.clear()
             one = measure("one node", ports[:1])
@@ -314,16 +356,24 @@ def main() -> None:
     print(f"  clicks/s, two nodes:                 {two.rate:8.1f}   ratio two/one {two.rate / one.rate:.2f}")
     if pinning:
         print(f"  clicks/s, one node pinned to 1 core: {one_pinned.rate:8.1f}")
-        print(f"  clicks/s, two nodes, 1 core each:    {two_pinned.rate:8.1f}   ratio two/one "
-              f"{two_pinned.rate / one_pinned.rate:.2f}")
-    print(f"  node killed half-way: {kill.answered_302} redirects answered, {kill.socket_errors} socket errors "
-          f"(requests to the dead node)")
+        print(
+            f"  clicks/s, two nodes, 1 core each:    {two_pinned.rate:8.1f}   ratio two/one "
+            f"{two_pinned.rate / one_pinned.rate:.2f}"
+        )
+    print(
+        f"  node killed half-way: {kill.answered_302} redirects answered, {kill.socket_errors} socket errors "
+        f"(requests to the dead node)"
+    )
     print(f"  clicks lost (answered 302 but not stored), all runs: {lost_total}")
-    print(f"  storage: {stored_clicks} clicks, {table_bytes:.0f} bytes each in the table + {index_bytes:.0f} in "
-          f"its indexes = {table_bytes + index_bytes:.0f} bytes per click")
+    print(
+        f"  storage: {stored_clicks} clicks, {table_bytes:.0f} bytes each in the table + {index_bytes:.0f} in "
+        f"its indexes = {table_bytes + index_bytes:.0f} bytes per click"
+    )
     print(f"  duplicate click ids received, all runs: {duplicates}")
-    print(f"  fuzzing: {fuzzed.requests} requests, {fuzzed.server_errors} answered 5xx, "
-          f"{len(fuzzed.failures)} schema/status findings; statuses {dict(sorted(fuzzed.statuses.items()))}")
+    print(
+        f"  fuzzing: {fuzzed.requests} requests, {fuzzed.server_errors} answered 5xx, "
+        f"{len(fuzzed.failures)} schema/status findings; statuses {dict(sorted(fuzzed.statuses.items()))}"
+    )
     for failure in fuzzed.failures:
         print("   ", failure)
     if lost_total or fuzzed.server_errors or duplicates:

@@ -14,6 +14,7 @@ gets as many threads as the others have in all). An app is named the
 gunicorn way, ``module:name`` for a WSGI callable or ``module:factory()``
 for a factory; :func:`server_argv` spells it for each server.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -62,18 +63,45 @@ def server_argv(server: str, spec: str, port: int, workers: int = 2, threads: in
     if server == "gevent":  # exactly the production settings (api/gunicorn_conf.py), fewer workers if asked
         return gunicorn_conf.command(f"127.0.0.1:{port}", spec, workers_override=workers)
     if server in ("sync", "gthread"):  # gunicorn's defaults otherwise, as before
-        argv = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-                "--worker-class", server, "--log-level", "warning", "--chdir", str(ROOT)]
+        argv = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--worker-class",
+            server,
+            "--log-level",
+            "warning",
+            "--chdir",
+            str(ROOT),
+        ]
         if server == "gthread":
             argv += ["--threads", str(threads)]
         return [*argv, spec]
     if server == "waitress":
-        argv = [sys.executable, "-m", "waitress", "--listen", f"127.0.0.1:{port}", "--threads",
-                str(workers * threads)]
+        argv = [sys.executable, "-m", "waitress", "--listen", f"127.0.0.1:{port}", "--threads", str(workers * threads)]
         return argv + (["--call"] if factory else []) + [target]
     if server == "granian":  # Rust (hyper) reads the headers; the app runs in a pool of blocking threads
-        argv = [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
-                "--workers", str(workers), "--blocking-threads", str(threads), "--log-level", "warning"]
+        argv = [
+            sys.executable,
+            "-m",
+            "granian",
+            "--interface",
+            "wsgi",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--blocking-threads",
+            str(threads),
+            "--log-level",
+            "warning",
+        ]
         return argv + (["--factory"] if factory else []) + [target]
     raise ValueError(f"unknown server {server!r}; one of {', '.join(SERVERS)}")
 
@@ -93,13 +121,17 @@ def wait_until_serving(port: int, process: subprocess.Popen, log: Path, timeout:
     raise SystemExit(f"the server did not start: {log.read_text(errors='replace')[-2000:]}")
 
 
-def start_server(server: str, spec: str, port: int, env: dict[str, str], log: Path, workers: int = 2,
-                 threads: int = THREADS) -> subprocess.Popen:  # type: ignore[type-arg]
+def start_server(
+    server: str, spec: str, port: int, env: dict[str, str], log: Path, workers: int = 2, threads: int = THREADS
+) -> subprocess.Popen:  # type: ignore[type-arg]
     """``server`` serving ``spec`` in its own process group; returns once it answers HTTP."""
     process = subprocess.Popen(
-        server_argv(server, spec, port, workers, threads), cwd=ROOT,
+        server_argv(server, spec, port, workers, threads),
+        cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT), **env},
-        stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     wait_until_serving(port, process, log)
     return process

@@ -34,6 +34,7 @@ the baseline), with the same database, demo data and short links
 The machine is shared and noisy: read figures within one run, and the
 ratios rather than req/s.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,8 +64,10 @@ SLOW_HEADERS = b"GET /s/slow HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: slow\r\n
 #: A slow-body client sends these headers at once, then its body one byte at a time, never all of it.
 #: Sign-in reads its body before anything else (no credentials are needed to send one); the
 #: length is under the API's 64 KiB bound (api/http/validation.py), which is answered 413 unread.
-SLOW_BODY_HEADERS = (b"POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: slow\r\n"
-                     b"Content-Type: application/json\r\nContent-Length: 60000\r\n\r\n")
+SLOW_BODY_HEADERS = (
+    b"POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: slow\r\n"
+    b"Content-Type: application/json\r\nContent-Length: 60000\r\n\r\n"
+)
 SLOW_BODY = b'{"email": "' + b"a" * 59_000
 
 
@@ -97,8 +100,9 @@ class SlowClients:
         self._thread.start()
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
         self._stop.set()
         self._thread.join(timeout=10)
         for sock, _sent in self._sockets:
@@ -130,7 +134,7 @@ class SlowClients:
                 pass  # nothing to read: still open
             # Whatever the server answered (a 408, say), the connection stays open
             # only as long as it reads: keep trickling until it closes.
-            sock.send(self.trickle[sent + 1:sent + 2])
+            sock.send(self.trickle[sent + 1 : sent + 2])
             self._sockets[index] = (sock, sent + 1)
         except OSError:
             sock.close()
@@ -162,8 +166,9 @@ class Latencies:
         return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))] * 1000
 
 
-def paced_redirects(port: int, paths: list[str], seconds: float, rate: float, clients: int,
-                    timeout: float = 5.0) -> Latencies:
+def paced_redirects(
+    port: int, paths: list[str], seconds: float, rate: float, clients: int, timeout: float = 5.0
+) -> Latencies:
     """``clients`` threads following ``paths`` at ``rate`` redirects/s in all, a new connection each.
 
     A redirect's time runs from connecting to having read the whole answer.
@@ -244,12 +249,14 @@ class Outcome:
     throughput: Throughput
 
 
-def measure_latency(server: str, env: dict[str, str], paths: list[str], args: argparse.Namespace,
-                    workdir: Path) -> tuple[Latencies, Exposure, Exposure]:
+def measure_latency(
+    server: str, env: dict[str, str], paths: list[str], args: argparse.Namespace, workdir: Path
+) -> tuple[Latencies, Exposure, Exposure]:
     """Visitors' redirects on ``server`` alone, then beside ``args.slow`` slow-header, then slow-body clients."""
     port = free_port()
-    process = start_server(server, "api:create_app()", port, env, workdir / f"{server}-latency.log",
-                           workers=args.workers)
+    process = start_server(
+        server, "api:create_app()", port, env, workdir / f"{server}-latency.log", workers=args.workers
+    )
 
     def visits() -> Latencies:
         return paced_redirects(port, paths, args.seconds, args.rate, args.clients, args.timeout)
@@ -269,8 +276,9 @@ def measure_latency(server: str, env: dict[str, str], paths: list[str], args: ar
     return alone, exposures[0], exposures[1]
 
 
-def measure_throughput(server: str, env: dict[str, str], codes: list[str], args: argparse.Namespace,
-                       workdir: Path) -> Throughput:
+def measure_throughput(
+    server: str, env: dict[str, str], codes: list[str], args: argparse.Namespace, workdir: Path
+) -> Throughput:
     """Real against bare on ``server``: ``args.rounds`` alternating wrk rounds, req/s and server CPU per request."""
     from bench.redirect import wrk
 
@@ -284,7 +292,9 @@ def measure_throughput(server: str, env: dict[str, str], codes: list[str], args:
             try:
                 wrk(port, codes, 2, args.connections, workdir, close=args.close)  # warm-up
                 cpu_before = group_cpu_seconds(process.pid)
-                rate, total, other, _p99 = wrk(port, codes, args.wrk_seconds, args.connections, workdir, close=args.close)
+                rate, total, other, _p99 = wrk(
+                    port, codes, args.wrk_seconds, args.connections, workdir, close=args.close
+                )
                 cpu[name] = (group_cpu_seconds(process.pid) - cpu_before) / max(total, 1) * 1e6
             finally:
                 stop_server(process, grace=10)
@@ -307,34 +317,45 @@ def run(label: str, url: str, args: argparse.Namespace, workdir: Path) -> list[O
     codes = prepare(url)
     codes_file = workdir / "codes.json"
     codes_file.write_text(json.dumps(codes))
-    env = {"TASKLINK_DATABASE_URL": url, "TASKLINK_SECRET_KEYS": "bench-secret-key-not-for-production",
-           "BENCH_CODES": str(codes_file), "TASKLINK_CLICK_LOG_DIR": str(workdir / "click-log")}
+    env = {
+        "TASKLINK_DATABASE_URL": url,
+        "TASKLINK_SECRET_KEYS": "bench-secret-key-not-for-production",
+        "BENCH_CODES": str(codes_file),
+        "TASKLINK_CLICK_LOG_DIR": str(workdir / "click-log"),
+    }
     order = list(codes)
     paths = [f"/s/{code}" for code in order]
     random.Random(7).shuffle(paths)
-    print(f"\n== {label}: {args.workers} processes per server; visitors: {args.clients} threads, {args.rate:g} "
-          f"redirects/s, {args.seconds:g} s; beside {args.slow} slow-header, then {args.slow} slow-body clients "
-          f"(one byte every {args.interval:g} s); wrk 2 threads x {args.connections} "
-          f"{'new connections per request' if args.close else 'kept-alive connections'}, "
-          f"{args.wrk_seconds} s, {args.rounds} rounds per side")
+    print(
+        f"\n== {label}: {args.workers} processes per server; visitors: {args.clients} threads, {args.rate:g} "
+        f"redirects/s, {args.seconds:g} s; beside {args.slow} slow-header, then {args.slow} slow-body clients "
+        f"(one byte every {args.interval:g} s); wrk 2 threads x {args.connections} "
+        f"{'new connections per request' if args.close else 'kept-alive connections'}, "
+        f"{args.wrk_seconds} s, {args.rounds} rounds per side"
+    )
     outcomes = []
     for server in args.servers:
         alone, slow_header, slow_body = measure_latency(server, env, paths, args, workdir)
         print(f"  {server:9s} latency: alone {_ms(alone)} ({_count(alone)})")
         for kind, exposure in (("slow-header", slow_header), ("slow-body", slow_body)):
-            print(f"  {server:9s} latency: beside {args.slow} {kind} clients {_ms(exposure.visits)} "
-                  f"({_count(exposure.visits)}); slow connections the server closed: {exposure.closed_by_server}",
-                  flush=True)
+            print(
+                f"  {server:9s} latency: beside {args.slow} {kind} clients {_ms(exposure.visits)} "
+                f"({_count(exposure.visits)}); slow connections the server closed: {exposure.closed_by_server}",
+                flush=True,
+            )
         figures = measure_throughput(server, env, order, args, workdir)
         if not figures.ratios:  # --rounds 0: latency only
             outcomes.append(Outcome(server, alone, slow_header, slow_body, figures))
             continue
-        print(f"  {server:9s} throughput: bare {statistics.median(figures.bare_rates):6.0f} req/s, Tasklink "
-              f"{statistics.median(figures.real_rates):6.0f} req/s, ratio median {statistics.median(figures.ratios):.2f} "
-              f"({' '.join(f'{r:.2f}' for r in figures.ratios)}) | server CPU per request: bare "
-              f"{statistics.median(figures.bare_cpu):.0f} us, Tasklink {statistics.median(figures.real_cpu):.0f} us, "
-              f"ratio median {statistics.median(figures.cpu_ratios):.2f} "
-              f"({' '.join(f'{r:.2f}' for r in figures.cpu_ratios)})", flush=True)
+        print(
+            f"  {server:9s} throughput: bare {statistics.median(figures.bare_rates):6.0f} req/s, Tasklink "
+            f"{statistics.median(figures.real_rates):6.0f} req/s, ratio median {statistics.median(figures.ratios):.2f} "
+            f"({' '.join(f'{r:.2f}' for r in figures.ratios)}) | server CPU per request: bare "
+            f"{statistics.median(figures.bare_cpu):.0f} us, Tasklink {statistics.median(figures.real_cpu):.0f} us, "
+            f"ratio median {statistics.median(figures.cpu_ratios):.2f} "
+            f"({' '.join(f'{r:.2f}' for r in figures.cpu_ratios)})",
+            flush=True,
+        )
         outcomes.append(Outcome(server, alone, slow_header, slow_body, figures))
     return outcomes
 
@@ -366,11 +387,13 @@ def _median(values: list[float], unit: str = "") -> str:
 
 def table(label: str, outcomes: list[Outcome], slow: int) -> str:
     """The figures as a Markdown table (as the README shows them)."""
-    lines = [f"\n{label}\n",
-             f"| server | redirect p50 / p99 alone | beside {slow} slow-header clients | beside {slow} slow-body "
-             "clients | failed redirects (alone; header; body) | bare / Tasklink req/s | req/s ratio, median "
-             "(min–max) | CPU per request bare / Tasklink | CPU ratio, median (min–max) |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        f"\n{label}\n",
+        f"| server | redirect p50 / p99 alone | beside {slow} slow-header clients | beside {slow} slow-body "
+        "clients | failed redirects (alone; header; body) | bare / Tasklink req/s | req/s ratio, median "
+        "(min–max) | CPU per request bare / Tasklink | CPU ratio, median (min–max) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
 
     def failed(latencies: Latencies) -> str:
         return f"{latencies.failures}/{len(latencies.seconds) + latencies.failures}"
@@ -381,16 +404,22 @@ def table(label: str, outcomes: list[Outcome], slow: int) -> str:
             f"| {o.server} | {_ms(o.alone)} | {_ms(o.slow_header.visits)} | {_ms(o.slow_body.visits)} | "
             f"{failed(o.alone)}; {failed(o.slow_header.visits)}; {failed(o.slow_body.visits)} | "
             f"{_median(t.bare_rates)} / {_median(t.real_rates)} | {_spread(t.ratios)} | "
-            f"{_median(t.bare_cpu)} / {_median(t.real_cpu, ' µs')} | {_spread(t.cpu_ratios)} |")
+            f"{_median(t.bare_cpu)} / {_median(t.real_cpu, ' µs')} | {_spread(t.cpu_ratios)} |"
+        )
     return "\n".join(lines)
 
 
 def main() -> None:
     """Parse the arguments, run every candidate on each database, print the tables."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--servers", default=",".join(SERVERS),
-                        help=f"comma-separated, from {', '.join(SERVERS)} (default: all, sync first as the baseline)")
-    parser.add_argument("--workers", type=int, default=2, help="processes per server (waitress: one, with as many threads)")
+    parser.add_argument(
+        "--servers",
+        default=",".join(SERVERS),
+        help=f"comma-separated, from {', '.join(SERVERS)} (default: all, sync first as the baseline)",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=2, help="processes per server (waitress: one, with as many threads)"
+    )
     parser.add_argument("--slow", type=int, default=50, help="slow clients of each kind (header, body)")
     parser.add_argument("--interval", type=float, default=2.0, help="seconds between two bytes of a slow client")
     parser.add_argument("--clients", type=int, default=8, help="visitor threads")
@@ -400,8 +429,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="throughput rounds per side")
     parser.add_argument("--wrk-seconds", type=int, default=8)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--close", action="store_true",
-                        help="wrk opens a new connection per request (Connection: close) instead of keeping them alive")
+    parser.add_argument(
+        "--close",
+        action="store_true",
+        help="wrk opens a new connection per request (Connection: close) instead of keeping them alive",
+    )
     parser.add_argument("--postgres", help="also run on this PostgreSQL database (its tables are replaced)")
     parser.add_argument("--skip-sqlite", action="store_true")
     args = parser.parse_args()

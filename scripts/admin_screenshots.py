@@ -7,6 +7,7 @@ Drives Debian's Chromium with Playwright: the sign-in page, a refused
 sign-in, every section of the demo advertiser's first campaign, a refused
 save, and (with a newcomer's credentials) the empty state.
 """
+
 from __future__ import annotations
 
 import sys
@@ -14,7 +15,16 @@ from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
-SECTIONS = ["program-and-campaign", "tracking", "landing-pages", "tasks", "partners", "performance", "conversions", "keys"]
+SECTIONS = [
+    "program-and-campaign",
+    "tracking",
+    "landing-pages",
+    "tasks",
+    "partners",
+    "performance",
+    "conversions",
+    "keys",
+]
 WIDTH = 1280
 CAMPAIGN = "Spring sale: deep links"  # the demo campaign with everything on (and the demo traffic)
 

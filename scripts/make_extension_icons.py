@@ -4,6 +4,7 @@ An indigo rounded square with a white chain link. Run once after changing the
 design: ``python scripts/make_extension_icons.py``; the PNGs are committed,
 so loading the extension needs no build step.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -5,6 +5,7 @@ The suite runs on SQLite by default and on PostgreSQL when
 The schema is created once per session through the real migrations; each
 test starts from empty tables.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -187,7 +188,9 @@ class Make:
     def advertiser(self, email: str | None = None, api_key: str | None = None) -> tuple[advertisers.Advertiser, str]:
         n = next(_counter)
         with db.transaction(self.engine) as conn:
-            return advertisers.create_advertiser(conn, f"Brand {n}", email or f"brand{n}@test.example", PASSWORD, api_key)
+            return advertisers.create_advertiser(
+                conn, f"Brand {n}", email or f"brand{n}@test.example", PASSWORD, api_key
+            )
 
     def partner(self, email: str | None = None) -> partners.Partner:
         n = next(_counter)
@@ -207,10 +210,19 @@ class Make:
         mode: str = "manual",
         **settings: Any,
     ) -> campaigns.Campaign:
-        values = {"click_tracking": True, "conversion_tracking": True, "pay_for_performance": True,
-                  "payout_model": "cpa", "payout_amount": "5.00", "currency": "USD", **settings}
+        values = {
+            "click_tracking": True,
+            "conversion_tracking": True,
+            "pay_for_performance": True,
+            "payout_model": "cpa",
+            "payout_amount": "5.00",
+            "currency": "USD",
+            **settings,
+        }
         with db.transaction(self.engine) as conn:
-            campaign = campaigns.create_campaign(conn, advertiser_id, program_id, f"Campaign {next(_counter)}", **values)
+            campaign = campaigns.create_campaign(
+                conn, advertiser_id, program_id, f"Campaign {next(_counter)}", **values
+            )
             landing_pages.set_allowed_domains(conn, advertiser_id, campaign.id, domains)
             for index, (name, url) in enumerate(pages):
                 landing_pages.add_landing_page(conn, advertiser_id, campaign.id, name, url, is_default=index == 0)
@@ -222,11 +234,23 @@ class Make:
         with db.transaction(self.engine) as conn:
             return memberships.set_status_for(conn, partner_id, campaign_id, status)
 
-    def task(self, advertiser_id: int, campaign_id: int, partner_id: int | None = None,
-             landing_page_id: int | None = None, title: str | None = None) -> tasks.Task:
+    def task(
+        self,
+        advertiser_id: int,
+        campaign_id: int,
+        partner_id: int | None = None,
+        landing_page_id: int | None = None,
+        title: str | None = None,
+    ) -> tasks.Task:
         with db.transaction(self.engine) as conn:
-            return tasks.create_task(conn, advertiser_id, campaign_id, title or f"Task {next(_counter)}",
-                                     partner_id=partner_id, landing_page_id=landing_page_id)
+            return tasks.create_task(
+                conn,
+                advertiser_id,
+                campaign_id,
+                title or f"Task {next(_counter)}",
+                partner_id=partner_id,
+                landing_page_id=landing_page_id,
+            )
 
     def world(self, **campaign_settings: Any) -> World:
         """An advertiser, program, campaign, open task, an active partner, and rivals."""
@@ -238,7 +262,9 @@ class Make:
         self.membership(partner.id, campaign.id)
         task = self.task(advertiser.id, campaign.id)
         other_advertiser, other_api_key = self.advertiser()
-        return World(advertiser, api_key, program, campaign, task, partner, other_partner, other_advertiser, other_api_key)
+        return World(
+            advertiser, api_key, program, campaign, task, partner, other_partner, other_advertiser, other_api_key
+        )
 
 
 @pytest.fixture

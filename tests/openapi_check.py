@@ -5,6 +5,7 @@ every ``/api/v1`` response any test produces must be documented: its path and
 method, its status code, and (for JSON) its body against the response schema.
 A test that exercises an undocumented answer fails where it happens.
 """
+
 from __future__ import annotations
 
 import re
@@ -35,8 +36,6 @@ def document_of(app: Flask) -> dict[str, Any]:
     with app.test_request_context():
         response = app.view_functions["openapi.openapi_document"]()
     return response.get_json()  # type: ignore[no-any-return]
-
-
 
 
 def check_response(app: Flask, document: dict[str, Any], method: str, path: str, response: TestResponse) -> None:

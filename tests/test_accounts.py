@@ -1,4 +1,5 @@
 """Advertisers, partners, programs, tasks and memberships."""
+
 from __future__ import annotations
 
 import pytest
@@ -18,8 +19,12 @@ def test_passwords_are_hashed_and_checked(engine, make) -> None:
         stored = conn.execute(partners_table.select()).first()
         assert PASSWORD not in stored.password_hash
         assert partners.authenticate(conn, " PAT@example.test", PASSWORD).id == partner.id
-        for email, password in [("pat@example.test", "wrong password"), ("nobody@example.test", PASSWORD),
-                                (None, PASSWORD), ("pat@example.test", None)]:
+        for email, password in [
+            ("pat@example.test", "wrong password"),
+            ("nobody@example.test", PASSWORD),
+            (None, PASSWORD),
+            ("pat@example.test", None),
+        ]:
             with pytest.raises(AuthenticationError):
                 partners.authenticate(conn, email, password)
 

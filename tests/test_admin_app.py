@@ -4,6 +4,7 @@ The admin builds its app from the TASKLINK_* variables, so each test points
 them at the test database; Streamlit's caches are process-wide, so they are
 cleared before and after every test (the cached app's engine is disposed).
 """
+
 from __future__ import annotations
 
 import csv
@@ -179,7 +180,8 @@ def test_landing_page_added_made_default_and_removed(admin_env, engine, world) -
     at = open_admin(world.advertiser.id)
     # Shown default first: 0 = Home (default), 1 = Sale.
     edit_pages(
-        at, cid,
+        at,
+        cid,
         edited_rows={0: {"is_default": False}},
         added_rows=[{"name": "Winter", "url": "https://shop.brand.test/winter", "is_default": True}],
     )
@@ -229,7 +231,9 @@ def test_a_page_off_the_allowed_domains_shows_the_refusal_and_saves_nothing(admi
     cid = world.campaign.id
     before_pages = pages_of(engine, cid)
     at = open_admin(world.advertiser.id)
-    edit_pages(at, cid, added_rows=[{"name": "Elsewhere", "url": "https://shop.example.evil.example/", "is_default": False}])
+    edit_pages(
+        at, cid, added_rows=[{"name": "Elsewhere", "url": "https://shop.example.evil.example/", "is_default": False}]
+    )
     at.radio(key=f"landing_mode_{cid}").set_value("choose")
     at.button(key=f"save_landing_{cid}").click().run()
     no_exceptions(at)
@@ -247,7 +251,9 @@ def test_a_page_off_the_allowed_domains_shows_the_refusal_and_saves_nothing(admi
     at.text_area(key=f"domains_{cid}").input("shop.brand.test")
     at.button(key=f"save_landing_{cid}").click().run()
     no_exceptions(at)
-    assert len(at.error) == 1 and at.error[0].value.startswith("Row 1: The landing page “Home” is not allowed"), texts(at.error)
+    assert len(at.error) == 1 and at.error[0].value.startswith("Row 1: The landing page “Home” is not allowed"), texts(
+        at.error
+    )
     with db.reading(engine) as conn:
         assert landing_pages.list_allowed_domains(conn, cid) == ["*.brand.test", "brand.test"]
 
@@ -383,7 +389,9 @@ def test_newcomer_goes_from_nothing_to_a_working_campaign(admin_env, engine, mak
         task = tasks.list_tasks(conn, advertiser.id, cid)[0]
         assert campaigns.link_availability(conn, campaign, partner.id, task.partner_id).available
         assert landing_pages.choose_landing_url(conn, campaign, None, landing_url="https://first.test/p") == (
-            "https://first.test/p", None)
+            "https://first.test/p",
+            None,
+        )
 
 
 def test_an_advertiser_sees_only_their_own_campaigns(admin_env, make, world) -> None:
@@ -439,13 +447,18 @@ def metrics(at: AppTest) -> dict[str, str]:
 def test_performance_shows_the_clicks_and_conversions_made(admin_env, world, traffic) -> None:
     at = no_exceptions(open_admin(world.advertiser.id))
     assert metrics(at) == {
-        "Clicks": "4", "Billable clicks": "2", "Conversions": "1", "Conversion rate": "50.0%",
-        "Revenue (USD)": "40.00", "Payout (USD)": "5.00",
+        "Clicks": "4",
+        "Billable clicks": "2",
+        "Conversions": "1",
+        "Conversion rate": "50.0%",
+        "Revenue (USD)": "40.00",
+        "Payout (USD)": "5.00",
     }
     tables = {frame.value.columns[0]: frame.value for frame in at.dataframe}
     by_partner = tables["Partner"].set_index("Partner")
-    assert by_partner.loc[world.partner.name, ["Clicks", "Billable clicks", "Bot clicks", "Invalid clicks",
-                                               "Conversions"]].tolist() == [4, 2, 1, 2, 1]
+    assert by_partner.loc[
+        world.partner.name, ["Clicks", "Billable clicks", "Bot clicks", "Invalid clicks", "Conversions"]
+    ].tolist() == [4, 2, 1, 2, 1]
     assert by_partner.loc[world.partner.name, "Why invalid"] == "1 bot or link preview, 1 repeat click (24 h)"
     assert tables["Task"]["Task"].tolist() == [world.task.title]
     assert tables["Shared ID"]["Shared ID"].tolist() == ["spring"]
@@ -478,8 +491,10 @@ def test_performance_csv_download_neutralises_formulas(admin_env, engine, world,
     with db.transaction(engine) as conn:
         link = links.create_link(conn, world.partner.id, world.task.id)
     hostile = '=HYPERLINK("http://x","prize")'
-    response = client.get(f"/s/{link.code}?{urlencode({'sharedid': hostile})}",
-                          headers={"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0"})
+    response = client.get(
+        f"/s/{link.code}?{urlencode({'sharedid': hostile})}",
+        headers={"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0"},
+    )
     assert response.status_code == 302
     at = no_exceptions(open_admin(world.advertiser.id))
     tables = {frame.value.columns[0]: frame.value for frame in at.dataframe}
@@ -492,8 +507,9 @@ def test_performance_csv_download_neutralises_formulas(admin_env, engine, world,
     assert (cells["Clicks"], cells["Bot clicks"], cells["Revenue"], cells["Payout"]) == ("1", "0", "0.00", "0.00")
 
 
-def test_performance_csv_leaves_the_rate_empty_without_billable_clicks(admin_env, engine, world, client,
-                                                                        downloads) -> None:
+def test_performance_csv_leaves_the_rate_empty_without_billable_clicks(
+    admin_env, engine, world, client, downloads
+) -> None:
     with db.transaction(engine) as conn:
         link = links.create_link(conn, world.partner.id, world.task.id)
     assert client.get(f"/s/{link.code}", headers={"User-Agent": "curl/8.5.0"}).status_code == 302  # a bot
@@ -536,8 +552,10 @@ def test_postback_is_explained_with_a_curl_request(admin_env, world) -> None:
 def test_the_landing_tag_and_a_python_postback_are_shown_next_to_curl(admin_env, world) -> None:
     at = no_exceptions(open_admin(world.advertiser.id))
     (tag,) = [c.value for c in at.code if "/tag.js" in c.value]
-    assert tag == ('<script src="https://YOUR-TASKLINK-ADDRESS/tag.js"\n'
-                   '        data-param="clickid" data-days="30" async></script>')
+    assert tag == (
+        '<script src="https://YOUR-TASKLINK-ADDRESS/tag.js"\n'
+        '        data-param="clickid" data-days="30" async></script>'
+    )
     (python,) = [c.value for c in at.code if "urllib.request" in c.value]
     assert "https://YOUR-TASKLINK-ADDRESS/api/v1/conversions" in python and '"currency": "USD"' in python
     assert 'os.environ["TASKLINK_API_KEY"]' in python and 'request.cookies.get("tasklink_click")' in python
@@ -567,13 +585,15 @@ def test_postbacks_that_came_before_their_click_show_how_they_ended(admin_env, e
     for click_id, order in ((waiting_id, "W-1"), (lost_id, "L-1")):
         with db.transaction(engine) as conn:
             report = conversions.parse_report(click_id, order, "9.50", "USD")
-            assert isinstance(conversions.report_conversion(conn, world.advertiser.id, report, CLICK_IDS),
-                              conversions.Waiting)
+            assert isinstance(
+                conversions.report_conversion(conn, world.advertiser.id, report, CLICK_IDS), conversions.Waiting
+            )
     with db.transaction(engine) as conn:  # the lost one's click never comes: failed after the expiry
         raw = Raw.of(conn)
         later = dt.datetime.now(dt.UTC) + conversions.WAITING_EXPIRY + dt.timedelta(minutes=1)
-        conversions.record_waiting(raw, [w for w in conversions.waiting_now(raw, later) if w.click_id == lost_id],
-                                   later)
+        conversions.record_waiting(
+            raw, [w for w in conversions.waiting_now(raw, later) if w.click_id == lost_id], later
+        )
     at = no_exceptions(open_admin(world.advertiser.id))
     [table] = [frame.value for frame in at.dataframe if "Why not recorded" in frame.value.columns]
     rows = table.set_index("Order")
@@ -588,10 +608,13 @@ def test_postbacks_that_came_before_their_click_show_how_they_ended(admin_env, e
 
 def path_of_tabs(at: AppTest, label: str) -> tuple[int, ...]:
     """Where the tabs with a tab called ``label`` sit in the page (the delta path the browser keys them by)."""
+
     def walk(node, path):  # type: ignore[no-untyped-def]
         children = getattr(node, "children", {})
-        if any(getattr(child, "type", None) == "tab" and getattr(child, "label", None) == label
-               for child in children.values()):
+        if any(
+            getattr(child, "type", None) == "tab" and getattr(child, "label", None) == label
+            for child in children.values()
+        ):
             return path
         for index, child in children.items():
             found = walk(child, (*path, index))
@@ -661,8 +684,9 @@ def test_decline_end_and_disabling_links_ask_first_and_cancel_does_nothing(admin
     with db.transaction(engine) as conn:
         links.create_link(conn, world.partner.id, world.task.id)
     with db.reading(engine) as conn:
-        (member,) = [m for m in memberships.list_memberships(conn, world.advertiser.id, cid)
-                     if m.partner_id == world.partner.id]
+        (member,) = [
+            m for m in memberships.list_memberships(conn, world.advertiser.id, cid) if m.partner_id == world.partner.id
+        ]
     at = no_exceptions(open_admin(world.advertiser.id))
     at.button(key=f"member_{applicant.id}_declined").click().run()
     assert any(w.startswith(f"Decline {world.other_partner.name}?") for w in texts(at.warning))
@@ -762,7 +786,9 @@ def test_a_made_up_currency_is_refused(admin_env, engine, world) -> None:
     no_exceptions(at)
     assert texts(at.error) == ["ABC is not an ISO 4217 currency code (such as USD, EUR or JPY)."]
     with db.reading(engine) as conn:
-        assert [c.name for c in campaigns.list_campaigns(conn, world.advertiser.id, program_id)] == [world.campaign.name]
+        assert [c.name for c in campaigns.list_campaigns(conn, world.advertiser.id, program_id)] == [
+            world.campaign.name
+        ]
 
 
 def test_the_toolbar_is_for_viewers() -> None:
@@ -793,8 +819,9 @@ def test_a_links_qr_code_is_shown_and_offered_for_download(admin_env, engine, wo
     offered = list(downloads.values())
     assert png.content in offered  # the same bytes the partner API serves for this link
     # The picture on screen and the PNG download both read as the full link.
-    decoded = {zxingcpp.read_barcodes(Image.open(io.BytesIO(data)))[0].text for data in offered
-               if data.startswith(b"\x89PNG")}
+    decoded = {
+        zxingcpp.read_barcodes(Image.open(io.BytesIO(data)))[0].text for data in offered if data.startswith(b"\x89PNG")
+    }
     assert decoded == {full}
     assert any(data.startswith(b"<svg") for data in offered)
 

@@ -4,6 +4,7 @@ Requests and responses are declared once (``api/http/models.py``); these
 tests check what a client sees of that: the error's code and message, and a
 document whose enumerations are the very codes the API answers with.
 """
+
 from __future__ import annotations
 
 from typing import get_args
@@ -93,8 +94,9 @@ def test_conversion_fields_keep_the_rules_own_codes(client, world) -> None:
     ]:
         answer = client.post("/api/v1/conversions", json={**body, field: value}, headers=headers)
         assert error_of(answer)[0] == code, (field, value)
-    absent = client.post("/api/v1/conversions", json={k: v for k, v in body.items() if k != "currency"},
-                         headers=headers)
+    absent = client.post(
+        "/api/v1/conversions", json={k: v for k, v in body.items() if k != "currency"}, headers=headers
+    )
     assert error_of(absent) == ("missing_field", "currency is required.")
     too_precise = client.post("/api/v1/conversions", json={**body, "amount": "1.005"}, headers=headers)
     assert error_of(too_precise)[0] == "invalid_amount"
@@ -126,6 +128,11 @@ def test_every_request_body_refuses_fields_it_does_not_declare(app) -> None:
         if "requestBody" in operation
     ]
     assert sorted(set(bodies)) == [
-        "ConversionRequest", "LinkRequest", "LinkUpdate", "LoginRequest", "PostbackTemplateUpdate"]
+        "ConversionRequest",
+        "LinkRequest",
+        "LinkUpdate",
+        "LoginRequest",
+        "PostbackTemplateUpdate",
+    ]
     for name in bodies:
         assert document["components"]["schemas"][name]["additionalProperties"] is False, name

@@ -1,4 +1,5 @@
 """Sign-in, sign-out and who may call what: the identity × endpoint matrix."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -37,10 +38,21 @@ def test_an_advertiser_cannot_sign_in_as_a_partner(client, world) -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [b"", b"{", b"[]", b'{"email": "a@b.test"}', b'{"password": "x"}', b'{"email": 5, "password": "x"}',
-     b'{"email": "a@b.test", "password": null}', b'{"email": "a@b.test", "password": "x", "remember": true}',
-     b'{"email": "' + b"a" * 300 + b'@b.test", "password": "x"}', b'{"email": "\\ud800@b.test", "password": "x"}',
-     b'{"email": "a@b.test", "password": "\\udfff"}', b"[" * 60_000, b'{"email": ' + b"{" * 60_000],
+    [
+        b"",
+        b"{",
+        b"[]",
+        b'{"email": "a@b.test"}',
+        b'{"password": "x"}',
+        b'{"email": 5, "password": "x"}',
+        b'{"email": "a@b.test", "password": null}',
+        b'{"email": "a@b.test", "password": "x", "remember": true}',
+        b'{"email": "' + b"a" * 300 + b'@b.test", "password": "x"}',
+        b'{"email": "\\ud800@b.test", "password": "x"}',
+        b'{"email": "a@b.test", "password": "\\udfff"}',
+        b"[" * 60_000,
+        b'{"email": ' + b"{" * 60_000,
+    ],
     ids=short_id,
 )
 def test_malformed_login_is_400(client, body) -> None:
@@ -73,8 +85,9 @@ def delete_partner_and_reuse_its_id(engine, make, partner: partners.Partner, ema
     with db.transaction(engine) as conn:
         conn.execute(delete(partners_table).where(partners_table.c.id == partner.id))
         if engine.dialect.name == "postgresql":
-            conn.execute(text("SELECT setval(pg_get_serial_sequence('partners', 'id'), :id, false)"),
-                         {"id": partner.id})
+            conn.execute(
+                text("SELECT setval(pg_get_serial_sequence('partners', 'id'), :id, false)"), {"id": partner.id}
+            )
     newcomer = make.partner(email)
     assert (newcomer.id, newcomer.token_version) == (partner.id, partner.token_version)
     return newcomer
@@ -101,8 +114,11 @@ def test_a_password_change_signs_every_session_out(client, engine, world) -> Non
 
     token = login(client, world.partner.email).json["token"]
     with db.transaction(engine) as conn:
-        conn.execute(update(partners_table).where(partners_table.c.id == world.partner.id)
-                     .values(password_hash=accounts.hash_password("a brand new password")))
+        conn.execute(
+            update(partners_table)
+            .where(partners_table.c.id == world.partner.id)
+            .values(password_hash=accounts.hash_password("a brand new password"))
+        )
     answer = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
     assert answer.status_code == 401 and answer.json["error"]["code"] == "token_revoked"
     fresh = login(client, world.partner.email, "a brand new password").json["token"]
@@ -117,7 +133,8 @@ def test_a_token_without_the_account_fingerprint_is_refused(client, world) -> No
     answer = client.get("/api/v1/me", headers={"Authorization": f"Bearer {bare}"})
     assert answer.status_code == 401
     wrong = partner_session_serializer(SECRET_KEYS).dumps(
-        {"p": world.partner.id, "v": world.partner.token_version, "a": "AAAAAAAAAAAAAAAAAAAAAA"})
+        {"p": world.partner.id, "v": world.partner.token_version, "a": "AAAAAAAAAAAAAAAAAAAAAA"}
+    )
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {wrong}"}).status_code == 401
 
 
@@ -155,8 +172,18 @@ ENDPOINTS = [
     ("match rules", "GET", "/api/v1/match-rules", None, 200, 200),
     ("logout", "POST", "/api/v1/auth/logout", None, 204, 204),
 ]
-IDENTITIES = ["owner", "other partner", "no token", "not bearer", "garbage", "tampered", "expired", "revoked",
-              "advertiser key", "other salt"]
+IDENTITIES = [
+    "owner",
+    "other partner",
+    "no token",
+    "not bearer",
+    "garbage",
+    "tampered",
+    "expired",
+    "revoked",
+    "advertiser key",
+    "other salt",
+]
 
 
 @pytest.fixture

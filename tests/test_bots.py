@@ -1,4 +1,5 @@
 """Which user agents are bots (api/bots.py, clicks.is_bot): the package's patterns plus ours, never a browser."""
+
 from __future__ import annotations
 
 import re
@@ -95,9 +96,15 @@ BOTS = [
     ("PostmanRuntime/7.39.0", "ours"),
     ("insomnia/2023.5.8", "ours"),
     # headless browsers and page testers
-    ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36", "package"),
-    ("Mozilla/5.0 (Linux; Android 11; moto g power (2022)) AppleWebKit/537.36 (KHTML, like Gecko) "
-     "Chrome/131.0.0.0 Mobile Safari/537.36 Chrome-Lighthouse", "package"),
+    (
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36",
+        "package",
+    ),
+    (
+        "Mozilla/5.0 (Linux; Android 11; moto g power (2022)) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/131.0.0.0 Mobile Safari/537.36 Chrome-Lighthouse",
+        "package",
+    ),
     # link unfurlers and previewers
     ("facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)", "package"),
     ("Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)", "package"),
@@ -122,11 +129,17 @@ BOTS = [
     # crawlers
     ("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", "both"),
     ("Mediapartners-Google", "package"),
-    ("Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 "
-     "Mobile Safari/537.36 (compatible; AdsBot-Google-Mobile; +http://www.google.com/mobile/adsbot.html)", "package"),
+    (
+        "Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 "
+        "Mobile Safari/537.36 (compatible; AdsBot-Google-Mobile; +http://www.google.com/mobile/adsbot.html)",
+        "package",
+    ),
     ("Mozilla/5.0 (compatible; Yeti/1.1; +http://naver.me/bot)", "package"),
     ("anthropic-ai", "package"),
-    ("Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko); compatible; ChatGPT-User/1.0; +https://openai.com/bot", "package"),
+    (
+        "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko); compatible; ChatGPT-User/1.0; +https://openai.com/bot",
+        "package",
+    ),
     ("FeedFetcher-Google; (+http://www.google.com/feedfetcher.html)", "ours"),
     # crawlers too new for any list, caught by the generic markers
     ("Mozilla/5.0 (compatible; AcmeNewBot/1.0; +https://acme.example/bot)", "ours"),
@@ -183,8 +196,11 @@ def test_the_matcher_is_made_of_the_package_patterns_and_ours() -> None:
 
 def test_every_example_the_package_ships_is_a_bot() -> None:
     """The trie rewrite matches what the package's regexes match, on the package's own examples."""
-    examples = [(entry["pattern"], agent) for entry in crawleruseragents.CRAWLER_USER_AGENTS_DATA
-                for agent in entry.get("instances", [])]
+    examples = [
+        (entry["pattern"], agent)
+        for entry in crawleruseragents.CRAWLER_USER_AGENTS_DATA
+        for agent in entry.get("instances", [])
+    ]
     assert len(examples) > 1000
     missed = [(pattern, agent) for pattern, agent in examples if PACKAGE_ONLY.search(agent) is None]
     assert missed == []
@@ -197,17 +213,20 @@ def test_package_patterns_keep_their_case_ours_do_not() -> None:
     assert OURS_ONLY.search("postmanruntime/7.39.0") is not None
 
 
-@pytest.mark.parametrize(("pattern", "matching", "not_matching"), [
-    ("^curl", ["curl/8.5.0"], ["PycURL curl/8", "Curl/8"]),
-    ("(^| )sentry\\/", ["sentry/1.0", "Go sentry/1.0"], ["xsentry/1.0", "Sentry/1.0"]),
-    ("[wW]get", ["Wget/1", "wget2/2"], ["WGET/1"]),
-    ("Ahrefs(Bot|SiteAudit)", ["AhrefsBot/7", "AhrefsSiteAudit/6"], ["AhrefsBox", "ahrefsbot"]),
-    ("AdsBot-Google([^-]|$)", ["AdsBot-Google", "AdsBot-Google (+http://x)"], ["AdsBot-Google-Mobile"]),
-    ("Chirp|gotosocial", ["Chirp/1", "gotosocial/0.16"], ["chirp/1", "GoToSocial"]),
-    ("SSL Labs$", ["Qualys SSL Labs"], ["SSL Labs scan"]),
-    ("Current[\\s\\S]*RSS Reader", ["Current 2.0 RSS Reader"], ["Current 2.0"]),
-    ("BlogTraffic\\/\\d\\.\\d+ Feed-Fetcher", ["BlogTraffic/4.12 Feed-Fetcher"], ["BlogTraffic/x Feed-Fetcher"]),
-])
+@pytest.mark.parametrize(
+    ("pattern", "matching", "not_matching"),
+    [
+        ("^curl", ["curl/8.5.0"], ["PycURL curl/8", "Curl/8"]),
+        ("(^| )sentry\\/", ["sentry/1.0", "Go sentry/1.0"], ["xsentry/1.0", "Sentry/1.0"]),
+        ("[wW]get", ["Wget/1", "wget2/2"], ["WGET/1"]),
+        ("Ahrefs(Bot|SiteAudit)", ["AhrefsBot/7", "AhrefsSiteAudit/6"], ["AhrefsBox", "ahrefsbot"]),
+        ("AdsBot-Google([^-]|$)", ["AdsBot-Google", "AdsBot-Google (+http://x)"], ["AdsBot-Google-Mobile"]),
+        ("Chirp|gotosocial", ["Chirp/1", "gotosocial/0.16"], ["chirp/1", "GoToSocial"]),
+        ("SSL Labs$", ["Qualys SSL Labs"], ["SSL Labs scan"]),
+        ("Current[\\s\\S]*RSS Reader", ["Current 2.0 RSS Reader"], ["Current 2.0"]),
+        ("BlogTraffic\\/\\d\\.\\d+ Feed-Fetcher", ["BlogTraffic/4.12 Feed-Fetcher"], ["BlogTraffic/x Feed-Fetcher"]),
+    ],
+)
 def test_rewritten_patterns_match_what_the_regex_matches(
     pattern: str, matching: list[str], not_matching: list[str]
 ) -> None:

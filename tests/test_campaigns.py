@@ -1,4 +1,5 @@
 """Campaign settings and the link-availability rule."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -65,8 +66,14 @@ def test_task_assigned_to_another_partner_is_not_open(engine, make, world) -> No
 def test_reasons_come_in_the_order_of_the_spec(engine, world) -> None:
     """With everything wrong, the campaign status is named first, then pay-for-performance last."""
     with db.transaction(engine) as conn:
-        campaigns.update_settings(conn, world.advertiser.id, world.campaign.id, status="paused",
-                                  click_tracking=False, pay_for_performance=False)
+        campaigns.update_settings(
+            conn,
+            world.advertiser.id,
+            world.campaign.id,
+            status="paused",
+            click_tracking=False,
+            pay_for_performance=False,
+        )
     assert availability(engine, world).code == "campaign_not_active"
     with db.transaction(engine) as conn:
         campaigns.update_settings(conn, world.advertiser.id, world.campaign.id, status="active")
@@ -107,16 +114,17 @@ def test_bad_settings_are_refused_and_nothing_changes(engine, world, change) -> 
 
 def test_payout_is_exact(engine, world) -> None:
     with db.transaction(engine) as conn:
-        c = campaigns.update_settings(conn, world.advertiser.id, world.campaign.id,
-                                      payout_model="revshare", payout_amount="12.5")
+        c = campaigns.update_settings(
+            conn, world.advertiser.id, world.campaign.id, payout_model="revshare", payout_amount="12.5"
+        )
     assert (c.payout_model, c.payout_value, c.payout_amount) == ("revshare", 1250, Decimal("12.50"))
     with db.transaction(engine) as conn:
-        c = campaigns.update_settings(conn, world.advertiser.id, world.campaign.id,
-                                      payout_model="cpc", payout_amount="0.07")
+        c = campaigns.update_settings(
+            conn, world.advertiser.id, world.campaign.id, payout_model="cpc", payout_amount="0.07"
+        )
     assert (c.payout_value, c.payout_amount) == (7, Decimal("0.07"))
     with db.transaction(engine) as conn:
-        c = campaigns.update_settings(conn, world.advertiser.id, world.campaign.id,
-                                      currency="JPY", payout_amount="120")
+        c = campaigns.update_settings(conn, world.advertiser.id, world.campaign.id, currency="JPY", payout_amount="120")
     assert (c.currency, c.payout_value, c.payout_amount) == ("JPY", 120, Decimal("120"))
 
 
@@ -134,8 +142,10 @@ def test_choose_and_default_modes_need_a_landing_page(engine, make, world) -> No
         with pytest.raises(RuleRefused), db.transaction(engine) as conn:
             campaigns.update_settings(conn, world.advertiser.id, bare.id, landing_mode=mode)
     with db.transaction(engine) as conn:
-        assert campaigns.update_settings(conn, world.advertiser.id, world.campaign.id,
-                                         landing_mode="default").landing_mode == "default"
+        assert (
+            campaigns.update_settings(conn, world.advertiser.id, world.campaign.id, landing_mode="default").landing_mode
+            == "default"
+        )
 
 
 def test_campaign_names_are_unique_per_program(engine, world) -> None:
@@ -147,7 +157,9 @@ def test_campaign_names_are_unique_per_program(engine, world) -> None:
 
 def test_partner_sees_only_tasks_of_active_memberships(engine, make, world) -> None:
     with db.reading(engine) as conn:
-        assert [t.id for t in tasks.list_tasks_for_partner(conn, world.partner.id, world.campaign.id)] == [world.task.id]
+        assert [t.id for t in tasks.list_tasks_for_partner(conn, world.partner.id, world.campaign.id)] == [
+            world.task.id
+        ]
         with pytest.raises(NotFound):
             tasks.list_tasks_for_partner(conn, world.other_partner.id, world.campaign.id)
         with pytest.raises(NotFound):

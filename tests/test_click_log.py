@@ -3,6 +3,7 @@
 These tests use a plain client (no flush after each redirect, unlike the
 suite's ``client``), so they see what a running node does on its own.
 """
+
 from __future__ import annotations
 
 import json
@@ -94,17 +95,30 @@ def test_uniqueness_follows_the_time_of_the_clicks_across_segments(app, engine, 
     def record(at: str, click_id: str) -> dict:  # type: ignore[type-arg]
         import datetime as dt
 
-        return click_service.click_record(
-            link_id=link.id, campaign_id=link.campaign_id, partner_id=link.partner_id, task_id=link.task_id,
-            visit=visit_data, payout_model=campaign.payout_model, payout_value=campaign.payout_value,
-            now=dt.datetime.fromisoformat(at), click_id=click_id).to_json().decode()
+        return (
+            click_service.click_record(
+                link_id=link.id,
+                campaign_id=link.campaign_id,
+                partner_id=link.partner_id,
+                task_id=link.task_id,
+                visit=visit_data,
+                payout_model=campaign.payout_model,
+                payout_value=campaign.payout_value,
+                now=dt.datetime.fromisoformat(at),
+                click_id=click_id,
+            )
+            .to_json()
+            .decode()
+        )
 
     # An older writer's segment (name sorts first) holds the *later* click.
     click_log.directory.mkdir(parents=True, exist_ok=True)
     (click_log.directory / f"{click_log.tag}-h-1-1{clicklog.SUFFIX}").write_text(
-        record("2026-11-01T10:00:05+00:00", "later") + "\n")
+        record("2026-11-01T10:00:05+00:00", "later") + "\n"
+    )
     (click_log.directory / f"{click_log.tag}-h-2-2{clicklog.SUFFIX}").write_text(
-        record("2026-11-01T10:00:01+00:00", "earlier") + "\n")
+        record("2026-11-01T10:00:01+00:00", "earlier") + "\n"
+    )
     assert click_log.flush() == 2
     flags = {row.click_id: row.billable for row in stored(engine)}
     assert flags == {"earlier": True, "later": False}
@@ -131,12 +145,15 @@ def test_an_unfinished_last_line_waits_while_its_writer_lives_and_is_dropped_aft
     assert len(stored(engine)) == 1  # nothing made of the broken line
 
 
-@pytest.mark.parametrize("bad", [
-    b"this is not a click",
-    b'{"v": 2, "click_id": "x"}',                       # a record missing its fields
-    b'["too", "short"]',                                # neither version's shape
-    b'{"v": 1, "click_id": "x"}',                       # a version that never had objects
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        b"this is not a click",
+        b'{"v": 2, "click_id": "x"}',  # a record missing its fields
+        b'["too", "short"]',  # neither version's shape
+        b'{"v": 1, "click_id": "x"}',  # a version that never had objects
+    ],
+)
 def test_an_unreadable_line_is_set_aside_in_quarantine_and_the_rest_stored(app, plain, engine, link, caplog, bad):
     click_log = clicklog.of(app)
     click_log.close()
@@ -162,14 +179,32 @@ def test_lines_of_every_record_version_are_stored(app, engine, link, world):
     ids = (link.id, link.campaign_id, link.partner_id, link.task_id)
     v1 = ["v1-click", *ids, when, None, None, None, "s", "Mozilla/5.0", None, "ip", "vis", False, 500]
     v1_bot = ["v1-bot", *ids, when, None, None, None, None, "curl/8", None, "ip", "vis", True, 500]
-    newer = {"v": 3, "click_id": "v3-click", "link_id": link.id, "campaign_id": link.campaign_id,
-             "partner_id": link.partner_id, "task_id": link.task_id, "created_at": when, "sub_id1": None,
-             "sub_id2": None, "sub_id3": None, "shared_id": None, "user_agent": "Mozilla/5.0", "referrer": None,
-             "ip_hash": "ip2", "visitor_hash": "vis2", "is_bot": False, "reason": None, "payout_if_billable": 0,
-             "daily_cap": 5, "a_field_from_the_future": [1, 2]}
+    newer = {
+        "v": 3,
+        "click_id": "v3-click",
+        "link_id": link.id,
+        "campaign_id": link.campaign_id,
+        "partner_id": link.partner_id,
+        "task_id": link.task_id,
+        "created_at": when,
+        "sub_id1": None,
+        "sub_id2": None,
+        "sub_id3": None,
+        "shared_id": None,
+        "user_agent": "Mozilla/5.0",
+        "referrer": None,
+        "ip_hash": "ip2",
+        "visitor_hash": "vis2",
+        "is_bot": False,
+        "reason": None,
+        "payout_if_billable": 0,
+        "daily_cap": 5,
+        "a_field_from_the_future": [1, 2],
+    }
     click_log.directory.mkdir(parents=True, exist_ok=True)
     (click_log.directory / f"{click_log.tag}-h-1-1{clicklog.SUFFIX}").write_text(
-        "\n".join(json.dumps(line) for line in (v1, v1_bot, newer)) + "\n")
+        "\n".join(json.dumps(line) for line in (v1, v1_bot, newer)) + "\n"
+    )
     assert click_log.flush() == 3
     rows = {row.click_id: (row.billable, row.reason, row.shared_id) for row in stored(engine)}
     assert rows == {"v1-click": (True, None, "s"), "v1-bot": (False, "bot", None), "v3-click": (True, None, None)}
@@ -205,8 +240,7 @@ def test_segments_of_another_database_are_left_alone(app, engine, tmp_path):
 def test_concurrent_flushers_store_every_click_once(app, plain, engine, link, database_url):
     clicklog.of(app).close()
     ids = {visit(plain, link, address=f"198.51.100.{n % 250}", agent=f"{BROWSER} {n}") for n in range(300)}
-    flushers = [clicklog.ClickLog(clicklog.of(app).directory, ClickStore(database_url), database_url)
-                for _ in range(4)]
+    flushers = [clicklog.ClickLog(clicklog.of(app).directory, ClickStore(database_url), database_url) for _ in range(4)]
     threads = [threading.Thread(target=flusher.flush) for flusher in flushers]
     for thread in threads:
         thread.start()
@@ -235,9 +269,28 @@ def test_threads_appending_at_once_write_whole_lines_across_segment_changes(app,
         barrier.wait()
         for i in range(per_thread):
             try:
-                click_log.append(click_service.ClickRecord(
-                    f"t{n}-{i}", 1, 1, 1, 1, "2026-11-01 10:00:00.000000", "x" * (i % 50), None, None, None, None,
-                    None, "i", "v", False, None, 0, 5))
+                click_log.append(
+                    click_service.ClickRecord(
+                        f"t{n}-{i}",
+                        1,
+                        1,
+                        1,
+                        1,
+                        "2026-11-01 10:00:00.000000",
+                        "x" * (i % 50),
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        "i",
+                        "v",
+                        False,
+                        None,
+                        0,
+                        5,
+                    )
+                )
             except BaseException as error:
                 failures.append(error)
 
@@ -283,8 +336,13 @@ def test_a_flush_waiting_for_another_in_the_same_gevent_worker_lets_it_finish(tm
     import subprocess
     import sys
 
-    result = subprocess.run([sys.executable, "-c", FLUSH_LOCK_UNDER_GEVENT, str(tmp_path / "click-log"), database_url],
-                            cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        [sys.executable, "-c", FLUSH_LOCK_UNDER_GEVENT, str(tmp_path / "click-log"), database_url],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "first,second"
 
@@ -300,8 +358,11 @@ def test_a_report_counts_clicks_still_in_the_log(app, plain, engine, world, link
 def test_a_conversion_for_a_click_still_in_the_log_is_recorded(app, plain, engine, world, link):
     clicklog.of(app).close()
     click_id = visit(plain, link)
-    answer = plain.post("/api/v1/conversions", headers={"Authorization": f"Bearer {world.api_key}"},
-                        json={"click_id": click_id, "order_id": "O-1", "amount": "10.00", "currency": "USD"})
+    answer = plain.post(
+        "/api/v1/conversions",
+        headers={"Authorization": f"Bearer {world.api_key}"},
+        json={"click_id": click_id, "order_id": "O-1", "amount": "10.00", "currency": "USD"},
+    )
     assert answer.status_code == 201, answer.json
     assert answer.json["click_id"] == click_id
 

@@ -1,4 +1,5 @@
 """The redirect's raw connections (api/clickstore.py): a bounded pool per process, whatever runs the requests."""
+
 from __future__ import annotations
 
 import subprocess
@@ -69,7 +70,8 @@ store.close()
 
 def test_greenlets_share_at_most_max_connections(engine, database_url) -> None:
     """Under gevent workers ``threading.local`` is per greenlet (one per client connection): the pool bounds them."""
-    result = subprocess.run([sys.executable, "-c", GREENLETS, database_url], cwd=ROOT, capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", GREENLETS, database_url], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     assert 1 <= int(result.stdout.strip()) <= MAX_CONNECTIONS

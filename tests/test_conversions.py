@@ -1,4 +1,5 @@
 """The conversion postback: idempotent per order, attributed, paid with exact decimals."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -33,7 +34,13 @@ def store_click(raw: Raw, **click: Any) -> str:
 
 
 def record_conversion(
-    conn: Connection, advertiser_id: int, click_id: object, order_id: object, amount: object, currency: object, *,
+    conn: Connection,
+    advertiser_id: int,
+    click_id: object,
+    order_id: object,
+    amount: object,
+    currency: object,
+    *,
     now: dt.datetime | None = None,
 ) -> tuple[conversions.Conversion, bool]:
     """The postback for a click already stored, as POST /api/v1/conversions records it: ``(conversion, created)``."""
@@ -51,9 +58,16 @@ def record_a_click(engine, world, *, agent="Mozilla/5.0 Firefox/126.0", at=NOW, 
         campaign = campaigns.get_campaign(conn, link.campaign_id)
         visit = clicks.visit_from_request(KEY, {"User-Agent": agent}, "192.0.2.1", {}, (None, None, None, None))
         return store_click(
-            Raw.of(conn), link_id=link.id, campaign_id=link.campaign_id, partner_id=link.partner_id,
-            task_id=link.task_id, visit=visit, payout_model=campaign.payout_model,
-            payout_value=campaign.payout_value, now=at, click_ids=CLICK_IDS,
+            Raw.of(conn),
+            link_id=link.id,
+            campaign_id=link.campaign_id,
+            partner_id=link.partner_id,
+            task_id=link.task_id,
+            visit=visit,
+            payout_model=campaign.payout_model,
+            payout_value=campaign.payout_value,
+            now=at,
+            click_ids=CLICK_IDS,
         )
 
 
@@ -75,11 +89,9 @@ def test_order_ids_count_once_per_campaign_not_globally(engine, make) -> None:
     one, two = make.world(), make.world()
     click_one, click_two = record_a_click(engine, one), record_a_click(engine, two)
     with db.transaction(engine) as conn:
-        first, created_one = record_conversion(conn, one.advertiser.id, click_one, "SAME", "1.00", "USD",
-                                                           now=NOW)
+        first, created_one = record_conversion(conn, one.advertiser.id, click_one, "SAME", "1.00", "USD", now=NOW)
     with db.transaction(engine) as conn:
-        second, created_two = record_conversion(conn, two.advertiser.id, click_two, "SAME", "1.00", "USD",
-                                                            now=NOW)
+        second, created_two = record_conversion(conn, two.advertiser.id, click_two, "SAME", "1.00", "USD", now=NOW)
     assert created_one and created_two and first.id != second.id
 
 
@@ -92,21 +104,24 @@ def test_unknown_click_and_another_advertisers_click_are_404(client, engine, wor
     assert client.post("/api/v1/conversions", json={}).status_code == 401
 
 
-@pytest.mark.parametrize("body", [
-    {"order_id": "1", "amount": "1", "currency": "USD"},
-    {"click_id": "c", "amount": "1", "currency": "USD"},
-    {"click_id": "c", "order_id": "1", "currency": "USD"},
-    {"click_id": "c", "order_id": "1", "amount": "1"},
-    {"click_id": "c", "order_id": "1", "amount": "-1", "currency": "USD"},
-    {"click_id": "c", "order_id": "1", "amount": "ten", "currency": "USD"},
-    {"click_id": "c", "order_id": "1", "amount": True, "currency": "USD"},
-    {"click_id": "c", "order_id": "1", "amount": "1e3", "currency": "USD"},
-    {"click_id": "c", "order_id": "1", "amount": "1.005", "currency": "USD"},
-    {"click_id": "c", "order_id": "1", "amount": "1", "currency": "usd"},
-    {"click_id": "c", "order_id": "", "amount": "1", "currency": "USD"},
-    {"click_id": 5, "order_id": "1", "amount": "1", "currency": "USD"},
-    {"click_id": "c", "order_id": "1", "amount": "1", "currency": "USD", "extra": 1},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"order_id": "1", "amount": "1", "currency": "USD"},
+        {"click_id": "c", "amount": "1", "currency": "USD"},
+        {"click_id": "c", "order_id": "1", "currency": "USD"},
+        {"click_id": "c", "order_id": "1", "amount": "1"},
+        {"click_id": "c", "order_id": "1", "amount": "-1", "currency": "USD"},
+        {"click_id": "c", "order_id": "1", "amount": "ten", "currency": "USD"},
+        {"click_id": "c", "order_id": "1", "amount": True, "currency": "USD"},
+        {"click_id": "c", "order_id": "1", "amount": "1e3", "currency": "USD"},
+        {"click_id": "c", "order_id": "1", "amount": "1.005", "currency": "USD"},
+        {"click_id": "c", "order_id": "1", "amount": "1", "currency": "usd"},
+        {"click_id": "c", "order_id": "", "amount": "1", "currency": "USD"},
+        {"click_id": 5, "order_id": "1", "amount": "1", "currency": "USD"},
+        {"click_id": "c", "order_id": "1", "amount": "1", "currency": "USD", "extra": 1},
+    ],
+)
 def test_malformed_bodies_are_400(client, engine, world, body) -> None:
     body = {**body}
     if body.get("click_id") == "c":
@@ -125,12 +140,14 @@ def test_attribution_window_is_inclusive_of_its_last_moment(engine, world) -> No
     click_id = record_a_click(engine, world, at=NOW)
     window = dt.timedelta(days=world.campaign.attribution_window_days)
     with db.transaction(engine) as conn, pytest.raises(RuleRefused) as refused:
-        record_conversion(conn, world.advertiser.id, click_id, "late", "1", "USD",
-                                      now=NOW + window + dt.timedelta(seconds=1))
+        record_conversion(
+            conn, world.advertiser.id, click_id, "late", "1", "USD", now=NOW + window + dt.timedelta(seconds=1)
+        )
     assert refused.value.code == "outside_attribution_window"
     with db.transaction(engine) as conn:
-        _conversion, created = record_conversion(conn, world.advertiser.id, click_id, "on-time", "1",
-                                                             "USD", now=NOW + window)
+        _conversion, created = record_conversion(
+            conn, world.advertiser.id, click_id, "on-time", "1", "USD", now=NOW + window
+        )
     assert created
 
 
@@ -157,23 +174,25 @@ def test_conversion_tracking_off_and_wrong_currency_are_422(client, engine, worl
     assert off.status_code == 422 and off.json["error"]["code"] == "conversion_tracking_off"
 
 
-@pytest.mark.parametrize(("model", "setting", "amount", "payout"), [
-    ("cpa", "5.00", "99.99", "5.00"),
-    ("cpa", "0.01", "0", "0.01"),
-    ("revshare", "10", "19.99", "2.00"),      # 1.999 → 2.00 (half up)
-    ("revshare", "12.5", "10.00", "1.25"),
-    ("revshare", "7.33", "0.07", "0.01"),     # 0.005131 → 0.01
-    ("revshare", "33.33", "100.00", "33.33"),
-    ("revshare", "2.5", "0.10", "0.00"),      # 0.0025 → 0.00
-    ("revshare", "100", "1234567.89", "1234567.89"),
-    ("cpc", "0.40", "80.00", "0.00"),
-])
+@pytest.mark.parametrize(
+    ("model", "setting", "amount", "payout"),
+    [
+        ("cpa", "5.00", "99.99", "5.00"),
+        ("cpa", "0.01", "0", "0.01"),
+        ("revshare", "10", "19.99", "2.00"),  # 1.999 → 2.00 (half up)
+        ("revshare", "12.5", "10.00", "1.25"),
+        ("revshare", "7.33", "0.07", "0.01"),  # 0.005131 → 0.01
+        ("revshare", "33.33", "100.00", "33.33"),
+        ("revshare", "2.5", "0.10", "0.00"),  # 0.0025 → 0.00
+        ("revshare", "100", "1234567.89", "1234567.89"),
+        ("cpc", "0.40", "80.00", "0.00"),
+    ],
+)
 def test_payout_by_model_with_exact_decimals(engine, make, model, setting, amount, payout) -> None:
     world = make.world(payout_model=model, payout_amount=setting)
     click_id = record_a_click(engine, world)
     with db.transaction(engine) as conn:
-        conversion, _created = record_conversion(conn, world.advertiser.id, click_id, "o", amount, "USD",
-                                                             now=NOW)
+        conversion, _created = record_conversion(conn, world.advertiser.id, click_id, "o", amount, "USD", now=NOW)
     assert conversion.payout == Decimal(payout)
     assert str(conversion.amount) == amount if "." in amount else True
     assert Conversion.model_validate(conversion).model_dump(mode="json")["payout"] == payout
@@ -207,8 +226,9 @@ def test_no_payout_without_pay_for_performance(engine, world) -> None:
 def test_payout_follows_the_model_at_the_time_of_the_conversion(engine, world) -> None:
     click_id = record_a_click(engine, world)
     with db.transaction(engine) as conn:
-        campaigns.update_settings(conn, world.advertiser.id, world.campaign.id, payout_model="cpa",
-                                  payout_amount="7.77")
+        campaigns.update_settings(
+            conn, world.advertiser.id, world.campaign.id, payout_model="cpa", payout_amount="7.77"
+        )
     with db.transaction(engine) as conn:
         conversion, _ = record_conversion(conn, world.advertiser.id, click_id, "o", "1", "USD", now=NOW)
     assert conversion.payout == Decimal("7.77")
@@ -259,12 +279,13 @@ def test_status_approve_and_reverse_and_listing(engine, world) -> None:
     click_id = record_a_click(engine, world)
     with db.transaction(engine) as conn:
         conversion, _ = record_conversion(conn, world.advertiser.id, click_id, "o1", "9.99", "USD", now=NOW)
-        record_conversion(conn, world.advertiser.id, click_id, "o2", "1.00", "USD",
-                                      now=NOW + dt.timedelta(minutes=1))
+        record_conversion(conn, world.advertiser.id, click_id, "o2", "1.00", "USD", now=NOW + dt.timedelta(minutes=1))
     with db.transaction(engine) as conn:
         approved = conversions.set_conversion_status(conn, world.advertiser.id, conversion.id, "approved")
         assert approved.status == "approved"
-        assert conversions.set_conversion_status(conn, world.advertiser.id, conversion.id, "reversed").status == "reversed"
+        assert (
+            conversions.set_conversion_status(conn, world.advertiser.id, conversion.id, "reversed").status == "reversed"
+        )
         with pytest.raises(NotFound):
             conversions.set_conversion_status(conn, world.other_advertiser.id, conversion.id, "approved")
         with pytest.raises(ValidationError):
@@ -377,9 +398,9 @@ def test_a_made_up_click_id_is_404_at_once_however_fresh_it_looks(client, engine
 
     link = made_link(engine, world)
     made_up = [
-        forged_click_id(link.id),                                  # our shape, time and link; a wrong tag
-        old_style_click_id(),                                      # the older shape, time prefix of now
-        clicks.new_click_id(clicks.ClickIds([KEY]), link.id),      # tagged with a key we do not have
+        forged_click_id(link.id),  # our shape, time and link; a wrong tag
+        old_style_click_id(),  # the older shape, time prefix of now
+        clicks.new_click_id(clicks.ClickIds([KEY]), link.id),  # tagged with a key we do not have
         "A" * 36,
     ]
     post(client, world.api_key, click_id="warm-up", order_id="o", amount="1", currency="USD")
@@ -394,7 +415,8 @@ def test_a_made_up_click_id_is_404_at_once_however_fresh_it_looks(client, engine
 
 
 def test_a_click_still_in_another_nodes_log_is_202_then_recorded_when_that_node_flushes(
-        client, engine, world, node, flushes) -> None:
+    client, engine, world, node, flushes
+) -> None:
     from api import clicklog
 
     link = made_link(engine, world)
@@ -403,7 +425,12 @@ def test_a_click_still_in_another_nodes_log_is_202_then_recorded_when_that_node_
     first = post(client, world.api_key, **body)
     assert first.status_code == 202, first.json
     assert {name: first.json[name] for name in ("click_id", "order_id", "amount", "currency", "status")} == {
-        "click_id": click_id, "order_id": "A-1", "amount": "40.00", "currency": "USD", "status": "waiting"}
+        "click_id": click_id,
+        "order_id": "A-1",
+        "amount": "40.00",
+        "currency": "USD",
+        "status": "waiting",
+    }
     assert first.json["message"]
     again = post(client, world.api_key, **body)  # a retry while it waits: 202 again, kept once
     assert again.status_code == 202 and again.json == first.json
@@ -436,8 +463,10 @@ def test_a_click_on_its_way_of_another_advertiser_or_a_stale_one_is_404(client, 
     assert post(client, world.api_key, click_id=nowhere, order_id="o", amount="1", currency="USD").status_code == 404
     # Ours and this advertiser's, but made longer ago than a click takes to be stored, or in the future.
     now = db.utcnow()
-    for at in (now - conversions.WAITING_WINDOW - dt.timedelta(seconds=1),
-               now + conversions.CLOCK_SKEW + dt.timedelta(seconds=5)):
+    for at in (
+        now - conversions.WAITING_WINDOW - dt.timedelta(seconds=1),
+        now + conversions.CLOCK_SKEW + dt.timedelta(seconds=5),
+    ):
         stale = clicks.new_click_id(CLICK_IDS, link.id, int(at.timestamp() * 1000))
         answer = post(client, world.api_key, click_id=stale, order_id="o", amount="1", currency="USD")
         assert answer.status_code == 404, at
@@ -456,12 +485,16 @@ def test_rules_that_need_no_click_refuse_a_click_on_its_way_at_once(client, engi
     assert waiting_rows(engine) == []
 
 
-@pytest.mark.parametrize(("change", "code"), [
-    ({"conversion_tracking": False}, "conversion_tracking_off"),
-    ({"currency": "EUR", "payout_amount": "5.00"}, "currency_mismatch"),
-])
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"conversion_tracking": False}, "conversion_tracking_off"),
+        ({"currency": "EUR", "payout_amount": "5.00"}, "currency_mismatch"),
+    ],
+)
 def test_a_waiting_conversion_whose_click_breaks_a_rule_is_not_recorded_and_shows_as_failed(
-        client, engine, world, node, change, code, caplog) -> None:
+    client, engine, world, node, change, code, caplog
+) -> None:
     import logging
 
     from api import clicklog
@@ -493,8 +526,9 @@ def test_a_waiting_conversion_whose_click_never_comes_fails_after_the_expiry(eng
     link = made_link(engine, world)
     lost = clicks.new_click_id(CLICK_IDS, link.id)  # ours, but its click was never logged
     with db.transaction(engine) as conn:
-        waiting = conversions.report_conversion(conn, world.advertiser.id,
-                                                conversions.parse_report(lost, "C-1", "5.00", "USD"), CLICK_IDS)
+        waiting = conversions.report_conversion(
+            conn, world.advertiser.id, conversions.parse_report(lost, "C-1", "5.00", "USD"), CLICK_IDS
+        )
     assert isinstance(waiting, conversions.Waiting)
     click_there(node, link)
     clicklog.of(node).flush()  # a flush of other clicks: still within the expiry, it keeps waiting
@@ -509,31 +543,37 @@ def test_a_waiting_conversion_whose_click_never_comes_fails_after_the_expiry(eng
     assert (row.status, row.error) == ("failed", "click_not_found")
 
 
-def test_conversions_whose_click_never_comes_do_not_keep_others_waiting(client, engine, world, node,
-                                                                        monkeypatch) -> None:
+def test_conversions_whose_click_never_comes_do_not_keep_others_waiting(
+    client, engine, world, node, monkeypatch
+) -> None:
     from api import clicklog
 
     monkeypatch.setattr(conversions, "WAITING_BATCH", 2)
     link = made_link(engine, world)
     for n in range(3):  # ours, but their clicks were never logged: they wait for the expiry
         lost = clicks.new_click_id(CLICK_IDS, link.id)
-        assert post(client, world.api_key, click_id=lost, order_id=f"L-{n}", amount="1.00",
-                    currency="USD").status_code == 202
+        assert (
+            post(client, world.api_key, click_id=lost, order_id=f"L-{n}", amount="1.00", currency="USD").status_code
+            == 202
+        )
     click_id = click_there(node, link)
-    assert post(client, world.api_key, click_id=click_id, order_id="G-1", amount="1.00",
-                currency="USD").status_code == 202
+    assert (
+        post(client, world.api_key, click_id=click_id, order_id="G-1", amount="1.00", currency="USD").status_code == 202
+    )
     clicklog.of(node).flush()
     assert [row.status for row in waiting_rows(engine)] == ["waiting"] * 3 + ["recorded"]
 
 
 def test_a_failure_recording_waiting_conversions_never_holds_back_the_clicks(
-        client, engine, world, node, monkeypatch, caplog) -> None:
+    client, engine, world, node, monkeypatch, caplog
+) -> None:
     from api import clicklog
 
     link = made_link(engine, world)
     click_id = click_there(node, link)
-    assert post(client, world.api_key, click_id=click_id, order_id="D-1", amount="1.00",
-                currency="USD").status_code == 202
+    assert (
+        post(client, world.api_key, click_id=click_id, order_id="D-1", amount="1.00", currency="USD").status_code == 202
+    )
 
     def broken(raw, waiting, now=None):  # type: ignore[no-untyped-def]
         raw.run("UPDATE pending_conversions SET order_id = 'half-done'")  # undone with the savepoint
@@ -551,8 +591,9 @@ def test_a_failure_recording_waiting_conversions_never_holds_back_the_clicks(
     assert [row.status for row in waiting_rows(engine)] == ["recorded"] and conversion_count(engine) == 1
 
 
-def test_a_flush_with_nothing_waiting_asks_one_question_about_waiting_conversions(engine, world, node,
-                                                                                   monkeypatch) -> None:
+def test_a_flush_with_nothing_waiting_asks_one_question_about_waiting_conversions(
+    engine, world, node, monkeypatch
+) -> None:
     from api import clicklog
     from api.rawsql import Raw
 
@@ -583,18 +624,29 @@ def test_old_style_click_ids_still_convert_when_their_click_is_stored(client, en
         link = links.create_link(conn, world.partner.id, world.task.id)
         campaign = campaigns.get_campaign(conn, link.campaign_id)
         visit = clicks.visit_from_request(KEY, {"User-Agent": BROWSER}, "192.0.2.1", {}, (None, None, None, None))
-        store_click(Raw.of(conn), link_id=link.id, campaign_id=link.campaign_id, partner_id=link.partner_id,
-                    task_id=link.task_id, visit=visit, payout_model=campaign.payout_model,
-                    payout_value=campaign.payout_value, now=db.utcnow(), click_id=old_id)
+        store_click(
+            Raw.of(conn),
+            link_id=link.id,
+            campaign_id=link.campaign_id,
+            partner_id=link.partner_id,
+            task_id=link.task_id,
+            visit=visit,
+            payout_model=campaign.payout_model,
+            payout_value=campaign.payout_value,
+            now=db.utcnow(),
+            click_id=old_id,
+        )
     answer = post(client, world.api_key, click_id=old_id, order_id="E-1", amount="2.00", currency="USD")
     assert answer.status_code == 201 and answer.json["click_id"] == old_id and answer.json["payout"] == "5.00"
-    assert post(client, world.api_key, click_id=old_id, order_id="E-1", amount="2.00",
-                currency="USD").status_code == 200
+    assert (
+        post(client, world.api_key, click_id=old_id, order_id="E-1", amount="2.00", currency="USD").status_code == 200
+    )
     assert flushes["n"] == 0  # an old-style id never waits: it is found or it is a 404
 
 
 def test_a_click_stored_while_the_postback_looked_is_found_not_kept_waiting(
-        client, engine, world, node, monkeypatch) -> None:
+    client, engine, world, node, monkeypatch
+) -> None:
     """The flush commits between the postback's first look and its lock: the second look finds the click."""
     from api import clicklog
 
@@ -613,15 +665,21 @@ def test_a_click_stored_while_the_postback_looked_is_found_not_kept_waiting(
     assert answer.status_code == 201 and answer.json["click_id"] == click_id
     assert waiting_rows(engine) == []
 
+
 # --- the largest amount: reports can always add amounts up -------------------------
 
-@pytest.mark.parametrize(("currency", "largest", "over"), [
-    ("KWD", "9000000.000", "9000000.001"),
-    ("USD", "90000000.00", "90000000.01"),
-    ("JPY", "9000000000", "9000000001"),
-])
-def test_the_largest_amount_is_taken_and_one_minor_unit_more_refused(client, engine, make, currency, largest,
-                                                                   over) -> None:
+
+@pytest.mark.parametrize(
+    ("currency", "largest", "over"),
+    [
+        ("KWD", "9000000.000", "9000000.001"),
+        ("USD", "90000000.00", "90000000.01"),
+        ("JPY", "9000000000", "9000000001"),
+    ],
+)
+def test_the_largest_amount_is_taken_and_one_minor_unit_more_refused(
+    client, engine, make, currency, largest, over
+) -> None:
     world = make.world(currency=currency, payout_model="revshare", payout_amount="100")
     click_id = record_a_click(engine, world, at=db.utcnow())
     taken = post(client, world.api_key, click_id=click_id, order_id="max", amount=largest, currency=currency)
@@ -632,8 +690,7 @@ def test_the_largest_amount_is_taken_and_one_minor_unit_more_refused(client, eng
     assert refused.status_code == 400 and refused.json["error"]["code"] == "invalid_amount"
     assert f"{largest} {currency}" in refused.json["error"]["message"]
     # What used to be taken and then broke every report: a 15-digit KWD amount in minor units.
-    huge = post(client, world.api_key, click_id=click_id, order_id="huge", amount="999999999999.999",
-                currency=currency)
+    huge = post(client, world.api_key, click_id=click_id, order_id="huge", amount="999999999999.999", currency=currency)
     assert huge.status_code == 400 and huge.json["error"]["code"] == "invalid_amount"
 
 
@@ -646,12 +703,14 @@ def test_a_billion_of_the_largest_amounts_fit_a_signed_64_bit_sum() -> None:
 @pytest.mark.parametrize("model", ["cpa", "cpc"])
 def test_the_campaign_payout_is_bounded_like_a_sale(engine, world, model) -> None:
     with db.transaction(engine) as conn:
-        largest = campaigns.update_settings(conn, world.advertiser.id, world.campaign.id, payout_model=model,
-                                            payout_amount="90000000.00")
+        largest = campaigns.update_settings(
+            conn, world.advertiser.id, world.campaign.id, payout_model=model, payout_amount="90000000.00"
+        )
     assert largest.payout_value == 9_000_000_000
     with db.transaction(engine) as conn, pytest.raises(ValidationError) as refused:
-        campaigns.update_settings(conn, world.advertiser.id, world.campaign.id, payout_model=model,
-                                  payout_amount="90000000.01")
+        campaigns.update_settings(
+            conn, world.advertiser.id, world.campaign.id, payout_model=model, payout_amount="90000000.01"
+        )
     assert refused.value.code == "invalid_setting" and "90000000.00 USD" in refused.value.message
 
 
@@ -660,8 +719,7 @@ def test_reports_add_up_many_of_the_largest_amounts_exactly(client, engine, make
     click_id = record_a_click(engine, world, at=NOW)
     for n in range(5):
         with db.transaction(engine) as conn:
-            record_conversion(conn, world.advertiser.id, click_id, f"big-{n}", "9000000.000", "KWD",
-                                          now=NOW)
+            record_conversion(conn, world.advertiser.id, click_id, f"big-{n}", "9000000.000", "KWD", now=NOW)
     day = NOW.date().isoformat()
     for headers in (auth(world.partner), {"Authorization": f"Bearer {world.api_key}"}):
         for group_by in ("day", "campaign"):

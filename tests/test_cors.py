@@ -1,4 +1,5 @@
 """CORS: only the configured extension origins, only under /api/."""
+
 from __future__ import annotations
 
 import pytest
@@ -18,27 +19,40 @@ def cors_client(app_config, engine):  # type: ignore[no-untyped-def]
 def test_no_origins_configured_means_no_cors_headers(client) -> None:
     response = client.get("/api/v1/openapi.json", headers={"Origin": EXTENSION})
     assert "Access-Control-Allow-Origin" not in response.headers
-    preflight = client.options("/api/v1/links", headers={
-        "Origin": EXTENSION, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization"})
+    preflight = client.options(
+        "/api/v1/links",
+        headers={
+            "Origin": EXTENSION,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization",
+        },
+    )
     assert "Access-Control-Allow-Origin" not in preflight.headers
 
 
 def test_configured_extension_origin_is_admitted_with_preflight(cors_client) -> None:
-    preflight = cors_client.options("/api/v1/links", headers={
-        "Origin": EXTENSION, "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "authorization, content-type"})
+    preflight = cors_client.options(
+        "/api/v1/links",
+        headers={
+            "Origin": EXTENSION,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type",
+        },
+    )
     assert preflight.status_code == 200
     assert preflight.headers["Access-Control-Allow-Origin"] == EXTENSION
     assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
     assert "authorization" in preflight.headers["Access-Control-Allow-Headers"].lower()
-    response = cors_client.post("/api/v1/auth/login", json={"email": "x@y.test", "password": "nope"},
-                                headers={"Origin": EXTENSION})
+    response = cors_client.post(
+        "/api/v1/auth/login", json={"email": "x@y.test", "password": "nope"}, headers={"Origin": EXTENSION}
+    )
     assert response.status_code == 401
     assert response.headers["Access-Control-Allow-Origin"] == EXTENSION
 
 
-@pytest.mark.parametrize("origin", ["https://evil.test", "chrome-extension://other", "null",
-                                    EXTENSION + ".evil.test", "http://localhost"])
+@pytest.mark.parametrize(
+    "origin", ["https://evil.test", "chrome-extension://other", "null", EXTENSION + ".evil.test", "http://localhost"]
+)
 def test_other_origins_are_not_admitted(cors_client, origin) -> None:
     response = cors_client.get("/api/v1/openapi.json", headers={"Origin": origin})
     assert "Access-Control-Allow-Origin" not in response.headers

@@ -1,4 +1,5 @@
 """Schema migrations, configuration, and the operator commands."""
+
 from __future__ import annotations
 
 import pytest
@@ -44,20 +45,30 @@ def test_upgrading_keeps_every_click_and_names_why_the_old_ones_were_not_billabl
         ):
             conn.execute(text(statement))
         for n, (is_bot, is_unique) in enumerate([(False, True), (False, False), (True, False)]):
-            conn.execute(text(
-                "INSERT INTO clicks (click_id, link_id, campaign_id, partner_id, task_id, created_at, ip_hash, "
-                "visitor_hash, is_bot, is_unique, payout_minor) "
-                f"VALUES ('c{n}', 1, 1, 1, 1, '{now}', 'ip{n}', 'ua-visitor', :bot, :unique, 0)"),
-                {"bot": is_bot, "unique": is_unique})
-        conn.execute(text("INSERT INTO conversions (click_pk, campaign_id, link_id, partner_id, task_id, order_id, "
-                          "amount_minor, currency, payout_minor, status, created_at, updated_at) "
-                          f"SELECT id, 1, 1, 1, 1, 'o1', 100, 'USD', 0, 'pending', '{now}', '{now}' "
-                          "FROM clicks WHERE click_id = 'c2'"))
+            conn.execute(
+                text(
+                    "INSERT INTO clicks (click_id, link_id, campaign_id, partner_id, task_id, created_at, ip_hash, "
+                    "visitor_hash, is_bot, is_unique, payout_minor) "
+                    f"VALUES ('c{n}', 1, 1, 1, 1, '{now}', 'ip{n}', 'ua-visitor', :bot, :unique, 0)"
+                ),
+                {"bot": is_bot, "unique": is_unique},
+            )
+        conn.execute(
+            text(
+                "INSERT INTO conversions (click_pk, campaign_id, link_id, partner_id, task_id, order_id, "
+                "amount_minor, currency, payout_minor, status, created_at, updated_at) "
+                f"SELECT id, 1, 1, 1, 1, 'o1', 100, 'USD', 0, 'pending', '{now}', '{now}' "
+                "FROM clicks WHERE click_id = 'c2'"
+            )
+        )
     assert migrations.upgrade(migrated_engine) == ("0003", "0008")
     with migrated_engine.connect() as conn:
         rows = conn.execute(text("SELECT click_id, billable, reason, visitor_hash FROM clicks ORDER BY click_id")).all()
         assert [(r[0], bool(r[1]), r[2], r[3]) for r in rows] == [
-            ("c0", True, None, "ip0"), ("c1", False, "duplicate", "ip1"), ("c2", False, "bot", "ip2")]
+            ("c0", True, None, "ip0"),
+            ("c1", False, "duplicate", "ip1"),
+            ("c2", False, "bot", "ip2"),
+        ]
         assert conn.execute(text("SELECT disabled_by FROM links")).scalar_one() == "partner"
         assert conn.execute(text("SELECT payout_reason FROM conversions")).scalar_one() == "bot"
         assert conn.execute(text("SELECT daily_click_cap FROM campaigns")).scalar_one() == 5
@@ -90,10 +101,13 @@ def test_0005_widens_click_ids_in_place_keeping_every_click_and_conversion(migra
             conn.execute(text(statement))
     assert migrations.upgrade(migrated_engine) == ("0004", "0008")
     with migrated_engine.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO clicks (click_id, link_id, campaign_id, partner_id, task_id, created_at, ip_hash, "
-            f"visitor_hash, is_bot, billable, payout_minor) VALUES ('{'n' * 64}', 1, 1, 1, 1, '{now}', 'i', 'v', "
-            "false, true, 0)"))
+        conn.execute(
+            text(
+                "INSERT INTO clicks (click_id, link_id, campaign_id, partner_id, task_id, created_at, ip_hash, "
+                f"visitor_hash, is_bot, billable, payout_minor) VALUES ('{'n' * 64}', 1, 1, 1, 1, '{now}', 'i', 'v', "
+                "false, true, 0)"
+            )
+        )
         assert [len(row[0]) for row in conn.execute(text("SELECT click_id FROM clicks ORDER BY id"))] == [30, 64]
         assert conn.execute(text("SELECT count(*) FROM conversions")).scalar_one() == 1
         if migrated_engine.dialect.name == "sqlite":
@@ -130,12 +144,14 @@ def test_seed_demo_creates_every_case_once(runner, engine) -> None:
         assert any(not r.pay_for_performance for r in rows)
         assert any(not r.conversion_tracking for r in rows)
         pending = conn.execute(
-            select(memberships.c.status).join(partners, partners.c.id == memberships.c.partner_id)
+            select(memberships.c.status)
+            .join(partners, partners.c.id == memberships.c.partner_id)
             .where(partners.c.email == "partner@demo.test", memberships.c.status == "pending")
         ).all()
         assert len(pending) == 1
         invited = conn.execute(
-            select(memberships.c.status).join(partners, partners.c.id == memberships.c.partner_id)
+            select(memberships.c.status)
+            .join(partners, partners.c.id == memberships.c.partner_id)
             .where(partners.c.email == "partner@demo.test", memberships.c.status == "invited")
         ).all()
         assert len(invited) == 1
@@ -169,12 +185,21 @@ def test_seed_demo_command_reads_demo_mode_from_the_environment(tmp_path) -> Non
 
     root = Path(__file__).resolve().parent.parent
     env = {key: value for key, value in os.environ.items() if not key.startswith("TASKLINK_")}
-    env.update(TASKLINK_DATABASE_URL=f"sqlite:///{tmp_path / 'seed.db'}", TASKLINK_SECRET_KEYS="seed-test-key",
-               TASKLINK_CLICK_LOG_DIR=str(tmp_path / "click-log"))
+    env.update(
+        TASKLINK_DATABASE_URL=f"sqlite:///{tmp_path / 'seed.db'}",
+        TASKLINK_SECRET_KEYS="seed-test-key",
+        TASKLINK_CLICK_LOG_DIR=str(tmp_path / "click-log"),
+    )
 
     def flask(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "flask", "--app", "api", *args], env={**env, **extra},
-                              cwd=root, capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "api", *args],
+            env={**env, **extra},
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     assert flask("init-db").returncode == 0
     refused = flask("seed-demo")
@@ -225,13 +250,16 @@ def test_demo_mode_generates_and_keeps_a_private_key(tmp_path) -> None:
 
 
 def test_settings_from_environment(tmp_path) -> None:
-    settings = config.load_settings(tmp_path, {
-        "TASKLINK_SECRET_KEYS": "new, old",
-        "TASKLINK_DATABASE_URL": "postgresql://u@h/db",
-        "TASKLINK_BASE_URL": "https://go.example/",
-        "TASKLINK_EXTENSION_ORIGINS": "chrome-extension://abc,moz-extension://def",
-        "TASKLINK_RATELIMIT_LOGIN": "5/minute",
-    })
+    settings = config.load_settings(
+        tmp_path,
+        {
+            "TASKLINK_SECRET_KEYS": "new, old",
+            "TASKLINK_DATABASE_URL": "postgresql://u@h/db",
+            "TASKLINK_BASE_URL": "https://go.example/",
+            "TASKLINK_EXTENSION_ORIGINS": "chrome-extension://abc,moz-extension://def",
+            "TASKLINK_RATELIMIT_LOGIN": "5/minute",
+        },
+    )
     assert settings.secret_keys == ("new", "old")
     assert settings.base_url == "https://go.example"
     assert settings.extension_origins == ("chrome-extension://abc", "moz-extension://def")
@@ -344,11 +372,19 @@ def test_0008_adds_the_postback_tables_keeping_every_conversion(migrated_engine)
     with migrated_engine.begin() as conn:
         assert conn.execute(text("SELECT count(*) FROM conversions")).scalar_one() == 1
         assert conn.execute(text("SELECT count(*) FROM postback_outbox")).scalar_one() == 0
-        conn.execute(text(f"INSERT INTO postback_settings (partner_id, secret, url_template, updated_at) "
-                          f"VALUES (1, 's', 'https://t.example/?c={{click_id}}', '{now}')"))
-        conn.execute(text("INSERT INTO postback_outbox (partner_id, conversion_id, campaign_id, event, url, "
-                          "next_attempt_at, created_at, updated_at) SELECT 1, id, 1, 'created', 'https://t.example/', "
-                          f"'{now}', '{now}', '{now}' FROM conversions"))
+        conn.execute(
+            text(
+                f"INSERT INTO postback_settings (partner_id, secret, url_template, updated_at) "
+                f"VALUES (1, 's', 'https://t.example/?c={{click_id}}', '{now}')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO postback_outbox (partner_id, conversion_id, campaign_id, event, url, "
+                "next_attempt_at, created_at, updated_at) SELECT 1, id, 1, 'created', 'https://t.example/', "
+                f"'{now}', '{now}', '{now}' FROM conversions"
+            )
+        )
         row = conn.execute(text("SELECT status, attempts FROM postback_outbox")).one()
         assert tuple(row) == ("pending", 0)
         conn.execute(text("DELETE FROM conversions"))  # a conversion's deliveries go with it

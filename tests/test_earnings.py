@@ -3,6 +3,7 @@
 Each test is written as the hostile partner (or the careless advertiser)
 would try it, through the real redirect and the real postback.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -29,8 +30,9 @@ def make_link(engine, world, partner=None, **kwargs):  # type: ignore[no-untyped
 
 def click(client, link, address="203.0.113.7", agent=BROWSER, **headers):  # type: ignore[no-untyped-def]
     """Follow a link as a visitor; the answer (a 302 in every case here)."""
-    answer = client.get(f"/s/{link.code}", headers={"User-Agent": agent, **headers},
-                        environ_base={"REMOTE_ADDR": address})
+    answer = client.get(
+        f"/s/{link.code}", headers={"User-Agent": agent, **headers}, environ_base={"REMOTE_ADDR": address}
+    )
     assert answer.status_code == 302, answer.get_data(as_text=True)
     return answer
 
@@ -56,8 +58,11 @@ def settings(engine, world, **changes) -> None:  # type: ignore[no-untyped-def]
 
 
 def post_conversion(client, world, click_id: str, order: str, amount: str = "100.00"):  # type: ignore[no-untyped-def]
-    return client.post("/api/v1/conversions", headers={"Authorization": f"Bearer {world.api_key}"},
-                       json={"click_id": click_id, "order_id": order, "amount": amount, "currency": "USD"})
+    return client.post(
+        "/api/v1/conversions",
+        headers={"Authorization": f"Bearer {world.api_key}"},
+        json={"click_id": click_id, "order_id": order, "amount": amount, "currency": "USD"},
+    )
 
 
 # --- one reason per click, in order, and the visitor never punished -----------------------
@@ -126,7 +131,12 @@ def test_reasons_are_checked_in_order_so_each_click_has_exactly_one(client, engi
     click(client, link, agent="Googlebot/2.1", **{"Sec-Purpose": "prefetch"})
     click(client, link, **{"Sec-Purpose": "prefetch"})
     assert [row.reason for row in stored(engine)] == [
-        "not_paying", "membership_ended", "link_disabled", "bot", "prefetch"]
+        "not_paying",
+        "membership_ended",
+        "link_disabled",
+        "bot",
+        "prefetch",
+    ]
 
 
 def test_a_paused_campaign_pays_when_the_advertiser_says_so(client, engine, world) -> None:
@@ -138,15 +148,19 @@ def test_a_paused_campaign_pays_when_the_advertiser_says_so(client, engine, worl
     assert [(row.billable, row.reason) for row in stored(engine)] == [(True, None), (False, "campaign_paused")]
 
 
-@pytest.mark.parametrize("headers", [
-    {"Sec-Purpose": "prefetch"},
-    {"Sec-Purpose": "prefetch;prerender"},
-    {"Purpose": "prefetch"},
-    {"X-Purpose": "preview"},
-    {"X-Moz": "prefetch"},
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Sec-Purpose": "prefetch"},
+        {"Sec-Purpose": "prefetch;prerender"},
+        {"Purpose": "prefetch"},
+        {"X-Purpose": "preview"},
+        {"X-Moz": "prefetch"},
+    ],
+)
 def test_a_prefetch_is_recorded_but_not_billable_and_does_not_make_the_real_click_a_duplicate(
-        client, engine, world, headers) -> None:
+    client, engine, world, headers
+) -> None:
     link = make_link(engine, world)
     click(client, link, **headers)
     click(client, link)
@@ -167,12 +181,15 @@ def test_twenty_user_agents_from_one_address_are_one_billable_click(client, engi
     assert {row.reason for row in rows[1:]} == {"duplicate"}
 
 
-@pytest.mark.parametrize(("first", "second", "same"), [
-    ("2001:db8:1:2::1", "2001:db8:1:2:ffff:1:2:3", True),      # the same /64: one visitor
-    ("2001:db8:1:2::1", "2001:db8:1:3::1", False),             # another /64
-    ("203.0.113.9", "::ffff:203.0.113.9", True),               # IPv4-mapped IPv6 is the IPv4 address
-    ("203.0.113.9", "203.0.113.10", False),                    # IPv4 is /32
-])
+@pytest.mark.parametrize(
+    ("first", "second", "same"),
+    [
+        ("2001:db8:1:2::1", "2001:db8:1:2:ffff:1:2:3", True),  # the same /64: one visitor
+        ("2001:db8:1:2::1", "2001:db8:1:3::1", False),  # another /64
+        ("203.0.113.9", "::ffff:203.0.113.9", True),  # IPv4-mapped IPv6 is the IPv4 address
+        ("203.0.113.9", "203.0.113.10", False),  # IPv4 is /32
+    ],
+)
 def test_visitor_identity_is_ipv4_32_or_ipv6_64(client, engine, world, first, second, same) -> None:
     link = make_link(engine, world)
     click(client, link, address=first)
@@ -194,7 +211,8 @@ def test_a_bot_click_first_does_not_make_the_persons_click_a_duplicate(client, e
 
 
 def test_the_daily_cap_counts_billable_clicks_of_an_address_across_the_campaigns_links(
-        client, engine, world, monkeypatch) -> None:
+    client, engine, world, monkeypatch
+) -> None:
     now = [dt.datetime(2026, 5, 1, 8, 0, tzinfo=dt.UTC)]
     monkeypatch.setattr(db, "utcnow", lambda: now[0])
     many = [make_link(engine, world, landing_url=f"https://brand.test/p{n}") for n in range(8)]
@@ -263,7 +281,8 @@ def test_the_cap_holds_under_parallel_clicks_on_several_nodes(engine, world, app
 
 
 def test_ending_a_membership_while_clicks_are_logged_stops_earnings_from_then_on(
-        engine, world, app_config, tmp_path) -> None:
+    engine, world, app_config, tmp_path
+) -> None:
     """Visitors keep clicking on two nodes with the default 1-second cache while the advertiser ends the membership."""
     bound = 1.0
     nodes = []
@@ -293,9 +312,11 @@ def test_ending_a_membership_while_clicks_are_logged_stops_earnings_from_then_on
     time.sleep(0.5)
     before_end = db.utcnow()
     with db.transaction(engine) as conn:
-        membership_id = conn.execute(select(membership_table.c.id).where(
-            membership_table.c.partner_id == world.partner.id,
-            membership_table.c.campaign_id == world.campaign.id)).scalar_one()
+        membership_id = conn.execute(
+            select(membership_table.c.id).where(
+                membership_table.c.partner_id == world.partner.id, membership_table.c.campaign_id == world.campaign.id
+            )
+        ).scalar_one()
         memberships.set_membership_status(conn, world.advertiser.id, membership_id, "ended")
     ended_at = db.utcnow()
     time.sleep(bound + 1.0)
@@ -341,19 +362,30 @@ def test_the_advertiser_disables_every_link_of_one_partner_in_one_campaign_only(
     rival = make_link(engine, world, partner=world.other_partner)
     with db.transaction(engine) as conn:
         elsewhere = links.create_link(conn, world.partner.id, elsewhere_task.id)
-        assert links.advertiser_disable_partner_links(conn, world.advertiser.id, world.campaign.id,
-                                                      world.partner.id) == 3
+        assert (
+            links.advertiser_disable_partner_links(conn, world.advertiser.id, world.campaign.id, world.partner.id) == 3
+        )
         # Another advertiser can touch none of them.
-        assert links.advertiser_disable_partner_links(conn, world.other_advertiser.id, world.campaign.id,
-                                                      world.other_partner.id) == 0
+        assert (
+            links.advertiser_disable_partner_links(
+                conn, world.other_advertiser.id, world.campaign.id, world.other_partner.id
+            )
+            == 0
+        )
         from api.errors import NotFound
 
         with pytest.raises(NotFound):
             links.advertiser_set_disabled(conn, world.other_advertiser.id, rival.id, True)
-        state = {link.id: links.get_link(conn, link.partner_id, link.id).disabled_by
-                 for link in (*mine, rival, elsewhere)}
-    assert state == {mine[0].id: "advertiser", mine[1].id: "advertiser", mine[2].id: "advertiser",
-                     rival.id: None, elsewhere.id: None}
+        state = {
+            link.id: links.get_link(conn, link.partner_id, link.id).disabled_by for link in (*mine, rival, elsewhere)
+        }
+    assert state == {
+        mine[0].id: "advertiser",
+        mine[1].id: "advertiser",
+        mine[2].id: "advertiser",
+        rival.id: None,
+        elsewhere.id: None,
+    }
 
 
 # --- conversions pay only where someone may earn ----------------------------------------------------
@@ -438,15 +470,19 @@ def _report(client, headers, group_by="campaign"):  # type: ignore[no-untyped-de
 def test_reports_give_billable_and_invalid_clicks_by_reason_to_both_sides(client, engine, make, auth) -> None:
     world = make.world(payout_model="cpc", payout_amount="0.10")
     link = make_link(engine, world)
-    click(client, link)                                         # billable
-    click(client, link)                                         # duplicate
-    click(client, link, agent="curl/8.4.0")                     # bot
+    click(client, link)  # billable
+    click(client, link)  # duplicate
+    click(client, link, agent="curl/8.4.0")  # bot
     click(client, link, address="198.51.100.3", **{"Purpose": "prefetch"})  # prefetch
     set_membership(engine, world, "ended")
-    click(client, link, address="198.51.100.5")                 # membership_ended
-    expected = {"clicks": 5, "unique_clicks": 1, "bot_clicks": 1,
-                "invalid_clicks": {"membership_ended": 1, "bot": 1, "prefetch": 1, "duplicate": 1},
-                "payout": "0.10"}
+    click(client, link, address="198.51.100.5")  # membership_ended
+    expected = {
+        "clicks": 5,
+        "unique_clicks": 1,
+        "bot_clicks": 1,
+        "invalid_clicks": {"membership_ended": 1, "bot": 1, "prefetch": 1, "duplicate": 1},
+        "payout": "0.10",
+    }
     partner = _report(client, auth(world.partner))
     advertiser = _report(client, {"Authorization": f"Bearer {world.api_key}"})
     for report in (partner, advertiser):
@@ -462,15 +498,23 @@ def test_folded_rollups_give_the_same_invalid_counts(client, engine, world) -> N
     for agent in (BROWSER, BROWSER, "Googlebot/2.1"):
         click(client, link, agent=agent)
     with db.reading(engine) as conn:
-        before = reports.summary(conn, date_from=dt.date.today() - dt.timedelta(days=1),
-                                 date_to=dt.date.today() + dt.timedelta(days=1), group_by="day",
-                                 partner_id=world.partner.id)
+        before = reports.summary(
+            conn,
+            date_from=dt.date.today() - dt.timedelta(days=1),
+            date_to=dt.date.today() + dt.timedelta(days=1),
+            group_by="day",
+            partner_id=world.partner.id,
+        )
     with db.transaction(engine) as conn:
         assert reports.fold_clicks(conn, now=db.utcnow() + dt.timedelta(hours=1)) == 3
     with db.reading(engine) as conn:
-        after = reports.summary(conn, date_from=dt.date.today() - dt.timedelta(days=1),
-                                date_to=dt.date.today() + dt.timedelta(days=1), group_by="day",
-                                partner_id=world.partner.id)
+        after = reports.summary(
+            conn,
+            date_from=dt.date.today() - dt.timedelta(days=1),
+            date_to=dt.date.today() + dt.timedelta(days=1),
+            group_by="day",
+            partner_id=world.partner.id,
+        )
     assert after == before
     assert before["totals"]["invalid_clicks"] == {"bot": 1, "duplicate": 1}
 

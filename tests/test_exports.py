@@ -1,4 +1,5 @@
 """CSV exports (api/exports.py): text a spreadsheet would run as a formula is written as text."""
+
 from __future__ import annotations
 
 import csv
@@ -65,5 +66,5 @@ def test_numpy_numbers_stay_numbers() -> None:
 
 
 def test_the_header_is_neutralised_and_the_file_is_utf8_csv() -> None:
-    data = csv_bytes(["=label", "Clicks"], [["Café, \"Nord\"", 3], ["=1", -1]])
-    assert data == b"'=label,Clicks\r\n\"Caf\xc3\xa9, \"\"Nord\"\"\",3\r\n'=1,-1\r\n"
+    data = csv_bytes(["=label", "Clicks"], [['Café, "Nord"', 3], ["=1", -1]])
+    assert data == b'\'=label,Clicks\r\n"Caf\xc3\xa9, ""Nord""",3\r\n\'=1,-1\r\n'

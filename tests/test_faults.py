@@ -12,6 +12,7 @@ used link fails, the API answers 503 (never 500) within 2 seconds, no
 answered click is lost, and the server's log stays short. Slow clients are
 tested with the serving settings (``tests/test_serving.py``).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -50,8 +51,9 @@ BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko
 ANSWER_WITHIN = 5.0
 
 
-def request(port: int, method: str, path: str, body: Any = None, token: str | None = None,
-            timeout: float = 10) -> tuple[int, dict[str, str], bytes, float]:
+def request(
+    port: int, method: str, path: str, body: Any = None, token: str | None = None, timeout: float = 10
+) -> tuple[int, dict[str, str], bytes, float]:
     """One request on a new connection: status, headers, body, seconds taken."""
     headers = {"User-Agent": BROWSER}
     if token:
@@ -129,8 +131,12 @@ class Site:
 
         self.cluster = cluster
         self.port = cluster.nodes[0].port
-        status, _h, body, _t = request(self.port, "POST", "/api/v1/auth/login",
-                                       {"email": demo.PARTNER["email"], "password": demo.PARTNER["password"]})
+        status, _h, body, _t = request(
+            self.port,
+            "POST",
+            "/api/v1/auth/login",
+            {"email": demo.PARTNER["email"], "password": demo.PARTNER["password"]},
+        )
         assert status == 200, body
         self.token = json.loads(body)["token"]
         self.task_id = self._task()
@@ -144,8 +150,9 @@ class Site:
         _status, _h, body, _t = request(self.port, "GET", "/api/v1/campaigns", token=self.token)
         for campaign in json.loads(body)["campaigns"]:
             if campaign["link_available"]:
-                _s, _h, tasks, _t = request(self.port, "GET", f"/api/v1/campaigns/{campaign['id']}/tasks",
-                                            token=self.token)
+                _s, _h, tasks, _t = request(
+                    self.port, "GET", f"/api/v1/campaigns/{campaign['id']}/tasks", token=self.token
+                )
                 return int(json.loads(tasks)["tasks"][0]["id"])
         raise AssertionError("no task in the demo data")
 
@@ -226,9 +233,11 @@ def test_a_database_outage_under_load_fails_no_known_redirect_and_loses_no_click
             assert headers.get("retry-after"), label
             if label.startswith("api"):
                 assert json.loads(payload)["error"]["code"] == "service_unavailable"
-        print(f"\noutage figures: redirects {dict(load.statuses)}, failures {len(load.failures)}, slowest "
-              f"{load.slowest:.3f} s; during the outage: "
-              + ", ".join(f"{label} {status} in {took:.3f} s" for label, status, took, _h, _p in during))
+        print(
+            f"\noutage figures: redirects {dict(load.statuses)}, failures {len(load.failures)}, slowest "
+            f"{load.slowest:.3f} s; during the outage: "
+            + ", ".join(f"{label} {status} in {took:.3f} s" for label, status, took, _h, _p in during)
+        )
         missing = answered - stored(postgres.url, answered, timeout=30)
         assert not missing, f"{len(missing)} answered clicks not stored within 30 s of the database's return"
         after = probe_api_and_unknown_link(site)
@@ -277,8 +286,9 @@ def test_a_held_sqlite_write_lock_blocks_no_redirect_and_api_writes_answer_503_a
 def small_disk(tmp_path) -> Iterator[Path]:
     folder = tmp_path / "small-disk"
     folder.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", str(folder)],
-                             capture_output=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", str(folder)], capture_output=True
+    )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
     try:
@@ -291,8 +301,13 @@ def test_a_full_click_log_disk_answers_503_not_an_unrecorded_redirect_and_health
     url = f"sqlite:///{tmp_path / 'tasklink.db'}"
     log_dir = small_disk / "click-log"
     # The tmpfs is 4 MiB: health's free-space threshold is set well below it.
-    with Cluster(url, nodes_count=1, workers=2, redis=False,
-                 env={"TASKLINK_CLICK_LOG_DIR": str(log_dir), "TASKLINK_CLICK_LOG_MIN_FREE_BYTES": "65536"}) as cluster:
+    with Cluster(
+        url,
+        nodes_count=1,
+        workers=2,
+        redis=False,
+        env={"TASKLINK_CLICK_LOG_DIR": str(log_dir), "TASKLINK_CLICK_LOG_MIN_FREE_BYTES": "65536"},
+    ) as cluster:
         cluster.flask("seed-demo", "--force")
         site = Site(cluster)
         filler = small_disk / "filler"

@@ -6,6 +6,7 @@ operation is fuzzed with valid and invalid requests carrying the demo
 partner's token or the demo advertiser's API key, so they reach past 401.
 ``bench/fuzz.py`` does the work; ``bench/scale.py`` prints the same counts.
 """
+
 from __future__ import annotations
 
 import contextlib

@@ -1,4 +1,5 @@
 """``GET /api/v1/health``: 200 when the node can serve, 503 saying why when it cannot."""
+
 from __future__ import annotations
 
 from api import clicklog, create_app, db
@@ -10,8 +11,12 @@ def test_a_healthy_node_says_so(client, world, engine) -> None:
     assert answer.status_code == 200
     body = answer.json
     assert body["click_log"].pop("free_bytes") > 0
-    assert body == {"status": "ok", "database": "ok", "problems": [],
-                    "click_log": {"writable": True, "pending_bytes": 0, "quarantined_lines": 0}}
+    assert body == {
+        "status": "ok",
+        "database": "ok",
+        "problems": [],
+        "click_log": {"writable": True, "pending_bytes": 0, "quarantined_lines": 0},
+    }
     assert answer.headers["Cache-Control"] == "no-store"
 
 
@@ -45,8 +50,14 @@ def test_a_quarantined_click_log_line_makes_the_node_unhealthy_until_dealt_with(
 
 
 def test_an_unreachable_database_is_a_503(tmp_path) -> None:
-    app = create_app({"TESTING": True, "SECRET_KEYS": SECRET_KEYS, "DATABASE_URL": f"sqlite:///{tmp_path / 'missing' / 'nope.db'}",
-                      "CLICK_LOG_DIR": str(tmp_path / "click-log")})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEYS": SECRET_KEYS,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'missing' / 'nope.db'}",
+            "CLICK_LOG_DIR": str(tmp_path / "click-log"),
+        }
+    )
     try:
         answer = app.test_client().get("/api/v1/health")
     finally:
@@ -54,8 +65,12 @@ def test_an_unreachable_database_is_a_503(tmp_path) -> None:
     assert answer.status_code == 503
     body = answer.json
     assert body["click_log"].pop("free_bytes") > 0
-    assert body == {"status": "unavailable", "database": "unreachable", "problems": ["the database is unreachable"],
-                    "click_log": {"writable": True, "pending_bytes": None, "quarantined_lines": 0}}
+    assert body == {
+        "status": "unavailable",
+        "database": "unreachable",
+        "problems": ["the database is unreachable"],
+        "click_log": {"writable": True, "pending_bytes": None, "quarantined_lines": 0},
+    }
 
 
 def test_a_nearly_full_click_log_disk_is_a_503(app_config, engine) -> None:

@@ -6,6 +6,7 @@ small HTML page on the redirect paths), never a 5xx or a stack trace, and a
 refused request leaves nothing behind. Every ``/api/v1`` answer is also
 checked against the OpenAPI document by the validating test client.
 """
+
 from __future__ import annotations
 
 import json
@@ -40,7 +41,9 @@ def expand(value: Any) -> Any:
 
 
 def case_id(entry: dict[str, Any]) -> str:
-    raw = next((entry[key] for key in ("value", "query", "token", "headers", "body", "raw", "recipe") if key in entry), None)
+    raw = next(
+        (entry[key] for key in ("value", "query", "token", "headers", "body", "raw", "recipe") if key in entry), None
+    )
     text = json.dumps(raw, ensure_ascii=True)[:60]
     return f"{entry.get('recipe', '')}:{text}" if "recipe" in entry else text
 
@@ -99,7 +102,9 @@ def test_bodies_that_are_not_json_text_are_refused_before_anything_else(client, 
 # --- landing URLs --------------------------------------------------------------------
 
 LANDING = corpus("hostile-landing-urls.json")["cases"]
-OPEN_REDIRECT = [line for line in (DATA / "open-redirect-payloads.txt").read_text(encoding="utf-8").splitlines() if line]
+OPEN_REDIRECT = [
+    line for line in (DATA / "open-redirect-payloads.txt").read_text(encoding="utf-8").splitlines() if line
+]
 
 
 @pytest.mark.parametrize("entry", LANDING, ids=[case_id(e) for e in LANDING])
@@ -144,7 +149,9 @@ def test_sub_id_corpus_at_creation(client, engine, world, auth, entry) -> None:
         if expected:
             # Reporting info only ever adds its own query parameters to the link.
             query = urlsplit(body["url"]).query
-            assert sorted(name for name, _, _ in (part.partition("=") for part in query.split("&"))) == sorted(REPORTING)
+            assert sorted(name for name, _, _ in (part.partition("=") for part in query.split("&"))) == sorted(
+                REPORTING
+            )
         assert "?" not in body["display_url"]
     else:
         assert_error_shape(response, entry["status"], entry.get("code"))
@@ -360,8 +367,11 @@ def postback(client, engine, make, world, auth):  # type: ignore[no-untyped-def]
         **made_up_click_ids(client.application, link["id"], other_link["id"], off_link["id"]),
     }
     with db.transaction(engine) as conn:
-        conn.execute(update(clicks).where(clicks.c.click_id == ids["$old_click"])
-                     .values(created_at=db.utcnow() - dt.timedelta(days=31)))
+        conn.execute(
+            update(clicks)
+            .where(clicks.c.click_id == ids["$old_click"])
+            .values(created_at=db.utcnow() - dt.timedelta(days=31))
+        )
         campaigns.update_settings(conn, world.advertiser.id, off_campaign.id, conversion_tracking=False)
     keys = {"advertiser": world.api_key, "other_advertiser": world.other_api_key, "junk": "x" * 40}
 
@@ -387,7 +397,9 @@ def postback(client, engine, make, world, auth):  # type: ignore[no-untyped-def]
             headers = {"Authorization": f"Bearer {keys[who]}"}
         if "raw" in entry:
             data = fill(expand(entry["raw"])).encode("utf-8")
-            return client.post("/api/v1/conversions", data=data, headers={**headers, "Content-Type": "application/json"})
+            return client.post(
+                "/api/v1/conversions", data=data, headers={**headers, "Content-Type": "application/json"}
+            )
         return client.post("/api/v1/conversions", json=fill(entry["body"]), headers=headers)
 
     return send

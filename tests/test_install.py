@@ -4,6 +4,7 @@ Flask's own default for an installed package is ``<venv>/var/api-instance``:
 rebuilding the venv would delete the SQLite file and the clicks still waiting
 in the click log. This builds a real wheel install in a fresh virtualenv.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,16 +31,18 @@ def test_a_non_editable_install_keeps_the_instance_folder_in_the_working_directo
     # The test environment's packages are visible; only Tasklink itself is installed anew, from a wheel.
     venv.EnvBuilder(system_site_packages=True, with_pip=True).create(env_dir)
     python = env_dir / "bin" / "python"
-    subprocess.run([python, "-m", "pip", "install", "-q", "--no-deps", str(ROOT)],
-                   check=True, cwd=tmp_path, capture_output=True)
+    subprocess.run(
+        [python, "-m", "pip", "install", "-q", "--no-deps", str(ROOT)], check=True, cwd=tmp_path, capture_output=True
+    )
     work = tmp_path / "deploy"
     work.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TASKLINK_")} | {"TASKLINK_DEMO": "1"}
     env.pop("PYTHONPATH", None)
 
     def probe(extra: dict[str, str]) -> dict[str, str]:
-        out = subprocess.run([python, "-c", PROBE], check=True, cwd=work, env=env | extra, capture_output=True,
-                             text=True).stdout
+        out = subprocess.run(
+            [python, "-c", PROBE], check=True, cwd=work, env=env | extra, capture_output=True, text=True
+        ).stdout
         return json.loads(out.strip().splitlines()[-1])
 
     found = probe({})

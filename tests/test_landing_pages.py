@@ -1,4 +1,5 @@
 """Landing pages, allowed domains and choosing a link's landing URL."""
+
 from __future__ import annotations
 
 import re
@@ -54,12 +55,18 @@ def test_replace_table_adds_edits_removes_atomically(engine, world) -> None:
 @pytest.mark.parametrize(
     "rows",
     [
-        [{"name": "A", "url": "https://brand.test/a", "is_default": True},
-         {"name": "B", "url": "javascript:alert(1)", "is_default": False}],
-        [{"name": "A", "url": "https://brand.test/a", "is_default": True},
-         {"name": "B", "url": "https://brand.test/b", "is_default": True}],
-        [{"name": "A", "url": "https://brand.test/a", "is_default": False},
-         {"name": "B", "url": "https://brand.test/b", "is_default": False}],
+        [
+            {"name": "A", "url": "https://brand.test/a", "is_default": True},
+            {"name": "B", "url": "javascript:alert(1)", "is_default": False},
+        ],
+        [
+            {"name": "A", "url": "https://brand.test/a", "is_default": True},
+            {"name": "B", "url": "https://brand.test/b", "is_default": True},
+        ],
+        [
+            {"name": "A", "url": "https://brand.test/a", "is_default": False},
+            {"name": "B", "url": "https://brand.test/b", "is_default": False},
+        ],
         [{"name": "", "url": "https://brand.test/a", "is_default": True}],
         [{"id": 999999, "name": "A", "url": "https://brand.test/a", "is_default": True}],
     ],
@@ -108,7 +115,9 @@ def _choose(engine, campaign_id, task_page=None, **given):  # type: ignore[no-un
 def test_manual_mode_takes_typed_url_on_allowed_domain_or_a_page(engine, world) -> None:
     default, sale = pages(engine, world.campaign.id)
     assert _choose(engine, world.campaign.id, landing_url="https://x.brand.test/deep?a=1") == (
-        "https://x.brand.test/deep?a=1", None)
+        "https://x.brand.test/deep?a=1",
+        None,
+    )
     assert _choose(engine, world.campaign.id, landing_page_id=sale.id) == (sale.url, sale.id)
     assert _choose(engine, world.campaign.id) == (default.url, default.id)
     with pytest.raises(LandingPageNotAllowed):
@@ -147,7 +156,9 @@ def test_landing_setup_saves_mode_pages_and_domains_together(engine, make, world
     assert (mode, [p.name for p in saved], domains) == ("choose", ["Home"], ["brand.test"])
     # Leaving choose mode and removing the last page in one save is allowed.
     with db.transaction(engine) as conn:
-        landing_pages.save_landing_setup(conn, world.advertiser.id, bare.id, mode="manual", pages=[], domains=["brand.test"])
+        landing_pages.save_landing_setup(
+            conn, world.advertiser.id, bare.id, mode="manual", pages=[], domains=["brand.test"]
+        )
     assert pages(engine, bare.id) == []
 
 
@@ -163,7 +174,9 @@ def test_landing_setup_saves_mode_pages_and_domains_together(engine, make, world
 def test_landing_setup_refused_saves_nothing(engine, world, mode, rows, domains) -> None:
     before = pages(engine, world.campaign.id)
     with pytest.raises((ValidationError, RuleRefused)), db.transaction(engine) as conn:
-        landing_pages.save_landing_setup(conn, world.advertiser.id, world.campaign.id, mode=mode, pages=rows, domains=domains)
+        landing_pages.save_landing_setup(
+            conn, world.advertiser.id, world.campaign.id, mode=mode, pages=rows, domains=domains
+        )
     assert pages(engine, world.campaign.id) == before
     with db.reading(engine) as conn:
         assert landing_pages.list_allowed_domains(conn, world.campaign.id) == ["*.brand.test", "brand.test"]
@@ -172,14 +185,22 @@ def test_landing_setup_refused_saves_nothing(engine, world, mode, rows, domains)
 
 # --- landing pages are on the allowed domains, in every mode ------------------------
 
+
 def domains_of(engine, campaign_id):  # type: ignore[no-untyped-def]
     with db.reading(engine) as conn:
         return landing_pages.list_allowed_domains(conn, campaign_id)
 
 
 @pytest.mark.parametrize("mode", ["manual", "choose", "default"])
-@pytest.mark.parametrize("url", ["http://evil.example", "https://shop.example.evil.example/", "https://brand.test.evil.example/",
-                                 "https://evilbrand.test/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://evil.example",
+        "https://shop.example.evil.example/",
+        "https://brand.test.evil.example/",
+        "https://evilbrand.test/",
+    ],
+)
 def test_a_page_off_the_allowed_domains_is_refused_naming_them(engine, make, world, mode, url) -> None:
     campaign = make.campaign(world.advertiser.id, world.program.id, domains=("brand.test", "*.shop.example"), mode=mode)
     before = pages(engine, campaign.id)
@@ -192,8 +213,9 @@ def test_a_page_off_the_allowed_domains_is_refused_naming_them(engine, make, wor
         pytest.raises(LandingPageNotAllowed, match=r"^Row 3: The landing page “Elsewhere” is not allowed"),
         db.transaction(engine) as conn,
     ):
-        landing_pages.replace_landing_pages(conn, world.advertiser.id, campaign.id,
-                                            [*rows, {"name": "Elsewhere", "url": url, "is_default": False}])
+        landing_pages.replace_landing_pages(
+            conn, world.advertiser.id, campaign.id, [*rows, {"name": "Elsewhere", "url": url, "is_default": False}]
+        )
     assert pages(engine, campaign.id) == before
 
 
@@ -210,20 +232,27 @@ def test_without_domains_a_page_is_refused_saying_to_add_its_domain_first(engine
 
 def test_a_domain_a_page_still_uses_cannot_be_removed(engine, world) -> None:
     with db.transaction(engine) as conn:
-        landing_pages.add_landing_page(conn, world.advertiser.id, world.campaign.id, "Deals", "https://deals.brand.test/")
+        landing_pages.add_landing_page(
+            conn, world.advertiser.id, world.campaign.id, "Deals", "https://deals.brand.test/"
+        )
     with pytest.raises(RuleRefused) as refused, db.transaction(engine) as conn:
         landing_pages.set_allowed_domains(conn, world.advertiser.id, world.campaign.id, ["brand.test"])
     assert refused.value.code == "domain_in_use"
-    assert refused.value.message.startswith("The landing page “Deals” (https://deals.brand.test/) is on deals.brand.test")
+    assert refused.value.message.startswith(
+        "The landing page “Deals” (https://deals.brand.test/) is on deals.brand.test"
+    )
     assert domains_of(engine, world.campaign.id) == ["*.brand.test", "brand.test"]
     # The whole landing section: keeping the page while dropping its domain is refused, nothing half-saved.
-    rows = [{"id": p.id, "name": p.name, "url": p.url, "is_default": p.is_default} for p in pages(engine, world.campaign.id)]
+    rows = [
+        {"id": p.id, "name": p.name, "url": p.url, "is_default": p.is_default} for p in pages(engine, world.campaign.id)
+    ]
     with (
         pytest.raises(LandingPageNotAllowed, match=re.escape("“Deals” is not allowed: deals.brand.test is not one of")),
         db.transaction(engine) as conn,
     ):
-        landing_pages.save_landing_setup(conn, world.advertiser.id, world.campaign.id, mode="choose",
-                                         pages=rows, domains=["brand.test"])
+        landing_pages.save_landing_setup(
+            conn, world.advertiser.id, world.campaign.id, mode="choose", pages=rows, domains=["brand.test"]
+        )
     assert domains_of(engine, world.campaign.id) == ["*.brand.test", "brand.test"]
     assert len(pages(engine, world.campaign.id)) == 3
     with db.reading(engine) as conn:
@@ -231,8 +260,9 @@ def test_a_domain_a_page_still_uses_cannot_be_removed(engine, world) -> None:
     # Dropping the page together with its domain is fine.
     kept = [row for row in rows if row["name"] != "Deals"]
     with db.transaction(engine) as conn:
-        landing_pages.save_landing_setup(conn, world.advertiser.id, world.campaign.id, mode="manual",
-                                         pages=kept, domains=["brand.test"])
+        landing_pages.save_landing_setup(
+            conn, world.advertiser.id, world.campaign.id, mode="manual", pages=kept, domains=["brand.test"]
+        )
     assert domains_of(engine, world.campaign.id) == ["brand.test"]
     assert [p.name for p in pages(engine, world.campaign.id)] == ["Home", "Sale"]
 
@@ -262,7 +292,8 @@ def test_a_public_suffix_domain_saves_nothing(engine, world) -> None:
         pytest.raises(ValidationError, match=re.escape("github.io is a public suffix: anyone can publish under it")),
         db.transaction(engine) as conn,
     ):
-        landing_pages.save_landing_setup(conn, world.advertiser.id, world.campaign.id, mode="manual",
-                                         pages=[], domains=["brand.test", "*.github.io"])
+        landing_pages.save_landing_setup(
+            conn, world.advertiser.id, world.campaign.id, mode="manual", pages=[], domains=["brand.test", "*.github.io"]
+        )
     assert domains_of(engine, world.campaign.id) == ["*.brand.test", "brand.test"]
     assert len(pages(engine, world.campaign.id)) == 2

@@ -1,4 +1,5 @@
 """Rate limits: failed sign-ins per e-mail and per address, link creation per partner, shared through Redis."""
+
 from __future__ import annotations
 
 import shutil
@@ -18,8 +19,9 @@ def app_config(app_config):  # type: ignore[no-untyped-def]
 
 
 def attempt(client, email, password, address="10.0.0.1"):  # type: ignore[no-untyped-def]
-    return client.post("/api/v1/auth/login", json={"email": email, "password": password},
-                       environ_base={"REMOTE_ADDR": address})
+    return client.post(
+        "/api/v1/auth/login", json={"email": email, "password": password}, environ_base={"REMOTE_ADDR": address}
+    )
 
 
 def assert_limited(response) -> None:  # type: ignore[no-untyped-def]
@@ -48,8 +50,15 @@ def test_successful_and_malformed_sign_ins_cost_nothing(client, world) -> None:
     for _ in range(6):
         assert attempt(client, world.partner.email, PASSWORD).status_code == 200
     for _ in range(6):
-        assert client.post("/api/v1/auth/login", data=b"{", headers={"Content-Type": "application/json"},
-                           environ_base={"REMOTE_ADDR": "10.0.0.1"}).status_code == 400
+        assert (
+            client.post(
+                "/api/v1/auth/login",
+                data=b"{",
+                headers={"Content-Type": "application/json"},
+                environ_base={"REMOTE_ADDR": "10.0.0.1"},
+            ).status_code
+            == 400
+        )
     assert attempt(client, world.partner.email, PASSWORD).status_code == 200
 
 
@@ -72,8 +81,9 @@ def test_default_limits_let_a_busy_person_through(app_config, make, auth) -> Non
     app = create_app(config)
     client = app.test_client()
     headers = auth(world.partner)
-    statuses = {client.post("/api/v1/links", headers=headers, json={"task_id": world.task.id}).status_code
-                for _ in range(60)}
+    statuses = {
+        client.post("/api/v1/links", headers=headers, json={"task_id": world.task.id}).status_code for _ in range(60)
+    }
     assert statuses == {201}
     db.get_engine(app).dispose()
 
@@ -91,8 +101,21 @@ def redis_url(tmp_path):  # type: ignore[no-untyped-def]
         pytest.skip("redis-server is not installed")
     port = _free_port()
     process = subprocess.Popen(
-        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            server,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         import redis

@@ -1,4 +1,5 @@
 """Every issued link can be followed: a link's path and query stay under the request-line limit of servers."""
+
 from __future__ import annotations
 
 import http.client
@@ -62,15 +63,17 @@ def test_the_cap_leaves_room_under_gunicorns_request_line_limit() -> None:
 def test_a_long_landing_url_with_long_plain_sub_ids_makes_a_regular_link(client, engine, world, auth) -> None:
     # The token is compressed, so even 2,048 characters of landing URL take about 2,200 bytes.
     reporting = {name: "a" * 255 for name in ("subId1", "subId2", "subId3", "sharedid")}
-    answer = create(client, auth(world.partner), task_id=world.task.id, kind="regular",
-                    landing_url=long_landing_url(), **reporting)
+    answer = create(
+        client, auth(world.partner), task_id=world.task.id, kind="regular", landing_url=long_landing_url(), **reporting
+    )
     assert answer.status_code == 201, answer.json
     assert CAP - 800 < target_bytes(answer.json["url"]) <= CAP
 
 
 @pytest.mark.parametrize("fill", ["é", "&", "日", "/"])
-def test_a_long_landing_url_with_long_encoded_sub_ids_is_refused_on_a_regular_link(client, engine, world, auth,
-                                                                                   fill) -> None:
+def test_a_long_landing_url_with_long_encoded_sub_ids_is_refused_on_a_regular_link(
+    client, engine, world, auth, fill
+) -> None:
     headers = auth(world.partner)
     before = link_count(engine)
     reporting = {name: fill * 255 for name in ("subId1", "subId2", "subId3", "sharedid")}
@@ -80,8 +83,9 @@ def test_a_long_landing_url_with_long_encoded_sub_ids_is_refused_on_a_regular_li
     assert f"{CAP:,}" in answer.json["error"]["message"] and "shorter landing URL" in answer.json["error"]["message"]
     assert link_count(engine) == before  # refused before anything was stored
     # Less of it fits, on a regular link too.
-    fits = create(client, headers, task_id=world.task.id, kind="regular", landing_url=long_landing_url(),
-                  subId1=fill * 100)
+    fits = create(
+        client, headers, task_id=world.task.id, kind="regular", landing_url=long_landing_url(), subId1=fill * 100
+    )
     assert fits.status_code == 201 and target_bytes(fits.json["url"]) <= CAP
 
 
@@ -157,8 +161,16 @@ def test_a_few_bytes_more_than_a_link_at_the_cap_are_refused(client, world, auth
     assert target_bytes(at_cap["url"]) == CAP
     # The same link with a few more Sub ID characters (the next id may change the token by a character
     # or two; the exact boundary is tested on the service below).
-    over = create(client, headers, task_id=world.task.id, kind="regular", landing_url=at_cap["landing_url"],
-                  subId1=at_cap["subId1"], subId2=at_cap["subId2"], subId3=at_cap["subId3"] + "ttt")
+    over = create(
+        client,
+        headers,
+        task_id=world.task.id,
+        kind="regular",
+        landing_url=at_cap["landing_url"],
+        subId1=at_cap["subId1"],
+        subId2=at_cap["subId2"],
+        subId3=at_cap["subId3"] + "ttt",
+    )
     assert over.status_code == 422 and over.json["error"]["code"] == "link_too_long"
 
 
@@ -171,6 +183,7 @@ def test_a_link_at_the_cap_is_followed_through_a_real_gunicorn(client, world, au
     port = free_port()
     server = start_server(database_url, port, tmp_path / "server.log")
     try:
+
         def get(target: str) -> int:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
             connection.request("GET", target, headers={"User-Agent": BROWSER})

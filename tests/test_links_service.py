@@ -1,4 +1,5 @@
 """Issuing links in the service layer (the HTTP endpoints are tested in test_partner_api)."""
+
 from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlsplit
@@ -18,8 +19,9 @@ def create(engine, world, **kwargs):  # type: ignore[no-untyped-def]
 
 
 def test_short_link_by_default_with_reporting_only_in_url(engine, world) -> None:
-    link = create(engine, world, landing_url="https://brand.test/p?a=1",
-                  reporting={"subId1": "ig story", "sharedid": "spring&co"})
+    link = create(
+        engine, world, landing_url="https://brand.test/p?a=1", reporting={"subId1": "ig story", "sharedid": "spring&co"}
+    )
     assert link.kind == "short" and len(link.code) >= 7 and link.code.isalnum()
     url, display = links.link_urls(link, "https://go.test", SECRET_KEYS)
     assert display == f"https://go.test/s/{link.code}"
@@ -33,7 +35,11 @@ def test_regular_link_token_carries_the_link_and_verifies(engine, world) -> None
     _, display = links.link_urls(link, "https://go.test", SECRET_KEYS)
     token = display.rsplit("/c/", 1)[1]
     assert load_link_token(SECRET_KEYS, token) == {
-        "l": link.id, "p": world.partner.id, "t": world.task.id, "u": link.landing_url}
+        "l": link.id,
+        "p": world.partner.id,
+        "t": world.task.id,
+        "u": link.landing_url,
+    }
 
 
 @pytest.mark.parametrize(
@@ -92,15 +98,39 @@ def test_counts_are_per_link_and_leave_out_reversed_conversions(engine, world) -
     now = dt.datetime.now(dt.UTC)
     with db.transaction(engine) as conn:
         for n, link in enumerate([first, first, first, second]):
-            pk = conn.execute(clicks.insert().values(
-                click_id=f"c{n}", link_id=link.id, campaign_id=link.campaign_id, partner_id=link.partner_id,
-                task_id=link.task_id, created_at=now, ip_hash="h", visitor_hash="v", is_bot=False, billable=True,
-            ).returning(clicks.c.id)).scalar_one()
+            pk = conn.execute(
+                clicks.insert()
+                .values(
+                    click_id=f"c{n}",
+                    link_id=link.id,
+                    campaign_id=link.campaign_id,
+                    partner_id=link.partner_id,
+                    task_id=link.task_id,
+                    created_at=now,
+                    ip_hash="h",
+                    visitor_hash="v",
+                    is_bot=False,
+                    billable=True,
+                )
+                .returning(clicks.c.id)
+            ).scalar_one()
             if n < 2 or link is second:
-                conn.execute(conversions.insert().values(
-                    click_pk=pk, campaign_id=link.campaign_id, link_id=link.id, partner_id=link.partner_id,
-                    task_id=link.task_id, order_id=f"o{n}", amount_minor=100, currency="USD", payout_minor=5,
-                    status="reversed" if n == 1 else "approved", created_at=now, updated_at=now))
+                conn.execute(
+                    conversions.insert().values(
+                        click_pk=pk,
+                        campaign_id=link.campaign_id,
+                        link_id=link.id,
+                        partner_id=link.partner_id,
+                        task_id=link.task_id,
+                        order_id=f"o{n}",
+                        amount_minor=100,
+                        currency="USD",
+                        payout_minor=5,
+                        status="reversed" if n == 1 else "approved",
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
     with db.reading(engine) as conn:
         page, _ = links.list_links(conn, world.partner.id)
         counts = {link.id: (link.clicks, link.conversions) for link in page}

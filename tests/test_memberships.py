@@ -1,4 +1,5 @@
 """Memberships: the moves an advertiser may make between statuses."""
+
 from __future__ import annotations
 
 import pytest
@@ -11,10 +12,17 @@ from api.services import memberships
 @pytest.mark.parametrize(
     ("start", "new", "allowed"),
     [
-        ("pending", "active", True), ("pending", "declined", True), ("pending", "ended", False),
-        ("active", "ended", True), ("active", "declined", False), ("active", "pending", False),
-        ("declined", "active", True), ("declined", "ended", False),
-        ("ended", "active", True), ("ended", "declined", False), ("ended", "pending", False),
+        ("pending", "active", True),
+        ("pending", "declined", True),
+        ("pending", "ended", False),
+        ("active", "ended", True),
+        ("active", "declined", False),
+        ("active", "pending", False),
+        ("declined", "active", True),
+        ("declined", "ended", False),
+        ("ended", "active", True),
+        ("ended", "declined", False),
+        ("ended", "pending", False),
     ],
 )
 def test_only_the_allowed_moves_are_made(engine, make, world, start, new, allowed) -> None:
@@ -37,5 +45,6 @@ def test_the_actions_offered_are_exactly_the_allowed_moves() -> None:
     assert memberships.actions_for("pending") == (("Approve", "active"), ("Decline", "declined"))
     assert memberships.actions_for("active") == (("End", "ended"),)
     assert {new for status in memberships.STATUSES for _, new in memberships.actions_for(status)} <= set(
-        memberships.STATUSES)
+        memberships.STATUSES
+    )
     assert memberships.actions_for("unknown") == ()

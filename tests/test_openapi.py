@@ -5,6 +5,7 @@ test client (``openapi_check.ValidatingClient``, installed by conftest); here
 the document itself is checked, and schemathesis throws generated requests at
 the partner endpoints in-process.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -70,10 +71,20 @@ def test_the_checker_refuses_what_the_document_does_not_say(app, document, world
     ok = raw.get("/api/v1/me", headers=auth(world.partner))
     check_response(app, document, "GET", "/api/v1/me", ok)
     tampered = dict(document)
-    tampered["paths"] = {**document["paths"], "/api/v1/me": {"get": {
-        **document["paths"]["/api/v1/me"]["get"],
-        "responses": {"200": {"description": "x", "content": {"application/json": {"schema": {
-            "type": "object", "required": ["nickname"]}}}}}}}}
+    tampered["paths"] = {
+        **document["paths"],
+        "/api/v1/me": {
+            "get": {
+                **document["paths"]["/api/v1/me"]["get"],
+                "responses": {
+                    "200": {
+                        "description": "x",
+                        "content": {"application/json": {"schema": {"type": "object", "required": ["nickname"]}}},
+                    }
+                },
+            }
+        },
+    }
     with pytest.raises(UndocumentedResponse):
         check_response(app, tampered, "GET", "/api/v1/me", ok)
     unlisted = raw.get("/api/v1/me")  # 401 is documented in the real document, not in the tampered one
@@ -82,6 +93,7 @@ def test_the_checker_refuses_what_the_document_does_not_say(app, document, world
 
 
 # --- schemathesis, in-process ------------------------------------------------------
+
 
 @pytest.fixture
 def api_schema(app, world, auth):  # type: ignore[no-untyped-def]
@@ -96,8 +108,11 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 
 @schema.parametrize()
-@settings(max_examples=30, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 def test_api_conforms_to_its_document(case, app) -> None:  # type: ignore[no-untyped-def]
     """No 5xx, every status documented, every body matching its schema, for generated requests.
 

@@ -4,6 +4,7 @@ The fault suite (tests/test_faults.py) stops a real PostgreSQL under load;
 these tests break the database connection of one app in-process, on both
 backends, so each rule can be checked alone.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -87,7 +88,8 @@ def outage_app(app_config, engine):  # type: ignore[no-untyped-def]
 
 
 def test_known_links_keep_redirecting_and_unknown_ones_get_a_503_while_the_database_is_down(
-        outage_app, engine, world, monkeypatch, caplog) -> None:
+    outage_app, engine, world, monkeypatch, caplog
+) -> None:
     outages.reset()
     with db.transaction(engine) as conn:
         known = links.create_link(conn, world.partner.id, world.task.id, landing_url="https://deals.brand.test/k")
@@ -96,8 +98,10 @@ def test_known_links_keep_redirecting_and_unknown_ones_get_a_503_while_the_datab
     assert client.get(f"/s/{known.code}", headers={"User-Agent": BROWSER}).status_code == 302
     outage = Outage(outage_app, monkeypatch)
     outage.start()
-    answers = [client.get(f"/s/{known.code}", headers={"User-Agent": BROWSER},
-                          environ_base={"REMOTE_ADDR": f"198.51.100.{n}"}) for n in range(50)]
+    answers = [
+        client.get(f"/s/{known.code}", headers={"User-Agent": BROWSER}, environ_base={"REMOTE_ADDR": f"198.51.100.{n}"})
+        for n in range(50)
+    ]
     assert {a.status_code for a in answers} == {302}
     assert all(a.headers["Location"].startswith("https://deals.brand.test/k?clickid=") for a in answers)
     refused = client.get(f"/s/{unknown.code}", headers={"User-Agent": BROWSER})

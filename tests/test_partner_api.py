@@ -1,4 +1,5 @@
 """The partner endpoints: discovery (me, programs, campaigns, tasks, match rules) and links."""
+
 from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlsplit
@@ -94,7 +95,9 @@ def test_task_details_in_manual_mode(client, world, auth) -> None:
     assert options["mode"] == "manual"
     assert options["allowed_domains"] == ["*.brand.test", "brand.test"]
     assert [(p["name"], p["url"], p["is_default"]) for p in options["landing_pages"]] == [
-        ("Home", "https://brand.test/", True), ("Sale", "https://brand.test/sale", False)]
+        ("Home", "https://brand.test/", True),
+        ("Sale", "https://brand.test/sale", False),
+    ]
     assert options["default_landing_page_id"] == options["landing_pages"][0]["id"]
     assert (options["link_available"], options["reason"]) == (True, None)
 
@@ -141,8 +144,14 @@ def test_an_archived_task_takes_no_new_links_and_its_links_keep_redirecting(clie
     assert (options["link_available"], options["reason_code"]) == (False, "task_archived")
     response = client.post("/api/v1/links", headers=headers, json={"task_id": world.task.id})
     assert response.status_code == 422
-    assert response.json["error"] == {"code": "task_archived", "message": "This task is archived: it takes no new links."}
-    visit = client.get(made.json["url"].removeprefix("http://localhost"), headers={"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0"})
+    assert response.json["error"] == {
+        "code": "task_archived",
+        "message": "This task is archived: it takes no new links.",
+    }
+    visit = client.get(
+        made.json["url"].removeprefix("http://localhost"),
+        headers={"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0"},
+    )
     assert visit.status_code == 302 and visit.headers["Location"].startswith("https://brand.test/")
     with db.transaction(engine) as conn:  # restored: links again
         assert not tasks.set_archived(conn, world.advertiser.id, world.task.id, False).archived
@@ -150,8 +159,14 @@ def test_an_archived_task_takes_no_new_links_and_its_links_keep_redirecting(clie
 
 
 def test_match_rules_cover_link_available_campaigns_only(client, make, world, auth) -> None:
-    choose = make.campaign(world.advertiser.id, world.program.id, domains=("*.outlet.test",),
-                           pages=(("Outlet", "https://www.outlet.test/o"),), mode="choose", click_id_param="ref")
+    choose = make.campaign(
+        world.advertiser.id,
+        world.program.id,
+        domains=("*.outlet.test",),
+        pages=(("Outlet", "https://www.outlet.test/o"),),
+        mode="choose",
+        click_id_param="ref",
+    )
     make.membership(world.partner.id, choose.id)
     off = make.campaign(world.advertiser.id, world.program.id, domains=("off.test",), pages=(), click_tracking=False)
     make.membership(world.partner.id, off.id)
@@ -162,8 +177,12 @@ def test_match_rules_cover_link_available_campaigns_only(client, make, world, au
     by_id = {r["campaign_id"]: r for r in rules}
     assert set(by_id) == {world.campaign.id, choose.id}
     assert by_id[world.campaign.id] == {
-        "campaign_id": world.campaign.id, "campaign_name": world.campaign.name, "program_id": world.program.id,
-        "mode": "manual", "domains": ["*.brand.test", "brand.test"], "allowed_domains": ["*.brand.test", "brand.test"],
+        "campaign_id": world.campaign.id,
+        "campaign_name": world.campaign.name,
+        "program_id": world.program.id,
+        "mode": "manual",
+        "domains": ["*.brand.test", "brand.test"],
+        "allowed_domains": ["*.brand.test", "brand.test"],
         "click_id_param": "clickid",
     }
     # Host patterns: the allowed domains and the pages' own hosts.
@@ -182,8 +201,15 @@ def create(client, headers, **body):  # type: ignore[no-untyped-def]
 
 
 def test_short_link_is_the_default_with_reporting_only_in_url(client, world, auth) -> None:
-    response = create(client, auth(world.partner), task_id=world.task.id, landing_url="https://shop.brand.test/p?x=1",
-                      subId1="story 1", subId3="z", sharedid="s&co")
+    response = create(
+        client,
+        auth(world.partner),
+        task_id=world.task.id,
+        landing_url="https://shop.brand.test/p?x=1",
+        subId1="story 1",
+        subId3="z",
+        sharedid="s&co",
+    )
     assert response.status_code == 201
     link = response.json
     assert response.headers["Location"] == f"/api/v1/links/{link['id']}"
@@ -203,7 +229,11 @@ def test_regular_link_carries_a_signed_token(client, world, auth) -> None:
     assert link["kind"] == "regular" and link["url"] == link["display_url"]
     token = link["display_url"].split("/c/", 1)[1]
     assert load_link_token(SECRET_KEYS, token) == {
-        "l": link["id"], "p": world.partner.id, "t": world.task.id, "u": "https://brand.test/"}
+        "l": link["id"],
+        "p": world.partner.id,
+        "t": world.task.id,
+        "u": "https://brand.test/",
+    }
 
 
 def test_links_use_the_configured_base_url(app_config, engine, make) -> None:
@@ -213,8 +243,11 @@ def test_links_use_the_configured_base_url(app_config, engine, make) -> None:
     world = make.world()
     app = create_app({**app_config, "BASE_URL": "https://go.example"})
     token, _ = sessions.issue_partner_token(SECRET_KEYS, world.partner)
-    link = app.test_client().post("/api/v1/links", headers={"Authorization": f"Bearer {token}"},
-                                  json={"task_id": world.task.id}).json
+    link = (
+        app.test_client()
+        .post("/api/v1/links", headers={"Authorization": f"Bearer {token}"}, json={"task_id": world.task.id})
+        .json
+    )
     assert link["display_url"].startswith("https://go.example/s/")
     db.get_engine(app).dispose()
 
@@ -256,8 +289,14 @@ def test_default_mode_uses_the_default_or_the_tasks_page(client, make, engine, w
 
 @pytest.mark.parametrize(
     "landing_url",
-    ["https://evil.test/", "javascript:alert(1)", "ftp://brand.test/", "https://brand.test.evil.test/",
-     "//evil.test/", "https://user@evil.test/"],
+    [
+        "https://evil.test/",
+        "javascript:alert(1)",
+        "ftp://brand.test/",
+        "https://brand.test.evil.test/",
+        "//evil.test/",
+        "https://user@evil.test/",
+    ],
 )
 def test_manual_mode_refuses_urls_off_the_allowed_domains(client, world, auth, landing_url) -> None:
     response = create(client, auth(world.partner), task_id=world.task.id, landing_url=landing_url)
@@ -313,14 +352,16 @@ def test_task_of_another_partner_or_unknown_is_not_found(client, make, world, au
 )
 def test_malformed_link_requests_are_400(client, world, auth, body, code) -> None:
     body = body.replace(b'"task_id": 1', f'"task_id": {world.task.id}'.encode())
-    response = client.post("/api/v1/links", headers={**auth(world.partner), "Content-Type": "application/json"},
-                           data=body)
+    response = client.post(
+        "/api/v1/links", headers={**auth(world.partner), "Content-Type": "application/json"}, data=body
+    )
     assert response.status_code == 400, response.json
     assert response.json["error"]["code"] == code
 
 
 @pytest.mark.parametrize(
-    "field", ["subId1", "subId2", "subId3", "sharedid"],
+    "field",
+    ["subId1", "subId2", "subId3", "sharedid"],
 )
 def test_reporting_info_over_255_characters_is_400(client, world, auth, field) -> None:
     headers = auth(world.partner)
@@ -352,8 +393,19 @@ def test_list_is_newest_first_paged_with_total_and_counts(client, make, world, a
     assert all(link["clicks"] == 0 and link["conversions"] == 0 for link in everything["links"])
     one_task = client.get(f"/api/v1/links?task_id={second_task.id}", headers=headers).json
     assert [link["id"] for link in one_task["links"]] == [made[4]] and one_task["total"] == 1
-    for query in ("limit=0", "limit=101", "offset=-1", "limit=x", "task_id=0", "limit=²", "offset=%D9%A3",
-                  "task_id=-5", "task_id=1.0", "task_id=abc", "task_id=%D9%A3"):
+    for query in (
+        "limit=0",
+        "limit=101",
+        "offset=-1",
+        "limit=x",
+        "task_id=0",
+        "limit=²",
+        "offset=%D9%A3",
+        "task_id=-5",
+        "task_id=1.0",
+        "task_id=abc",
+        "task_id=%D9%A3",
+    ):
         assert client.get(f"/api/v1/links?{query}", headers=headers).status_code == 400, query
 
 
@@ -379,10 +431,20 @@ def test_another_partners_link_is_not_found(client, world, auth) -> None:
     assert client.get(f"/api/v1/links/{link['id']}", headers=auth(world.partner)).json["disabled"] is False
 
 
-@pytest.mark.parametrize("path", ["/api/v1/links/0", "/api/v1/links/2147483648", "/api/v1/tasks/99999999999999999999",
-                                  "/api/v1/campaigns/-1/tasks", "/api/v1/links/abc", "/api/v1/links/" + "9" * 5000,
-                                  "/api/v1/tasks/" + "1" * 5000, "/api/v1/campaigns/" + "7" * 5000 + "/tasks"],
-                         ids=short_id)
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/links/0",
+        "/api/v1/links/2147483648",
+        "/api/v1/tasks/99999999999999999999",
+        "/api/v1/campaigns/-1/tasks",
+        "/api/v1/links/abc",
+        "/api/v1/links/" + "9" * 5000,
+        "/api/v1/tasks/" + "1" * 5000,
+        "/api/v1/campaigns/" + "7" * 5000 + "/tasks",
+    ],
+    ids=short_id,
+)
 def test_out_of_range_ids_are_404_not_database_errors(client, world, auth, path) -> None:
     response = client.get(path, headers=auth(world.partner))
     assert response.status_code == 404 and response.json["error"]["code"] == "not_found"
@@ -431,8 +493,9 @@ def test_huge_id_filters_match_nothing(client, world, auth, huge) -> None:
     assert client.get("/api/v1/campaigns?program_id=999999", headers=headers).json["campaigns"] == []
 
 
-@pytest.mark.parametrize("query", ["program_id=0", "program_id=-1", "program_id=x", "program_id=1.5",
-                                   "program_id=%C2%B2"])
+@pytest.mark.parametrize(
+    "query", ["program_id=0", "program_id=-1", "program_id=x", "program_id=1.5", "program_id=%C2%B2"]
+)
 def test_malformed_id_filters_stay_400(client, world, auth, query) -> None:
     assert client.get(f"/api/v1/campaigns?{query}", headers=auth(world.partner)).status_code == 400
 
@@ -444,7 +507,6 @@ def test_a_membership_ending_keeps_the_links_listed_but_refuses_new_ones(client,
         memberships.set_status_for(conn, world.partner.id, world.campaign.id, "ended")
     assert create(client, headers, task_id=world.task.id).status_code == 404
     assert [listed["id"] for listed in client.get("/api/v1/links", headers=headers).json["links"]] == [link["id"]]
-
 
 
 # --- concurrency and codes ---------------------------------------------------------
@@ -475,8 +537,9 @@ def test_concurrent_link_creation_gives_distinct_codes_and_no_errors(busy_app, m
         start.wait()
         for i in range(per_thread):
             kind = "regular" if i % 5 == 0 else "short"
-            response = client.post("/api/v1/links", headers=headers,
-                                   json={"task_id": world.task.id, "kind": kind, "subId1": f"t{n}-{i}"})
+            response = client.post(
+                "/api/v1/links", headers=headers, json={"task_id": world.task.id, "kind": kind, "subId1": f"t{n}-{i}"}
+            )
             with lock:
                 results.append((response.status_code, response.get_json()))
 
@@ -494,7 +557,9 @@ def test_concurrent_link_creation_gives_distinct_codes_and_no_errors(busy_app, m
     with db.reading(make.engine) as conn:
         from api.services import links
 
-        assert links.list_links(conn, world.partner.id)[1] + links.list_links(conn, world.other_partner.id)[1] == len(ids)
+        assert links.list_links(conn, world.partner.id)[1] + links.list_links(conn, world.other_partner.id)[1] == len(
+            ids
+        )
 
 
 def test_a_short_code_collision_retries_with_a_new_code(client, world, auth, monkeypatch) -> None:

@@ -5,6 +5,7 @@ server could read is refused when a partner makes a link and when the
 advertiser adds a landing page; whatever reaches the redirect anyway (rows
 from before the rule) leaves with exactly one click id, the fresh one.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -83,6 +84,7 @@ def test_variant_through_add_click_id(verdict: str, url: str) -> None:
 @pytest.mark.parametrize(("verdict", "url"), VARIANTS, ids=[f"{v}:{u[19:]}" for v, u in VARIANTS])
 def test_variant_through_creation(engine, world, verdict: str, url: str) -> None:
     """A partner's deep link and an advertiser's landing page: refused with the parameter named, or accepted."""
+
     def make_link() -> links.Link:
         with db.transaction(engine) as conn:
             return links.create_link(conn, world.partner.id, world.task.id, landing_url=url)
@@ -152,12 +154,21 @@ def test_replacing_the_pages_table_names_the_row(engine, world) -> None:
 
 def test_a_parameter_name_the_pages_carry_is_refused(engine, world) -> None:
     with db.transaction(engine) as conn:
-        landing_pages.add_landing_page(conn, world.advertiser.id, world.campaign.id, "Tracked", "https://brand.test/?Ref=ad")
+        landing_pages.add_landing_page(
+            conn, world.advertiser.id, world.campaign.id, "Tracked", "https://brand.test/?Ref=ad"
+        )
     with pytest.raises(RuleRefused) as refused, db.transaction(engine) as conn:
         campaigns.update_settings(conn, world.advertiser.id, world.campaign.id, click_id_param="ref")
     assert refused.value.code == "click_id_param_in_url" and refused.value.status == 422
-    assert refused.value.message.startswith("The landing page “Tracked” already carries a parameter “ref” (written “Ref”)")
+    assert refused.value.message.startswith(
+        "The landing page “Tracked” already carries a parameter “ref” (written “Ref”)"
+    )
     with db.reading(engine) as conn:
         assert campaigns.get_campaign(conn, world.campaign.id).click_id_param == "clickid"
     with db.transaction(engine) as conn:  # a name no page carries is fine
-        assert campaigns.update_settings(conn, world.advertiser.id, world.campaign.id, click_id_param="ref2").click_id_param == "ref2"
+        assert (
+            campaigns.update_settings(
+                conn, world.advertiser.id, world.campaign.id, click_id_param="ref2"
+            ).click_id_param
+            == "ref2"
+        )

@@ -4,6 +4,7 @@ Rate limits per address (and the visitor hash of the uniqueness rule) must
 see the real client, not the load balancer, and a client must not be able to
 pick its own address by sending ``X-Forwarded-For``.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -27,8 +28,12 @@ def test_a_wrong_proxy_count_refuses_to_start(tmp_path, value) -> None:
 
 def failed_login(client, forwarded_for: str | None, email: str = "nobody@test.example"):  # type: ignore[no-untyped-def]
     headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
-    return client.post("/api/v1/auth/login", json={"email": email, "password": "wrong"},
-                       headers=headers, environ_base={"REMOTE_ADDR": "10.9.9.9"})
+    return client.post(
+        "/api/v1/auth/login",
+        json={"email": email, "password": "wrong"},
+        headers=headers,
+        environ_base={"REMOTE_ADDR": "10.9.9.9"},
+    )
 
 
 def app_with(app_config, **extra):  # type: ignore[no-untyped-def]

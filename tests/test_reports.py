@@ -1,4 +1,5 @@
 """The summary report: counters, grouping, date bounds, who sees what; rollups never change a figure."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -28,11 +29,20 @@ def hit(engine, link, at, *, agent=HUMAN, address="192.0.2.1"):  # type: ignore[
     with db.transaction(engine) as conn:
         campaign = campaigns.get_campaign(conn, link.campaign_id)
         visit = clicks.visit_from_request(
-            KEY, {"User-Agent": agent}, address, {}, (link.sub_id1, link.sub_id2, link.sub_id3, link.shared_id))
+            KEY, {"User-Agent": agent}, address, {}, (link.sub_id1, link.sub_id2, link.sub_id3, link.shared_id)
+        )
         return store_click(
-            Raw.of(conn), link_id=link.id, campaign_id=link.campaign_id, partner_id=link.partner_id,
-            task_id=link.task_id, visit=visit, payout_model=campaign.payout_model,
-            payout_value=campaign.payout_value, now=at, click_ids=CLICK_IDS)
+            Raw.of(conn),
+            link_id=link.id,
+            campaign_id=link.campaign_id,
+            partner_id=link.partner_id,
+            task_id=link.task_id,
+            visit=visit,
+            payout_model=campaign.payout_model,
+            payout_value=campaign.payout_value,
+            now=at,
+            click_ids=CLICK_IDS,
+        )
 
 
 def convert(engine, world, click_id, order, amount, at, status=None):  # type: ignore[no-untyped-def]
@@ -50,11 +60,11 @@ def scene(engine, make, world):  # type: ignore[no-untyped-def]
     b = link_for(engine, world.partner, world.task)
     c = link_for(engine, world.other_partner, world.task, subId1="q-secret")
     a1 = hit(engine, a, DAY1)
-    hit(engine, a, DAY1 + dt.timedelta(minutes=5))                      # same visitor: not unique
-    bot = hit(engine, a, DAY1, agent="Slackbot-LinkExpanding 1.0")       # bot
+    hit(engine, a, DAY1 + dt.timedelta(minutes=5))  # same visitor: not unique
+    bot = hit(engine, a, DAY1, agent="Slackbot-LinkExpanding 1.0")  # bot
     b1 = hit(engine, b, DAY1, address="192.0.2.2")
     hit(engine, a, DAY2, address="192.0.2.3")
-    hit(engine, b, DAY3, address="192.0.2.4")                           # after the range
+    hit(engine, b, DAY3, address="192.0.2.4")  # after the range
     c1 = hit(engine, c, DAY1, address="192.0.2.5")
     convert(engine, world, a1, "o-a1", "20.00", DAY1 + dt.timedelta(hours=1))
     convert(engine, world, bot, "o-bot", "10.00", DAY1 + dt.timedelta(hours=1))
@@ -69,14 +79,16 @@ def figures(row: dict[str, Any]) -> tuple[Any, ...]:
 
 def partner_report(engine, world, group_by, date_from=FROM, date_to=TO, **kw):  # type: ignore[no-untyped-def]
     with db.reading(engine) as conn:
-        return reports.summary(conn, date_from=date_from, date_to=date_to, group_by=group_by,
-                               partner_id=world.partner.id, **kw)
+        return reports.summary(
+            conn, date_from=date_from, date_to=date_to, group_by=group_by, partner_id=world.partner.id, **kw
+        )
 
 
 def advertiser_report(engine, advertiser, group_by, date_from=FROM, date_to=TO, **kw):  # type: ignore[no-untyped-def]
     with db.reading(engine) as conn:
-        return reports.summary(conn, date_from=date_from, date_to=date_to, group_by=group_by,
-                               advertiser_id=advertiser.id, **kw)
+        return reports.summary(
+            conn, date_from=date_from, date_to=date_to, group_by=group_by, advertiser_id=advertiser.id, **kw
+        )
 
 
 def fold_everything(engine) -> None:  # type: ignore[no-untyped-def]
@@ -124,7 +136,7 @@ def test_partner_report_by_link_subid_and_sharedid(engine, world, scene, folded)
 
 def test_date_bounds_are_inclusive_utc_days(engine, world, scene) -> None:
     only_day2 = partner_report(engine, world, "day", DAY2.date(), DAY2.date())
-    assert [row["key"] for row in only_day2["rows"]] == ["2026-03-11"]    # 23:59:59 is still that day
+    assert [row["key"] for row in only_day2["rows"]] == ["2026-03-11"]  # 23:59:59 is still that day
     only_day3 = partner_report(engine, world, "day", DAY3.date(), DAY3.date())
     assert [(row["key"], row["clicks"]) for row in only_day3["rows"]] == [("2026-03-12", 1)]  # 00:00 is the next
     empty = partner_report(engine, world, "day", dt.date(2025, 1, 1), dt.date(2025, 1, 31))
@@ -173,10 +185,10 @@ def test_campaign_filter(engine, world, scene, make) -> None:
 def test_cpc_payout_is_counted_per_billable_click(engine, make) -> None:
     world = make.world(payout_model="cpc", payout_amount="0.25")
     link = link_for(engine, world.partner, world.task)
-    hit(engine, link, DAY1)                                   # billable
-    hit(engine, link, DAY1)                                   # repeat
-    hit(engine, link, DAY1, agent="curl/8")                   # bot
-    hit(engine, link, DAY1, address="192.0.2.9")              # billable
+    hit(engine, link, DAY1)  # billable
+    hit(engine, link, DAY1)  # repeat
+    hit(engine, link, DAY1, agent="curl/8")  # bot
+    hit(engine, link, DAY1, address="192.0.2.9")  # billable
     convert(engine, world, hit(engine, link, DAY1, address="192.0.2.10"), "o", "100.00", DAY1)  # billable, conv 0
     report = partner_report(engine, world, "day")
     assert figures(report["totals"]) == (5, 3, 1, 1, "100.00", "0.75")
@@ -186,14 +198,14 @@ def test_cpc_payout_is_counted_per_billable_click(engine, make) -> None:
 
 def test_fold_is_incremental_and_leaves_young_clicks_in_the_tail(engine, world, scene) -> None:
     with db.transaction(engine) as conn:
-        assert reports.fold_clicks(conn, now=DAY1 + dt.timedelta(minutes=30)) > 0    # only the settled DAY1 clicks
+        assert reports.fold_clicks(conn, now=DAY1 + dt.timedelta(minutes=30)) > 0  # only the settled DAY1 clicks
         mark = reports.watermark(conn)
     hit(engine, scene["a"], DAY2, address="192.0.2.77")
     assert partner_report(engine, world, "day")["totals"]["clicks"] == 6
     with db.transaction(engine) as conn:
         assert reports.fold_clicks(conn, now=DAY3 + dt.timedelta(days=1)) > 0
         assert reports.watermark(conn) > mark
-        assert reports.fold_clicks(conn, now=DAY3 + dt.timedelta(days=1)) == 0     # nothing new
+        assert reports.fold_clicks(conn, now=DAY3 + dt.timedelta(days=1)) == 0  # nothing new
     assert partner_report(engine, world, "day")["totals"]["clicks"] == 6
 
 
@@ -212,9 +224,11 @@ def test_several_currencies_split_rows_and_totals(engine, make, world, scene) ->
 
 # --- over HTTP -------------------------------------------------------------------
 
+
 def test_partner_endpoint(client, auth, world, scene) -> None:
-    answer = client.get("/api/v1/reports/summary?from=2026-03-10&to=2026-03-11&group_by=link",
-                        headers=auth(world.partner))
+    answer = client.get(
+        "/api/v1/reports/summary?from=2026-03-10&to=2026-03-11&group_by=link", headers=auth(world.partner)
+    )
     assert answer.status_code == 200
     assert [row["key"] for row in answer.json["rows"]] == [scene["a"].id, scene["b"].id]
     assert answer.json["totals"]["revenue"] == "30.00"
@@ -228,8 +242,17 @@ def test_advertiser_endpoint(client, world, scene) -> None:
     assert refused.status_code == 400
 
 
-@pytest.mark.parametrize("query", ["from=2026-13-01", "to=yesterday", "from=2026-03-12&to=2026-03-10",
-                                   "group_by=week", "group_by=partner", "from=1900-01-01&to=2026-01-01"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "from=2026-13-01",
+        "to=yesterday",
+        "from=2026-03-12&to=2026-03-10",
+        "group_by=week",
+        "group_by=partner",
+        "from=1900-01-01&to=2026-01-01",
+    ],
+)
 def test_bad_queries_are_400(client, auth, world, query) -> None:
     assert client.get(f"/api/v1/reports/summary?{query}", headers=auth(world.partner)).status_code == 400
 
@@ -252,10 +275,20 @@ def test_endpoint_folds_once_the_tail_is_long(client, auth, engine, world, scene
     assert before == after
 
 
-@pytest.mark.parametrize("query", [
-    "to=0001-01-02", "to=0001-01-01", "to=9999-12-31", "to=9999-12-30", "from=0001-01-01", "from=9999-12-31",
-    "from=0001-01-01&to=0001-01-05", "from=9999-12-25&to=9999-12-31", "from=1999-12-31&to=2000-01-10",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "to=0001-01-02",
+        "to=0001-01-01",
+        "to=9999-12-31",
+        "to=9999-12-30",
+        "from=0001-01-01",
+        "from=9999-12-31",
+        "from=0001-01-01&to=0001-01-05",
+        "from=9999-12-25&to=9999-12-31",
+        "from=1999-12-31&to=2000-01-10",
+    ],
+)
 def test_days_outside_the_supported_range_are_400_not_500(client, auth, world, query) -> None:
     for headers in (auth(world.partner), {"Authorization": f"Bearer {world.api_key}"}):
         answer = client.get(f"/api/v1/reports/summary?{query}", headers=headers)
@@ -272,9 +305,22 @@ def test_the_first_and_last_supported_days_answer(client, auth, world) -> None:
     first = client.get("/api/v1/reports/summary?to=2000-01-05", headers=headers)
     assert first.status_code == 200 and (first.json["from"], first.json["to"]) == ("2000-01-01", "2000-01-05")
     with db.reading(db.get_engine(client.application)) as conn:
-        assert reports.summary(conn, date_from=reports.FIRST_DAY, date_to=reports.FIRST_DAY, group_by="day",
-                               partner_id=world.partner.id)["rows"] == []
+        assert (
+            reports.summary(
+                conn,
+                date_from=reports.FIRST_DAY,
+                date_to=reports.FIRST_DAY,
+                group_by="day",
+                partner_id=world.partner.id,
+            )["rows"]
+            == []
+        )
         with pytest.raises(ValidationError) as refused:
-            reports.summary(conn, date_from=dt.date(9999, 12, 31), date_to=dt.date(9999, 12, 31), group_by="day",
-                            partner_id=world.partner.id)
+            reports.summary(
+                conn,
+                date_from=dt.date(9999, 12, 31),
+                date_to=dt.date(9999, 12, 31),
+                group_by="day",
+                partner_id=world.partner.id,
+            )
         assert refused.value.code == "invalid_dates"

@@ -7,6 +7,7 @@ by ``bench/cluster.py`` on free loopback ports. The clicks come from
 click id of every redirect they receive, so "no answered click was lost" is
 checked click by click against the database.
 """
+
 from __future__ import annotations
 
 import json
@@ -38,7 +39,9 @@ BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not is_postgresql(SERVER), reason="the scale-out test runs on PostgreSQL (TASKLINK_TEST_DATABASE_URL)"),
+    pytest.mark.skipif(
+        not is_postgresql(SERVER), reason="the scale-out test runs on PostgreSQL (TASKLINK_TEST_DATABASE_URL)"
+    ),
 ]
 
 
@@ -82,8 +85,9 @@ class Setup:
         self.database_url = url
         self.a, self.b = (node.url for node in cluster.nodes)
         # Sign in before the rate-limit test locks this address out.
-        status, body = call(self.a, "POST", "/api/v1/auth/login",
-                            {"email": demo.PARTNER["email"], "password": demo.PARTNER["password"]})
+        status, body = call(
+            self.a, "POST", "/api/v1/auth/login", {"email": demo.PARTNER["email"], "password": demo.PARTNER["password"]}
+        )
         assert status == 200, body
         self.token = body["token"]
         self.api_key = demo.ADVERTISER["api_key"]
@@ -175,8 +179,9 @@ def test_a_conversion_reported_to_both_nodes_at_once_counts_once(setup: Setup) -
         body = {"click_id": click_id, "order_id": f"order-{click_id}", "amount": "20.00", "currency": "USD"}
         answers[click_id].append(call(node, "POST", "/api/v1/conversions", body, setup.api_key)[0])
 
-    threads = [threading.Thread(target=report, args=(node, click_id))
-               for click_id in answers for node in (setup.a, setup.b)]
+    threads = [
+        threading.Thread(target=report, args=(node, click_id)) for click_id in answers for node in (setup.a, setup.b)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -184,8 +189,9 @@ def test_a_conversion_reported_to_both_nodes_at_once_counts_once(setup: Setup) -
     # Each order once: recorded by one postback (201) and found by the other (200), or accepted
     # by either or both while its click was still in node A's click log (202) and recorded
     # by the flush that stored it.
-    assert all(sorted(statuses) in ([200, 201], [200, 202], [201, 202], [202, 202])
-               for statuses in answers.values()), answers
+    assert all(sorted(statuses) in ([200, 201], [200, 202], [201, 202], [202, 202]) for statuses in answers.values()), (
+        answers
+    )
     deadline = time.monotonic() + 10
     while (rows := setup.sql("SELECT count(*) FROM conversions WHERE link_id = :l", l=link["id"])) != [(40,)]:
         assert time.monotonic() < deadline, rows
@@ -195,9 +201,12 @@ def test_a_conversion_reported_to_both_nodes_at_once_counts_once(setup: Setup) -
 def test_twenty_thousand_clicks_over_two_nodes_make_exactly_that_many_rows(setup: Setup) -> None:
     links = [setup.make_link(setup.a, kind) for kind in ("short", "short", "regular", "regular")]
     nodes = [("127.0.0.1", node.port) for node in setup.cluster.nodes]
-    result = send_clicks(nodes, [path_of(link["url"]) for link in links], CLICKS, concurrency=8,
-                         headers={"User-Agent": BROWSER})
-    print(f"\n{CLICKS} clicks in {result.elapsed:.1f} s: {CLICKS / result.elapsed:.0f}/s, per node {dict(result.per_node)}")
+    result = send_clicks(
+        nodes, [path_of(link["url"]) for link in links], CLICKS, concurrency=8, headers={"User-Agent": BROWSER}
+    )
+    print(
+        f"\n{CLICKS} clicks in {result.elapsed:.1f} s: {CLICKS / result.elapsed:.0f}/s, per node {dict(result.per_node)}"
+    )
     assert result.statuses == {302: CLICKS} and result.unanswered == 0
     assert all(count >= CLICKS * 0.4 for count in result.per_node.values()), result.per_node
     assert len(set(result.click_ids)) == CLICKS
@@ -216,10 +225,18 @@ def test_a_node_killed_half_way_loses_no_answered_click(setup: Setup) -> None:
             setup.cluster.kill(0)
             killed.append(done)
 
-    result = send_clicks(nodes, [path_of(link["url"]) for link in links], KILL_CLICKS, concurrency=8,
-                         headers={"User-Agent": BROWSER}, on_progress=kill_half_way)
-    print(f"\nkilled node 0 after {killed} clicks; statuses {dict(result.statuses)}, unanswered {result.unanswered}, "
-          f"failovers {result.failovers}")
+    result = send_clicks(
+        nodes,
+        [path_of(link["url"]) for link in links],
+        KILL_CLICKS,
+        concurrency=8,
+        headers={"User-Agent": BROWSER},
+        on_progress=kill_half_way,
+    )
+    print(
+        f"\nkilled node 0 after {killed} clicks; statuses {dict(result.statuses)}, unanswered {result.unanswered}, "
+        f"failovers {result.failovers}"
+    )
     assert killed and not setup.cluster.nodes[0].alive
     assert result.server_errors == 0 and set(result.statuses) == {302}
     assert result.failovers > 0, "requests should have been refused by the dead node"
@@ -240,14 +257,18 @@ def test_a_node_killed_half_way_loses_no_answered_click(setup: Setup) -> None:
 def test_the_database_has_no_orphans_and_no_duplicates(setup: Setup) -> None:
     assert setup.sql("SELECT count(*) FROM clicks k LEFT JOIN links l ON l.id = k.link_id WHERE l.id IS NULL") == [(0,)]
     assert setup.sql(
-        "SELECT count(*) FROM conversions v LEFT JOIN clicks k ON k.id = v.click_pk WHERE k.id IS NULL") == [(0,)]
+        "SELECT count(*) FROM conversions v LEFT JOIN clicks k ON k.id = v.click_pk WHERE k.id IS NULL"
+    ) == [(0,)]
     assert setup.sql("SELECT click_id FROM clicks GROUP BY click_id HAVING count(*) > 1") == []
-    assert setup.sql(
-        "SELECT campaign_id, order_id FROM conversions GROUP BY campaign_id, order_id HAVING count(*) > 1") == []
+    assert (
+        setup.sql("SELECT campaign_id, order_id FROM conversions GROUP BY campaign_id, order_id HAVING count(*) > 1")
+        == []
+    )
     # Every click's denormalised columns agree with its link.
     assert setup.sql(
         "SELECT count(*) FROM clicks k JOIN links l ON l.id = k.link_id "
-        "WHERE k.campaign_id <> l.campaign_id OR k.partner_id <> l.partner_id OR k.task_id <> l.task_id") == [(0,)]
+        "WHERE k.campaign_id <> l.campaign_id OR k.partner_id <> l.partner_id OR k.task_id <> l.task_id"
+    ) == [(0,)]
     assert setup.sql("SELECT count(*) FROM clicks")[0][0] >= CLICKS
 
 
@@ -277,8 +298,10 @@ def test_without_redis_sign_in_keeps_working_with_limits_per_process(setup: Setu
         right = {"email": demo.OTHER["email"], "password": demo.OTHER["password"]}
         assert call(setup.a, "POST", "/api/v1/auth/login", right)[0] == 200
         wrong = {"email": "nobody-else@demo.test", "password": "wrong"}
-        statuses = [call(setup.a, "POST", "/api/v1/auth/login", wrong)[0]
-                    for _ in range(LOGIN_LIMIT * setup.cluster.workers + 1)]
+        statuses = [
+            call(setup.a, "POST", "/api/v1/auth/login", wrong)[0]
+            for _ in range(LOGIN_LIMIT * setup.cluster.workers + 1)
+        ]
         assert set(statuses) <= {401, 429} and statuses[:LOGIN_LIMIT] == [401] * LOGIN_LIMIT
         assert 429 in statuses, statuses
         # Node B never saw those attempts: its own count.

@@ -7,6 +7,7 @@ every redirect. The bound here is generous (a busy CI machine);
 ``bench/slow_clients.py`` measures the real figures against the other
 candidate servers.
 """
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """The demo brand shop (api/http/shop.py): the demo campaigns' landing pages, cart and checkout, in demo mode only."""
+
 from __future__ import annotations
 
 import http.client
@@ -183,7 +184,8 @@ def test_checkout_needs_a_cart_and_a_name_and_e_mail(buyer, engine) -> None:
 
 
 def test_checkout_posts_the_conversion_with_the_order_total_and_shows_the_pending_payout(
-        live, buyer, engine, world) -> None:
+    live, buyer, engine, world
+) -> None:
     click_id, link_id = a_click(live, engine, world)
     landed(buyer, click_id)
     add(buyer, "rain-jacket", 2)
@@ -262,8 +264,7 @@ def test_tasklink_down_says_so_and_the_postback_can_be_sent_again(live, buyer, e
     assert [c["order_id"] for c in conversions_in(engine)] == [order_id]
 
 
-def test_an_api_that_never_answers_costs_the_checkout_the_timeout_only(live, buyer, engine, world,
-                                                                         monkeypatch) -> None:
+def test_an_api_that_never_answers_costs_the_checkout_the_timeout_only(live, buyer, engine, world, monkeypatch) -> None:
     """The guard against a self-call deadlock: no free worker to answer the postback → bounded wait, clear page."""
     click_id, _ = a_click(live, engine, world)
     landed(buyer, click_id)
@@ -325,8 +326,10 @@ def test_over_http_the_shop_posts_to_its_own_server_whatever_host_the_visitor_na
     def open_(path: str, form: dict[str, str] | None = None) -> str:
         while True:
             request = urllib.request.Request(
-                base + path, data=urlencode(form).encode() if form else None,
-                headers={"Host": "evil.example", "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())})
+                base + path,
+                data=urlencode(form).encode() if form else None,
+                headers={"Host": "evil.example", "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())},
+            )
             try:
                 answer = browser.open(request, timeout=10)
             except urllib.error.HTTPError as redirected:
@@ -342,7 +345,7 @@ def test_over_http_the_shop_posts_to_its_own_server_whatever_host_the_visitor_na
     form = open_("/shop/checkout")
     order_id = re.search(r'name="order_id" value="([^"]+)"', form).group(1)
     page = open_("/shop/checkout", {"order_id": order_id, "name": "Ann", "email": "ann@example.test"})
-    assert 'data-state="recorded"' in page, page[page.index("<main>"):]
+    assert 'data-state="recorded"' in page, page[page.index("<main>") :]
     (conversion,) = conversions_in(engine)
     assert (conversion["order_id"], conversion["amount_minor"], conversion["link_id"]) == (order_id, 7800, link_id)
 
@@ -391,6 +394,7 @@ def test_a_rotated_api_key_is_refused_and_said_so(live, buyer, engine, world) ->
 
 # --- the self-call under the production server ---------------------------------------
 
+
 def demo_brand_world(make):  # type: ignore[no-untyped-def]
     """A campaign of an advertiser holding the demo key (the shop's), a partner in it and one link."""
     advertiser, _key = make.advertiser(api_key=ADVERTISER["api_key"])
@@ -405,6 +409,7 @@ def demo_brand_world(make):  # type: ignore[no-untyped-def]
 
 def checkout_over_http(port: int, link_code: str) -> tuple[float, str]:
     """Follow the link, buy one rain jacket, place the order: (seconds the checkout took, the order page)."""
+
     def send(method: str, path: str, body: str | None, headers: dict[str, str]):  # type: ignore[no-untyped-def]
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         connection.request(method, path, body=body, headers=headers)
@@ -439,19 +444,27 @@ def checkout_over_http(port: int, link_code: str) -> tuple[float, str]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("worker_class", ["gevent", "sync"])
-def test_one_worker_checking_out_never_deadlocks_on_its_own_postback(make, database_url, tmp_path,
-                                                                   worker_class) -> None:
+def test_one_worker_checking_out_never_deadlocks_on_its_own_postback(
+    make, database_url, tmp_path, worker_class
+) -> None:
     """gevent (production and the demo): the postback is served while the checkout waits. A single sync worker
     cannot serve it: the checkout gives up after the timeout and says so, instead of hanging."""
     link = demo_brand_world(make)
     number = free_port()
-    env = {**os.environ, "TASKLINK_DATABASE_URL": database_url, "TASKLINK_SECRET_KEYS": ",".join(SECRET_KEYS),
-           "TASKLINK_DEMO": "1", "TASKLINK_INSTANCE_PATH": str(tmp_path), "TASKLINK_BASE_URL": ""}
+    env = {
+        **os.environ,
+        "TASKLINK_DATABASE_URL": database_url,
+        "TASKLINK_SECRET_KEYS": ",".join(SECRET_KEYS),
+        "TASKLINK_DEMO": "1",
+        "TASKLINK_INSTANCE_PATH": str(tmp_path),
+        "TASKLINK_BASE_URL": "",
+    }
     argv = gunicorn_conf.command(f"127.0.0.1:{number}", workers_override=1)
     argv[-1:-1] = ["--worker-class", worker_class]
     log = tmp_path / "server.log"
-    server = subprocess.Popen(argv, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
-                              cwd=ROOT)
+    server = subprocess.Popen(
+        argv, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT
+    )
     try:
         for _ in range(300):
             try:

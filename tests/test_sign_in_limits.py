@@ -1,4 +1,5 @@
 """Failed admin sign-ins are limited per e-mail like the API's login."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Signed tokens: any change refuses them, one salt per purpose, and key rotation."""
+
 from __future__ import annotations
 
 import random
@@ -103,8 +104,11 @@ def test_rotation_through_the_api(app_config, make) -> None:
         app = create_app({**app_config, "SECRET_KEYS": keys})
         token, _ = sessions.issue_partner_token(keys, world.partner)
         client = app.test_client()
-        link = client.post("/api/v1/links", headers={"Authorization": f"Bearer {token}"},
-                           json={"task_id": world.task.id, "kind": "regular"}).json
+        link = client.post(
+            "/api/v1/links",
+            headers={"Authorization": f"Bearer {token}"},
+            json={"task_id": world.task.id, "kind": "regular"},
+        ).json
         listed = client.get("/api/v1/links", headers={"Authorization": f"Bearer {token}"}).json["links"]
         db.get_engine(app).dispose()
         return {"link": link, "listed": {item["id"]: item for item in listed}}
@@ -129,7 +133,9 @@ def test_mutated_regular_links_are_refused_by_the_redirect(app, client, world, a
 
     from api.schema import clicks
 
-    link = client.post("/api/v1/links", headers=auth(world.partner), json={"task_id": world.task.id, "kind": "regular"}).json
+    link = client.post(
+        "/api/v1/links", headers=auth(world.partner), json={"task_id": world.task.id, "kind": "regular"}
+    ).json
     token = link["display_url"].split("/c/", 1)[1]
     assert client.get(f"/c/{token}").status_code == 302
     with db.reading(engine) as conn:

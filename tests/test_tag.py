@@ -4,6 +4,7 @@ The script's behaviour is checked here with Node and a stand-in for the
 page (``window.location``, ``document.cookie``, the script tag), and in
 Chromium on the demo shop by ``tests/e2e/test_shop_checkout.py``.
 """
+
 from __future__ import annotations
 
 import json
@@ -55,10 +56,20 @@ def test_the_tag_keeps_the_campaigns_default_window_and_the_servers_cookie_name(
     assert f'var COOKIE = "{tag.COOKIE}";' in source
 
 
-@pytest.mark.parametrize(("value", "plausible"), [
-    (CLICK, True), (OLD_CLICK, True), (CLICK[:-1], False), (CLICK + "x", False), ("A" * 35 + "=", False),
-    ("A" * 35 + "+", False), ("", False), (None, False), ("c_8f3KdQ", False),
-])
+@pytest.mark.parametrize(
+    ("value", "plausible"),
+    [
+        (CLICK, True),
+        (OLD_CLICK, True),
+        (CLICK[:-1], False),
+        (CLICK + "x", False),
+        ("A" * 35 + "=", False),
+        ("A" * 35 + "+", False),
+        ("", False),
+        (None, False),
+        ("c_8f3KdQ", False),
+    ],
+)
 def test_plausible_click_ids_on_the_server_side(value: str | None, plausible: bool) -> None:
     assert tag.plausible_click_id(value) == (value if plausible else None)
 
@@ -90,8 +101,9 @@ def run_tag(url: str, cookies: tuple[str, ...] = (), **attributes: str) -> dict:
     if node is None:
         pytest.skip("node is not installed")
     page = {"url": url, "cookies": list(cookies), "attributes": {f"data-{k}": v for k, v in attributes.items()}}
-    done = subprocess.run([node, "-e", HARNESS, str(SCRIPT), json.dumps(page)], capture_output=True, text=True,
-                          timeout=30, check=True)
+    done = subprocess.run(
+        [node, "-e", HARNESS, str(SCRIPT), json.dumps(page)], capture_output=True, text=True, timeout=30, check=True
+    )
     return json.loads(done.stdout)
 
 

@@ -1,4 +1,5 @@
 """The redirect: resolve → decide whether to track → record, then 302."""
+
 from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
@@ -44,7 +45,11 @@ def test_short_link_records_the_click_and_redirects_with_its_id(client, engine, 
     assert query["clickid"] == [row.click_id]
     assert len(row.click_id) == 36
     assert (row.link_id, row.campaign_id, row.partner_id, row.task_id) == (
-        link.id, world.campaign.id, world.partner.id, world.task.id)
+        link.id,
+        world.campaign.id,
+        world.partner.id,
+        world.task.id,
+    )
     assert row.user_agent == BROWSER and row.referrer == "https://social.example/post"
     assert row.is_bot is False and row.billable is True and row.reason is None
     assert "203.0.113.7" not in row.ip_hash and len(row.ip_hash) == 64
@@ -73,7 +78,7 @@ def test_a_click_id_says_when_and_on_which_link_and_only_our_keys_make_one() -> 
     # Any character changed, added or removed: not ours.
     for index, char in enumerate(click_id):
         for other in {"A", "_", "-", "+", "/", "="} - {char}:
-            assert verify_click_id(ClickIds([newest]), click_id[:index] + other + click_id[index + 1:]) is None
+            assert verify_click_id(ClickIds([newest]), click_id[:index] + other + click_id[index + 1 :]) is None
     assert verify_click_id(ClickIds([newest]), click_id + "A") is None
     assert verify_click_id(ClickIds([newest]), click_id[:-1]) is None
     # Ids are unique even for clicks in the same millisecond on the same link.
@@ -157,7 +162,7 @@ def test_a_changed_character_in_a_regular_token_is_a_404(client, engine, world) 
     link = make_link(engine, world, kind="regular")
     token = links.regular_token(["test-key-newest", "test-key-older"], link)
     for index in (0, len(token) // 2, len(token) - 1):
-        changed = token[:index] + ("A" if token[index] != "A" else "B") + token[index + 1:]
+        changed = token[:index] + ("A" if token[index] != "A" else "B") + token[index + 1 :]
         assert click(client, f"/c/{changed}").status_code == 404
     assert click(client, f"/c/{token}").status_code == 302
     assert len(all_clicks(engine)) == 1
@@ -199,19 +204,22 @@ def test_long_user_agent_and_referrer_are_cut_not_refused(client, engine, world)
     assert len(row.user_agent) == 512 and len(row.referrer) == 1024
 
 
-@pytest.mark.parametrize("agent", [
-    "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
-    "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
-    "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
-    "Twitterbot/1.0",
-    "WhatsApp/2.23.20.0 A",
-    "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)",
-    "LinkedInBot/1.0 (compatible; Mozilla/5.0; Apache-HttpClient +http://www.linkedin.com)",
-    "curl/8.5.0",
-    "Wget/1.21.4",
-    "python-requests/2.31.0",
-    "",
-])
+@pytest.mark.parametrize(
+    "agent",
+    [
+        "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+        "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
+        "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
+        "Twitterbot/1.0",
+        "WhatsApp/2.23.20.0 A",
+        "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)",
+        "LinkedInBot/1.0 (compatible; Mozilla/5.0; Apache-HttpClient +http://www.linkedin.com)",
+        "curl/8.5.0",
+        "Wget/1.21.4",
+        "python-requests/2.31.0",
+        "",
+    ],
+)
 def test_crawlers_and_unfurlers_are_bots(client, engine, world, agent) -> None:
     link = make_link(engine, world)
     assert click(client, short_path(link), agent=agent).status_code == 302
@@ -220,24 +228,25 @@ def test_crawlers_and_unfurlers_are_bots(client, engine, world, agent) -> None:
 
 
 def test_a_duplicate_is_a_later_click_of_the_same_address_within_24_hours_of_a_billable_one(
-        client, engine, world, monkeypatch) -> None:
+    client, engine, world, monkeypatch
+) -> None:
     import datetime as dt
 
     link = make_link(engine, world)
     other = make_link(engine, world, landing_url="https://brand.test/other")
     now = [dt.datetime(2026, 5, 1, 12, 0, tzinfo=dt.UTC)]
     monkeypatch.setattr(db, "utcnow", lambda: now[0])
-    click(client, short_path(link))                                    # billable
-    click(client, short_path(link))                                    # same visitor: duplicate
-    click(client, short_path(link), address="198.51.100.1")            # other address: billable
-    click(client, short_path(link), agent=BROWSER + " Edg/124")         # other browser, same address: duplicate
-    click(client, short_path(other))                                   # other link: billable
+    click(client, short_path(link))  # billable
+    click(client, short_path(link))  # same visitor: duplicate
+    click(client, short_path(link), address="198.51.100.1")  # other address: billable
+    click(client, short_path(link), agent=BROWSER + " Edg/124")  # other browser, same address: duplicate
+    click(client, short_path(other))  # other link: billable
     now[0] += dt.timedelta(hours=23, minutes=59)
-    click(client, short_path(link))                                    # within 24 h of the first: duplicate
+    click(client, short_path(link))  # within 24 h of the first: duplicate
     now[0] += dt.timedelta(hours=0, minutes=2)
-    click(client, short_path(link))                                    # 24 h after the billable one: billable
+    click(client, short_path(link))  # 24 h after the billable one: billable
     now[0] += dt.timedelta(hours=1)
-    click(client, short_path(link))                                    # within 24 h of that one: duplicate
+    click(client, short_path(link))  # within 24 h of that one: duplicate
     rows = all_clicks(engine)
     assert [row.billable for row in rows] == [True, False, True, False, True, False, True, False]
     assert [row.reason for row in rows] == [None, "duplicate", None, "duplicate", None, "duplicate", None, "duplicate"]
@@ -300,8 +309,8 @@ def test_a_tampered_stored_url_is_never_followed(client, engine, world) -> None:
 def test_cpc_click_payout_only_for_billable_clicks_on_live_links(client, engine, make) -> None:
     world = make.world(payout_model="cpc", payout_amount="0.35")
     link = make_link(engine, world, landing_url="https://deals.brand.test/x")
-    click(client, short_path(link))                          # billable
-    click(client, short_path(link))                          # repeat: not unique
+    click(client, short_path(link))  # billable
+    click(client, short_path(link))  # repeat: not unique
     click(client, short_path(link), agent="Twitterbot/1.0")  # bot
     with db.transaction(engine) as conn:
         links.set_disabled(conn, world.partner.id, link.id, True)
@@ -310,6 +319,7 @@ def test_cpc_click_payout_only_for_billable_clicks_on_live_links(client, engine,
 
 
 # --- the per-worker cache and its bound --------------------------------------------
+
 
 def test_the_cache_forgets_everything_when_the_change_counter_moves_and_asks_at_most_once_per_bound() -> None:
     from api.services.redirects import RedirectCache, Resolved
@@ -384,9 +394,9 @@ def test_a_disabled_link_reaches_the_redirect_within_the_cache_bound(engine, wor
     assert click(client, short_path(link)).headers["Location"].startswith("https://deals.brand.test/")
     with db.transaction(engine) as conn:
         links.set_disabled(conn, world.partner.id, link.id, True)
-    now[0] += 0.5   # still within the bound: the worker may use what it read
+    now[0] += 0.5  # still within the bound: the worker may use what it read
     assert click(client, short_path(link)).headers["Location"].startswith("https://deals.brand.test/")
-    now[0] += 0.6   # past it: the worker asked whether anything changed, and forgot the link
+    now[0] += 0.6  # past it: the worker asked whether anything changed, and forgot the link
     assert click(client, short_path(link)).headers["Location"].startswith("https://brand.test/?clickid=")
     with db.transaction(engine) as conn:
         campaigns.update_settings(conn, world.advertiser.id, world.campaign.id, click_tracking=False)
@@ -415,6 +425,7 @@ def test_a_wrong_cache_bound_refuses_to_start(tmp_path, value) -> None:
 
 
 # --- the campaign's landing mode applies at redirect time -----------------------------
+
 
 def set_mode(engine, world, mode: str) -> None:  # type: ignore[no-untyped-def]
     with db.transaction(engine) as conn:
@@ -450,11 +461,13 @@ def test_choose_mode_takes_any_page_default_mode_the_default_or_the_tasks_own(cl
     assert landed(client, on_sale) == sale.url
     assert landed(client, tasks_own) == sale.url
     set_mode(engine, world, "default")
-    assert landed(client, on_sale) == home.url       # another task's link: the campaign's default
-    assert landed(client, tasks_own) == sale.url     # the task's own page stays valid
+    assert landed(client, on_sale) == home.url  # another task's link: the campaign's default
+    assert landed(client, tasks_own) == sale.url  # the task's own page stays valid
 
 
-def test_in_default_mode_a_task_whose_page_changed_sends_its_old_links_to_the_default(client, engine, make, world) -> None:
+def test_in_default_mode_a_task_whose_page_changed_sends_its_old_links_to_the_default(
+    client, engine, make, world
+) -> None:
     """The task's own page is read with the campaign's pages, so a change to the task reaches the redirect.
 
     (Whatever caches redirects must therefore see changes to tasks, as it
@@ -486,11 +499,13 @@ def test_a_page_off_the_domains_is_never_a_destination(client, engine, world) ->
     on_sale = make_link(engine, world, landing_page_id=sale.id)
     with db.transaction(engine) as conn:
         conn.execute(update(pages_table).where(pages_table.c.id == sale.id).values(url="https://evil.example/sale"))
-        conn.execute(update(links_table).where(links_table.c.id == on_sale.id).values(landing_url="https://evil.example/sale"))
-    assert landed(client, on_sale) == home.url       # one of the pages, but off the domains: the default page
+        conn.execute(
+            update(links_table).where(links_table.c.id == on_sale.id).values(landing_url="https://evil.example/sale")
+        )
+    assert landed(client, on_sale) == home.url  # one of the pages, but off the domains: the default page
     with db.transaction(engine) as conn:
         conn.execute(delete(campaign_domains).where(campaign_domains.c.campaign_id == world.campaign.id))
-    answer = click(client, short_path(on_sale))      # the default page is off the domains too: no redirect at all
+    answer = click(client, short_path(on_sale))  # the default page is off the domains too: no redirect at all
     assert answer.status_code == 404 and "Location" not in answer.headers
 
 
@@ -505,7 +520,8 @@ def test_the_landing_settings_are_read_in_one_query(engine, make, world) -> None
     with db.reading(engine) as conn:
         settings = redirects.landing_settings(Raw.of(conn), world.campaign.id, task.id)
         assert settings == redirects.LandingSettings(
-            "manual", (home.url, sale.url), ("*.brand.test", "brand.test"), home.url, sale.url)
+            "manual", (home.url, sale.url), ("*.brand.test", "brand.test"), home.url, sale.url
+        )
         assert redirects.landing_settings(Raw.of(conn), world.campaign.id, other.task.id).task_page is None
     set_mode(engine, world, "default")
     with db.reading(engine) as conn:
@@ -514,6 +530,7 @@ def test_the_landing_settings_are_read_in_one_query(engine, make, world) -> None
 
 
 # --- the redirect's own WSGI app: what a framework used to answer for it ------------------
+
 
 def test_other_methods_on_a_link_answer_405_with_allow_and_record_nothing(client, engine, world) -> None:
     link = make_link(engine, world)
@@ -545,8 +562,9 @@ def test_a_query_that_is_not_utf8_still_records_the_click(client, engine, world)
     assert row.sub_id1 == "\ufffd\ufffdsale" and row.sub_id2 == "ok"  # the first value of a name counts
 
 
-def test_an_unexpected_error_in_the_redirect_is_a_500_page_that_reveals_nothing(client, engine, world,
-                                                                                 monkeypatch, caplog) -> None:
+def test_an_unexpected_error_in_the_redirect_is_a_500_page_that_reveals_nothing(
+    client, engine, world, monkeypatch, caplog
+) -> None:
     from api.services import clicks as click_service
 
     link = make_link(engine, world)

@@ -1,4 +1,5 @@
 """Nothing lost: every answered redirect has its click row, under concurrency and after SIGKILL."""
+
 from __future__ import annotations
 
 import http.client
@@ -54,8 +55,9 @@ def test_n_concurrent_clicks_make_exactly_n_rows(app, engine, world) -> None:
         client = app.test_client()
         barrier.wait()
         for _ in range(per_thread):
-            answer = client.get(f"/s/{link.code}", headers={"User-Agent": BROWSER},
-                                environ_base={"REMOTE_ADDR": f"198.51.100.{n}"})
+            answer = client.get(
+                f"/s/{link.code}", headers={"User-Agent": BROWSER}, environ_base={"REMOTE_ADDR": f"198.51.100.{n}"}
+            )
             assert answer.status_code == 302
             with lock:
                 received.append(click_id_of(answer.headers["Location"]))
@@ -82,11 +84,19 @@ def start_server(database_url: str, port: int, log: Path) -> subprocess.Popen:  
 
     Its click log lives next to ``log``, so a restart on the same ``log`` finds it again.
     """
-    env = {**os.environ, "TASKLINK_DATABASE_URL": database_url, "TASKLINK_SECRET_KEYS": ",".join(SECRET_KEYS),
-           "TASKLINK_CLICK_LOG_DIR": str(log.parent / "click-log")}
+    env = {
+        **os.environ,
+        "TASKLINK_DATABASE_URL": database_url,
+        "TASKLINK_SECRET_KEYS": ",".join(SECRET_KEYS),
+        "TASKLINK_CLICK_LOG_DIR": str(log.parent / "click-log"),
+    }
     process = subprocess.Popen(
         gunicorn_conf.command(f"127.0.0.1:{port}", workers_override=2),
-        cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     deadline = time.time() + 30
     while time.time() < deadline:
@@ -134,7 +144,7 @@ def test_sigkill_mid_stream_loses_no_answered_click(engine, world, database_url,
         deadline = time.time() + 20
         while len(received) < 200 and time.time() < deadline:
             time.sleep(0.01)
-        os.killpg(server.pid, signal.SIGKILL)   # master and workers, mid-stream
+        os.killpg(server.pid, signal.SIGKILL)  # master and workers, mid-stream
         server.wait(timeout=10)
     finally:
         stop.set()

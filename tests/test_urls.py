@@ -1,4 +1,5 @@
 """Landing URL and domain rules: the open-redirect guard (api.urls)."""
+
 from __future__ import annotations
 
 import re
@@ -118,8 +119,14 @@ def test_open_redirect_corpus_is_refused_or_stays_on_the_allowed_host(payload: s
 
 @pytest.mark.parametrize(
     ("domain", "expected"),
-    [("brand.com", "brand.com"), (" Brand.COM ", "brand.com"), ("*.brand.com", "*.brand.com"),
-     ("shop.localhost", "shop.localhost"), ("*.localhost", "*.localhost"), ("a-b.co.uk", "a-b.co.uk")],
+    [
+        ("brand.com", "brand.com"),
+        (" Brand.COM ", "brand.com"),
+        ("*.brand.com", "*.brand.com"),
+        ("shop.localhost", "shop.localhost"),
+        ("*.localhost", "*.localhost"),
+        ("a-b.co.uk", "a-b.co.uk"),
+    ],
 )
 def test_domains_are_normalised(domain: str, expected: str) -> None:
     assert urls.normalize_domain(domain) == expected
@@ -127,10 +134,27 @@ def test_domains_are_normalised(domain: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     "domain",
-    ["https://brand.com", "brand.com/path", "*.com", "*", "bränd.com", "xn--brnd-koa.com", "127.0.0.1",
-     "brand..com", "-brand.com", "brand.com:80", "*.*.brand.com", "brand.*.com", "user@brand.com", "", 42,
-     # Browsers read a hex last label as a number: these are IPv4 addresses (127.0.0.1).
-     "0x7f000001", "brand.0x7f000001", "*.0x1"],
+    [
+        "https://brand.com",
+        "brand.com/path",
+        "*.com",
+        "*",
+        "bränd.com",
+        "xn--brnd-koa.com",
+        "127.0.0.1",
+        "brand..com",
+        "-brand.com",
+        "brand.com:80",
+        "*.*.brand.com",
+        "brand.*.com",
+        "user@brand.com",
+        "",
+        42,
+        # Browsers read a hex last label as a number: these are IPv4 addresses (127.0.0.1).
+        "0x7f000001",
+        "brand.0x7f000001",
+        "*.0x1",
+    ],
 )
 def test_bad_domains_are_refused(domain: object) -> None:
     with pytest.raises(ValidationError):
@@ -161,7 +185,9 @@ def test_stored_urls_are_checked_again_at_redirect_time() -> None:
     assert allowed("https://brand.test/landing", "sideways", pages, ["brand.test"]) is None
     assert allowed("https://BRAND.test/landing", "choose", pages, ["brand.test"]) == "https://brand.test/landing"
 
+
 # --- parameters in any spelling (the click-id guard) -----------------------------
+
 
 @pytest.mark.parametrize(
     ("url", "expected"),
@@ -176,7 +202,10 @@ def test_stored_urls_are_checked_again_at_redirect_time() -> None:
         ("https://brand.test/#/cart?x=1&clickid=1", "https://brand.test/#/cart?x=1"),
         ("https://brand.test/?", "https://brand.test/?"),
         ("https://brand.test/?x#", "https://brand.test/?x#"),
-        ("https://brand.test/?clickid2=1&myclickid=2&click_id=3", "https://brand.test/?clickid2=1&myclickid=2&click_id=3"),
+        (
+            "https://brand.test/?clickid2=1&myclickid=2&click_id=3",
+            "https://brand.test/?clickid2=1&myclickid=2&click_id=3",
+        ),
         ("https://brand.test/?next=%2F%3Fclickid%3D1", "https://brand.test/?next=%2F%3Fclickid%3D1"),
     ],
 )
@@ -229,8 +258,15 @@ def test_the_shortcut_never_skips_a_url_that_carries_the_name() -> None:
     found = 0
     for _ in range(4000):
         param = rng.choice(["clickid", "click_id", "tl.click"])
-        prefix = rng.choice(["https://brand.test/?", "https://brand.test/?a=%41&", "https://brand.test/#",
-                             "https://brand.test/p?q=1#/r?", "https://brand.test/?a=1;"])
+        prefix = rng.choice(
+            [
+                "https://brand.test/?",
+                "https://brand.test/?a=%41&",
+                "https://brand.test/#",
+                "https://brand.test/p?q=1#/r?",
+                "https://brand.test/?a=1;",
+            ]
+        )
         url = prefix + _random_spelling(rng, param) + rng.choice(["", "=1", "=v%20w&b=2"])
         key = urls._wanted(param)[0]
         _, query, _, fragment_params = urls._parts(url)
@@ -244,11 +280,21 @@ def test_the_shortcut_never_skips_a_url_that_carries_the_name() -> None:
 
 # --- public suffixes (the Public Suffix List, private section included) ------------
 
+
 @pytest.mark.parametrize(
     ("domain", "suffix"),
-    [("*.github.io", "github.io"), ("*.co.uk", "co.uk"), ("*.herokuapp.com", "herokuapp.com"),
-     ("*.s3.amazonaws.com", "s3.amazonaws.com"), ("*.pages.dev", "pages.dev"), ("*.x.kawasaki.jp", "x.kawasaki.jp"),
-     ("co.uk", "co.uk"), ("github.io", "github.io"), ("com", "com"), ("blogspot.com", "blogspot.com")],
+    [
+        ("*.github.io", "github.io"),
+        ("*.co.uk", "co.uk"),
+        ("*.herokuapp.com", "herokuapp.com"),
+        ("*.s3.amazonaws.com", "s3.amazonaws.com"),
+        ("*.pages.dev", "pages.dev"),
+        ("*.x.kawasaki.jp", "x.kawasaki.jp"),
+        ("co.uk", "co.uk"),
+        ("github.io", "github.io"),
+        ("com", "com"),
+        ("blogspot.com", "blogspot.com"),
+    ],
 )
 def test_public_suffixes_are_refused_saying_why(domain: str, suffix: str) -> None:
     with pytest.raises(ValidationError) as refused:
@@ -265,8 +311,19 @@ def test_a_wildcard_on_a_whole_top_level_domain_is_refused() -> None:
 @pytest.mark.parametrize(
     "domain",
     # Names the list does not know (localhost, .test, .example, an intranet's own) are not public suffixes.
-    ["*.localhost", "shop.localhost", "*.brand.example", "*.brand.test", "intranet.corp", "*.brand.corp",
-     "brand.co.uk", "*.brand.co.uk", "*.yourname.github.io", "yourname.github.io", "amazonaws.com"],
+    [
+        "*.localhost",
+        "shop.localhost",
+        "*.brand.example",
+        "*.brand.test",
+        "intranet.corp",
+        "*.brand.corp",
+        "brand.co.uk",
+        "*.brand.co.uk",
+        "*.yourname.github.io",
+        "yourname.github.io",
+        "amazonaws.com",
+    ],
 )
 def test_own_domains_under_public_suffixes_are_accepted(domain: str) -> None:
     assert urls.normalize_domain(domain) == domain
@@ -279,7 +336,9 @@ def test_a_wildcard_never_reaches_across_a_public_suffix() -> None:
     assert urls.host_allowed("www.amazonaws.com", ["*.amazonaws.com"])
     assert urls.host_allowed("a.b.brand.co.uk", ["*.brand.co.uk"])
     assert urls.host_allowed("shop.localhost", ["*.localhost"])
-    with pytest.raises(LandingPageNotAllowed, match=re.escape("s3.amazonaws.com, a public suffix where anyone can publish")):
+    with pytest.raises(
+        LandingPageNotAllowed, match=re.escape("s3.amazonaws.com, a public suffix where anyone can publish")
+    ):
         urls.check_landing_url("https://bucket.s3.amazonaws.com/x", ["*.amazonaws.com"])
 
 

@@ -5,6 +5,7 @@ declared with :func:`.apidoc.operation`, from which the OpenAPI document is
 built); add a new module here and nowhere else. The redirect
 (:mod:`.tracking`, not part of the JSON API) is mounted separately.
 """
+
 from __future__ import annotations
 
 from flask import Flask, Request, Response
@@ -62,6 +63,7 @@ def register_http(app: Flask) -> None:
     # The redirects (/s/, /c/) are served by their own minimal app in front of this one.
     tracking.mount(app)
     from .tag import bp as landing_tag  # GET /tag.js: the advertisers' landing tag, in every mode (api/http/tag.py)
+
     app.register_blueprint(landing_tag)
     if app.config.get("DEMO_SHOP"):  # the demo's brand shop (api/http/shop.py)
         from . import shop

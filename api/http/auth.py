@@ -4,6 +4,7 @@ Views call :func:`current_partner` or :func:`current_advertiser`; each raises
 :class:`AuthenticationError` (401) when the credentials are missing or wrong.
 The identity is resolved once per request and kept on ``flask.g``.
 """
+
 from __future__ import annotations
 
 from flask import current_app, g, request

@@ -8,6 +8,7 @@ advertiser's; 422 a rule refuses it (attribution window, conversion tracking
 off, currency); 400 malformed. No answer waits for anything but the database:
 an unknown click id is a 404 at once, however fresh it looks.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, current_app
@@ -25,7 +26,10 @@ bp = Blueprint("conversions", __name__, url_prefix="/api/v1/conversions")
 
 @bp.post("")
 @operation(
-    "createConversion", "Report a conversion (postback)", caller="advertiser", tag="advertiser",
+    "createConversion",
+    "Report a conversion (postback)",
+    caller="advertiser",
+    tag="advertiser",
     description="Authenticated with the advertiser's API key. The payout follows the campaign's model "
     "now: cpa fixed, revshare a percent of the amount, cpc nothing per conversion. The sale is always "
     "recorded; it pays 0.00 with a payout_reason when its click was made where nobody may earn (pay for "
@@ -41,8 +45,10 @@ bp = Blueprint("conversions", __name__, url_prefix="/api/v1/conversions")
     responses={
         201: Answer("The new conversion", Conversion),
         200: Answer("This order was already reported for the campaign: the same conversion", Conversion),
-        202: Answer("Accepted: the click was made moments ago and is not stored yet; the conversion is recorded "
-                    "when it is", WaitingConversion),
+        202: Answer(
+            "Accepted: the click was made moments ago and is not stored yet; the conversion is recorded when it is",
+            WaitingConversion,
+        ),
     },
     errors=(404, 422),
 )

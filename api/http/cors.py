@@ -3,6 +3,7 @@
 With no ``EXTENSION_ORIGINS`` configured nothing is added, so no browser
 page can read the API's answers.
 """
+
 from __future__ import annotations
 
 from flask import Flask

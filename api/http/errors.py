@@ -5,6 +5,7 @@ HTTP answer; a database that is unreachable or locked becomes a 503 with
 ``Retry-After``; unexpected exceptions are logged and answered with a 500
 that reveals nothing.
 """
+
 from __future__ import annotations
 
 import html
@@ -30,7 +31,10 @@ def _driver_errors() -> tuple[type[Exception], ...]:
 
 
 DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
-    sql_errors.OperationalError, sql_errors.InterfaceError, sql_errors.TimeoutError, *_driver_errors(),
+    sql_errors.OperationalError,
+    sql_errors.InterfaceError,
+    sql_errors.TimeoutError,
+    *_driver_errors(),
 )
 
 _HTTP_CODES = {
@@ -104,7 +108,7 @@ def _http_error(exc: HTTPException) -> Response:
     response = error_response(status, code, message)
     if status == 405 and getattr(exc, "valid_methods", None):
         response.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
-    for header, value in (exc.get_headers() if status == 429 else []):
+    for header, value in exc.get_headers() if status == 429 else []:
         if header.lower() == "retry-after":
             response.headers[header] = value
     return response

@@ -5,6 +5,7 @@ same body, saying what is wrong) otherwise, so a balancer stops sending
 visitors to a node that could not record their clicks. Unauthenticated and
 free of data: only the state of this node.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, current_app
@@ -18,9 +19,16 @@ bp = Blueprint("health", __name__)
 
 
 @bp.get("/api/v1/health")
-@operation("getHealth", "Whether this node can serve (database reachable, click log writable)", caller=None,
-           tag="operations", responses={200: Answer("The node is healthy", Health),
-                                        503: Answer("Something the node needs is missing; the body says what", Health)})
+@operation(
+    "getHealth",
+    "Whether this node can serve (database reachable, click log writable)",
+    caller=None,
+    tag="operations",
+    responses={
+        200: Answer("The node is healthy", Health),
+        503: Answer("Something the node needs is missing; the body says what", Health),
+    },
+)
 def health() -> ResponseReturnValue:
     """The node's checks: database reachable, click log writable, and how much of the log waits to be stored."""
     database = db.ping()
@@ -38,17 +46,22 @@ def health() -> ResponseReturnValue:
     # Lines set aside as unreadable are clicks someone answered and nobody has stored:
     # an operator must look, so the node says so until the file is dealt with.
     healthy = database and writable and enough_space and not quarantined
-    problems = [text for failed, text in (
-        (not database, "the database is unreachable"),
-        (not writable, "the click log folder cannot be written"),
-        (writable and not enough_space, "the click log's disk is nearly full"),
-        (bool(quarantined), "unreadable click log lines were set aside"),
-    ) if failed]
+    problems = [
+        text
+        for failed, text in (
+            (not database, "the database is unreachable"),
+            (not writable, "the click log folder cannot be written"),
+            (writable and not enough_space, "the click log's disk is nearly full"),
+            (bool(quarantined), "unreadable click log lines were set aside"),
+        )
+        if failed
+    ]
     body = Health(
         status="ok" if healthy else "unavailable",
         database="ok" if database else "unreachable",
-        click_log=ClickLogState(writable=writable, pending_bytes=pending, quarantined_lines=quarantined,
-                                free_bytes=free),
+        click_log=ClickLogState(
+            writable=writable, pending_bytes=pending, quarantined_lines=quarantined, free_bytes=free
+        ),
         problems=problems,
     )
     return respond(body, 200 if healthy else 503, {"Cache-Control": "no-store"})

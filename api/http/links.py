@@ -3,6 +3,7 @@
 ``url`` and ``display_url`` start with ``BASE_URL`` (``TASKLINK_BASE_URL``)
 or, when it is not set, the URL the request came in on.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -43,7 +44,8 @@ def link_model(link: links.Link) -> Link:
 @bp.post("")
 @link_creation_limit
 @operation(
-    "createLink", "Create a short (default) or regular link for a task",
+    "createLink",
+    "Create a short (default) or regular link for a task",
     description="Rate limited per partner (TASKLINK_RATELIMIT_LINKS, default 120/minute). "
     "422 names the first missing condition (campaign, membership, task, tracking, pay for "
     "performance) or a landing page the campaign does not allow (code landing_page_not_allowed, or "
@@ -65,8 +67,12 @@ def create_link(caller: sessions.TokenClaim, body: LinkRequest) -> ResponseRetur
         # The account is checked in the link's own transaction: one unit of work per link.
         partner = current_partner(conn)
         link = links.create_link(
-            conn, partner.id, body.task_id,
-            kind=body.kind or "short", landing_url=landing_url, landing_page_id=body.landing_page_id,
+            conn,
+            partner.id,
+            body.task_id,
+            kind=body.kind or "short",
+            landing_url=landing_url,
+            landing_page_id=body.landing_page_id,
             reporting=body.reporting(),
         )
         # Raising here rolls the new link back: no partner is handed a link that cannot be followed.
@@ -75,15 +81,21 @@ def create_link(caller: sessions.TokenClaim, body: LinkRequest) -> ResponseRetur
 
 
 @bp.get("")
-@operation("listLinks", "The partner's links, newest first, with click and conversion counts", query=LinkListQuery,
-           responses={200: Answer("A page of links", LinkPage)})
+@operation(
+    "listLinks",
+    "The partner's links, newest first, with click and conversion counts",
+    query=LinkListQuery,
+    responses={200: Answer("A page of links", LinkPage)},
+)
 def list_links(caller: Partner, query: LinkListQuery) -> ResponseReturnValue:
     """The partner's links (all, or one task's), newest first, a page at a time, with counts."""
     with db.reading() as conn:
-        found, total = links.list_links(conn, caller.id, query.task_id, limit=query.limit or DEFAULT_PAGE_SIZE,
-                                        offset=query.offset)
-    return respond(LinkPage(links=[link_model(link) for link in found], total=total, limit=query.limit,
-                            offset=query.offset))
+        found, total = links.list_links(
+            conn, caller.id, query.task_id, limit=query.limit or DEFAULT_PAGE_SIZE, offset=query.offset
+        )
+    return respond(
+        LinkPage(links=[link_model(link) for link in found], total=total, limit=query.limit, offset=query.offset)
+    )
 
 
 @bp.get("/<id:link_id>")
@@ -96,8 +108,13 @@ def get_link(caller: Partner, link_id: int) -> ResponseReturnValue:
 
 
 @bp.patch("/<id:link_id>")
-@operation("updateLink", "Disable or enable a link", body=LinkUpdate, responses={200: Answer("The link", Link)},
-           errors=(403, 404))
+@operation(
+    "updateLink",
+    "Disable or enable a link",
+    body=LinkUpdate,
+    responses={200: Answer("The link", Link)},
+    errors=(403, 404),
+)
 def update_link(caller: Partner, link_id: int, body: LinkUpdate) -> ResponseReturnValue:
     """Disable or enable a link (a disabled link sends visitors to the campaign's default page)."""
     with db.transaction() as conn:
@@ -138,20 +155,34 @@ def qr_answer(caller: Partner, link_id: int, query: QrQuery, fmt: qr.QrFormat) -
 
 
 @bp.get("/<id:link_id>/qr.svg")
-@operation("getLinkQrSvg", "The link's QR code as SVG", description=_QR_DESCRIPTION, query=QrQuery,
-           responses={200: Answer("The QR code", headers=_QR_HEADERS, media_types=("image/svg+xml",)),
-                      304: Answer("The copy named in If-None-Match is current", headers=_QR_HEADERS)},
-           errors=(404, 422))
+@operation(
+    "getLinkQrSvg",
+    "The link's QR code as SVG",
+    description=_QR_DESCRIPTION,
+    query=QrQuery,
+    responses={
+        200: Answer("The QR code", headers=_QR_HEADERS, media_types=("image/svg+xml",)),
+        304: Answer("The copy named in If-None-Match is current", headers=_QR_HEADERS),
+    },
+    errors=(404, 422),
+)
 def link_qr_svg(caller: Partner, link_id: int, query: QrQuery) -> ResponseReturnValue:
     """One of the partner's links as an SVG QR code."""
     return qr_answer(caller, link_id, query, "svg")
 
 
 @bp.get("/<id:link_id>/qr.png")
-@operation("getLinkQrPng", "The link's QR code as PNG", description=_QR_DESCRIPTION, query=QrQuery,
-           responses={200: Answer("The QR code", headers=_QR_HEADERS, media_types=("image/png",)),
-                      304: Answer("The copy named in If-None-Match is current", headers=_QR_HEADERS)},
-           errors=(404, 422))
+@operation(
+    "getLinkQrPng",
+    "The link's QR code as PNG",
+    description=_QR_DESCRIPTION,
+    query=QrQuery,
+    responses={
+        200: Answer("The QR code", headers=_QR_HEADERS, media_types=("image/png",)),
+        304: Answer("The copy named in If-None-Match is current", headers=_QR_HEADERS),
+    },
+    errors=(404, 422),
+)
 def link_qr_png(caller: Partner, link_id: int, query: QrQuery) -> ResponseReturnValue:
     """One of the partner's links as a PNG QR code."""
     return qr_answer(caller, link_id, query, "png")

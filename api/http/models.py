@@ -571,7 +571,9 @@ class PostbackDeliveryList(ResponseModel):
 
 
 class PostbackDeliveryQuery(QueryModel):
-    status: Annotated[postbacks.DeliveryStatus | None, BeforeValidator(query_choice(("pending", "delivered", "failed")))] = None
+    status: Annotated[
+        postbacks.DeliveryStatus | None, BeforeValidator(query_choice(("pending", "delivered", "failed")))
+    ] = None
     limit: query_int(1, MAX_PAGE_SIZE) = DEFAULT_PAGE_SIZE  # type: ignore[valid-type]
 
 
@@ -755,10 +757,16 @@ class EarningsFigures(ResponseModel):
     def of(cls, figures: reports.Earnings) -> EarningsFigures:
         """The figures of the service, the total earned included."""
         return cls(
-            currency=figures.currency, clicks=figures.clicks, billable_clicks=figures.billable_clicks,
-            conversions=figures.conversions, reversed_conversions=figures.reversed_conversions,
-            click_payout=figures.click_payout, pending=figures.pending, approved=figures.approved,
-            reversed=figures.reversed, earned=figures.earned,
+            currency=figures.currency,
+            clicks=figures.clicks,
+            billable_clicks=figures.billable_clicks,
+            conversions=figures.conversions,
+            reversed_conversions=figures.reversed_conversions,
+            click_payout=figures.click_payout,
+            pending=figures.pending,
+            approved=figures.approved,
+            reversed=figures.reversed,
+            earned=figures.earned,
         )
 
 
@@ -795,11 +803,19 @@ class EarningsReport(ResponseModel):
             to=found.date_to,
             campaigns=[
                 CampaignEarnings(
-                    campaign_id=entry.campaign_id, campaign_name=entry.campaign_name,
-                    program_name=entry.program_name, **fields(entry.figures),
-                    links=[LinkEarnings(link_id=link.link_id, task_title=link.task_title,
-                                        landing_url=link.landing_url, **fields(link.figures))
-                           for link in entry.links],
+                    campaign_id=entry.campaign_id,
+                    campaign_name=entry.campaign_name,
+                    program_name=entry.program_name,
+                    **fields(entry.figures),
+                    links=[
+                        LinkEarnings(
+                            link_id=link.link_id,
+                            task_title=link.task_title,
+                            landing_url=link.landing_url,
+                            **fields(link.figures),
+                        )
+                        for link in entry.links
+                    ],
                 )
                 for entry in found.campaigns
             ],

@@ -5,6 +5,7 @@ campaigns (also by ``partner``, never by Sub ID); a partner session token
 reports over the partner's own clicks and conversions. ``GET /api/v1/reports/earnings``
 gives a partner their payouts by status, per campaign and link.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -46,8 +47,11 @@ def _prepare() -> None:
 
 @bp.get("/summary")
 @operation(
-    "getSummaryReport", "Clicks, unique clicks, bot clicks, conversions, revenue and payout, grouped",
-    caller="partner_or_advertiser", tag="reports", query=ReportQuery,
+    "getSummaryReport",
+    "Clicks, unique clicks, bot clicks, conversions, revenue and payout, grouped",
+    caller="partner_or_advertiser",
+    tag="reports",
+    query=ReportQuery,
     description="A partner token reports the partner's own figures (group_by day, campaign, task, link, "
     "subId1, sharedid); an advertiser API key reports the advertiser's campaigns (day, campaign, task, "
     "link, sharedid, partner). Dates are UTC days, inclusive, from "
@@ -79,8 +83,10 @@ def summary(caller: Partner | Advertiser, query: ReportQuery) -> ResponseReturnV
 
 @bp.get("/earnings")
 @operation(
-    "getEarnings", "The partner's clicks, conversions and payouts (pending, approved, reversed) per campaign and link",
-    tag="reports", query=EarningsQuery,
+    "getEarnings",
+    "The partner's clicks, conversions and payouts (pending, approved, reversed) per campaign and link",
+    tag="reports",
+    query=EarningsQuery,
     description="The signed-in partner's own links only. Dates are UTC days, inclusive (the summary report's rules: "
     "400 invalid_dates outside its range, when from is after to, or when the span is too long). Amounts are "
     "in each campaign's currency; totals has one entry per currency.",

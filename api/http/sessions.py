@@ -1,4 +1,5 @@
 """Partner sign-in and sign-out: ``POST /api/v1/auth/login`` and ``POST /api/v1/auth/logout``."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app
@@ -16,7 +17,10 @@ bp = Blueprint("sessions", __name__, url_prefix="/api/v1/auth")
 @bp.post("/login")
 @login_limits
 @operation(
-    "login", "Sign in as a partner", caller=None, body=LoginRequest,
+    "login",
+    "Sign in as a partner",
+    caller=None,
+    body=LoginRequest,
     description="Failed attempts are rate limited per e-mail and per client address "
     "(TASKLINK_RATELIMIT_LOGIN, default 10/minute); beyond it every attempt is answered 429.",
     responses={200: Answer("A session token", Session)},
@@ -30,8 +34,9 @@ def login(body: LoginRequest) -> Response:
 
 
 @bp.post("/logout")
-@operation("logout", "Sign out everywhere: every token of the partner stops working",
-           responses={204: Answer("Signed out")})
+@operation(
+    "logout", "Sign out everywhere: every token of the partner stops working", responses={204: Answer("Signed out")}
+)
 def logout(caller: Partner) -> tuple[str, int]:
     """Revoke every token of the partner (all devices)."""
     with db.transaction() as conn:

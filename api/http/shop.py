@@ -24,6 +24,7 @@ sync worker, or all of them busy) the call gives up after
 never come; the order page says so and offers to send the postback again
 (the same order id counts once, so a postback handled late is no double).
 """
+
 from __future__ import annotations
 
 import json
@@ -78,18 +79,60 @@ class Product:
 
 
 PRODUCTS = (
-    Product("rain-jacket", "Rain jacket", "Seam-sealed, breathable and light enough to live in your bag.",
-            Decimal("129.00"), Decimal("99.00"), ("#0f766e", "#5eead4"), frozenset({"spring", "outlet"})),
-    Product("trail-sneakers", "Trail sneakers", "Grippy soles and a soft recycled knit upper.",
-            Decimal("110.00"), Decimal("79.00"), ("#9a3412", "#fdba74"), frozenset({"outlet"})),
-    Product("linen-shirt", "Linen shirt", "Washed linen in six spring colours.",
-            Decimal("68.00"), Decimal("54.00"), ("#1d4ed8", "#93c5fd"), frozenset({"spring"})),
-    Product("canvas-tote", "Canvas tote", "Heavy canvas, leather handles, one inside pocket.",
-            Decimal("39.00"), None, ("#854d0e", "#fde68a"), frozenset({"spring", "new"})),
-    Product("summer-hat", "Summer hat", "Packable straw hat with a wide brim.",
-            Decimal("45.00"), None, ("#a16207", "#fef08a"), frozenset({"new"})),
-    Product("wool-socks", "Merino socks", "Three pairs, cushioned heel, made to last.",
-            Decimal("24.00"), Decimal("18.00"), ("#6d28d9", "#c4b5fd"), frozenset({"outlet", "new"})),
+    Product(
+        "rain-jacket",
+        "Rain jacket",
+        "Seam-sealed, breathable and light enough to live in your bag.",
+        Decimal("129.00"),
+        Decimal("99.00"),
+        ("#0f766e", "#5eead4"),
+        frozenset({"spring", "outlet"}),
+    ),
+    Product(
+        "trail-sneakers",
+        "Trail sneakers",
+        "Grippy soles and a soft recycled knit upper.",
+        Decimal("110.00"),
+        Decimal("79.00"),
+        ("#9a3412", "#fdba74"),
+        frozenset({"outlet"}),
+    ),
+    Product(
+        "linen-shirt",
+        "Linen shirt",
+        "Washed linen in six spring colours.",
+        Decimal("68.00"),
+        Decimal("54.00"),
+        ("#1d4ed8", "#93c5fd"),
+        frozenset({"spring"}),
+    ),
+    Product(
+        "canvas-tote",
+        "Canvas tote",
+        "Heavy canvas, leather handles, one inside pocket.",
+        Decimal("39.00"),
+        None,
+        ("#854d0e", "#fde68a"),
+        frozenset({"spring", "new"}),
+    ),
+    Product(
+        "summer-hat",
+        "Summer hat",
+        "Packable straw hat with a wide brim.",
+        Decimal("45.00"),
+        None,
+        ("#a16207", "#fef08a"),
+        frozenset({"new"}),
+    ),
+    Product(
+        "wool-socks",
+        "Merino socks",
+        "Three pairs, cushioned heel, made to last.",
+        Decimal("24.00"),
+        Decimal("18.00"),
+        ("#6d28d9", "#c4b5fd"),
+        frozenset({"outlet", "new"}),
+    ),
 )
 BY_SLUG = {product.slug: product for product in PRODUCTS}
 
@@ -99,8 +142,6 @@ COLLECTIONS = {
     "new": ("New arrivals", "Just landed: the first pieces of the summer range."),
     "vip": ("VIP preview", "Members see the autumn range before everyone else."),
 }
-
-
 
 
 @dataclass(frozen=True)
@@ -155,6 +196,7 @@ class PostbackOutcome:
 
 # --- signed cookies ---------------------------------------------------------
 
+
 def _serializer() -> URLSafeSerializer:
     # itsdangerous signs with the last key and verifies with any: newest last.
     return URLSafeSerializer(list(reversed(current_app.config["SECRET_KEYS"])), salt=SHOP_SALT)
@@ -171,8 +213,15 @@ def _load(name: str) -> Any:
 
 
 def _store(response: WerkzeugResponse, name: str, value: object) -> None:
-    response.set_cookie(name, _serializer().dumps(value), max_age=7 * 86400, path="/shop", httponly=True,
-                        samesite="Lax", secure=request.is_secure)
+    response.set_cookie(
+        name,
+        _serializer().dumps(value),
+        max_age=7 * 86400,
+        path="/shop",
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure,
+    )
 
 
 def make_cart(quantities: Mapping[str, object]) -> Cart:
@@ -205,6 +254,7 @@ def _quantity(value: str | None, default: int) -> int:
 
 # --- the postback: what an advertiser's backend does ------------------------
 
+
 def postback_base_url() -> str | None:
     """Where the shop's server reaches Tasklink's API.
 
@@ -233,9 +283,16 @@ def send_postback(url: str, api_key: str, body: dict[str, str], timeout: float) 
     Raises ``OSError`` (``urllib.error.URLError``, ``TimeoutError``) when there is no answer in ``timeout`` seconds.
     """
     data = json.dumps(body).encode()
-    outgoing = urllib.request.Request(url, data=data, method="POST", headers={
-        "Authorization": f"Bearer {api_key}", "Content-Type": "application/json", "User-Agent": "demo-brand-shop",
-    })
+    outgoing = urllib.request.Request(
+        url,
+        data=data,
+        method="POST",
+        headers={
+            "Authorization": f"Bearer {api_key}",
+            "Content-Type": "application/json",
+            "User-Agent": "demo-brand-shop",
+        },
+    )
     try:
         with urllib.request.urlopen(outgoing, timeout=timeout) as answer:
             status, raw = answer.status, answer.read()
@@ -256,8 +313,11 @@ def _error_message(body: Any) -> str:
 def report_conversion(click_id: str | None, order_id: str, total: Decimal) -> PostbackOutcome:
     """Send the order to Tasklink as its conversion and say what came of it."""
     if click_id is None:
-        return PostbackOutcome("no_click", "This visit came through no partner link (no click id kept by the "
-                               "landing tag), so there is no conversion to report.")
+        return PostbackOutcome(
+            "no_click",
+            "This visit came through no partner link (no click id kept by the "
+            "landing tag), so there is no conversion to report.",
+        )
     base = postback_base_url()
     if base is None:
         return PostbackOutcome("failed", "The shop does not know Tasklink's address: set TASKLINK_BASE_URL.")
@@ -269,30 +329,53 @@ def report_conversion(click_id: str | None, order_id: str, total: Decimal) -> Po
     except (OSError, ValueError) as exc:  # refused, unreachable, or no answer within the timeout
         if isinstance(exc, TimeoutError) or "timed out" in str(exc):
             # It may still be handled after we stopped waiting: only sending it again tells (an order counts once).
-            message = (f"Tasklink did not answer within {POSTBACK_TIMEOUT:g} s at {base}. The order stands; whether "
-                       "its conversion was recorded is not known: send it again (Tasklink counts an order once).")
+            message = (
+                f"Tasklink did not answer within {POSTBACK_TIMEOUT:g} s at {base}. The order stands; whether "
+                "its conversion was recorded is not known: send it again (Tasklink counts an order once)."
+            )
         else:
-            message = (f"Tasklink could not be reached at {base} ({exc}). The order stands; its conversion is not "
-                       "recorded yet: send it again.")
+            message = (
+                f"Tasklink could not be reached at {base} ({exc}). The order stands; its conversion is not "
+                "recorded yet: send it again."
+            )
         return PostbackOutcome("failed", message, seconds=time.monotonic() - started)
     seconds = time.monotonic() - started
     if status in (200, 201) and isinstance(answer, dict):
         return PostbackOutcome(
             "recorded",
             f"Recorded by Tasklink as a {answer.get('status', 'pending')} conversion"
-            + (" (this order had been reported already)" if status == 200 else "") + ".",
-            status, str(answer.get("payout")), answer.get("payout_reason"), answer.get("link_id"), seconds,
-            str(answer.get("status", "pending")))
+            + (" (this order had been reported already)" if status == 200 else "")
+            + ".",
+            status,
+            str(answer.get("payout")),
+            answer.get("payout_reason"),
+            answer.get("link_id"),
+            seconds,
+            str(answer.get("status", "pending")),
+        )
     if status == 202:
-        return PostbackOutcome("waiting", "Accepted by Tasklink: the click was made moments ago and is not stored "
-                               "yet; the conversion is recorded as soon as it is. Check again in a moment.",
-                               status, seconds=seconds)
+        return PostbackOutcome(
+            "waiting",
+            "Accepted by Tasklink: the click was made moments ago and is not stored "
+            "yet; the conversion is recorded as soon as it is. Check again in a moment.",
+            status,
+            seconds=seconds,
+        )
     if status in (401, 404, 422):
-        return PostbackOutcome("refused", f"Tasklink refused the conversion ({status}): "
-                               f"{_error_message(answer) or 'no reason given'}", status, seconds=seconds)
-    return PostbackOutcome("failed", f"Tasklink answered {status}"
-                           + (f": {_error_message(answer)}" if _error_message(answer) else "")
-                           + ". The order stands; the conversion is not recorded yet.", status, seconds=seconds)
+        return PostbackOutcome(
+            "refused",
+            f"Tasklink refused the conversion ({status}): {_error_message(answer) or 'no reason given'}",
+            status,
+            seconds=seconds,
+        )
+    return PostbackOutcome(
+        "failed",
+        f"Tasklink answered {status}"
+        + (f": {_error_message(answer)}" if _error_message(answer) else "")
+        + ". The order stands; the conversion is not recorded yet.",
+        status,
+        seconds=seconds,
+    )
 
 
 def outcome_from(stored: Any) -> PostbackOutcome | None:
@@ -307,6 +390,7 @@ def outcome_from(stored: Any) -> PostbackOutcome | None:
 
 # --- pages ------------------------------------------------------------------
 
+
 def arrived_with() -> str | None:
     """The click id this visit arrived with, cut to a length fit for display (Jinja escapes it)."""
     value = request.args.get(CLICK_ID_PARAM, "").strip()
@@ -315,8 +399,16 @@ def arrived_with() -> str | None:
 
 def _page(template: str, status: int = 200, **context: object) -> ResponseReturnValue:
     context.setdefault("cart", current_cart())
-    html = render_template(template, click_id=arrived_with(), collections=COLLECTIONS, host=request.host,
-                           tag_param=CLICK_ID_PARAM, tag_days=ATTRIBUTION_DAYS, currency=CURRENCY, **context)
+    html = render_template(
+        template,
+        click_id=arrived_with(),
+        collections=COLLECTIONS,
+        host=request.host,
+        tag_param=CLICK_ID_PARAM,
+        tag_days=ATTRIBUTION_DAYS,
+        currency=CURRENCY,
+        **context,
+    )
     return html, status
 
 
@@ -328,8 +420,13 @@ def _see_other(location: str) -> WerkzeugResponse:
 @bp.get("/")
 def home() -> ResponseReturnValue:
     """The shop's front page."""
-    return _page("shop-list.html", title="Demo Brand", intro="Good clothes for changeable weather.",
-                 products=PRODUCTS[:4], hero=True)
+    return _page(
+        "shop-list.html",
+        title="Demo Brand",
+        intro="Good clothes for changeable weather.",
+        products=PRODUCTS[:4],
+        hero=True,
+    )
 
 
 def _collection(key: str) -> ResponseReturnValue:
@@ -382,8 +479,9 @@ def add_to_cart() -> ResponseReturnValue:
     if found is None:
         return _not_found("Not in our shop", "We could not find that product.")
     quantities = current_cart().quantities()
-    quantities[found.slug] = min(quantities.get(found.slug, 0) + max(_quantity(request.form.get("quantity"), 1), 1),
-                                 MAX_QUANTITY)
+    quantities[found.slug] = min(
+        quantities.get(found.slug, 0) + max(_quantity(request.form.get("quantity"), 1), 1), MAX_QUANTITY
+    )
     response = _see_other("/shop/cart")
     _store(response, CART_COOKIE, make_cart(quantities).quantities())
     return response
@@ -408,10 +506,19 @@ def update_cart() -> ResponseReturnValue:
     return response
 
 
-def _checkout_page(status: int = 200, error: str | None = None, order_id: str | None = None,
-                   name: str = "", email: str = "") -> ResponseReturnValue:
-    return _page("shop-checkout.html", status, title="Checkout", kept_click=kept_click_id(), error=error,
-                 order_id=order_id or new_order_id(), name=name, email=email)
+def _checkout_page(
+    status: int = 200, error: str | None = None, order_id: str | None = None, name: str = "", email: str = ""
+) -> ResponseReturnValue:
+    return _page(
+        "shop-checkout.html",
+        status,
+        title="Checkout",
+        kept_click=kept_click_id(),
+        error=error,
+        order_id=order_id or new_order_id(),
+        name=name,
+        email=email,
+    )
 
 
 def new_order_id() -> str:
@@ -450,10 +557,22 @@ def place_order() -> ResponseReturnValue:
         return _checkout_page(400, "Enter your name and an e-mail address to place the order.", order_id, name, email)
     click_id = kept_click_id()
     outcome = report_conversion(click_id, order_id, basket.total)
-    current_app.logger.info("demo shop order %s (%s %s): postback %s in %.3f s", order_id, basket.total, CURRENCY,
-                            outcome.state, outcome.seconds or 0.0)
-    order = {"order_id": order_id, "name": name, "total": str(basket.total), "click_id": click_id,
-             "lines": [[line.product.slug, line.quantity] for line in basket.lines], "outcome": asdict(outcome)}
+    current_app.logger.info(
+        "demo shop order %s (%s %s): postback %s in %.3f s",
+        order_id,
+        basket.total,
+        CURRENCY,
+        outcome.state,
+        outcome.seconds or 0.0,
+    )
+    order = {
+        "order_id": order_id,
+        "name": name,
+        "total": str(basket.total),
+        "click_id": click_id,
+        "lines": [[line.product.slug, line.quantity] for line in basket.lines],
+        "outcome": asdict(outcome),
+    }
     response = _see_other(f"/shop/orders/{order_id}")
     _store(response, ORDER_COOKIE, order)
     response.delete_cookie(CART_COOKIE, path="/shop")
@@ -474,8 +593,14 @@ def order_page(order_id: str) -> ResponseReturnValue:
     if order is None:
         return _not_found("No such order here", "This browser placed no order with that number.")
     lines = make_cart({slug: quantity for slug, quantity in order.get("lines", [])}).lines
-    return _page("shop-order.html", title=f"Order {order_id}", order=order, lines=lines,
-                 outcome=outcome_from(order.get("outcome")), reason_labels=earnings.REASON_LABELS)
+    return _page(
+        "shop-order.html",
+        title=f"Order {order_id}",
+        order=order,
+        lines=lines,
+        outcome=outcome_from(order.get("outcome")),
+        reason_labels=earnings.REASON_LABELS,
+    )
 
 
 @bp.post("/orders/<order_id>/postback")
@@ -490,4 +615,3 @@ def resend_postback(order_id: str) -> ResponseReturnValue:
     response = _see_other(f"/shop/orders/{order_id}")
     _store(response, ORDER_COOKIE, order)
     return response
-

@@ -9,6 +9,7 @@ everyone, so browsers and CDNs may keep it: ``Cache-Control`` for an hour
 (a new version reaches every site within that), and an ``ETag`` so a
 revalidation costs a 304 without the body.
 """
+
 from __future__ import annotations
 
 import hashlib

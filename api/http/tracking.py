@@ -16,6 +16,7 @@ The client address is the WSGI ``REMOTE_ADDR``: behind reverse proxies set
 ``X-Forwarded-For`` entries our proxies appended), so the address hashed is
 the visitor's and not the proxy's, and a client cannot pick its own.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -73,8 +74,10 @@ class EnvironHeaders:
     """
 
     __slots__ = ("environ",)
-    _KEYS: ClassVar[dict[str, str]] = {name: "HTTP_" + name.upper().replace("-", "_") for name in (
-        "User-Agent", "Referer", "Sec-Purpose", "Purpose", "X-Purpose", "X-Moz")}
+    _KEYS: ClassVar[dict[str, str]] = {
+        name: "HTTP_" + name.upper().replace("-", "_")
+        for name in ("User-Agent", "Referer", "Sec-Purpose", "Purpose", "X-Purpose", "X-Moz")
+    }
 
     def __init__(self, environ: dict[str, str]) -> None:
         self.environ = environ
@@ -98,8 +101,9 @@ def query_of(environ: dict[str, Any]) -> Mapping[str, str]:
 
 
 def _unavailable() -> ServiceUnavailable:
-    return ServiceUnavailable("This link cannot be followed right now; please try again in a moment.",
-                              "service_unavailable")
+    return ServiceUnavailable(
+        "This link cannot be followed right now; please try again in a moment.", "service_unavailable"
+    )
 
 
 class _AfterResponse:
@@ -151,12 +155,14 @@ class RedirectApp:
             if not value or "/" in value:
                 raise NotFound("This link does not exist or is no longer valid.", "not_found")
             if kind == "s":
-                return self.follow(("s", value), lambda raw: redirects.resolve_code(raw, value),
-                                   method, environ, start_response)
+                return self.follow(
+                    ("s", value), lambda raw: redirects.resolve_code(raw, value), method, environ, start_response
+                )
             # The whole token is the key: a token is only ever cached after its signature verified.
             keys = self.config["SECRET_KEYS"]
-            return self.follow(("c", value), lambda raw: redirects.resolve_token(raw, keys, value),
-                               method, environ, start_response)
+            return self.follow(
+                ("c", value), lambda raw: redirects.resolve_token(raw, keys, value), method, environ, start_response
+            )
         except TasklinkError as error:
             return errors.error_page(error.status, error.message)(environ, start_response)
         except errors.DATABASE_UNAVAILABLE as error:
@@ -167,8 +173,9 @@ class RedirectApp:
             page = errors.error_page(500, "Something went wrong on our side. Please try again.")
             return page(environ, start_response)
 
-    def _other_method(self, method: str, environ: dict[str, Any], start_response: Callable[..., Any]
-                      ) -> Iterable[bytes]:
+    def _other_method(
+        self, method: str, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         if method == "OPTIONS":
             start_response("200 OK", [("Allow", self.ALLOW), ("Content-Length", "0")])
             return []
@@ -182,12 +189,19 @@ class RedirectApp:
             with store.autocommit() as raw:
                 return redirects.change_version(raw)
         except Exception as error:
-            outages.report("redirect-database", "redirects: the database cannot be read; serving links from memory",
-                           error)
+            outages.report(
+                "redirect-database", "redirects: the database cannot be read; serving links from memory", error
+            )
             raise
 
-    def follow(self, key: object, resolve: Callable[[Raw], Target | None], method: str,
-               environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def follow(
+        self,
+        key: object,
+        resolve: Callable[[Raw], Target | None],
+        method: str,
+        environ: dict[str, Any],
+        start_response: Callable[..., Any],
+    ) -> Iterable[bytes]:
         """Resolve (or reuse what this worker knows while nothing changed) → decide → record → 302.
 
         While the database is unreachable, a link this worker resolved recently
@@ -217,7 +231,8 @@ class RedirectApp:
             start_response("302 Found", [("Location", url), *_REDIRECT_HEADERS])
             return []
         visit = clicks.visit_from_request(
-            self.ip_key, EnvironHeaders(environ), environ.get("REMOTE_ADDR"), query_of(environ), target.reporting)
+            self.ip_key, EnvironHeaders(environ), environ.get("REMOTE_ADDR"), query_of(environ), target.reporting
+        )
         record = clicks.click_record(
             link_id=target.link_id,
             campaign_id=target.campaign_id,
@@ -235,8 +250,10 @@ class RedirectApp:
         click_log.append(record)  # durable before we answer
         # The Location is plain ASCII already (normalised and re-validated by
         # api.services.redirects.destination, plus a URL-safe click id).
-        start_response("302 Found", [("Location", clicks.add_click_id(url, target.click_id_param, record.click_id)),
-                                     *_REDIRECT_HEADERS])
+        start_response(
+            "302 Found",
+            [("Location", clicks.add_click_id(url, target.click_id_param, record.click_id)), *_REDIRECT_HEADERS],
+        )
         if click_log.due():
             # Store the batch once the answer is out: the visitor does not wait for it,
             # and the worker's request thread does it between requests, not beside them.
@@ -252,8 +269,13 @@ REDIRECT_PREFIXES = ("/s/", "/c/")
 class PathDispatcher:
     """WSGI: ``/s/…`` and ``/c/…`` go to the redirect app, everything else to the API."""
 
-    def __init__(self, redirects: RedirectApp, api: object, click_log: clicklog.ClickLog | None,
-                 postback_sender: Sender | None = None) -> None:
+    def __init__(
+        self,
+        redirects: RedirectApp,
+        api: object,
+        click_log: clicklog.ClickLog | None,
+        postback_sender: Sender | None = None,
+    ) -> None:
         self.redirects = redirects
         self.api = api
         #: Started with the first request this process serves (None: tests start it on the first click).
@@ -290,5 +312,6 @@ def mount(api: Flask) -> RedirectApp:
         api.extensions[SENDER_KEY] = sender
         event.listen(engine, "engine_disposed", lambda _engine: sender.close())
     api.wsgi_app = PathDispatcher(  # type: ignore[method-assign]
-        redirect_app, api.wsgi_app, None if api.testing else clicklog.of(api), sender)
+        redirect_app, api.wsgi_app, None if api.testing else clicklog.of(api), sender
+    )
     return redirect_app

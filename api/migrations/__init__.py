@@ -3,6 +3,7 @@
 The scripts live in ``versions/``; :func:`upgrade` runs them on a connection we
 hand to Alembic, so no ``alembic.ini`` or second database URL is needed.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """Alembic environment: runs on the connection :func:`api.migrations.upgrade` passes."""
+
 from __future__ import annotations
 
 from alembic import context

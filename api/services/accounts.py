@@ -1,4 +1,5 @@
 """What advertisers and partners share: e-mail rules and password hashing."""
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """Advertisers: accounts, sign-in for the admin, and the API key for postbacks."""
+
 from __future__ import annotations
 
 import datetime as dt

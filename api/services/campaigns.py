@@ -4,6 +4,7 @@
 create a link for a task; the API, the extension (through the API) and the
 admin all show the sentence it returns.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -30,8 +31,13 @@ PayoutModel = Literal["cpc", "cpa", "revshare"]
 LandingMode = Literal["manual", "choose", "default"]
 #: Why links cannot be made, the first of these that applies (see :func:`link_availability`).
 AvailabilityCode = Literal[
-    "campaign_not_active", "membership_not_active", "task_not_open", "task_archived", "click_tracking_off",
-    "conversion_tracking_off", "pay_for_performance_off",
+    "campaign_not_active",
+    "membership_not_active",
+    "task_not_open",
+    "task_archived",
+    "click_tracking_off",
+    "conversion_tracking_off",
+    "pay_for_performance_off",
 ]
 STATUSES: tuple[CampaignStatus, ...] = get_args(CampaignStatus)
 PAYOUT_MODELS: tuple[PayoutModel, ...] = get_args(PayoutModel)
@@ -241,9 +247,10 @@ def update_settings(conn: Connection, advertiser_id: int, campaign_id: int, **ch
     """Change a campaign's settings; all are checked before anything is written."""
     campaign = get_campaign_for_advertiser(conn, advertiser_id, campaign_id)
     values = validate_settings(changes, campaign)
-    changes_units = values.get("payout_model", campaign.payout_model) != campaign.payout_model or values.get(
-        "currency", campaign.currency
-    ) != campaign.currency
+    changes_units = (
+        values.get("payout_model", campaign.payout_model) != campaign.payout_model
+        or values.get("currency", campaign.currency) != campaign.currency
+    )
     if changes_units and "payout_amount" not in changes:
         # The stored number means money or percent by model and currency; a
         # change of either without the amount would silently change the payout.
@@ -293,8 +300,14 @@ def link_availability(
     if campaign.status == "active" and membership is ...:
         membership = memberships.membership_status(conn, partner_id, campaign.id)
     return availability(
-        campaign.status, campaign.click_tracking, campaign.conversion_tracking, campaign.pay_for_performance,
-        partner_id, task_partner_id, membership, task_archived,
+        campaign.status,
+        campaign.click_tracking,
+        campaign.conversion_tracking,
+        campaign.pay_for_performance,
+        partner_id,
+        task_partner_id,
+        membership,
+        task_archived,
     )
 
 
@@ -312,13 +325,16 @@ def availability(
     if status != "active":
         return Availability(False, "campaign_not_active", _STATUS_REASONS.get(status, "This campaign is not active."))
     if membership != "active":
-        return Availability(False, "membership_not_active", _MEMBERSHIP_REASONS.get(membership, _MEMBERSHIP_REASONS[None]))  # type: ignore[arg-type]
+        reason = _MEMBERSHIP_REASONS.get(membership if isinstance(membership, str) else None)
+        return Availability(False, "membership_not_active", reason or _MEMBERSHIP_REASONS[None])
     if task_partner_id is not ... and task_partner_id is not None and task_partner_id != partner_id:
         return Availability(False, "task_not_open", "This task is assigned to another partner.")
     if task_archived:
         return Availability(False, "task_archived", "This task is archived: it takes no new links.")
     if not click_tracking:
-        return Availability(False, "click_tracking_off", "The advertiser has not enabled click tracking for this campaign.")
+        return Availability(
+            False, "click_tracking_off", "The advertiser has not enabled click tracking for this campaign."
+        )
     if not conversion_tracking:
         return Availability(
             False, "conversion_tracking_off", "The advertiser has not enabled conversion tracking for this campaign."
@@ -366,20 +382,29 @@ def readiness(conn: Connection, campaign: Campaign) -> Readiness:
     switches) plus what a link is made of: a landing page, an allowed domain,
     a task open for links and an active partner.
     """
+
     def there(table: Any, *where: Any) -> bool:
         return bool(conn.execute(select(exists().where(table.c.campaign_id == campaign.id, *where))).scalar())
 
-    return Readiness((
-        Check("Campaign active", campaign.status == "active", "set Status to Active in section 1"),
-        Check("Click tracking on", campaign.click_tracking, "turn it on in section 1"),
-        Check("Conversion tracking on", campaign.conversion_tracking, "turn it on in section 1"),
-        Check("Pay for performance on", campaign.pay_for_performance, "turn it on in section 1"),
-        Check("A landing page", there(landing_pages), "add one in section 2"),
-        Check("An allowed domain", there(campaign_domains), "add your site's domain in section 2"),
-        Check("A task", there(tasks, *_open_task_conditions()), "create one in section 3 (archived ones do not count)"),
-        Check("An active partner", there(membership_table, membership_table.c.status == "active"),
-              "add or approve one in section 4"),
-    ), availability_for_partners(conn, campaign))
+    return Readiness(
+        (
+            Check("Campaign active", campaign.status == "active", "set Status to Active in section 1"),
+            Check("Click tracking on", campaign.click_tracking, "turn it on in section 1"),
+            Check("Conversion tracking on", campaign.conversion_tracking, "turn it on in section 1"),
+            Check("Pay for performance on", campaign.pay_for_performance, "turn it on in section 1"),
+            Check("A landing page", there(landing_pages), "add one in section 2"),
+            Check("An allowed domain", there(campaign_domains), "add your site's domain in section 2"),
+            Check(
+                "A task", there(tasks, *_open_task_conditions()), "create one in section 3 (archived ones do not count)"
+            ),
+            Check(
+                "An active partner",
+                there(membership_table, membership_table.c.status == "active"),
+                "add or approve one in section 4",
+            ),
+        ),
+        availability_for_partners(conn, campaign),
+    )
 
 
 def _open_task_conditions() -> tuple[Any, ...]:
@@ -422,6 +447,8 @@ def list_campaigns_for_partner(
         campaign = Campaign.from_row(row)
         status = row.membership_status
         result.append(
-            PartnerCampaign(campaign, row.program_name, status, link_availability(conn, campaign, partner_id, membership=status))
+            PartnerCampaign(
+                campaign, row.program_name, status, link_availability(conn, campaign, partner_id, membership=status)
+            )
         )
     return result

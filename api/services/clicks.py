@@ -7,6 +7,7 @@ later with :func:`store_clicks`. Everything here is a small function that can be
 alone; the only SQL is the insert (which applies the uniqueness rule), written for the
 raw DBAPI connection (:class:`api.rawsql.Raw`) because they run on every click.
 """
+
 from __future__ import annotations
 
 import base64
@@ -36,6 +37,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 # --- bots ---------------------------------------------------------------------
 
+
 @lru_cache(maxsize=4096)
 def is_bot(user_agent: str | None) -> bool:
     """Whether a user agent is a known crawler, link unfurler or HTTP tool.
@@ -52,6 +54,7 @@ def is_bot(user_agent: str | None) -> bool:
 
 
 # --- request data, cleaned at the edge -----------------------------------------
+
 
 def clean_text(value: str | None, limit: int) -> str | None:
     """Cut a header or parameter to ``limit`` characters, drop control characters; ``None`` when empty.
@@ -309,12 +312,20 @@ def record_from_json(value: Any) -> ClickRecord:
             raise ValueError(f"click record without {missing}") from None
     elif isinstance(value, list) and len(value) == 16:
         fields = dict(zip(_V1_FIELDS, value, strict=False))  # value[15] is read below
-        record = ClickRecord(**fields, reason=earnings.BOT if fields["is_bot"] else None,
-                             payout_if_billable=value[15], daily_cap=earnings.DEFAULT_DAILY_CLICK_CAP)
+        record = ClickRecord(
+            **fields,
+            reason=earnings.BOT if fields["is_bot"] else None,
+            payout_if_billable=value[15],
+            daily_cap=earnings.DEFAULT_DAILY_CLICK_CAP,
+        )
     else:
         raise ValueError("not a click record")
-    if not (isinstance(record.click_id, str) and isinstance(record.link_id, int) and isinstance(record.created_at, str)
-            and (record.reason is None or record.reason in earnings.REASONS)):
+    if not (
+        isinstance(record.click_id, str)
+        and isinstance(record.link_id, int)
+        and isinstance(record.created_at, str)
+        and (record.reason is None or record.reason in earnings.REASONS)
+    ):
         raise ValueError("malformed click record")
     dt.datetime.fromisoformat(record.created_at)  # raises ValueError when it is not a time
     return record
@@ -350,10 +361,24 @@ def click_record(
         reason = earnings.BOT if visit.is_bot else earnings.PREFETCH
     sub1, sub2, sub3, shared = visit.reporting
     return ClickRecord(
-        click_id, link_id, campaign_id, partner_id, task_id,
+        click_id,
+        link_id,
+        campaign_id,
+        partner_id,
+        task_id,
         sqlite_text(naive_utc(now)),  # the log's time format, whatever the database
-        sub1, sub2, sub3, shared, visit.user_agent, visit.referrer, visit.ip_hash, visit.visitor_hash, visit.is_bot,
-        reason, payout_value if payout_model == "cpc" else 0, daily_cap,
+        sub1,
+        sub2,
+        sub3,
+        shared,
+        visit.user_agent,
+        visit.referrer,
+        visit.ip_hash,
+        visit.visitor_hash,
+        visit.is_bot,
+        reason,
+        payout_value if payout_model == "cpc" else 0,
+        daily_cap,
     )
 
 
@@ -400,12 +425,25 @@ def store_clicks(raw: Raw, records: list[ClickRecord]) -> int:
     for record in records:
         when = parse(record.created_at)  # naive UTC, as logged
         cap = max(1, int(record.daily_cap))
-        rows.append((
-            *record[:5], stored_time(when), *record[6:15], record.payout_if_billable, record.reason, record.reason,
-            record.link_id, record.visitor_hash, stored_time(when - window),
-            record.campaign_id, record.visitor_hash, stored_time(earnings.day_start(when)), cap, cap,
-            record.link_id,
-        ))
+        rows.append(
+            (
+                *record[:5],
+                stored_time(when),
+                *record[6:15],
+                record.payout_if_billable,
+                record.reason,
+                record.reason,
+                record.link_id,
+                record.visitor_hash,
+                stored_time(when - window),
+                record.campaign_id,
+                record.visitor_hash,
+                stored_time(earnings.day_start(when)),
+                cap,
+                cap,
+                record.link_id,
+            )
+        )
     if not rows:
         return 0
     return raw.run_many(_INSERT, rows)

@@ -6,6 +6,7 @@ an insert, so concurrent duplicates of one order make exactly one conversion
 and every caller receives it. Money stays in whole minor units; payouts are
 computed with :class:`~decimal.Decimal`.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -125,8 +126,12 @@ def check_click_id(value: object) -> str:
     """A postback's click id: printable ASCII of at most :data:`MAX_CLICK_ID` characters (400 otherwise)."""
     # Click ids are printable ASCII (we make them); anything else cannot be one, and a NUL
     # or a lone surrogate would make the lookup itself fail on PostgreSQL.
-    if (not isinstance(value, str) or not value or len(value) > MAX_CLICK_ID
-            or not (value.isascii() and value.isprintable())):
+    if (
+        not isinstance(value, str)
+        or not value
+        or len(value) > MAX_CLICK_ID
+        or not (value.isascii() and value.isprintable())
+    ):
         raise ValidationError("click_id is required: the value your landing page received.", "invalid_click_id")
     return value
 
@@ -144,8 +149,12 @@ def make_report(click_id: str, order_id: str, amount: Decimal, currency: str) ->
 
 def parse_report(click_id: object, order_id: object, amount: object, currency: object) -> Report:
     """Check a postback's fields as they came (400, :class:`ValidationError`, for anything malformed)."""
-    return make_report(check_click_id(click_id), clean_order_id(order_id), money.parse_amount(amount, "amount"),
-                       money.currency_code(currency))
+    return make_report(
+        check_click_id(click_id),
+        clean_order_id(order_id),
+        money.parse_amount(amount, "amount"),
+        money.currency_code(currency),
+    )
 
 
 # --- attributing a report to a stored click ---------------------------------------------------------
@@ -185,11 +194,40 @@ class _Click:
 
     @classmethod
     def from_raw(cls, row: tuple[Any, ...]) -> _Click:
-        (pk, click_id, created_at, reason, link_id, partner_id, task_id, campaign_id, tracking, pays, model, value,
-         currency, window, advertiser_id) = row
-        return cls(int(pk), click_id, Raw.read_time(created_at), reason, int(link_id), int(partner_id), int(task_id),
-                   int(campaign_id), bool(tracking), bool(pays), model, int(value), currency, int(window),
-                   int(advertiser_id))
+        (
+            pk,
+            click_id,
+            created_at,
+            reason,
+            link_id,
+            partner_id,
+            task_id,
+            campaign_id,
+            tracking,
+            pays,
+            model,
+            value,
+            currency,
+            window,
+            advertiser_id,
+        ) = row
+        return cls(
+            int(pk),
+            click_id,
+            Raw.read_time(created_at),
+            reason,
+            int(link_id),
+            int(partner_id),
+            int(task_id),
+            int(campaign_id),
+            bool(tracking),
+            bool(pays),
+            model,
+            int(value),
+            currency,
+            int(window),
+            int(advertiser_id),
+        )
 
 
 def _stored_click(raw: Raw, advertiser_id: int, click_id: str) -> _Click | None:
@@ -201,8 +239,10 @@ def _stored_clicks(raw: Raw, click_ids: Sequence[str]) -> dict[str, _Click]:
     if not click_ids:
         return {}
     marks = ",".join("?" * len(click_ids))
-    return {click.click_id: click for click in
-            map(_Click.from_raw, raw.all(_CLICK_COLUMNS + f"WHERE k.click_id IN ({marks})", list(click_ids)))}
+    return {
+        click.click_id: click
+        for click in map(_Click.from_raw, raw.all(_CLICK_COLUMNS + f"WHERE k.click_id IN ({marks})", list(click_ids)))
+    }
 
 
 def _existing(raw: Raw, campaign_id: int, order_id: str) -> int | None:
@@ -248,8 +288,20 @@ def _attribute(raw: Raw, click: _Click, report: Report, now: dt.datetime) -> tup
         "currency, payout_minor, payout_reason, status, created_at, updated_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) "
         "ON CONFLICT (campaign_id, order_id) DO NOTHING RETURNING id",
-        (click.id, click.campaign_id, click.link_id, click.partner_id, click.task_id, report.order_id,
-         report.amount_minor, report.currency, payout, payout_reason, stamp, stamp),
+        (
+            click.id,
+            click.campaign_id,
+            click.link_id,
+            click.partner_id,
+            click.task_id,
+            report.order_id,
+            report.amount_minor,
+            report.currency,
+            payout,
+            payout_reason,
+            stamp,
+            stamp,
+        ),
     )
     if rows:
         conversion_id = int(rows[0][0])
@@ -329,16 +381,41 @@ class Waiting:
         return money.from_minor(self.amount_minor, self.currency)
 
 
-_WAITING_COLUMNS = ("SELECT id, advertiser_id, campaign_id, click_id, order_id, amount_minor, currency, received_at, "
-                    "status, error, conversion_id, resolved_at FROM pending_conversions ")
+_WAITING_COLUMNS = (
+    "SELECT id, advertiser_id, campaign_id, click_id, order_id, amount_minor, currency, received_at, "
+    "status, error, conversion_id, resolved_at FROM pending_conversions "
+)
 
 
 def _waiting_from_raw(row: tuple[Any, ...]) -> Waiting:
-    (pk, advertiser_id, campaign_id, click_id, order_id, amount_minor, currency, received_at, status, error,
-     conversion_id, resolved_at) = row
-    return Waiting(int(pk), int(advertiser_id), int(campaign_id), click_id, order_id, int(amount_minor), currency,
-                   Raw.read_time(received_at), status, error, None if conversion_id is None else int(conversion_id),
-                   None if resolved_at is None else Raw.read_time(resolved_at))
+    (
+        pk,
+        advertiser_id,
+        campaign_id,
+        click_id,
+        order_id,
+        amount_minor,
+        currency,
+        received_at,
+        status,
+        error,
+        conversion_id,
+        resolved_at,
+    ) = row
+    return Waiting(
+        int(pk),
+        int(advertiser_id),
+        int(campaign_id),
+        click_id,
+        order_id,
+        int(amount_minor),
+        currency,
+        Raw.read_time(received_at),
+        status,
+        error,
+        None if conversion_id is None else int(conversion_id),
+        None if resolved_at is None else Raw.read_time(resolved_at),
+    )
 
 
 def may_wait(ids: ClickIds, click_id: str, now: dt.datetime | None = None) -> ClickOrigin | None:
@@ -393,10 +470,15 @@ def report_conversion(
     click = _stored_click(raw, advertiser_id, report.click_id)
     if click is None:
         origin = may_wait(ids, report.click_id, now)
-        campaign = None if origin is None else raw.one(
-            "SELECT c.id, c.conversion_tracking, c.currency FROM links l JOIN campaigns c ON c.id = l.campaign_id "
-            "JOIN programs p ON p.id = c.program_id WHERE l.id = ? AND p.advertiser_id = ?",
-            (origin.link_id, advertiser_id))
+        campaign = (
+            None
+            if origin is None
+            else raw.one(
+                "SELECT c.id, c.conversion_tracking, c.currency FROM links l JOIN campaigns c ON c.id = l.campaign_id "
+                "JOIN programs p ON p.id = c.program_id WHERE l.id = ? AND p.advertiser_id = ?",
+                (origin.link_id, advertiser_id),
+            )
+        )
         if campaign is None:
             raise NotFound("No click with this click_id in your campaigns.", "click_not_found")
         lock_click_store(raw)
@@ -407,8 +489,9 @@ def report_conversion(
     return _conversion(conn, conversion_id), created
 
 
-def _wait(conn: Connection, raw: Raw, advertiser_id: int, campaign: tuple[Any, ...], report: Report,
-          now: dt.datetime) -> tuple[Conversion, bool] | Waiting:
+def _wait(
+    conn: Connection, raw: Raw, advertiser_id: int, campaign: tuple[Any, ...], report: Report, now: dt.datetime
+) -> tuple[Conversion, bool] | Waiting:
     campaign_id, tracking, currency = int(campaign[0]), bool(campaign[1]), campaign[2]
     existing = _existing(raw, campaign_id, report.order_id)
     if existing is not None:
@@ -416,17 +499,28 @@ def _wait(conn: Connection, raw: Raw, advertiser_id: int, campaign: tuple[Any, .
     if not tracking:
         raise RuleRefused("Conversion tracking is off for this campaign.", "conversion_tracking_off")
     if report.currency != currency:
-        raise RuleRefused(f"This campaign is in {currency}; report the amount in {currency} (got {report.currency}).",
-                          "currency_mismatch")
+        raise RuleRefused(
+            f"This campaign is in {currency}; report the amount in {currency} (got {report.currency}).",
+            "currency_mismatch",
+        )
     raw.run(
         "INSERT INTO pending_conversions (advertiser_id, campaign_id, click_id, order_id, amount_minor, currency, "
         "received_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, 'waiting') "
         "ON CONFLICT (advertiser_id, click_id, order_id) DO NOTHING",
-        (advertiser_id, campaign_id, report.click_id, report.order_id, report.amount_minor, report.currency,
-         raw.time(now)),
+        (
+            advertiser_id,
+            campaign_id,
+            report.click_id,
+            report.order_id,
+            report.amount_minor,
+            report.currency,
+            raw.time(now),
+        ),
     )
-    row = raw.one(_WAITING_COLUMNS + "WHERE advertiser_id = ? AND click_id = ? AND order_id = ?",
-                  (advertiser_id, report.click_id, report.order_id))
+    row = raw.one(
+        _WAITING_COLUMNS + "WHERE advertiser_id = ? AND click_id = ? AND order_id = ?",
+        (advertiser_id, report.click_id, report.order_id),
+    )
     assert row is not None, "inserted or already there"
     waiting = _waiting_from_raw(row)
     if waiting.status == "failed":
@@ -447,10 +541,14 @@ def waiting_now(raw: Raw, now: dt.datetime | None = None) -> list[Waiting]:
     never keep others from being recorded.
     """
     expired = raw.time((now or utcnow()) - WAITING_EXPIRY)
-    return [_waiting_from_raw(row) for row in raw.all(
-        _WAITING_COLUMNS + "WHERE status = 'waiting' AND (received_at < ? OR EXISTS "
-        "(SELECT 1 FROM clicks WHERE clicks.click_id = pending_conversions.click_id)) ORDER BY id LIMIT ?",
-        (expired, WAITING_BATCH))]
+    return [
+        _waiting_from_raw(row)
+        for row in raw.all(
+            _WAITING_COLUMNS + "WHERE status = 'waiting' AND (received_at < ? OR EXISTS "
+            "(SELECT 1 FROM clicks WHERE clicks.click_id = pending_conversions.click_id)) ORDER BY id LIMIT ?",
+            (expired, WAITING_BATCH),
+        )
+    ]
 
 
 def record_waiting(raw: Raw, waiting: Sequence[Waiting], now: dt.datetime | None = None) -> dict[str, int]:
@@ -483,8 +581,13 @@ def record_waiting(raw: Raw, waiting: Sequence[Waiting], now: dt.datetime | None
             except RuleRefused as refusal:
                 error = refusal.code
         if error is not None:
-            log.info("waiting conversion %d (advertiser %d, order %r) failed: %s", item.id, item.advertiser_id,
-                     item.order_id, error)
+            log.info(
+                "waiting conversion %d (advertiser %d, order %r) failed: %s",
+                item.id,
+                item.advertiser_id,
+                item.order_id,
+                error,
+            )
         raw.run(
             "UPDATE pending_conversions SET status = ?, error = ?, conversion_id = ?, resolved_at = ? "
             "WHERE id = ? AND status = 'waiting'",
@@ -494,8 +597,14 @@ def record_waiting(raw: Raw, waiting: Sequence[Waiting], now: dt.datetime | None
     return counts
 
 
-def list_waiting(conn: Connection, advertiser_id: int, campaign_id: int | None = None, *,
-                 include_recorded: bool = False, limit: int = 50) -> list[Waiting]:
+def list_waiting(
+    conn: Connection,
+    advertiser_id: int,
+    campaign_id: int | None = None,
+    *,
+    include_recorded: bool = False,
+    limit: int = 50,
+) -> list[Waiting]:
     """Postbacks of the advertiser that came before their click, newest first: waiting and failed ones.
 
     With ``include_recorded`` also those recorded since (they are conversions like any other).
@@ -505,8 +614,9 @@ def list_waiting(conn: Connection, advertiser_id: int, campaign_id: int | None =
         query = query.where(pending_conversions.c.campaign_id == campaign_id)
     if not include_recorded:
         query = query.where(pending_conversions.c.status != "recorded")
-    rows = conn.execute(query.order_by(pending_conversions.c.received_at.desc(), pending_conversions.c.id.desc())
-                        .limit(limit))
+    rows = conn.execute(
+        query.order_by(pending_conversions.c.received_at.desc(), pending_conversions.c.id.desc()).limit(limit)
+    )
     return [Waiting(**{name: row._mapping[name] for name in Waiting.__dataclass_fields__}) for row in rows]
 
 

@@ -28,6 +28,7 @@ order (:mod:`api.services.clicks`). A sale proves a person, so the conversion
 of a duplicate, capped or prefetched click pays; a click made where nobody
 may earn never makes a conversion pay (:func:`conversion_payout_reason`).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -38,11 +39,20 @@ from typing import Literal, Protocol, get_args
 #: Every reason a click may not be billable, in the order they are checked: declared once, used by
 #: the rules below, the reports and the API's document.
 Reason = Literal[
-    "not_paying", "campaign_ended", "campaign_paused", "membership_ended", "link_disabled", "bot", "prefetch",
-    "duplicate", "over_cap",
+    "not_paying",
+    "campaign_ended",
+    "campaign_paused",
+    "membership_ended",
+    "link_disabled",
+    "bot",
+    "prefetch",
+    "duplicate",
+    "over_cap",
 ]
 #: The reasons under which nobody may earn: conversions of such clicks pay 0 (a conversion's payout_reason).
-NoEarningsReason = Literal["not_paying", "campaign_ended", "campaign_paused", "membership_ended", "link_disabled", "bot"]
+NoEarningsReason = Literal[
+    "not_paying", "campaign_ended", "campaign_paused", "membership_ended", "link_disabled", "bot"
+]
 
 NOT_PAYING: Reason = "not_paying"
 CAMPAIGN_ENDED: Reason = "campaign_ended"

@@ -3,6 +3,7 @@
 The URL rules themselves are in :mod:`api.urls`; this module applies them to
 a campaign's data and keeps the one-default rule.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -197,7 +198,9 @@ def replace_landing_pages(
             )
         else:
             conn.execute(
-                update(landing_pages).where(landing_pages.c.id == page_id).values(name=name, url=url, is_default=is_default)
+                update(landing_pages)
+                .where(landing_pages.c.id == page_id)
+                .values(name=name, url=url, is_default=is_default)
             )
     return list_landing_pages(conn, campaign_id)
 
@@ -246,8 +249,9 @@ def choose_landing_url(
     requested = None
     if is_page_id(landing_page_id):
         requested = conn.execute(
-            select(landing_pages.c.id, landing_pages.c.url)
-            .where(landing_pages.c.id == landing_page_id, landing_pages.c.campaign_id == campaign.id)
+            select(landing_pages.c.id, landing_pages.c.url).where(
+                landing_pages.c.id == landing_page_id, landing_pages.c.campaign_id == campaign.id
+            )
         ).first()
     task_page = None
     if task_landing_page_id is not None:

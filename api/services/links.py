@@ -5,6 +5,7 @@ is ``{base}/c/{token}`` where the token, signed with itsdangerous, carries what
 the redirect needs. Reporting info (Sub IDs, Shared ID) is stored with the
 link and appended to ``url`` but never to ``display_url``.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -223,17 +224,41 @@ def create_link(
     )
     if row is None:
         raise NotFound("No such task.")
-    (campaign_id, task_partner_id, archived_at, status, click_tracking, conversion_tracking, pay_for_performance,
-     mode, click_id_param, task_page_id, task_page_url, default_id, default_url, page_id, page_url) = row[:15]
+    (
+        campaign_id,
+        task_partner_id,
+        archived_at,
+        status,
+        click_tracking,
+        conversion_tracking,
+        pay_for_performance,
+        mode,
+        click_id_param,
+        task_page_id,
+        task_page_url,
+        default_id,
+        default_url,
+        page_id,
+        page_url,
+    ) = row[:15]
     # The query only finds a task of an active membership that is open to the partner.
     availability = campaigns.availability(
-        status, click_tracking, conversion_tracking, pay_for_performance, partner_id,
-        task_partner_id, "active", archived_at is not None,
+        status,
+        click_tracking,
+        conversion_tracking,
+        pay_for_performance,
+        partner_id,
+        task_partner_id,
+        "active",
+        archived_at is not None,
     )
     if not availability.available:
         raise LinkUnavailable(availability.reason or "Links cannot be made for this task.", availability.code)
     url, _page_id = landing_pages.pick_landing_url(
-        mode, click_id_param, landing_url, landing_page_id,
+        mode,
+        click_id_param,
+        landing_url,
+        landing_page_id,
         requested_page=None if page_id is None else (page_id, page_url),
         task_page=None if task_page_id is None else (task_page_id, task_page_url),
         default_page=None if default_id is None else (default_id, default_url),
@@ -241,17 +266,39 @@ def create_link(
     )
     cleaned = clean_reporting(reporting or {})
     created_at = utcnow()
-    params = [partner_id, task_id, campaign_id, kind, None, url, cleaned["sub_id1"], cleaned["sub_id2"],
-              cleaned["sub_id3"], cleaned["shared_id"], False, raw.time(created_at)]
+    params = [
+        partner_id,
+        task_id,
+        campaign_id,
+        kind,
+        None,
+        url,
+        cleaned["sub_id1"],
+        cleaned["sub_id2"],
+        cleaned["sub_id3"],
+        cleaned["shared_id"],
+        False,
+        raw.time(created_at),
+    ]
     for _ in range(CODE_ATTEMPTS):
         code = params[4] = new_code() if kind == "short" else None
         inserted = raw.one(_INSERT, params)
         if inserted is not None:
             # A new link has no clicks or conversions yet: no need to read it back.
             return Link(
-                id=int(inserted[0]), partner_id=partner_id, task_id=task_id, campaign_id=campaign_id, kind=kind,
-                code=code, landing_url=url, sub_id1=cleaned["sub_id1"], sub_id2=cleaned["sub_id2"],
-                sub_id3=cleaned["sub_id3"], shared_id=cleaned["shared_id"], disabled=False, disabled_by=None,
+                id=int(inserted[0]),
+                partner_id=partner_id,
+                task_id=task_id,
+                campaign_id=campaign_id,
+                kind=kind,
+                code=code,
+                landing_url=url,
+                sub_id1=cleaned["sub_id1"],
+                sub_id2=cleaned["sub_id2"],
+                sub_id3=cleaned["sub_id3"],
+                shared_id=cleaned["shared_id"],
+                disabled=False,
+                disabled_by=None,
                 created_at=created_at,
             )
     raise Conflict("Could not find a free short code; please try again.", "code_exhausted")
@@ -334,7 +381,12 @@ def match_rules(conn: Connection, partner_id: int) -> list[MatchRule]:
         hosts.update(urls.url_host(page.url) for page in landing_pages.list_landing_pages(conn, campaign.id))
         rules.append(
             MatchRule(
-                campaign.id, campaign.name, campaign.program_id, campaign.landing_mode, sorted(hosts), allowed,
+                campaign.id,
+                campaign.name,
+                campaign.program_id,
+                campaign.landing_mode,
+                sorted(hosts),
+                allowed,
                 campaign.click_id_param,
             )
         )
@@ -351,7 +403,9 @@ def _with_counts() -> Select[Any]:
     if _WITH_COUNTS is None:
         click_count = select(func.count()).where(clicks.c.link_id == links.c.id).correlate(links).scalar_subquery()
         billable_count = (
-            select(func.count()).where(clicks.c.link_id == links.c.id, clicks.c.billable).correlate(links)
+            select(func.count())
+            .where(clicks.c.link_id == links.c.id, clicks.c.billable)
+            .correlate(links)
             .scalar_subquery()
         )
         conversion_count = (
@@ -360,8 +414,12 @@ def _with_counts() -> Select[Any]:
             .correlate(links)
             .scalar_subquery()
         )
-        _WITH_COUNTS = select(links, click_count.label("clicks"), billable_count.label("billable_clicks"),
-                              conversion_count.label("conversions"))
+        _WITH_COUNTS = select(
+            links,
+            click_count.label("clicks"),
+            billable_count.label("billable_clicks"),
+            conversion_count.label("conversions"),
+        )
     return _WITH_COUNTS
 
 
@@ -404,7 +462,8 @@ def set_disabled(conn: Connection, partner_id: int, link_id: int, disabled: bool
         )
     if link.disabled != disabled:
         conn.execute(
-            update(links).where(links.c.id == link_id, links.c.partner_id == partner_id)
+            update(links)
+            .where(links.c.id == link_id, links.c.partner_id == partner_id)
             .values(disabled=disabled, disabled_by="partner" if disabled else None)
         )
     return get_link(conn, partner_id, link_id)
@@ -427,11 +486,14 @@ def advertiser_set_disabled(conn: Connection, advertiser_id: int, link_id: int, 
     clicks are ``link_disabled``: its visitors go to the campaign's default
     page and nobody earns from them. What was earned before stays.
     """
-    row = conn.execute(_with_counts().where(links.c.id == link_id, links.c.id.in_(_owned_link_ids(advertiser_id)))).first()
+    row = conn.execute(
+        _with_counts().where(links.c.id == link_id, links.c.id.in_(_owned_link_ids(advertiser_id)))
+    ).first()
     if row is None:
         raise NotFound("No such link in your campaigns.")
     conn.execute(
-        update(links).where(links.c.id == link_id)
+        update(links)
+        .where(links.c.id == link_id)
         .values(disabled=disabled, disabled_by="advertiser" if disabled else None)
     )
     return get_link(conn, row.partner_id, link_id)

@@ -7,6 +7,7 @@ answers the advertiser the same whether or not the e-mail has an account: an
 e-mail without one is kept in ``email_invitations`` and becomes an invited
 membership when that account is created (:func:`claim_email_invitations`).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -69,8 +70,15 @@ class Membership:
     def from_row(cls, row: Row[Any]) -> Membership:
         mapping = row._mapping
         return cls(
-            row.id, row.partner_id, row.campaign_id, row.status, row.created_at, row.updated_at,
-            mapping.get("partner_name", ""), mapping.get("partner_email", ""), mapping.get("invited_at"),
+            row.id,
+            row.partner_id,
+            row.campaign_id,
+            row.status,
+            row.created_at,
+            row.updated_at,
+            mapping.get("partner_name", ""),
+            mapping.get("partner_email", ""),
+            mapping.get("invited_at"),
         )
 
     @property
@@ -93,20 +101,28 @@ def add_membership(conn: Connection, partner_id: int, campaign_id: int, status: 
         with conn.begin_nested():
             new_id = conn.execute(
                 insert(memberships)
-                .values(partner_id=partner_id, campaign_id=campaign_id, status=status, created_at=now, updated_at=now,
-                        invited_at=now if status == "invited" else None)
+                .values(
+                    partner_id=partner_id,
+                    campaign_id=campaign_id,
+                    status=status,
+                    created_at=now,
+                    updated_at=now,
+                    invited_at=now if status == "invited" else None,
+                )
                 .returning(memberships.c.id)
             ).scalar_one()
     except IntegrityError as exc:
-        raise Conflict("This partner is already a member of the campaign, or the partner or campaign does not exist.",
-                       "membership_exists") from exc
+        raise Conflict(
+            "This partner is already a member of the campaign, or the partner or campaign does not exist.",
+            "membership_exists",
+        ) from exc
     return _get(conn, new_id)
 
 
 def _select() -> Select[Any]:
-    return select(
-        memberships, partners.c.name.label("partner_name"), partners.c.email.label("partner_email")
-    ).join(partners, partners.c.id == memberships.c.partner_id)
+    return select(memberships, partners.c.name.label("partner_name"), partners.c.email.label("partner_email")).join(
+        partners, partners.c.id == memberships.c.partner_id
+    )
 
 
 def _get(conn: Connection, membership_id: int) -> Membership:
@@ -208,9 +224,16 @@ def invite_by_email(conn: Connection, advertiser_id: int, campaign_id: int, emai
     try:
         with conn.begin_nested():
             if partner is not None:
-                conn.execute(insert(memberships).values(
-                    partner_id=partner.id, campaign_id=campaign_id, status="invited", created_at=now, updated_at=now,
-                    invited_at=now))
+                conn.execute(
+                    insert(memberships).values(
+                        partner_id=partner.id,
+                        campaign_id=campaign_id,
+                        status="invited",
+                        created_at=now,
+                        updated_at=now,
+                        invited_at=now,
+                    )
+                )
             else:
                 conn.execute(insert(email_invitations).values(campaign_id=campaign_id, email=address, created_at=now))
     except IntegrityError:
@@ -237,7 +260,8 @@ def list_invitations(conn: Connection, advertiser_id: int, campaign_id: int) -> 
     )
     to_emails = conn.execute(
         select(email_invitations.c.email, email_invitations.c.created_at).where(
-            email_invitations.c.campaign_id == campaign_id)
+            email_invitations.c.campaign_id == campaign_id
+        )
     )
     found = [Invitation(campaign_id, row.email, row.invited_at or row.created_at) for row in to_accounts]
     found += [Invitation(campaign_id, row.email, row.created_at) for row in to_emails]
@@ -250,27 +274,41 @@ def withdraw_invitation(conn: Connection, advertiser_id: int, campaign_id: int, 
     address = accounts.normalize_email(email)
     account = select(partners.c.id).where(partners.c.email == address).scalar_subquery()
     removed = conn.execute(
-        delete(memberships).where(memberships.c.campaign_id == campaign_id, memberships.c.status == "invited",
-                                  memberships.c.partner_id == account)
+        delete(memberships).where(
+            memberships.c.campaign_id == campaign_id,
+            memberships.c.status == "invited",
+            memberships.c.partner_id == account,
+        )
     ).rowcount
     removed += conn.execute(
-        delete(email_invitations).where(email_invitations.c.campaign_id == campaign_id,
-                                        email_invitations.c.email == address)
+        delete(email_invitations).where(
+            email_invitations.c.campaign_id == campaign_id, email_invitations.c.email == address
+        )
     ).rowcount
     return bool(removed)
 
 
 def claim_email_invitations(conn: Connection, partner_id: int, email: str) -> int:
     """Turn the invitations waiting for this e-mail into the new partner's invited memberships; how many."""
-    waiting = list(conn.execute(
-        select(email_invitations.c.id, email_invitations.c.campaign_id, email_invitations.c.created_at)
-        .where(email_invitations.c.email == email)
-    ))
+    waiting = list(
+        conn.execute(
+            select(email_invitations.c.id, email_invitations.c.campaign_id, email_invitations.c.created_at).where(
+                email_invitations.c.email == email
+            )
+        )
+    )
     now = utcnow()
     for row in waiting:
-        conn.execute(insert(memberships).values(
-            partner_id=partner_id, campaign_id=row.campaign_id, status="invited", created_at=now, updated_at=now,
-            invited_at=row.created_at))
+        conn.execute(
+            insert(memberships).values(
+                partner_id=partner_id,
+                campaign_id=row.campaign_id,
+                status="invited",
+                created_at=now,
+                updated_at=now,
+                invited_at=row.created_at,
+            )
+        )
     if waiting:
         conn.execute(delete(email_invitations).where(email_invitations.c.id.in_([row.id for row in waiting])))
     return len(waiting)
@@ -291,8 +329,9 @@ def answer_invitation(conn: Connection, partner_id: int, campaign_id: int, accep
     if found is None:
         raise NotFound("No such invitation.")
     if found.status != "invited":
-        raise Conflict(f"There is no invitation to answer: your membership is {found.status}.", "not_invited",
-                       status=found.status)
+        raise Conflict(
+            f"There is no invitation to answer: your membership is {found.status}.", "not_invited", status=found.status
+        )
     conn.execute(
         update(memberships)
         .where(memberships.c.id == found.id)

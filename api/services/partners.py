@@ -1,4 +1,5 @@
 """Partners: accounts, sign-in, and revoking their tokens."""
+
 from __future__ import annotations
 
 import datetime as dt

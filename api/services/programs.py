@@ -1,4 +1,5 @@
 """Programs: an advertiser's groups of campaigns."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -8,6 +8,7 @@ effect on the very next click. :func:`destination` re-validates the landing
 URL against the campaign's current mode, pages and domains every time: the
 service never redirects to a URL that is not allowed *now*.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -70,8 +71,22 @@ class Target:
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> Target:
         return cls(
-            row[0], row[1], row[2], row[3], row[4], (row[5], row[6], row[7], row[8]), bool(row[9]), row[10],
-            bool(row[11]), row[12], row[13], int(row[14]), bool(row[15]), bool(row[16]), int(row[17]), row[18],
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[4],
+            (row[5], row[6], row[7], row[8]),
+            bool(row[9]),
+            row[10],
+            bool(row[11]),
+            row[12],
+            row[13],
+            int(row[14]),
+            bool(row[15]),
+            bool(row[16]),
+            int(row[17]),
+            row[18],
         )
 
     @property
@@ -210,6 +225,7 @@ def destination(raw: Raw, target: Target) -> tuple[str | None, bool]:
 
 # --- what a worker may remember between clicks -------------------------------------
 
+
 @dataclass(frozen=True, slots=True)
 class Resolved:
     """A link resolved with its destination decided (what the cache keeps)."""
@@ -270,8 +286,14 @@ class RedirectCache:
         "stale_if_error",
     )
 
-    def __init__(self, check_every: float, max_entries: int = 20_000, clock: Any = None,
-                 stale_if_error: float = 3600.0, retry_after_error: float = 1.0) -> None:
+    def __init__(
+        self,
+        check_every: float,
+        max_entries: int = 20_000,
+        clock: Any = None,
+        stale_if_error: float = 3600.0,
+        retry_after_error: float = 1.0,
+    ) -> None:
         import time
 
         self.check_every = check_every

@@ -19,6 +19,7 @@ billable clicks, which each click carries from the moment it was recorded
 each campaign's currency; a report spanning several currencies splits its
 rows by currency (see :func:`summary`).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -146,8 +147,12 @@ def _key(group_by: str, table: Table, conn: Connection, *, rollup: bool = False)
     if group_by in ("subId1", "sharedid"):
         column = table.c.sub_id1 if group_by == "subId1" else table.c.shared_id
         return func.nullif(column, "") if rollup else column
-    return {"campaign": table.c.campaign_id, "task": table.c.task_id, "link": table.c.link_id,
-            "partner": table.c.partner_id}[group_by]
+    return {
+        "campaign": table.c.campaign_id,
+        "task": table.c.task_id,
+        "link": table.c.link_id,
+        "partner": table.c.partner_id,
+    }[group_by]
 
 
 def _scope(table: Any, advertiser_id: int | None, partner_id: int | None, campaign_id: int | None) -> list[Any]:
@@ -155,8 +160,10 @@ def _scope(table: Any, advertiser_id: int | None, partner_id: int | None, campai
     if partner_id is not None:
         where.append(table.c.partner_id == partner_id)
     if advertiser_id is not None:
-        owned = select(campaigns.c.id).join(programs, programs.c.id == campaigns.c.program_id).where(
-            programs.c.advertiser_id == advertiser_id
+        owned = (
+            select(campaigns.c.id)
+            .join(programs, programs.c.id == campaigns.c.program_id)
+            .where(programs.c.advertiser_id == advertiser_id)
         )
         where.append(table.c.campaign_id.in_(owned.scalar_subquery()))
     if campaign_id is not None:
@@ -176,7 +183,9 @@ def unfolded(conn: Connection) -> int:
     return max(0, int(newest or 0) - watermark(conn))
 
 
-def _click_figures(conn: Connection, group_by: str, start: dt.datetime, end: dt.datetime, scope: dict[str, Any]) -> list[Any]:
+def _click_figures(
+    conn: Connection, group_by: str, start: dt.datetime, end: dt.datetime, scope: dict[str, Any]
+) -> list[Any]:
     mark = watermark(conn)
     rolled = (
         select(
@@ -206,8 +215,15 @@ def _click_figures(conn: Connection, group_by: str, start: dt.datetime, end: dt.
     return rows
 
 
-def _conversion_figures(conn: Connection, group_by: str, start: dt.datetime, end: dt.datetime, scope: dict[str, Any],
-                        *, by_status: bool = False) -> list[Any]:
+def _conversion_figures(
+    conn: Connection,
+    group_by: str,
+    start: dt.datetime,
+    end: dt.datetime,
+    scope: dict[str, Any],
+    *,
+    by_status: bool = False,
+) -> list[Any]:
     """Conversions per key and campaign; ``by_status``: per status too, reversed ones included (``status``)."""
     key_table = clicks if group_by in ("subId1", "sharedid") else conversions
     columns = [
@@ -369,8 +385,13 @@ class Earnings:
     def rounded(self) -> Earnings:
         """The same figures with every amount at the currency's minor unit (``5`` → ``5.00`` for EUR)."""
         places = Decimal(1).scaleb(-money.exponent(self.currency))
-        return replace(self, click_payout=self.click_payout.quantize(places), pending=self.pending.quantize(places),
-                       approved=self.approved.quantize(places), reversed=self.reversed.quantize(places))
+        return replace(
+            self,
+            click_payout=self.click_payout.quantize(places),
+            pending=self.pending.quantize(places),
+            approved=self.approved.quantize(places),
+            reversed=self.reversed.quantize(places),
+        )
 
 
 @dataclass
@@ -419,7 +440,8 @@ def partner_earnings(conn: Connection, partner_id: int, date_from: dt.date, date
     def cell(link_id: int, campaign_id: int) -> Earnings:
         if campaign_id not in currency_of:
             currency_of[campaign_id] = conn.execute(
-                select(campaigns.c.currency).where(campaigns.c.id == campaign_id)).scalar_one()
+                select(campaigns.c.currency).where(campaigns.c.id == campaign_id)
+            ).scalar_one()
         return by_link.setdefault(int(link_id), (campaign_id, Earnings(currency_of[campaign_id])))[1]
 
     for row in _click_figures(conn, "link", start, end, scope):
@@ -441,16 +463,26 @@ def partner_earnings(conn: Connection, partner_id: int, date_from: dt.date, date
             else:
                 figures.pending += payout
 
-    described = {
-        row.id: row for row in conn.execute(
-            select(links.c.id, links.c.landing_url, tasks.c.title.label("task_title"),
-                   campaigns.c.name.label("campaign_name"), programs.c.name.label("program_name"))
-            .join(tasks, tasks.c.id == links.c.task_id)
-            .join(campaigns, campaigns.c.id == links.c.campaign_id)
-            .join(programs, programs.c.id == campaigns.c.program_id)
-            .where(links.c.partner_id == partner_id, links.c.id.in_(list(by_link)))
-        )
-    } if by_link else {}
+    described = (
+        {
+            row.id: row
+            for row in conn.execute(
+                select(
+                    links.c.id,
+                    links.c.landing_url,
+                    tasks.c.title.label("task_title"),
+                    campaigns.c.name.label("campaign_name"),
+                    programs.c.name.label("program_name"),
+                )
+                .join(tasks, tasks.c.id == links.c.task_id)
+                .join(campaigns, campaigns.c.id == links.c.campaign_id)
+                .join(programs, programs.c.id == campaigns.c.program_id)
+                .where(links.c.partner_id == partner_id, links.c.id.in_(list(by_link)))
+            )
+        }
+        if by_link
+        else {}
+    )
     grouped: dict[int, CampaignEarnings] = {}
     for link_id in sorted(by_link):
         campaign_id, figures = by_link[link_id]
@@ -458,7 +490,8 @@ def partner_earnings(conn: Connection, partner_id: int, date_from: dt.date, date
         entry = grouped.get(campaign_id)
         if entry is None:
             entry = grouped[campaign_id] = CampaignEarnings(
-                campaign_id, about.campaign_name, about.program_name, Earnings(figures.currency), [])
+                campaign_id, about.campaign_name, about.program_name, Earnings(figures.currency), []
+            )
         entry.figures.add(figures)
         entry.links.append(LinkEarnings(link_id, about.task_title, about.landing_url, figures.rounded()))
     totals: dict[str, Earnings] = {}
@@ -480,7 +513,9 @@ def fold_clicks(conn: Connection, now: dt.datetime | None = None, settle: dt.tim
     postgres = conn.dialect.name == "postgresql"
     if postgres:
         conn.execute(text("INSERT INTO click_rollup_state (id, folded_through) VALUES (1, 0) ON CONFLICT DO NOTHING"))
-        mark = int(conn.execute(text("SELECT folded_through FROM click_rollup_state WHERE id = 1 FOR UPDATE")).scalar_one())
+        mark = int(
+            conn.execute(text("SELECT folded_through FROM click_rollup_state WHERE id = 1 FOR UPDATE")).scalar_one()
+        )
     else:
         conn.execute(text("INSERT OR IGNORE INTO click_rollup_state (id, folded_through) VALUES (1, 0)"))
         mark = watermark(conn)
@@ -490,7 +525,11 @@ def fold_clicks(conn: Connection, now: dt.datetime | None = None, settle: dt.tim
     young = conn.execute(
         text("SELECT min(id) FROM clicks WHERE id > :mark AND created_at >= :cutoff"), {"mark": mark, "cutoff": cutoff}
     ).scalar()
-    upper = int(young) - 1 if young is not None else int(conn.execute(text("SELECT coalesce(max(id), 0) FROM clicks")).scalar_one())
+    upper = (
+        int(young) - 1
+        if young is not None
+        else int(conn.execute(text("SELECT coalesce(max(id), 0) FROM clicks")).scalar_one())
+    )
     if upper <= mark:
         return 0
     day = "to_char(created_at, 'YYYY-MM-DD')::date" if postgres else "substr(created_at, 1, 10)"

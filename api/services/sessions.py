@@ -6,6 +6,7 @@ fingerprint of the account (:func:`account_data`). Bumping the version
 the fingerprint makes a token fail once the account it was issued to is gone,
 even when a new account gets the same id and starts at version 1 again.
 """
+
 from __future__ import annotations
 
 import datetime as dt

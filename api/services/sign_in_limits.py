@@ -6,6 +6,7 @@ here with the same ``limits`` library, limit (``RATELIMIT_LOGIN``) and storage
 (``RATELIMIT_STORAGE_URI``). As in the API, only failures count, and once the
 limit is reached every attempt for that e-mail is refused until the window passes.
 """
+
 from __future__ import annotations
 
 import time

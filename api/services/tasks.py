@@ -1,4 +1,5 @@
 """Tasks: pieces of work in a campaign, open to all its partners or assigned to one."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -38,8 +39,15 @@ class Task:
     def from_row(cls, row: Row[Any]) -> Task:
         m = row._mapping
         return cls(
-            row.id, row.campaign_id, row.title, row.description, row.partner_id, row.landing_page_id,
-            row.created_at, m.get("partner_name"), m.get("archived_at"),
+            row.id,
+            row.campaign_id,
+            row.title,
+            row.description,
+            row.partner_id,
+            row.landing_page_id,
+            row.created_at,
+            m.get("partner_name"),
+            m.get("archived_at"),
         )
 
     def open_to(self, partner_id: int) -> bool:
@@ -58,7 +66,9 @@ def _clean(conn: Connection, campaign_id: int, values: dict[str, Any]) -> dict[s
     if "description" in values:
         description = values["description"] or ""
         if not isinstance(description, str) or len(description) > MAX_DESCRIPTION:
-            raise ValidationError(f"The description must be text of at most {MAX_DESCRIPTION} characters.", "invalid_input")
+            raise ValidationError(
+                f"The description must be text of at most {MAX_DESCRIPTION} characters.", "invalid_input"
+            )
         out["description"] = description.strip()
     if "partner_id" in values:
         partner_id = values["partner_id"]
@@ -80,7 +90,9 @@ def _clean(conn: Connection, campaign_id: int, values: dict[str, Any]) -> dict[s
                 )
             ).first()
             if page is None:
-                raise ValidationError("The task's landing page must be one of the campaign's pages.", "invalid_landing_page")
+                raise ValidationError(
+                    "The task's landing page must be one of the campaign's pages.", "invalid_landing_page"
+                )
         out["landing_page_id"] = page_id
     return out
 
@@ -97,7 +109,8 @@ def create_task(
     """Create a task in one of the advertiser's campaigns, open to all or assigned to one partner."""
     get_campaign_for_advertiser(conn, advertiser_id, campaign_id)
     values = _clean(
-        conn, campaign_id,
+        conn,
+        campaign_id,
         {"title": title, "description": description, "partner_id": partner_id, "landing_page_id": landing_page_id},
     )
     new_id = conn.execute(
@@ -121,7 +134,10 @@ def update_task(
     given = {
         key: value
         for key, value in (
-            ("title", title), ("description", description), ("partner_id", partner_id), ("landing_page_id", landing_page_id)
+            ("title", title),
+            ("description", description),
+            ("partner_id", partner_id),
+            ("landing_page_id", landing_page_id),
         )
         if value is not _UNSET
     }
@@ -152,7 +168,8 @@ def list_tasks(conn: Connection, advertiser_id: int, campaign_id: int) -> list[T
     """Every task of one of the advertiser's campaigns: the open ones first, newest first."""
     get_campaign_for_advertiser(conn, advertiser_id, campaign_id)
     rows = conn.execute(
-        _select().where(tasks.c.campaign_id == campaign_id)
+        _select()
+        .where(tasks.c.campaign_id == campaign_id)
         .order_by(tasks.c.archived_at.is_not(None), tasks.c.id.desc())
     )
     return [Task.from_row(row) for row in rows]
@@ -172,7 +189,9 @@ def list_tasks_for_partner(conn: Connection, partner_id: int, campaign_id: int) 
     so nothing of a campaign the partner is not in can be seen.
     """
     status = conn.execute(
-        select(memberships.c.status).where(memberships.c.partner_id == partner_id, memberships.c.campaign_id == campaign_id)
+        select(memberships.c.status).where(
+            memberships.c.partner_id == partner_id, memberships.c.campaign_id == campaign_id
+        )
     ).scalar_one_or_none()
     if status != "active":
         raise NotFound("No such campaign.")

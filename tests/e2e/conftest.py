@@ -9,6 +9,7 @@ the extension did and did not ask.
 
 Skipped cleanly when ``/usr/bin/chromium`` is missing (CI installs it).
 """
+
 from __future__ import annotations
 
 import json
@@ -50,11 +51,16 @@ class RequestLog:
     def wrap(self, wsgi_app):  # type: ignore[no-untyped-def]
         def logged(environ, start_response):  # type: ignore[no-untyped-def]
             with self.lock:
-                self.entries.append((
-                    environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""),
-                    environ.get("QUERY_STRING", ""), environ.get("HTTP_USER_AGENT", ""),
-                ))
+                self.entries.append(
+                    (
+                        environ["REQUEST_METHOD"],
+                        environ.get("PATH_INFO", ""),
+                        environ.get("QUERY_STRING", ""),
+                        environ.get("HTTP_USER_AGENT", ""),
+                    )
+                )
             return wsgi_app(environ, start_response)
+
         return logged
 
     def mark(self) -> int:
@@ -85,7 +91,9 @@ class LiveApi:
     def host_url(self, host: str) -> str:
         return f"http://{host}.localhost:{self.port}"
 
-    def call(self, method: str, path: str, body: dict[str, Any] | None = None, token: str | None = None) -> tuple[int, Any]:
+    def call(
+        self, method: str, path: str, body: dict[str, Any] | None = None, token: str | None = None
+    ) -> tuple[int, Any]:
         """Call the API from the test itself (its requests carry the user agent ``tasklink-e2e``)."""
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(self.base + path, data=data, method=method)
@@ -103,7 +111,9 @@ class LiveApi:
             return error.code, json.loads(raw) if raw else None
 
     def partner_token(self) -> str:
-        status, body = self.call("POST", "/api/v1/auth/login", {"email": demo.PARTNER["email"], "password": demo.PARTNER["password"]})
+        status, body = self.call(
+            "POST", "/api/v1/auth/login", {"email": demo.PARTNER["email"], "password": demo.PARTNER["password"]}
+        )
         assert status == 200, body
         return body["token"]
 
@@ -126,6 +136,7 @@ def playwright_instance():  # type: ignore[no-untyped-def]
 def browser(playwright_instance, tmp_path_factory):  # type: ignore[no-untyped-def]
     """Chromium with the extension loaded (persistent context, headless), and the extension id."""
     from playwright.sync_api import expect
+
     profile = tmp_path_factory.mktemp("chromium-profile")
     context = playwright_instance.chromium.launch_persistent_context(
         str(profile),
@@ -150,15 +161,17 @@ def live_api(browser, tmp_path_factory) -> Iterator[LiveApi]:  # type: ignore[no
     _context, extension_id = browser
     folder = tmp_path_factory.mktemp("live-api")
     url = f"sqlite:///{folder / 'tasklink.db'}"
-    app = create_app({
-        "DATABASE_URL": url,
-        "SECRET_KEYS": ["e2e-key"],
-        "DEMO_SHOP": True,
-        "EXTENSION_ORIGINS": [f"chrome-extension://{extension_id}"],
-        "RATELIMIT_STORAGE_URI": "memory://",
-        # The postback receivers of the tests run on 127.0.0.1, as the demo's do.
-        "POSTBACKS_ALLOW_PRIVATE": True,
-    })
+    app = create_app(
+        {
+            "DATABASE_URL": url,
+            "SECRET_KEYS": ["e2e-key"],
+            "DEMO_SHOP": True,
+            "EXTENSION_ORIGINS": [f"chrome-extension://{extension_id}"],
+            "RATELIMIT_STORAGE_URI": "memory://",
+            # The postback receivers of the tests run on 127.0.0.1, as the demo's do.
+            "POSTBACKS_ALLOW_PRIVATE": True,
+        }
+    )
     log = RequestLog()
     app.wsgi_app = log.wrap(app.wsgi_app)  # type: ignore[method-assign]
     server = make_server("127.0.0.1", 0, app, threaded=True)

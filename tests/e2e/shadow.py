@@ -7,6 +7,7 @@ element's place on screen (``page.mouse``), so they are trusted events, as a
 person's are; :meth:`Panel.synthetic_click` dispatches the untrusted kind a page
 script would.
 """
+
 from __future__ import annotations
 
 import re
@@ -84,13 +85,16 @@ class Panel:
 
     def call(self, body: str, *args: Any) -> Any:
         """Run ``function (...args) { body }`` with ``this`` the shadow root (and ``find`` at hand); its value."""
-        answer = self.cdp.send("Runtime.callFunctionOn", {
-            "objectId": self.root(),
-            "functionDeclaration": f"function (...args) {{ {_FIND}\n{body} }}",
-            "arguments": [{"value": arg} for arg in args],
-            "returnByValue": True,
-            "awaitPromise": True,
-        })
+        answer = self.cdp.send(
+            "Runtime.callFunctionOn",
+            {
+                "objectId": self.root(),
+                "functionDeclaration": f"function (...args) {{ {_FIND}\n{body} }}",
+                "arguments": [{"value": arg} for arg in args],
+                "returnByValue": True,
+                "awaitPromise": True,
+            },
+        )
         if "exceptionDetails" in answer:
             raise RuntimeError(answer["exceptionDetails"])
         return answer["result"].get("value")
@@ -119,8 +123,12 @@ class Panel:
         self.wait("return find(this, args[0], args[1]) !== null;", role, name, what=f"{role} {name!r}", timeout=timeout)
 
     def wait_text(self, text: str, timeout: float = TIMEOUT) -> None:
-        self.wait("return [...this.children].some((e) => (e.innerText || '').includes(args[0]));", text,
-                  what=f"text {text!r}", timeout=timeout)
+        self.wait(
+            "return [...this.children].some((e) => (e.innerText || '').includes(args[0]));",
+            text,
+            what=f"text {text!r}",
+            timeout=timeout,
+        )
 
     def value(self, role: str, name: str | None = None) -> str:
         return self.call("const e = find(this, args[0], args[1]); return e && e.value;", role, name)
@@ -139,8 +147,13 @@ class Panel:
         return self.call("const e = find(this, args[0], args[1]); return e ? e.innerText : null;", role, name) or ""
 
     def wait_role_text(self, role: str, text: str, timeout: float = TIMEOUT) -> str:
-        self.wait("const e = find(this, args[0], null); return Boolean(e && e.innerText.includes(args[1]));",
-                  role, text, what=f"{role} saying {text!r}", timeout=timeout)
+        self.wait(
+            "const e = find(this, args[0], null); return Boolean(e && e.innerText.includes(args[1]));",
+            role,
+            text,
+            what=f"{role} saying {text!r}",
+            timeout=timeout,
+        )
         return self.role_text(role)
 
     def is_disabled(self, role: str, name: str | None = None) -> bool:
@@ -150,11 +163,16 @@ class Panel:
         return bool(self.call("return find(this, 'radio', args[0]).checked;", name))
 
     def style(self, role: str, name: str | None, prop: str) -> str:
-        return self.call("return getComputedStyle(find(this, args[0], args[1])).getPropertyValue(args[2]);", role, name, prop)
+        return self.call(
+            "return getComputedStyle(find(this, args[0], args[1])).getPropertyValue(args[2]);", role, name, prop
+        )
 
     def box(self, selector: str) -> dict[str, float]:
-        return self.call("const r = this.querySelector(args[0]).getBoundingClientRect(); "
-                         "return {x: r.x, y: r.y, width: r.width, height: r.height};", selector)
+        return self.call(
+            "const r = this.querySelector(args[0]).getBoundingClientRect(); "
+            "return {x: r.x, y: r.y, width: r.width, height: r.height};",
+            selector,
+        )
 
     # --- acting -------------------------------------------------------------------
 
@@ -164,7 +182,10 @@ class Panel:
         point = self.call(
             "let e = find(this, args[0], args[1]); if (e.type === 'radio') e = e.labels[0];"
             "e.scrollIntoView({block: 'center'}); const r = e.getBoundingClientRect();"
-            "return [r.x + r.width / 2, r.y + r.height / 2];", role, name)
+            "return [r.x + r.width / 2, r.y + r.height / 2];",
+            role,
+            name,
+        )
         self.page.mouse.click(point[0], point[1])
 
     def synthetic_click(self, role: str, name: str | None = None) -> None:
@@ -178,7 +199,9 @@ class Panel:
             "const s = find(this, 'combobox', args[0]); const o = [...s.options].find((o) => o.text === args[1]);"
             "if (!o) return [...s.options].map((o) => o.text); s.value = o.value;"
             "s.dispatchEvent(new Event('input', {bubbles: true})); s.dispatchEvent(new Event('change', {bubbles: true})); return true;",
-            name, label)
+            name,
+            label,
+        )
         assert found is True, f"{label!r} is not among {found!r}"
 
     def fill(self, name: str, text: str) -> None:

@@ -5,6 +5,7 @@ screenshots go to ``TASKLINK_SCREENSHOT_DIR`` (``docs/screenshots`` keeps them).
 The in-page panel is a closed shadow root: the tests reach into it over the
 DevTools protocol and click it with the real mouse (``shadow.Panel``).
 """
+
 from __future__ import annotations
 
 import base64
@@ -37,6 +38,7 @@ POPUP_MAX = {"width": 800, "height": 600}  # the largest popup Chrome shows
 
 
 # --- helpers ---------------------------------------------------------------
+
 
 def extension_page(context: BrowserContext, extension_id: str, name: str, width: int = 1000, height: int = 760) -> Page:
     page = context.new_page()
@@ -90,7 +92,9 @@ def refresh_rules(context: BrowserContext, extension_id: str) -> None:
     page.evaluate("chrome.storage.session.remove('matchRules')")
     popup = open_popup(context, extension_id)
     expect(popup.get_by_role("combobox", name="Program")).to_have_value(re.compile(r"\d+"), timeout=TIMEOUT)
-    page.wait_for_function("async () => Boolean((await chrome.storage.session.get('matchRules')).matchRules)", timeout=TIMEOUT)
+    page.wait_for_function(
+        "async () => Boolean((await chrome.storage.session.get('matchRules')).matchRules)", timeout=TIMEOUT
+    )
     popup.close()
     page.close()
 
@@ -101,7 +105,8 @@ def worker(context: BrowserContext) -> Worker:
 
 def registered_matches(context: BrowserContext) -> list[str]:
     return worker(context).evaluate(
-        "chrome.scripting.getRegisteredContentScripts().then((s) => s.flatMap((c) => c.matches).sort())")
+        "chrome.scripting.getRegisteredContentScripts().then((s) => s.flatMap((c) => c.matches).sort())"
+    )
 
 
 def dead_base() -> str:
@@ -145,8 +150,11 @@ class ExtensionWorlds:
 
 def probe_extension(page: Page, extension_id: str) -> str:
     """What a page script learns by fetching the extension's modules at their fixed address."""
-    return page.evaluate("""id => fetch(`chrome-extension://${id}/lib/link-form.js`)
-        .then((r) => 'readable ' + r.status, (e) => 'refused: ' + e.name)""", extension_id)
+    return page.evaluate(
+        """id => fetch(`chrome-extension://${id}/lib/link-form.js`)
+        .then((r) => 'readable ' + r.status, (e) => 'refused: ' + e.name)""",
+        extension_id,
+    )
 
 
 def latest_link(api: LiveApi) -> dict:
@@ -197,6 +205,7 @@ def has_redirects(api: LiveApi) -> bool:
 
 # --- install ---------------------------------------------------------------
 
+
 def test_the_options_page_opens_on_install(browser) -> None:
     context, extension_id = browser
     options = f"chrome-extension://{extension_id}/options.html"
@@ -209,6 +218,7 @@ def test_the_options_page_opens_on_install(browser) -> None:
 
 # --- options page ----------------------------------------------------------
 
+
 def test_options_page_signs_in_and_out_with_sentences(browser, live_api: LiveApi, screenshots: Path) -> None:
     context, extension_id = browser
     page = extension_page(context, extension_id, "options.html", 900, 640)
@@ -218,13 +228,16 @@ def test_options_page_signs_in_and_out_with_sentences(browser, live_api: LiveApi
     page.get_by_label("Password").fill("wrong password")
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("alert")).to_have_text(
-        "That e-mail and password do not match a Tasklink partner account.", timeout=TIMEOUT)
+        "That e-mail and password do not match a Tasklink partner account.", timeout=TIMEOUT
+    )
     shot(page, screenshots, "options-error")
 
     page.locator("#api-base").fill(dead_base())
     page.get_by_label("Password").fill(PARTNER["password"])
     page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("alert")).to_contain_text("Tasklink could not reach its API at http://127.0.0.1:", timeout=TIMEOUT)
+    expect(page.get_by_role("alert")).to_contain_text(
+        "Tasklink could not reach its API at http://127.0.0.1:", timeout=TIMEOUT
+    )
 
     page.locator("#api-base").fill(live_api.base + "/")
     page.get_by_role("button", name="Log in").click()
@@ -320,7 +333,12 @@ def test_options_page_postbacks_section(browser, live_api: LiveApi, screenshots:
         visitor.goto(made["url"])
         click_id = parse_qs(urlsplit(visitor.url).query)["clickid"][0]
         visitor.close()
-        postback = {"click_id": click_id, "order_id": "e2e-postback-1", "amount": "20.00", "currency": campaign.currency}
+        postback = {
+            "click_id": click_id,
+            "order_id": "e2e-postback-1",
+            "amount": "20.00",
+            "currency": campaign.currency,
+        }
         status, body = live_api.call("POST", "/api/v1/conversions", token=ADVERTISER["api_key"], body=postback)
         for _ in range(50):
             if status != 202:
@@ -340,6 +358,7 @@ def test_options_page_postbacks_section(browser, live_api: LiveApi, screenshots:
 
 
 # --- where the content script runs ------------------------------------------
+
 
 def test_the_content_script_is_registered_on_campaign_domains_only(browser, live_api: LiveApi) -> None:
     context, extension_id = browser
@@ -384,7 +403,9 @@ def test_nothing_is_injected_on_a_site_of_no_campaign(browser, live_api: LiveApi
     page.close()
 
 
-def test_a_campaign_page_shows_the_button_in_a_closed_shadow_root(browser, live_api: LiveApi, screenshots: Path) -> None:
+def test_a_campaign_page_shows_the_button_in_a_closed_shadow_root(
+    browser, live_api: LiveApi, screenshots: Path
+) -> None:
     context, extension_id = browser
     sign_in(context, extension_id, live_api)
     page, panel = open_campaign_page(context, live_api.shop + "/shop/spring")
@@ -398,9 +419,15 @@ def test_a_campaign_page_shows_the_button_in_a_closed_shadow_root(browser, live_
     box = host.bounding_box()
     assert box is not None
     margin = 28  # the button's shadow reaches past its host element
-    page.screenshot(path=str(screenshots / "extension-button.png"), clip={
-        "x": box["x"] - margin, "y": box["y"] - margin, "width": box["width"] + margin * 2 - 12,
-        "height": box["height"] + margin * 2 - 12})
+    page.screenshot(
+        path=str(screenshots / "extension-button.png"),
+        clip={
+            "x": box["x"] - margin,
+            "y": box["y"] - margin,
+            "width": box["width"] + margin * 2 - 12,
+            "height": box["height"] + margin * 2 - 12,
+        },
+    )
     page.close()
 
 
@@ -491,8 +518,17 @@ MODES = [
 
 @pytest.mark.parametrize("kind", ["short", "regular"])
 @pytest.mark.parametrize(("host", "path", "mode", "landing", "campaign"), MODES, ids=[m[2] for m in MODES])
-def test_create_link_in_each_landing_mode(browser, live_api: LiveApi, screenshots: Path,
-                                          host: str, path: str, mode: str, landing: str, campaign: str, kind: str) -> None:
+def test_create_link_in_each_landing_mode(
+    browser,
+    live_api: LiveApi,
+    screenshots: Path,
+    host: str,
+    path: str,
+    mode: str,
+    landing: str,
+    campaign: str,
+    kind: str,
+) -> None:
     context, extension_id = browser
     sign_in(context, extension_id, live_api)
     page_url = live_api.host_url(host) + path
@@ -547,7 +583,9 @@ def test_create_link_in_each_landing_mode(browser, live_api: LiveApi, screenshot
 def test_this_page_leaves_out_the_visits_click_id_and_follows_the_address(browser, live_api: LiveApi) -> None:
     context, extension_id = browser
     sign_in(context, extension_id, live_api)
-    page, panel = open_campaign_page(context, live_api.shop + "/shop/products/rain-jacket?colour=teal&ClickId=old-visit&subId1=x")
+    page, panel = open_campaign_page(
+        context, live_api.shop + "/shop/products/rain-jacket?colour=teal&ClickId=old-visit&subId1=x"
+    )
     panel.click("button", "Create link")
     clean = live_api.shop + "/shop/products/rain-jacket?colour=teal"
     panel.wait_text(clean)
@@ -560,8 +598,11 @@ def test_this_page_leaves_out_the_visits_click_id_and_follows_the_address(browse
     moved = live_api.shop + "/shop/products/trail-sneakers"
     panel.click("button", "Create link")
     panel.wait_text(moved)
-    panel.wait("const e = find(this, 'textbox', 'Shareable link'); return Boolean(e && e.value && e.value !== args[0]);",
-               first, what="a new link")
+    panel.wait(
+        "const e = find(this, 'textbox', 'Shareable link'); return Boolean(e && e.value && e.value !== args[0]);",
+        first,
+        what="a new link",
+    )
     assert latest_link(live_api)["landing_url"] == moved
     page.close()
 
@@ -573,7 +614,8 @@ def test_this_page_leaves_out_the_campaigns_own_click_id_parameter(browser, live
     refresh_rules(context, extension_id)
     try:
         page, panel = open_campaign_page(
-            context, live_api.shop + "/shop/products/rain-jacket?R%65f=old-visit&colour=teal&clickid=page-own")
+            context, live_api.shop + "/shop/products/rain-jacket?R%65f=old-visit&colour=teal&clickid=page-own"
+        )
         panel.click("button", "Create link")
         # "ref" goes in any spelling; "clickid" is not this campaign's parameter, so it is the page's own.
         clean = live_api.shop + "/shop/products/rain-jacket?colour=teal&clickid=page-own"
@@ -593,15 +635,25 @@ def test_following_a_link_lands_with_a_click_id(browser, live_api: LiveApi, scre
         pytest.skip("the redirect endpoints /s/ and /c/ (issue 4) are not on this branch yet")
     context, extension_id = browser
     sign_in(context, extension_id, live_api)
-    status, made = live_api.call("POST", "/api/v1/links", token=live_api.partner_token(), body={
-        "task_id": _first_task_id(live_api, "Spring sale: deep links"), "kind": kind,
-        "landing_url": live_api.shop + "/shop/products/rain-jacket?colour=teal#reviews",
-    })
+    status, made = live_api.call(
+        "POST",
+        "/api/v1/links",
+        token=live_api.partner_token(),
+        body={
+            "task_id": _first_task_id(live_api, "Spring sale: deep links"),
+            "kind": kind,
+            "landing_url": live_api.shop + "/shop/products/rain-jacket?colour=teal#reviews",
+        },
+    )
     assert status == 201, made
     page = context.new_page()
     page.goto(made["url"])
     landed = urlsplit(page.url)
-    assert (landed.hostname, landed.path, landed.fragment) == ("shop.localhost", "/shop/products/rain-jacket", "reviews")
+    assert (landed.hostname, landed.path, landed.fragment) == (
+        "shop.localhost",
+        "/shop/products/rain-jacket",
+        "reviews",
+    )
     query = parse_qs(landed.query)
     assert query["colour"] == ["teal"]
     click_id = query["clickid"][0]
@@ -640,6 +692,7 @@ def test_tracking_turned_off_shows_the_apis_reason(browser, live_api: LiveApi, s
 
 # --- popup -----------------------------------------------------------------
 
+
 def create_outlet_link_in_popup(popup: Page, live_api: LiveApi) -> None:
     """The popup flow: Outlet campaign, a chosen landing page, Sub IDs 1 and 2 and a Shared ID, Create."""
     popup.get_by_role("combobox", name="Campaign").select_option(label="Outlet: pick a page")
@@ -673,7 +726,11 @@ def test_popup_creates_a_link_with_sub_ids_and_shared_id(browser, live_api: Live
     made = latest_link(live_api)
     assert shareable.input_value() == made["display_url"]
     assert made["url"] != made["display_url"]
-    assert parse_qs(urlsplit(made["url"]).query) == {"subId1": ["ig-story"], "subId2": ["week 14"], "sharedid": ["spring&co"]}
+    assert parse_qs(urlsplit(made["url"]).query) == {
+        "subId1": ["ig-story"],
+        "subId2": ["week 14"],
+        "sharedid": ["spring&co"],
+    }
     assert made["landing_url"] == live_api.host_url("outlet") + "/shop/products/trail-sneakers"
     result = popup.get_by_role("region", name="Your link")
     expect(result).to_contain_text("Copy adds your reporting info: Sub ID 1 ig-story")
@@ -757,7 +814,9 @@ def test_popup_asks_for_a_landing_url_instead_of_using_the_default(browser, live
 def test_popup_uses_the_current_tabs_page_in_manual_mode(browser, live_api: LiveApi, screenshots: Path) -> None:
     context, extension_id = browser
     sign_in(context, extension_id, live_api)
-    page, _panel = open_campaign_page(context, live_api.shop + "/shop/products/rain-jacket?colour=teal&clickid=old-visit")
+    page, _panel = open_campaign_page(
+        context, live_api.shop + "/shop/products/rain-jacket?colour=teal&clickid=old-visit"
+    )
     popup = open_popup(context, extension_id)
     # The campaign page is the active tab again (as when the toolbar button is pressed over it); the popup asks the worker.
     page.bring_to_front()
@@ -790,7 +849,9 @@ def test_popup_refuses_an_overlong_sub_id_before_asking(browser, live_api: LiveA
     popup.get_by_role("combobox", name="Campaign").select_option(label="New arrivals: one click")
     expect(popup.get_by_role("combobox", name="Task")).to_be_visible(timeout=TIMEOUT)
     popup.get_by_text("Advanced").click()
-    popup.get_by_label("Sub ID 3").evaluate("(input, v) => { input.removeAttribute('maxlength'); input.value = v; }", "x" * 300)
+    popup.get_by_label("Sub ID 3").evaluate(
+        "(input, v) => { input.removeAttribute('maxlength'); input.value = v; }", "x" * 300
+    )
     mark = live_api.log.mark()
     popup.get_by_role("button", name="Create link").click()
     expect(popup.get_by_role("alert")).to_have_text("Sub ID 3 is 300 characters long; the most is 255.")
@@ -875,8 +936,12 @@ def test_popup_fits_chromes_popup_size_in_every_state(browser, live_api: LiveApi
     task_id = _first_task_id(live_api, "Spring sale: deep links")
     made = []
     for _ in range(5):
-        status, body = live_api.call("POST", "/api/v1/links", token=token, body={
-            "task_id": task_id, "landing_url": live_api.shop + "/shop/products/rain-jacket?colour=teal"})
+        status, body = live_api.call(
+            "POST",
+            "/api/v1/links",
+            token=token,
+            body={"task_id": task_id, "landing_url": live_api.shop + "/shop/products/rain-jacket?colour=teal"},
+        )
         assert status == 201, body
         made.append(body)
     with db.transaction(db.get_engine(live_api.app)) as conn:
@@ -890,25 +955,36 @@ def test_popup_fits_chromes_popup_size_in_every_state(browser, live_api: LiveApi
     measure(popup, "success: link, reporting info, Advanced open, 5 recent links")
     shot_popup(popup, screenshots, "popup-tallest")
     popup.close()
-    print("\npopup sizes (CSS px):\n" + "\n".join(f"  {state}: {size['width']} × {size['height']}" for state, size in sizes.items()))
+    print(
+        "\npopup sizes (CSS px):\n"
+        + "\n".join(f"  {state}: {size['width']} × {size['height']}" for state, size in sizes.items())
+    )
 
 
 # --- site access -------------------------------------------------------------------
+
 
 def site_access(context: BrowserContext, extension_id: str, *, restrict: bool, grant: tuple[str, ...] = ()) -> None:
     """Set the extension's site access as a person does on chrome://extensions (Site access → On specific sites)."""
     page = context.new_page()
     page.goto("chrome://extensions/")
     mode = "ON_SPECIFIC_SITES" if restrict else "ON_ALL_SITES"
-    page.evaluate("([id, mode]) => new Promise((r) => chrome.developerPrivate.updateExtensionConfiguration("
-                  "{extensionId: id, hostAccess: mode}, r))", [extension_id, mode])
+    page.evaluate(
+        "([id, mode]) => new Promise((r) => chrome.developerPrivate.updateExtensionConfiguration("
+        "{extensionId: id, hostAccess: mode}, r))",
+        [extension_id, mode],
+    )
     for pattern in grant:
-        page.evaluate("([id, p]) => new Promise((r) => chrome.developerPrivate.addHostPermission(id, p, r))",
-                      [extension_id, pattern])
+        page.evaluate(
+            "([id, p]) => new Promise((r) => chrome.developerPrivate.addHostPermission(id, p, r))",
+            [extension_id, pattern],
+        )
     page.close()
 
 
-def test_restricted_site_access_is_named_in_the_popup_and_honoured(browser, live_api: LiveApi, screenshots: Path) -> None:
+def test_restricted_site_access_is_named_in_the_popup_and_honoured(
+    browser, live_api: LiveApi, screenshots: Path
+) -> None:
     context, extension_id = browser
     sign_in(context, extension_id, live_api)
     # The partner allowed the API and the spring shop only.
@@ -935,8 +1011,9 @@ def test_restricted_site_access_is_named_in_the_popup_and_honoured(browser, live
         site_access(context, extension_id, restrict=True, grant=("*://outlet.localhost/*",))
         Panel(outlet).wait_for("button", "Create link")
         popup = open_popup(context, extension_id)
-        expect(popup.get_by_role("region", name="Site access")).to_contain_text("Not allowed yet: launch.localhost.",
-                                                                              timeout=TIMEOUT)
+        expect(popup.get_by_role("region", name="Site access")).to_contain_text(
+            "Not allowed yet: launch.localhost.", timeout=TIMEOUT
+        )
         popup.close()
         outlet.close()
     finally:
@@ -944,6 +1021,7 @@ def test_restricted_site_access_is_named_in_the_popup_and_honoured(browser, live
 
 
 # --- failures: signed out, API down ------------------------------------------
+
 
 def test_signed_out_is_a_sentence_with_a_way_to_the_options(browser, live_api: LiveApi, screenshots: Path) -> None:
     context, extension_id = browser
@@ -969,7 +1047,8 @@ def test_signed_out_is_a_sentence_with_a_way_to_the_options(browser, live_api: L
 
     popup = open_popup(context, extension_id)
     expect(popup.get_by_role("alert")).to_contain_text(
-        "You are not signed in to Tasklink. Sign in on the options page to create links.", timeout=TIMEOUT)
+        "You are not signed in to Tasklink. Sign in on the options page to create links.", timeout=TIMEOUT
+    )
     expect(popup.get_by_role("button", name="Open options to sign in")).to_be_visible()
     shot_popup(popup, screenshots, "popup-signed-out")
     popup.close()
@@ -992,14 +1071,19 @@ def test_api_down_is_a_sentence(browser, live_api: LiveApi, screenshots: Path) -
     set_api_base(context, extension_id, down)
     try:
         panel.click("button", "Create link")
-        panel.wait_role_text("alert", f"Tasklink could not reach its API at {down}. Check that it is running, "
-                                      "or change the address in the Tasklink options.")
+        panel.wait_role_text(
+            "alert",
+            f"Tasklink could not reach its API at {down}. Check that it is running, "
+            "or change the address in the Tasklink options.",
+        )
         panel.wait_for("button", "Open Tasklink options")
         alert, body = panel.box(".error"), panel.box(".panel")
         assert body["y"] + body["height"] - (alert["y"] + alert["height"]) >= 12
         shot(page, screenshots, "error-api-down")
         popup = open_popup(context, extension_id)
-        expect(popup.get_by_role("alert")).to_contain_text(f"Tasklink could not reach its API at {down}.", timeout=TIMEOUT)
+        expect(popup.get_by_role("alert")).to_contain_text(
+            f"Tasklink could not reach its API at {down}.", timeout=TIMEOUT
+        )
         shot_popup(popup, screenshots, "popup-api-down")
         popup.close()
     finally:
@@ -1020,9 +1104,12 @@ def test_rate_limited_is_a_sentence(browser, live_api: LiveApi, screenshots: Pat
         expect(popup.get_by_role("textbox", name="Shareable link")).to_have_value(SHORT, timeout=TIMEOUT)
         create.click()
         expect(popup.get_by_role("alert")).to_have_text(
-            re.compile(r"^Too many requests: Tasklink is limiting how fast links can be made\. "
-                       r"Try again in \d+ (seconds?|minutes)\.$"),
-            timeout=TIMEOUT)
+            re.compile(
+                r"^Too many requests: Tasklink is limiting how fast links can be made\. "
+                r"Try again in \d+ (seconds?|minutes)\.$"
+            ),
+            timeout=TIMEOUT,
+        )
         shot_popup(popup, screenshots, "error-rate-limited")
         popup.close()
     finally:
@@ -1059,7 +1146,9 @@ def test_popup_shows_a_links_qr_code_and_downloads_it(browser, live_api: LiveApi
     set_api_base(context, extension_id, down)
     try:
         qr_button.click()
-        expect(result.get_by_text(f"Tasklink could not reach its API at {down}.", exact=False)).to_be_visible(timeout=TIMEOUT)
+        expect(result.get_by_text(f"Tasklink could not reach its API at {down}.", exact=False)).to_be_visible(
+            timeout=TIMEOUT
+        )
         shot_popup(popup, screenshots, "popup-qr-error")
     finally:
         set_api_base(context, extension_id, live_api.base)

@@ -13,6 +13,7 @@ browser where nobody has signed in yet.
 Screenshots: ``shop-cart.png``, ``shop-checkout.png``, ``shop-order.png``,
 ``shop-admin-conversion.png``.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -47,8 +48,7 @@ from .test_extension import (
 CAMPAIGN = "Spring sale: deep links"  # manual mode on shop.localhost, cpa 5.00 USD
 #: The visitor's browser as the server sees it: headless Chromium says "HeadlessChrome", which
 #: Tasklink rightly counts as a bot (its sale would pay 0.00); a person's Chrome says this.
-VISITOR_AGENT = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-                 "Chrome/131.0.0.0 Safari/537.36")
+VISITOR_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 
 
 @pytest.fixture(scope="module")
@@ -57,13 +57,33 @@ def admin(live_api: LiveApi, tmp_path_factory) -> Iterator[str]:  # type: ignore
     folder = tmp_path_factory.mktemp("admin")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in {"TASKLINK_DEMO", "TASKLINK_BASE_URL"}}
-    env.update(TASKLINK_DATABASE_URL=live_api.app.config["DATABASE_URL"], TASKLINK_SECRET_KEYS="e2e-key",
-               TASKLINK_INSTANCE_PATH=str(folder))
+    env.update(
+        TASKLINK_DATABASE_URL=live_api.app.config["DATABASE_URL"],
+        TASKLINK_SECRET_KEYS="e2e-key",
+        TASKLINK_INSTANCE_PATH=str(folder),
+    )
     with open(folder / "streamlit.log", "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "admin_app.py"), "--server.headless", "true",
-             "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(ROOT / "admin_app.py"),
+                "--server.headless",
+                "true",
+                "--server.address",
+                "127.0.0.1",
+                "--server.port",
+                str(port),
+                "--browser.gatherUsageStats",
+                "false",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(120):
@@ -113,7 +133,8 @@ def signed_in(browser, live_api: LiveApi) -> Iterator[None]:  # type: ignore[no-
 
 
 def test_a_sale_in_the_demo_shop_reaches_the_database_the_report_the_admin_and_the_extension(
-        browser, live_api: LiveApi, admin: str, signed_in: None, screenshots: Path) -> None:
+    browser, live_api: LiveApi, admin: str, signed_in: None, screenshots: Path
+) -> None:
     context, extension_id = browser
 
     # The partner makes a link to the rain jacket with the extension's panel (manual mode: this page).
@@ -171,11 +192,19 @@ def test_a_sale_in_the_demo_shop_reaches_the_database_the_report_the_admin_and_t
     in_database = time.monotonic() - started
     assert row is not None
     assert (row["amount_minor"], row["currency"], row["link_id"], row["status"], row["payout_minor"]) == (
-        17800, "USD", made["id"], "pending", 500)
+        17800,
+        "USD",
+        made["id"],
+        "pending",
+        500,
+    )
 
     # The advertiser's report (API key) counts it, pending payout included.
-    status, report = live_api.call("GET", f"/api/v1/reports/summary?group_by=campaign&campaign_id={made['campaign_id']}",
-                                   token=ADVERTISER["api_key"])
+    status, report = live_api.call(
+        "GET",
+        f"/api/v1/reports/summary?group_by=campaign&campaign_id={made['campaign_id']}",
+        token=ADVERTISER["api_key"],
+    )
     in_report = time.monotonic() - started
     assert status == 200, report
     assert report["totals"]["conversions"] >= 1 and float(report["totals"]["payout"]) >= 5.0
@@ -198,14 +227,17 @@ def test_a_sale_in_the_demo_shop_reaches_the_database_the_report_the_admin_and_t
     chooser.click()
     chooser.fill(order_id)
     expect(advertiser.get_by_role("option", name=f"Order {order_id} · 178.00 USD · pending")).to_be_visible(
-        timeout=TIMEOUT)
+        timeout=TIMEOUT
+    )
     chooser.press("Escape")
     in_admin, admin_alone = time.monotonic() - started, time.monotonic() - refreshed
 
-    print(f"\nfrom the Place order click: order page (postback answered) {on_order_page:.2f} s, database "
-          f"{in_database:.2f} s, report {in_report:.2f} s, extension popup {in_extension:.2f} s (opening it "
-          f"{popup_alone:.2f} s), admin {in_admin:.2f} s (Refresh figures {admin_alone:.2f} s) "
-          f"[{dt.datetime.now(dt.UTC):%H:%M:%S} UTC]")
+    print(
+        f"\nfrom the Place order click: order page (postback answered) {on_order_page:.2f} s, database "
+        f"{in_database:.2f} s, report {in_report:.2f} s, extension popup {in_extension:.2f} s (opening it "
+        f"{popup_alone:.2f} s), admin {in_admin:.2f} s (Refresh figures {admin_alone:.2f} s) "
+        f"[{dt.datetime.now(dt.UTC):%H:%M:%S} UTC]"
+    )
 
     expect(visitor.locator("#payout")).to_have_text("5.00 USD")
     expect(visitor.locator("#conversion-status")).to_have_text("pending")
