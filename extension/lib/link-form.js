@@ -695,6 +695,8 @@ export function createLinkForm({ document: doc, source, campaigns, page = { onPa
     qrNoteText.textContent = qrNote(link);
     qrNoteText.hidden = false;
     qrActions.hidden = false;
+    // With the code open the popup is taller than the 600 px Chrome gives it: bring the code into view.
+    if (typeof qrBox.scrollIntoView === "function") qrBox.scrollIntoView({ block: "nearest" });
   }
 
   function saveBlob(blob, name) {
