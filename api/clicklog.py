@@ -79,7 +79,7 @@ QUARANTINE = "quarantine.jsonl"
 #: A process starts a new segment past this size, so stored files can be deleted.
 MAX_SEGMENT_BYTES = 32 * 1024 * 1024
 #: Seconds between two runs of a process's flusher thread.
-FLUSH_INTERVAL = 0.05
+FLUSH_INTERVAL = 0.02
 #: Seconds between two tries for the flush lock while another flusher holds it.
 FLUSH_LOCK_POLL = 0.005
 #: At most this much of the log is stored per transaction (about 5,000 clicks).
