@@ -9,6 +9,7 @@ executions and the DBAPI statements of :class:`api.rawsql.Raw`.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -39,21 +40,28 @@ class Statements:
 def statements(app, monkeypatch) -> Iterator[Statements]:  # type: ignore[no-untyped-def]
     seen = Statements()
     engine = db.get_engine(app)
+    # Only this thread's statements: the request runs here (test client), while threads other
+    # tests left running (a click-log flusher, a postback sender) may use the database meanwhile.
+    here = threading.get_ident()
 
     def cursor(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.sql.append(statement)
+        if threading.get_ident() == here:
+            seen.sql.append(statement)
 
     def begin(_conn: Any) -> None:
-        seen.begins += 1
+        if threading.get_ident() == here:
+            seen.begins += 1
 
     def commit(_conn: Any) -> None:
-        seen.commits += 1
+        if threading.get_ident() == here:
+            seen.commits += 1
 
     for name in ("one", "all", "run", "run_many"):
         original = getattr(rawsql.Raw, name)
 
         def counted(self: rawsql.Raw, sql: str, *args: Any, _original: Any = original) -> Any:
-            seen.sql.append(sql)
+            if threading.get_ident() == here:
+                seen.sql.append(sql)
             return _original(self, sql, *args)
 
         monkeypatch.setattr(rawsql.Raw, name, counted)
