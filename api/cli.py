@@ -1,5 +1,5 @@
 """``flask --app api`` commands for operators: seed-demo, create-advertiser, create-partner, add-membership, flush-clicks,
-send-postbacks.
+send-postbacks; and translations, for developers.
 
 ``init-db`` lives with the data layer in :mod:`api.db`. Generated passwords
 and API keys are printed once and stored only as hashes.
@@ -152,6 +152,16 @@ def send_postbacks_command(loop: bool) -> None:
         time.sleep(postback_sender.SEND_INTERVAL)
 
 
+@click.command("translations")
+def translations_command() -> None:
+    """Merge the code's sentences into the translation catalogues (api/translations); say what is left to translate."""
+    from . import catalogues
+
+    for domain in catalogues.SOURCES:
+        for locale, count in catalogues.update(domain).items():
+            click.echo(f"{domain}.po ({locale}): {count} untranslated")
+
+
 def init_app(app: Flask) -> None:
     """Register the operator commands."""
     for command in (
@@ -161,5 +171,6 @@ def init_app(app: Flask) -> None:
         add_membership_command,
         flush_clicks_command,
         send_postbacks_command,
+        translations_command,
     ):
         app.cli.add_command(command)

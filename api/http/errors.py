@@ -15,8 +15,9 @@ from flask import Flask, Response, current_app, jsonify, request
 from sqlalchemy import exc as sql_errors
 from werkzeug.exceptions import HTTPException
 
-from .. import outages
+from .. import i18n, outages
 from ..errors import TasklinkError
+from ..i18n import Message
 
 
 def _driver_errors() -> tuple[type[Exception], ...]:
@@ -51,7 +52,7 @@ _HTTP_CODES = {
 }
 
 NOT_FOUND_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#222}}
 h1{{font-size:1.4rem}}</style></head>
@@ -64,25 +65,46 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def error_page(status: int, message: str) -> Response:
-    """The small HTML page a visitor sees (redirects and pages outside the API); needs no request."""
-    title = {404: "Link not found", 503: "Please try again in a moment"}.get(status, "Something went wrong")
-    response = Response(
-        NOT_FOUND_PAGE.format(title=html.escape(title), message=html.escape(message)),
-        status=status,
-        mimetype="text/html",
+#: The title of a visitor's error page, per status.
+PAGE_TITLES = {
+    404: Message("Link not found"),
+    503: Message("Please try again in a moment"),
+}
+PAGE_TITLE_OTHER = Message("Something went wrong")
+
+
+def error_page(status: int, message: str, accept_language: str | None = None) -> Response:
+    """The small HTML page a visitor sees (redirects and pages outside the API), in the visitor's language.
+
+    Needs no request context: the redirect app passes its ``Accept-Language`` header itself.
+    """
+    locale = i18n.negotiate(accept_language)
+    title = i18n.localize(PAGE_TITLES.get(status, PAGE_TITLE_OTHER), locale)
+    page = NOT_FOUND_PAGE.format(
+        lang=i18n.LANGUAGE_TAGS[locale], title=html.escape(title), message=html.escape(i18n.localize(message, locale))
     )
+    response = Response(page, status=status, mimetype="text/html")
+    _language_headers(response, locale)
     if status == 503:
         response.headers["Retry-After"] = RETRY_AFTER
     return response
 
 
+def _language_headers(response: Response, locale: i18n.Locale) -> None:
+    # The sentence depends on Accept-Language: a shared cache must not hand one visitor's language to another.
+    response.headers["Content-Language"] = i18n.LANGUAGE_TAGS[locale]
+    response.vary.add("Accept-Language")
+
+
 def error_response(status: int, code: str, message: str) -> Response:
-    """The API's error shape, or an HTML page outside the API."""
+    """The API's error shape, or an HTML page outside the API; ``message`` in the caller's language, ``code`` never."""
+    accept_language = request.headers.get("Accept-Language")
     if not wants_json():
-        return error_page(status, message)
-    response = jsonify({"error": {"code": code, "message": message}})
+        return error_page(status, message, accept_language)
+    locale = i18n.negotiate(accept_language)
+    response = jsonify({"error": {"code": code, "message": i18n.localize(message, locale)}})
     response.status_code = status
+    _language_headers(response, locale)
     if status == 503:
         response.headers["Retry-After"] = RETRY_AFTER
     return response
@@ -100,11 +122,11 @@ def _tasklink_error(exc: TasklinkError) -> Response:
 def _http_error(exc: HTTPException) -> Response:
     status = exc.code or 500
     code = _HTTP_CODES.get(status, "error")
-    message = exc.description or exc.name
+    message: str = HTTP_MESSAGES.get(status) or exc.description or exc.name
     if status == 404 and not wants_json():
-        message = "This link does not exist or is no longer valid."
-    elif status == 400 and "JSON" in (message or ""):
-        message = "The request body must be valid JSON."
+        message = LINK_NOT_FOUND_MESSAGE
+    elif status == 400 and "JSON" in (exc.description or ""):
+        message = INVALID_JSON_MESSAGE
     response = error_response(status, code, message)
     if status == 405 and getattr(exc, "valid_methods", None):
         response.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
@@ -115,7 +137,21 @@ def _http_error(exc: HTTPException) -> Response:
 
 
 #: What a client is told while the database is unavailable.
-DATABASE_UNAVAILABLE_MESSAGE = "Tasklink's database is unavailable right now; please try again in a moment."
+DATABASE_UNAVAILABLE_MESSAGE = Message("Tasklink's database is unavailable right now; please try again in a moment.")
+#: What a client is told when something unexpected failed (the details are in the log, never in the answer).
+INTERNAL_ERROR_MESSAGE = Message("Something went wrong on our side. Please try again.")
+METHOD_NOT_ALLOWED_MESSAGE = Message("The method is not allowed for the requested URL.")
+INVALID_JSON_MESSAGE = Message("The request body must be valid JSON.")
+LINK_NOT_FOUND_MESSAGE = Message("This link does not exist or is no longer valid.")
+#: Our own sentence for the HTTP errors Flask and werkzeug raise (theirs are English only).
+HTTP_MESSAGES = {
+    400: Message("The request could not be understood."),
+    404: Message("There is nothing at this address."),
+    405: METHOD_NOT_ALLOWED_MESSAGE,
+    413: Message("The request body is too large."),
+    415: Message("The request body must be JSON (Content-Type: application/json)."),
+    429: Message("Too many requests; please wait a moment and try again."),
+}
 
 
 def report_database_unavailable(exc: Exception) -> None:
@@ -133,7 +169,7 @@ def _database_unavailable(exc: Exception) -> Response:
 
 def _unexpected(exc: Exception) -> Response:
     current_app.logger.exception("Unhandled error on %s %s", request.method, request.path)
-    return error_response(500, "internal_error", "Something went wrong on our side. Please try again.")
+    return error_response(500, "internal_error", INTERNAL_ERROR_MESSAGE)
 
 
 def init_app(app: Flask) -> None:

@@ -153,7 +153,7 @@ class RedirectApp:
                 path = path.encode("latin-1").decode("utf-8", "replace")
             kind, value = path[1], path[3:]
             if not value or "/" in value:
-                raise NotFound("This link does not exist or is no longer valid.", "not_found")
+                raise NotFound(errors.LINK_NOT_FOUND_MESSAGE, "not_found")
             if kind == "s":
                 return self.follow(
                     ("s", value), lambda raw: redirects.resolve_code(raw, value), method, environ, start_response
@@ -164,13 +164,15 @@ class RedirectApp:
                 ("c", value), lambda raw: redirects.resolve_token(raw, keys, value), method, environ, start_response
             )
         except TasklinkError as error:
-            return errors.error_page(error.status, error.message)(environ, start_response)
+            page = errors.error_page(error.status, error.message, environ.get("HTTP_ACCEPT_LANGUAGE"))
+            return page(environ, start_response)
         except errors.DATABASE_UNAVAILABLE as error:
             errors.report_database_unavailable(error)
-            return errors.error_page(503, errors.DATABASE_UNAVAILABLE_MESSAGE)(environ, start_response)
+            page = errors.error_page(503, errors.DATABASE_UNAVAILABLE_MESSAGE, environ.get("HTTP_ACCEPT_LANGUAGE"))
+            return page(environ, start_response)
         except Exception:
             self.app.logger.exception("Unhandled error on %s %s", method, environ.get("PATH_INFO"))
-            page = errors.error_page(500, "Something went wrong on our side. Please try again.")
+            page = errors.error_page(500, errors.INTERNAL_ERROR_MESSAGE, environ.get("HTTP_ACCEPT_LANGUAGE"))
             return page(environ, start_response)
 
     def _other_method(
@@ -179,7 +181,7 @@ class RedirectApp:
         if method == "OPTIONS":
             start_response("200 OK", [("Allow", self.ALLOW), ("Content-Length", "0")])
             return []
-        page = errors.error_page(405, "The method is not allowed for the requested URL.")
+        page = errors.error_page(405, errors.METHOD_NOT_ALLOWED_MESSAGE, environ.get("HTTP_ACCEPT_LANGUAGE"))
         page.headers["Allow"] = self.ALLOW
         return page(environ, start_response)
 
@@ -221,7 +223,7 @@ class RedirectApp:
                 outages.report("redirect-database", "redirects: the database cannot be read", error)
                 raise _unavailable() from error
             if resolved is None:
-                raise NotFound("This link does not exist or is no longer valid.", "link_not_found")
+                raise NotFound(errors.LINK_NOT_FOUND_MESSAGE, "link_not_found")
             cache.put(key, resolved)
         url = resolved.url
         if url is None:
