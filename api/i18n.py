@@ -78,7 +78,7 @@ class Message(str):
         return (_rebuild, (self.template, self.params))
 
 
-def N_(text: str) -> str:  # noqa: N802 (gettext's own name for it, which the extractor knows)
+def N_(text: str) -> str:  # gettext's own name for it, which the extractor knows
     """Mark ``text`` for the catalogue where it is written, to be translated where it is shown."""
     return text
 
