@@ -11,13 +11,14 @@ from api import config, db, migrations
 from api.errors import ConfigurationError
 from api.schema import advertisers, campaigns, landing_pages, memberships, metadata, partners, tasks
 from conftest import drop_everything
+from migration_data import HEAD, NOW, click_and_conversion, database_at, task_and_link
 
 
 def test_migrations_create_exactly_the_schema_and_run_twice(migrated_engine) -> None:
     drop_everything(migrated_engine)
     before, after = migrations.upgrade(migrated_engine)
-    assert (before, after) == (None, "0008")
-    assert migrations.upgrade(migrated_engine) == ("0008", "0008")
+    assert (before, after) == (None, HEAD)
+    assert migrations.upgrade(migrated_engine) == (HEAD, HEAD)
     with migrated_engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
     assert diff == []
@@ -29,27 +30,14 @@ def test_upgrading_keeps_every_click_and_names_why_the_old_ones_were_not_billabl
     """0003 → 0004 on a database with traffic: is_unique becomes billable + reason, nothing is lost."""
     from sqlalchemy import text
 
-    drop_everything(migrated_engine)
-    migrations.upgrade(migrated_engine, "0003")
-    now = "2026-11-30 10:00:00"
+    database_at(migrated_engine, "0003", *task_and_link(disabled=True))
     with migrated_engine.begin() as conn:
-        for statement in (
-            "INSERT INTO advertisers (id, name, email, password_hash, api_key_hash, api_key_hint, created_at) "
-            f"VALUES (1, 'B', 'b@x.test', 'h', 'k', 'hint', '{now}')",
-            f"INSERT INTO programs (id, advertiser_id, name, created_at) VALUES (1, 1, 'P', '{now}')",
-            f"INSERT INTO campaigns (id, program_id, name, created_at) VALUES (1, 1, 'C', '{now}')",
-            f"INSERT INTO partners (id, name, email, password_hash, created_at) VALUES (1, 'P', 'p@x.test', 'h', '{now}')",
-            f"INSERT INTO tasks (id, campaign_id, title, created_at) VALUES (1, 1, 'T', '{now}')",
-            "INSERT INTO links (id, partner_id, task_id, campaign_id, kind, code, landing_url, disabled, created_at) "
-            f"VALUES (1, 1, 1, 1, 'short', 'abcdefg', 'https://b.test/', true, '{now}')",
-        ):
-            conn.execute(text(statement))
         for n, (is_bot, is_unique) in enumerate([(False, True), (False, False), (True, False)]):
             conn.execute(
                 text(
                     "INSERT INTO clicks (click_id, link_id, campaign_id, partner_id, task_id, created_at, ip_hash, "
                     "visitor_hash, is_bot, is_unique, payout_minor) "
-                    f"VALUES ('c{n}', 1, 1, 1, 1, '{now}', 'ip{n}', 'ua-visitor', :bot, :unique, 0)"
+                    f"VALUES ('c{n}', 1, 1, 1, 1, '{NOW}', 'ip{n}', 'ua-visitor', :bot, :unique, 0)"
                 ),
                 {"bot": is_bot, "unique": is_unique},
             )
@@ -57,11 +45,11 @@ def test_upgrading_keeps_every_click_and_names_why_the_old_ones_were_not_billabl
             text(
                 "INSERT INTO conversions (click_pk, campaign_id, link_id, partner_id, task_id, order_id, "
                 "amount_minor, currency, payout_minor, status, created_at, updated_at) "
-                f"SELECT id, 1, 1, 1, 1, 'o1', 100, 'USD', 0, 'pending', '{now}', '{now}' "
+                f"SELECT id, 1, 1, 1, 1, 'o1', 100, 'USD', 0, 'pending', '{NOW}', '{NOW}' "
                 "FROM clicks WHERE click_id = 'c2'"
             )
         )
-    assert migrations.upgrade(migrated_engine) == ("0003", "0008")
+    assert migrations.upgrade(migrated_engine) == ("0003", HEAD)
     with migrated_engine.connect() as conn:
         rows = conn.execute(text("SELECT click_id, billable, reason, visitor_hash FROM clicks ORDER BY click_id")).all()
         assert [(r[0], bool(r[1]), r[2], r[3]) for r in rows] == [
@@ -78,33 +66,13 @@ def test_0005_widens_click_ids_in_place_keeping_every_click_and_conversion(migra
     """0004 → 0005 on a database with traffic: nothing copied or lost, and 36-character click ids fit."""
     from sqlalchemy import text
 
-    drop_everything(migrated_engine)
-    migrations.upgrade(migrated_engine, "0004")
-    now = "2026-11-30 10:00:00"
-    with migrated_engine.begin() as conn:
-        for statement in (
-            "INSERT INTO advertisers (id, name, email, password_hash, api_key_hash, api_key_hint, created_at) "
-            f"VALUES (1, 'B', 'b@x.test', 'h', 'k', 'hint', '{now}')",
-            f"INSERT INTO programs (id, advertiser_id, name, created_at) VALUES (1, 1, 'P', '{now}')",
-            f"INSERT INTO campaigns (id, program_id, name, created_at) VALUES (1, 1, 'C', '{now}')",
-            f"INSERT INTO partners (id, name, email, password_hash, created_at) VALUES (1, 'P', 'p@x.test', 'h', '{now}')",
-            f"INSERT INTO tasks (id, campaign_id, title, created_at) VALUES (1, 1, 'T', '{now}')",
-            "INSERT INTO links (id, partner_id, task_id, campaign_id, kind, code, landing_url, disabled, created_at) "
-            f"VALUES (1, 1, 1, 1, 'short', 'abcdefg', 'https://b.test/', false, '{now}')",
-            "INSERT INTO clicks (click_id, link_id, campaign_id, partner_id, task_id, created_at, ip_hash, "
-            f"visitor_hash, is_bot, billable, payout_minor) VALUES ('{'o' * 30}', 1, 1, 1, 1, '{now}', 'i', 'v', "
-            "false, true, 0)",
-            "INSERT INTO conversions (click_pk, campaign_id, link_id, partner_id, task_id, order_id, amount_minor, "
-            f"currency, payout_minor, status, created_at, updated_at) SELECT id, 1, 1, 1, 1, 'o1', 100, 'USD', 0, "
-            f"'pending', '{now}', '{now}' FROM clicks",
-        ):
-            conn.execute(text(statement))
-    assert migrations.upgrade(migrated_engine) == ("0004", "0008")
+    database_at(migrated_engine, "0004", *task_and_link(), *click_and_conversion("oooooooooooooooooooooooooooooo"))
+    assert migrations.upgrade(migrated_engine) == ("0004", HEAD)
     with migrated_engine.begin() as conn:
         conn.execute(
             text(
                 "INSERT INTO clicks (click_id, link_id, campaign_id, partner_id, task_id, created_at, ip_hash, "
-                f"visitor_hash, is_bot, billable, payout_minor) VALUES ('{'n' * 64}', 1, 1, 1, 1, '{now}', 'i', 'v', "
+                f"visitor_hash, is_bot, billable, payout_minor) VALUES ('{'n' * 64}', 1, 1, 1, 1, '{NOW}', 'i', 'v', "
                 "false, true, 0)"
             )
         )
@@ -347,42 +315,24 @@ def test_0008_adds_the_postback_tables_keeping_every_conversion(migrated_engine)
     """0007 → 0008 on a database with conversions: nothing changes but three new, empty tables, usable at once."""
     from sqlalchemy import text
 
-    drop_everything(migrated_engine)
-    migrations.upgrade(migrated_engine, "0007")
-    now = "2026-12-01 10:00:00"
-    with migrated_engine.begin() as conn:
-        for statement in (
-            "INSERT INTO advertisers (id, name, email, password_hash, api_key_hash, api_key_hint, created_at) "
-            f"VALUES (1, 'B', 'b@x.test', 'h', 'k', 'hint', '{now}')",
-            f"INSERT INTO programs (id, advertiser_id, name, created_at) VALUES (1, 1, 'P', '{now}')",
-            f"INSERT INTO campaigns (id, program_id, name, created_at) VALUES (1, 1, 'C', '{now}')",
-            f"INSERT INTO partners (id, name, email, password_hash, created_at) VALUES (1, 'P', 'p@x.test', 'h', '{now}')",
-            f"INSERT INTO tasks (id, campaign_id, title, created_at) VALUES (1, 1, 'T', '{now}')",
-            "INSERT INTO links (id, partner_id, task_id, campaign_id, kind, code, landing_url, disabled, created_at) "
-            f"VALUES (1, 1, 1, 1, 'short', 'abcdefg', 'https://b.test/', false, '{now}')",
-            "INSERT INTO clicks (click_id, link_id, campaign_id, partner_id, task_id, created_at, ip_hash, "
-            f"visitor_hash, is_bot, billable, payout_minor) VALUES ('{'o' * 36}', 1, 1, 1, 1, '{now}', 'i', 'v', "
-            "false, true, 0)",
-            "INSERT INTO conversions (click_pk, campaign_id, link_id, partner_id, task_id, order_id, amount_minor, "
-            f"currency, payout_minor, status, created_at, updated_at) SELECT id, 1, 1, 1, 1, 'o1', 100, 'USD', 0, "
-            f"'pending', '{now}', '{now}' FROM clicks",
-        ):
-            conn.execute(text(statement))
-    assert migrations.upgrade(migrated_engine) == ("0007", "0008")
+    database_at(
+        migrated_engine, "0007", *task_and_link(), *click_and_conversion("oooooooooooooooooooooooooooooooooooo")
+    )
+    assert migrations.upgrade(migrated_engine) == ("0007", HEAD)
     with migrated_engine.begin() as conn:
         assert conn.execute(text("SELECT count(*) FROM conversions")).scalar_one() == 1
         assert conn.execute(text("SELECT count(*) FROM postback_outbox")).scalar_one() == 0
         conn.execute(
             text(
                 f"INSERT INTO postback_settings (partner_id, secret, url_template, updated_at) "
-                f"VALUES (1, 's', 'https://t.example/?c={{click_id}}', '{now}')"
+                f"VALUES (1, 's', 'https://t.example/?c={{click_id}}', '{NOW}')"
             )
         )
         conn.execute(
             text(
                 "INSERT INTO postback_outbox (partner_id, conversion_id, campaign_id, event, url, "
                 "next_attempt_at, created_at, updated_at) SELECT 1, id, 1, 'created', 'https://t.example/', "
-                f"'{now}', '{now}', '{now}' FROM conversions"
+                f"'{NOW}', '{NOW}', '{NOW}' FROM conversions"
             )
         )
         row = conn.execute(text("SELECT status, attempts FROM postback_outbox")).one()

@@ -9,7 +9,8 @@ from api import db, migrations
 from api.errors import Conflict, NotFound
 from api.schema import email_invitations
 from api.services import campaigns, links, memberships, partners
-from conftest import PASSWORD, drop_everything
+from conftest import PASSWORD
+from migration_data import HEAD, NOW, database_at
 
 
 def invite(engine, world, email):  # type: ignore[no-untyped-def]
@@ -135,28 +136,20 @@ def test_partner_api_lists_accepts_and_declines(client, engine, make, world, aut
 
 def test_0007_keeps_memberships_and_their_change_triggers(migrated_engine) -> None:
     """0006 → 0007 on a database with members: nothing lost, 'invited' allowed, the redirect still sees changes."""
-    drop_everything(migrated_engine)
-    migrations.upgrade(migrated_engine, "0006")
-    now = "2026-11-30 10:00:00"
-    with migrated_engine.begin() as conn:
-        for statement in (
-            "INSERT INTO advertisers (id, name, email, password_hash, api_key_hash, api_key_hint, created_at) "
-            f"VALUES (1, 'B', 'b@x.test', 'h', 'k', 'hint', '{now}')",
-            f"INSERT INTO programs (id, advertiser_id, name, created_at) VALUES (1, 1, 'P', '{now}')",
-            f"INSERT INTO campaigns (id, program_id, name, created_at) VALUES (1, 1, 'C', '{now}')",
-            f"INSERT INTO partners (id, name, email, password_hash, created_at) VALUES (1, 'P', 'p@x.test', 'h', '{now}')",
-            f"INSERT INTO partners (id, name, email, password_hash, created_at) VALUES (2, 'Q', 'q@x.test', 'h', '{now}')",
-            "INSERT INTO memberships (partner_id, campaign_id, status, created_at, updated_at) "
-            f"VALUES (1, 1, 'pending', '{now}', '{now}')",
-        ):
-            conn.execute(text(statement))
+    database_at(
+        migrated_engine,
+        "0006",
+        f"INSERT INTO partners (id, name, email, password_hash, created_at) VALUES (2, 'Q', 'q@x.test', 'h', '{NOW}')",
+        "INSERT INTO memberships (partner_id, campaign_id, status, created_at, updated_at) "
+        f"VALUES (1, 1, 'pending', '{NOW}', '{NOW}')",
+    )
     assert migrations.upgrade(migrated_engine, "0007") == ("0006", "0007")
     with migrated_engine.begin() as conn:
         before = conn.execute(text("SELECT version FROM change_counter WHERE id = 1")).scalar()
         conn.execute(
             text(
                 "INSERT INTO memberships (partner_id, campaign_id, status, created_at, updated_at) "
-                f"VALUES (2, 1, 'invited', '{now}', '{now}')"
+                f"VALUES (2, 1, 'invited', '{NOW}', '{NOW}')"
             )
         )
         conn.execute(text("UPDATE memberships SET status = 'active' WHERE partner_id = 1"))
@@ -177,4 +170,4 @@ def test_0007_keeps_memberships_and_their_change_triggers(migrated_engine) -> No
         command.downgrade(config, "0006")
     with migrated_engine.begin() as conn:
         assert conn.execute(text("SELECT partner_id, status FROM memberships")).all() == [(1, "active")]
-    assert migrations.upgrade(migrated_engine) == ("0006", "0008")
+    assert migrations.upgrade(migrated_engine) == ("0006", HEAD)
