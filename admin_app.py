@@ -77,9 +77,9 @@ MODE_LABELS = {
     "default": N_("Default: your default page, the link is made at once"),
 }
 STATUS_LABELS = {"active": N_("Active"), "paused": N_("Paused"), "ended": N_("Ended")}
-MEMBER_STATUS_LABELS = {
+MEMBER_STATUS_LABELS = {  # "Active member": a campaign's "Active" is another word in Chinese
     "pending": N_("Pending"),
-    "active": N_("Active"),
+    "active": N_("Active member"),
     "declined": N_("Declined"),
     "ended": N_("Ended"),
     "invited": N_("Invited"),
@@ -484,12 +484,13 @@ REPORT_COLUMNS = {
     "Payout": N_("Payout"),
     "Why invalid": N_("Why invalid"),
 }
-#: The groups of the performance tables: the service's group_by, the first column's name (the CSV's), its label.
+#: The groups of the performance tables: the service's group_by, the first column's name (the CSV's), the tab,
+#: the column's label on screen and the download button.
 REPORT_GROUPS = (
-    ("day", "Day", N_("By day"), N_("Day")),
-    ("partner", "Partner", N_("By partner"), N_("Partner")),
-    ("task", "Task", N_("By task"), N_("Task")),
-    ("sharedid", "Shared ID", N_("By Shared ID"), N_("Shared ID")),
+    ("day", "Day", N_("By day"), N_("Day"), N_("Download CSV (day)")),
+    ("partner", "Partner", N_("By partner"), N_("Partner"), N_("Download CSV (partner)")),
+    ("task", "Task", N_("By task"), N_("Task"), N_("Download CSV (task)")),
+    ("sharedid", "Shared ID", N_("By Shared ID"), N_("Shared ID"), N_("Download CSV (shared id)")),
 )
 
 
@@ -1585,8 +1586,8 @@ def performance_section(
         st.info(_("No clicks or conversions in this period yet. They appear here as partners' links are used."))
         return
     st.altair_chart(daily_chart(by_day["rows"], date_from, date_to), width="stretch")
-    tabs = st.tabs([_(tab) for _group, _label, tab, _title in REPORT_GROUPS])
-    for tab, (group_by, label, _tab, title), group_names in zip(
+    tabs = st.tabs([_(group[2]) for group in REPORT_GROUPS])
+    for tab, (group_by, label, _tab, title, download), group_names in zip(
         tabs, REPORT_GROUPS, (None, names.partners, names.tasks, None), strict=True
     ):
         with tab:
@@ -1603,7 +1604,7 @@ def performance_section(
                 column_config=report_column_config(currency, label, _(title)),
             )
             st.download_button(
-                _("Download CSV ({group})", group=_(title).lower()),
+                _(download),
                 report_csv(frame),
                 file_name=f"tasklink-campaign-{cid}-{group_by}-{date_from}-{date_to}.csv",
                 mime="text/csv",
@@ -1625,19 +1626,14 @@ def postback_words(base_url: str | None, click_id_param: str, currency: str, att
     """
     guide = postback_guide(base_url, click_id_param, currency, attribution_days)
     st.markdown(
-        "**"
-        + _("Sending a conversion (postback).")
-        + "** "
-        + _(
-            "Each link click reaches your landing page with `?{param}=…`. Keep that click id with the visitor's "
+        _(
+            "**Sending a conversion (postback).** Each link click reaches your landing page with `?{param}=…`. Keep that click id with the visitor's "
             "order, and when the order is placed send it to Tasklink from your server with your API key as a "
             "bearer token. The amount is a decimal string in the campaign currency ({currency}). A repeated order "
-            "id is counted once.",
+            "id is counted once. Your API key is in section 7.",
             param=click_id_param,
             currency=currency,
         )
-        + " "
-        + _("Your API key is in section 7.")
     )
     if guide.missing_base_url:
         st.warning(
@@ -1648,11 +1644,8 @@ def postback_words(base_url: str | None, click_id_param: str, currency: str, att
             )
         )
     st.markdown(
-        "**"
-        + _("Landing tag.")
-        + "** "
-        + _(
-            "The landing tag keeps the click id for you: put it on your pages and it stores the `{param}` of the "
+        _(
+            "**Landing tag.** The landing tag keeps the click id for you: put it on your pages and it stores the `{param}` of the "
             "landing URL in the first-party cookie `{cookie}` for the attribution window ({days} days; a newer "
             "click replaces an older one). Your server reads that cookie at checkout; in the page, "
             "`Tasklink.clickId()` returns it. Never put your API key in a page.",
@@ -1765,11 +1758,8 @@ def conversions_section(
     with st.container():
         if waiting_list:
             st.markdown(
-                "**"
-                + _("Postbacks that came before their click was stored")
-                + "** "
-                + _(
-                    "(answered 202). They are recorded as conversions as soon as their click is, normally within a "
+                _(
+                    "**Postbacks that came before their click was stored** (answered 202). They are recorded as conversions as soon as their click is, normally within a "
                     "second; one whose click breaks a rule by then is not, and shows why here."
                 )
             )
