@@ -208,6 +208,11 @@ def said(text: object) -> str:
     return str(text)
 
 
+def translated(labels: dict[str, str]) -> dict[str, str]:
+    """A constant's labels in the chosen language, for a widget's ``format_func`` (a plain look-up, no session read)."""
+    return {code: _(label) for code, label in labels.items()}
+
+
 def refusal(exc: TasklinkError) -> str:
     """A service's refusal in the chosen language."""
     return i18n.localize(exc.message, locale())
@@ -680,7 +685,7 @@ def new_campaign_form(engine: Engine, advertiser_id: int, program_id: int) -> No
         model = left.selectbox(
             _("Payout model"),
             campaigns.PAYOUT_MODELS,
-            format_func=lambda code: _(PAYOUT_LABELS[code]),
+            format_func=translated(PAYOUT_LABELS).get,
             key=f"new_campaign_model_{program_id}",
         )
         payout = middle.text_input(
@@ -834,7 +839,7 @@ def tracking_section(
         payout_model = left.selectbox(
             _("Payout model"),
             campaigns.PAYOUT_MODELS,
-            format_func=lambda code: _(PAYOUT_LABELS[code]),
+            format_func=translated(PAYOUT_LABELS).get,
             index=campaigns.PAYOUT_MODELS.index(campaign.payout_model),
             key=f"payout_model_{cid}",
         )
@@ -846,7 +851,7 @@ def tracking_section(
         status = right.selectbox(
             _("Status"),
             campaigns.STATUSES,
-            format_func=lambda code: _(STATUS_LABELS[code]),
+            format_func=translated(STATUS_LABELS).get,
             index=campaigns.STATUSES.index(campaign.status),
             key=f"status_{cid}",
             help=_("Paused or ended: no new links; existing links still redirect."),
@@ -942,7 +947,7 @@ def landing_section(
         landing_mode = st.radio(
             _("Landing page mode"),
             campaigns.LANDING_MODES,
-            format_func=lambda code: _(MODE_LABELS[code]),
+            format_func=translated(MODE_LABELS).get,
             index=campaigns.LANDING_MODES.index(campaign.landing_mode),
             key=f"landing_mode_{cid}",
         )
@@ -1338,7 +1343,7 @@ def link_qr_panel(link: links.Link, address: LinkAddress, campaign_id: int) -> N
     encode = st.radio(
         _("The code opens"),
         list(QR_ENCODE_LABELS),
-        format_func=lambda code: _(QR_ENCODE_LABELS[code]),
+        format_func=translated(QR_ENCODE_LABELS).get,
         key=f"qr_encode_{campaign_id}",
         horizontal=True,
     )
