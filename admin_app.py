@@ -793,8 +793,11 @@ def readiness_box(readiness: campaigns.Readiness) -> None:
     )
     told = readiness.availability.reason
     st.warning(
-        _("Partners cannot create links yet.")
-        + (" " + _("They are told: “{reason}”", reason=said(told)) if told else "")
+        (
+            _("Partners cannot create links yet. They are told: “{reason}”", reason=said(told))
+            if told
+            else _("Partners cannot create links yet.")
+        )
         + "\n\n"
         + _("Checklist:")
         + f"\n\n{lines}"
@@ -1548,7 +1551,6 @@ def performance_section(
         value=(today - dt.timedelta(days=29), today),
         max_value=today,
         key=f"period_{cid}",
-        format="YYYY-MM-DD" if locale() == "zh_CN" else "YYYY/MM/DD",
     )
     if right.button(_("Refresh figures"), key=f"refresh_{cid}", icon=":material/refresh:", width="stretch"):
         st.cache_data.clear()

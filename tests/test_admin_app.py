@@ -985,7 +985,7 @@ def test_a_campaign_in_chinese_and_back_in_english(admin_env, world, traffic) ->
         "销售额 (USD)",
     )
     assert tables["Partner"].value.set_index("Partner").loc[world.partner.name, "Why invalid"] == (
-        "机器人或链接预览 1 次，重复点击（24 小时内） 1 次"
+        "机器人/链接预览 1 次，24 小时内重复点击 1 次"
     )
     (chart,) = at.get("vega_lite_chart")
     spec = json.loads(chart.proto.spec)
