@@ -847,9 +847,13 @@ def tracking_section(
             key=f"payout_model_{cid}",
         )
         payout_amount = middle.text_input(
-            _("Payout amount ({currency}, or % for a revenue share)", currency=campaign.currency),
+            _("Payout amount ({currency})", currency=campaign.currency),
             value=str(campaign.payout_amount),
             key=f"payout_amount_{cid}",
+            help=_(
+                "Money per click or conversion in {currency}, or the percent of the sale for a revenue share.",
+                currency=campaign.currency,
+            ),
         )
         status = right.selectbox(
             _("Status"),
