@@ -228,11 +228,6 @@ def amount(value: Decimal | str, currency: str) -> str:
     return number(Decimal(value), money.exponent(currency))
 
 
-def price(value: Decimal | str, currency: str) -> str:
-    """A money figure with its currency, as the language writes money."""
-    return i18n.format_money(Decimal(value), currency, locale())
-
-
 def day(value: dt.date | dt.datetime) -> str:
     """A calendar day in the language's medium form."""
     return i18n.format_date(value.date() if isinstance(value, dt.datetime) else value, locale())
@@ -1733,9 +1728,10 @@ def conversions_section(
             )
             labels = {
                 c.id: _(
-                    "Order {order} · {amount} · {status}",
+                    "Order {order} · {amount} {currency} · {status}",
                     order=c.order_id,
-                    amount=price(c.amount, c.currency),
+                    amount=amount(c.amount, c.currency),
+                    currency=c.currency,
                     status=_(CONVERSION_STATUS_LABELS.get(c.status, c.status)).lower(),
                 )
                 for c in conversion_list
