@@ -1,19 +1,25 @@
-"""Screenshots of the running admin, section by section (README "Admin").
+"""Screenshots of the running admin, section by section, in one language (README "Admin").
 
 Usage: start the admin on demo data, then
-    python scripts/admin_screenshots.py http://127.0.0.1:PORT docs/screenshots [newcomer-email newcomer-password]
+    PYTHONPATH=. python scripts/admin_screenshots.py http://127.0.0.1:PORT docs/screenshots/en \
+        [--language en|zh_CN] [newcomer-email newcomer-password]
 
 Drives Debian's Chromium with Playwright: the sign-in page, a refused
 sign-in, every section of the demo advertiser's first campaign, a refused
-save, and (with a newcomer's credentials) the empty state.
+save, and (with a newcomer's credentials) the empty state. The browser asks
+for the language (its locale, so Accept-Language and navigator.language), as
+a reader's would: the admin's language box starts on it. Buttons and fields
+are found by their words in that language, read from the admin's catalogue.
 """
 
 from __future__ import annotations
 
-import sys
+import argparse
 from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
+
+from api import i18n
 
 SECTIONS = [
     "program-and-campaign",
@@ -27,6 +33,22 @@ SECTIONS = [
 ]
 WIDTH = 1280
 CAMPAIGN = "Spring sale: deep links"  # the demo campaign with everything on (and the demo traffic)
+LANGUAGE = "en"
+
+
+def t(text: str, **params: object) -> str:
+    """An admin sentence as the page shows it in the chosen language."""
+    return i18n.gettext(LANGUAGE, text, "admin", **params)
+
+
+def yes(label: str) -> str:
+    """The confirming button of a question asked by the button ``label``."""
+    return t("Yes, {action}", action=f"{label[0].lower()}{label[1:]}")
+
+
+def partners_links() -> str:
+    """The start of the "Partners' links (N)" expander's title."""
+    return t("Partners' links ({count})").split("{")[0]
 
 
 def settle(page: Page) -> None:
@@ -38,10 +60,10 @@ def settle(page: Page) -> None:
 
 def sign_in(page: Page, url: str, email: str, password: str) -> None:
     page.goto(url)
-    page.get_by_label("E-mail").wait_for()
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label(t("E-mail")).wait_for()
+    page.get_by_label(t("E-mail")).fill(email)
+    page.get_by_label(t("Password"), exact=True).fill(password)
+    page.get_by_role("button", name=t("Sign in")).click()
     settle(page)
 
 
@@ -77,10 +99,10 @@ def main(url: str, out: Path, newcomer: tuple[str, str] | None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True)
-        page = browser.new_page(viewport={"width": WIDTH, "height": 720})
+        page = browser.new_page(viewport={"width": WIDTH, "height": 720}, locale=i18n.LANGUAGE_TAGS[LANGUAGE])
 
         page.goto(url)
-        page.get_by_label("E-mail").wait_for()
+        page.get_by_label(t("E-mail")).wait_for()
         settle(page)
         page.screenshot(path=out / "admin-sign-in.png")
 
@@ -88,11 +110,11 @@ def main(url: str, out: Path, newcomer: tuple[str, str] | None) -> None:
         page.screenshot(path=out / "admin-sign-in-refused.png")
 
         sign_in(page, url, "brand@demo.test", "demo-brand")
-        choose(page, "Campaign", CAMPAIGN)
+        choose(page, t("Campaign"), CAMPAIGN)
         # A tall window renders the whole notebook without scrolling, so each section can be clipped.
         page.set_viewport_size({"width": WIDTH, "height": 7000})
         settle(page)
-        page.get_by_text("Partners' links").click()  # open, so the partners section shows the links table
+        page.get_by_text(partners_links()).click()  # open, so the partners section shows the links table
         settle(page)
         for anchor in SECTIONS:
             clip = section_clip(page, anchor)
@@ -100,27 +122,27 @@ def main(url: str, out: Path, newcomer: tuple[str, str] | None) -> None:
                 page.screenshot(path=out / f"admin-{anchor}.png", clip=clip)
 
         # A task archived (after its question), in the table and in the edit tab.
-        page.get_by_role("tab", name="Edit a task").click()
+        page.get_by_role("tab", name=t("Edit a task")).click()
         settle(page)
-        page.get_by_role("button", name="Archive task").click()
+        page.get_by_role("button", name=t("Archive task")).click()
         settle(page)
-        page.get_by_role("tab", name="Edit a task").click()
+        page.get_by_role("tab", name=t("Edit a task")).click()
         settle(page)
         clip = section_clip(page, "tasks")
         if clip:
             page.screenshot(path=out / "admin-tasks-archive-confirm.png", clip=clip)
-        page.get_by_role("button", name="Yes, archive task").click()
+        page.get_by_role("button", name=yes(t("Archive task"))).click()
         settle(page)
-        page.get_by_role("tab", name="Edit a task").click()
+        page.get_by_role("tab", name=t("Edit a task")).click()
         settle(page)
         clip = section_clip(page, "tasks")
         if clip:
             page.screenshot(path=out / "admin-tasks-archived.png", clip=clip)
 
         # A partner's link and its QR code (in the "Partners' links" expander).
-        qr_button = page.get_by_role("button", name="QR code")
+        qr_button = page.get_by_role("button", name=t("QR code"))
         if not qr_button.is_visible():  # the expander is open already when an earlier step opened it
-            page.get_by_text("Partners' links").click()
+            page.get_by_text(partners_links()).click()
             settle(page)
         qr_button.click()
         settle(page)
@@ -130,44 +152,44 @@ def main(url: str, out: Path, newcomer: tuple[str, str] | None) -> None:
             page.screenshot(path=out / "admin-partners-qr.png", clip=clip)
 
         # Partners with an application to approve, then the question before declining it.
-        choose(page, "Campaign", "VIP preview (approval pending)")
+        choose(page, t("Campaign"), "VIP preview (approval pending)")
         clip = section_clip(page, "partners")
         if clip:
             page.screenshot(path=out / "admin-partners-pending.png", clip=clip)
-        page.get_by_role("button", name="Decline").first.click()
+        page.get_by_role("button", name=t("Decline")).first.click()
         settle(page)
         clip = section_clip(page, "partners")
         if clip:
             page.screenshot(path=out / "admin-partners-confirm.png", clip=clip)
-        page.get_by_role("button", name="Cancel").click()
+        page.get_by_role("button", name=t("Cancel")).click()
         settle(page)
         # Invitations: the demo partner's (an account) and a new one to an e-mail without an account look the same.
-        choose(page, "Campaign", "Summer lookbook (invitation)")
-        page.get_by_label("Invite a partner by e-mail").fill("newcomer@example.com")
-        page.get_by_role("button", name="Invite partner").click()
+        choose(page, t("Campaign"), "Summer lookbook (invitation)")
+        page.get_by_label(t("Invite a partner by e-mail")).fill("newcomer@example.com")
+        page.get_by_role("button", name=t("Invite partner")).click()
         settle(page)
         clip = section_clip(page, "partners")
         if clip:
             page.screenshot(path=out / "admin-partners-invitations.png", clip=clip)
         # Tracking with pay for performance off: the readiness checklist.
-        choose(page, "Campaign", "Brand awareness (no pay for performance)")
+        choose(page, t("Campaign"), "Brand awareness (no pay for performance)")
         clip = section_clip(page, "tracking")
         if clip:
             page.screenshot(path=out / "admin-tracking-off.png", clip=clip)
 
         # A refused save: a domain written as a URL.
-        domains = page.locator("textarea[aria-label^='Allowed domains']")
+        domains = page.locator(f"textarea[aria-label='{t('Allowed domains, one per line')}']")
         domains.fill("shop.localhost\nhttps://evil.test/path")
-        page.get_by_role("button", name="Save landing pages").click()
+        page.get_by_role("button", name=t("Save landing pages")).click()
         settle(page)
         clip = section_clip(page, "landing-pages")
         if clip:
             page.screenshot(path=out / "admin-landing-pages-refused.png", clip=clip)
 
         # Keys: rotate, so the new key is shown once (this changes the demo key of this database).
-        page.get_by_text("I understand that the current key stops working at once.").click()
+        page.get_by_text(t("I understand that the current key stops working at once.")).click()
         settle(page)
-        page.get_by_role("button", name="Rotate API key").click()
+        page.get_by_role("button", name=t("Rotate API key")).click()
         settle(page)
         clip = section_clip(page, "keys")
         if clip:
@@ -179,11 +201,11 @@ def main(url: str, out: Path, newcomer: tuple[str, str] | None) -> None:
             sign_in(page, url, *newcomer)
             page.screenshot(path=out / "admin-empty.png")
             # A first program and campaign: the checklist says everything still to do.
-            page.get_by_label("Program name").fill("First program")
-            page.get_by_role("button", name="Create program").click()
+            page.get_by_label(t("Program name")).fill("First program")
+            page.get_by_role("button", name=t("Create program")).click()
             settle(page)
-            page.get_by_label("Campaign name").fill("First campaign")
-            page.get_by_role("button", name="Create campaign").click()
+            page.get_by_label(t("Campaign name")).fill("First campaign")
+            page.get_by_role("button", name=t("Create campaign")).click()
             settle(page)
             page.set_viewport_size({"width": WIDTH, "height": 7000})
             settle(page)
@@ -194,4 +216,11 @@ def main(url: str, out: Path, newcomer: tuple[str, str] | None) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], Path(sys.argv[2]), tuple(sys.argv[3:5]) if len(sys.argv) >= 5 else None)  # type: ignore[arg-type]
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("url")
+    parser.add_argument("out", type=Path)
+    parser.add_argument("newcomer", nargs="*", help="a newcomer's e-mail and password, for the empty state")
+    parser.add_argument("--language", choices=i18n.LOCALES, default="en")
+    args = parser.parse_args()
+    LANGUAGE = args.language
+    main(args.url, args.out, (args.newcomer[0], args.newcomer[1]) if len(args.newcomer) >= 2 else None)

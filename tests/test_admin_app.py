@@ -7,8 +7,12 @@ cleared before and after every test (the cached app's engine is disposed).
 
 from __future__ import annotations
 
+import ast
 import csv
 import io
+import json
+import re
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -21,7 +25,7 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1 import app_test as app_test_module
 
-from api import db
+from api import catalogues, db, i18n
 from api.services import advertisers, campaigns, conversions, landing_pages, links, memberships, qr, tasks
 from conftest import PASSWORD, SECRET_KEYS
 
@@ -834,3 +838,332 @@ def test_a_links_qr_code_is_shown_and_offered_for_download(admin_env, engine, wo
 def shown_links(at: AppTest) -> list[str]:
     """The link texts shown beside a QR code (other code blocks, such as the postback example, left out)."""
     return [block.value for block in at.code if block.value.startswith("https://go.brand.example/s/")]
+
+
+# --- languages: English and Simplified Chinese --------------------------------------
+
+
+def open_admin_in(language: str | None = None, advertiser_id: int | None = None, **context: Any) -> AppTest:
+    """The admin after its first run, with ``language`` already chosen (or the browser's ``context``)."""
+    at = AppTest.from_file(ADMIN, default_timeout=TIMEOUT)
+    at.context = context
+    if language is not None:
+        at.session_state["language"] = language
+    if advertiser_id is not None:
+        at.session_state["advertiser_id"] = advertiser_id
+    return no_exceptions(at.run())
+
+
+def english_msgids() -> set[str]:
+    """The admin's sentences as written in the code (the msgids of admin.po), placeholders left as they are."""
+    return {str(message.id) for message in catalogues.read("zh_CN", "admin") if message.id}
+
+
+TEXT_ELEMENTS = {"title", "header", "subheader", "markdown", "caption", "text", "success", "info", "warning", "error"}
+
+
+def visible_texts(at: AppTest) -> list[str]:
+    """Every text a person sees on the page: elements, labels, help, placeholders, options, tabs, table headers.
+
+    Code blocks (the tag, curl, Python) are code and left out; so are the language box's own label and names.
+    """
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        kind = getattr(node, "type", None)
+        if kind != "code":
+            # A widget's value is what was typed or chosen (a code), not a text of the page.
+            for name in (
+                ("value", "label", "help", "placeholder") if kind in TEXT_ELEMENTS else ("label", "help", "placeholder")
+            ):
+                try:
+                    value = getattr(node, name)
+                except Exception:  # a widget without that attribute, or one AppTest cannot read here
+                    continue
+                if isinstance(value, str) and value:
+                    found.append(value)
+            try:
+                options = getattr(node, "options", None)
+            except Exception:
+                options = None
+            if isinstance(options, list) and getattr(node, "label", None) != "Language / 语言":
+                found.extend(option for option in options if isinstance(option, str))
+        proto = getattr(node, "proto", None)
+        if kind == "arrow_data_frame" and proto is not None and proto.columns:
+            found.extend(column["label"] for column in json.loads(proto.columns).values() if column.get("label"))
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at._tree)
+    for frame in at.dataframe:
+        for column in frame.value.columns:
+            found += [cell for cell in frame.value[column].tolist() if isinstance(cell, str) and cell]
+    return [text for text in found if text != "Language / 语言"]
+
+
+def test_the_sign_in_screen_follows_the_language_chosen_in_the_sidebar(admin_env, world) -> None:
+    at = open_admin_in()
+    language = at.selectbox(key="language")
+    assert (language.label, language.value, language.options) == ("Language / 语言", "en", ["English", "中文（简体）"])
+    assert [t.value for t in at.title] == ["Tasklink admin"]
+
+    language.set_value("zh_CN").run()
+    no_exceptions(at)
+    assert [t.value for t in at.title] == ["Tasklink 管理后台"]
+    assert [t.label for t in at.text_input] == ["邮箱", "密码"]
+    assert at.button(key="sign_in_submit").label == "登录"
+    assert texts(at.caption) == ["用你的广告主邮箱和密码登录，管理你的活动。"]
+
+    # Signed in, the sections speak Chinese; signed out again, the language stays.
+    at.text_input(key="sign_in_email").input(world.advertiser.email)
+    at.text_input(key="sign_in_password").input(PASSWORD)
+    at.button(key="sign_in_submit").click().run()
+    no_exceptions(at)
+    assert [h.value for h in at.header][:3] == ["计划和活动", "1. 跟踪", "2. 落地页"]
+    assert at.button(key="sign_out").label == "退出登录"
+    at.button(key="sign_out").click().run()
+    assert at.session_state["advertiser_id"] is None
+    assert [t.value for t in at.title] == ["Tasklink 管理后台"]
+
+    at.selectbox(key="language").set_value("en").run()
+    assert [t.value for t in at.title] == ["Tasklink admin"]
+    assert [t.label for t in at.text_input] == ["E-mail", "Password"]
+
+
+@pytest.mark.parametrize(
+    ("context", "language"),
+    [({}, "en"), ({"locale": "zh-CN"}, "zh_CN"), ({"locale": "zh-TW"}, "en"), ({"locale": "en-GB"}, "en")],
+)
+def test_the_first_language_is_the_browsers(admin_env, context: dict[str, str], language: str) -> None:
+    at = open_admin_in(**context)
+    assert at.selectbox(key="language").value == language
+    assert at.session_state["language"] == language
+
+
+@pytest.mark.parametrize(
+    ("header", "language"), [("zh-CN,zh;q=0.9,en;q=0.8", "zh_CN"), ("en-US,en;q=0.9", "en"), ("fr-FR", "en")]
+)
+def test_the_accept_language_header_comes_before_navigator_language(
+    admin_env, monkeypatch, header: str, language: str
+) -> None:
+    # AppTest cannot send headers (its context seeds only what the browser sends with a rerun), so
+    # st.context.headers is replaced for the run: the admin reads Accept-Language before the locale.
+    from streamlit.runtime.context import ContextProxy
+
+    monkeypatch.setattr(ContextProxy, "headers", property(lambda self: {"Accept-Language": header}))
+    at = open_admin_in(locale="zh-CN" if language == "en" else "en-US")
+    assert at.selectbox(key="language").value == language
+
+
+def test_a_campaign_in_chinese_and_back_in_english(admin_env, world, traffic) -> None:
+    cid = world.campaign.id
+    at = open_admin_in("zh_CN", world.advertiser.id)
+    assert [h.value for h in at.header] == [
+        "计划和活动",
+        "1. 跟踪",
+        "2. 落地页",
+        "3. 任务",
+        "4. 合作伙伴",
+        "5. 效果",
+        "6. 转化",
+        "7. 密钥",
+    ]
+    assert at.toggle(key=f"click_tracking_{cid}").label == "点击跟踪"
+    assert at.selectbox(key=f"payout_model_{cid}").options == [
+        "CPC：按计费点击付费",
+        "CPA：按转化付费",
+        "销售分成：按销售额的百分比",
+    ]
+    assert set(metrics(at)) == {"点击", "计费点击", "转化", "转化率", "销售额（USD）", "佣金（USD）"}
+    assert [tab.label for tab in at.tabs][:2] == ["新建任务", "编辑任务"]
+    # Tables: the headers on screen in Chinese, the columns (and so the CSV files) as they are.
+    tables = {frame.value.columns[0]: frame for frame in at.dataframe}
+    shown = json.loads(tables["Partner"].proto.columns)
+    assert (shown["Partner"]["label"], shown["Clicks"]["label"], shown["Revenue"]["label"]) == (
+        "合作伙伴",
+        "点击",
+        "销售额 (USD)",
+    )
+    assert tables["Partner"].value.set_index("Partner").loc[world.partner.name, "Why invalid"] == (
+        "机器人/链接预览 1 次，24 小时内重复点击 1 次"
+    )
+    (chart,) = at.get("vega_lite_chart")
+    spec = json.loads(chart.proto.spec)
+    assert spec["encoding"]["color"]["sort"] == ["点击", "计费点击", "转化"]
+    assert spec["encoding"]["x"]["axis"]["format"] == "%-m月%-d日"
+    # A question and its answer in Chinese.
+    at.button(key=f"task_{world.task.id}_archive").click().run()
+    (question,) = [w for w in texts(at.warning) if w.startswith("归档")]
+    assert question.startswith(f"归档“{world.task.title}”？")
+    assert at.button(key=f"task_{world.task.id}_archive_yes").label == "确定归档任务"
+    at.button(key=f"task_{world.task.id}_archive_yes").click().run()
+    no_exceptions(at)
+    assert f"任务“{world.task.title}”已归档。" in texts(at.success)
+    (checklist,) = [w for w in texts(at.warning) if w.startswith("合作伙伴还不能创建链接。")]
+    assert f"{TO_DO} 一个任务 — 在第 3 部分创建（已归档的不算）" in checklist
+
+    at.selectbox(key="language").set_value("en").run()
+    no_exceptions(at)
+    assert "1. Tracking" in [h.value for h in at.header]
+    assert set(metrics(at)) == {
+        "Clicks",
+        "Billable clicks",
+        "Conversions",
+        "Conversion rate",
+        "Revenue (USD)",
+        "Payout (USD)",
+    }
+
+
+def test_numbers_money_and_dates_in_chinese_are_babels(admin_env, engine, world, traffic) -> None:
+    cid = world.campaign.id
+    at = open_admin_in("zh_CN", world.advertiser.id)
+    shown = metrics(at)
+    assert shown["销售额（USD）"] == i18n.format_number(Decimal("40.00"), "zh_CN", digits=2) == "40.00"
+    assert shown["转化率"] == i18n.format_percent(0.5, "zh_CN") == "50.0%"
+    (option,) = at.selectbox(key=f"conversion_{cid}").options
+    assert option == f"订单 A-1001 · {i18n.format_number(Decimal('40.00'), 'zh_CN', digits=2)} USD · 待审核"
+    with db.reading(engine) as conn:
+        (member,) = memberships.list_memberships(conn, world.advertiser.id, cid)
+    since = f"自 {i18n.format_date(member.updated_at.date(), 'zh_CN')} 起"
+    assert re.fullmatch(r"自 \d{4}年\d{1,2}月\d{1,2}日 起", since)
+    assert any(since in m.value for m in at.markdown)
+    at.selectbox(key="language").set_value("en").run()
+    (option,) = at.selectbox(key=f"conversion_{cid}").options
+    assert option == "Order A-1001 · 40.00 USD · pending"  # as before the languages (the e2e checkout test reads it)
+    assert any(f"since {i18n.format_date(member.updated_at.date(), 'en')}" in m.value for m in at.markdown)
+
+
+def test_no_english_sentence_of_the_admin_is_left_on_a_chinese_screen(admin_env, engine, make, world, traffic) -> None:
+    """Rendered in Chinese, signed in, a campaign with data, questions open: no text is one of the English msgids."""
+    cid = world.campaign.id
+    applicant = make.membership(world.other_partner.id, cid, "pending")
+    with db.transaction(engine) as conn:
+        memberships.invite_by_email(conn, world.advertiser.id, cid, "invited@test.example")
+    at = open_admin_in("zh_CN", world.advertiser.id)
+    at.button(key=f"member_{applicant.id}_declined").click().run()  # a question
+    at.button(key=f"link_qr_{cid}").click().run()  # the QR panel (its warning: no public address)
+    at.button(key=f"task_{world.task.id}_archive").click().run()
+    at.button(key=f"task_{world.task.id}_archive_yes").click().run()  # a flash, the checklist, an archived task
+    no_exceptions(at)
+    seen = visible_texts(at)
+    assert len(seen) > 150
+    english = english_msgids()
+    assert sorted(text for text in seen if text in english) == []
+    sentences = [msgid for msgid in english if "{" not in msgid and len(msgid.split()) >= 3]
+    assert sorted({msgid for msgid in sentences for text in seen if msgid in text}) == []
+    # The same screen in English shows those sentences (the check can fail).
+    at.selectbox(key="language").set_value("en").run()
+    assert any(text in english for text in visible_texts(at))
+
+
+# The calls that draw text, the keywords that carry it, and helpers whose arguments are shown.
+TEXT_KEYWORDS = {"label", "help", "placeholder", "caption", "body", "page_title", "title", "text", "question"}
+NOT_TEXT_FIRST_ARGUMENT = {"form", "code", "image", "columns", "container", "dataframe", "data_editor", "altair_chart"}
+HELPERS_TEXT_ARGUMENTS = {"saved": (1,), "confirmed": (1, 2)}
+
+
+def _streamlit_names() -> set[str]:
+    from streamlit.delta_generator import DeltaGenerator
+
+    names = {name for name in dir(DeltaGenerator) if not name.startswith("_")}
+    names |= {name for name in dir(st) if not name.startswith("_") and callable(getattr(st, name))}
+    names |= {name for name in dir(st.column_config) if not name.startswith("_")}
+    return names
+
+
+def literal_texts(node: ast.AST) -> list[ast.AST]:
+    """The literal English in an argument: strings and f-strings with letters, also inside +, if-else, lists.
+
+    A call (``_("...")``, ``N_(...)``, a helper) is not looked into: what it returns is not a literal.
+    """
+    if isinstance(node, ast.Constant):
+        return [node] if isinstance(node.value, str) and re.search("[A-Za-z]", node.value) else []
+    if isinstance(node, ast.JoinedStr):
+        parts = [part for part in node.values if isinstance(part, ast.Constant)]
+        return [node] if any(re.search("[A-Za-z]", str(part.value)) for part in parts) else []
+    if isinstance(node, ast.BinOp):
+        return literal_texts(node.left) + literal_texts(node.right)
+    if isinstance(node, ast.IfExp):
+        return literal_texts(node.body) + literal_texts(node.orelse)
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return [found for element in node.elts for found in literal_texts(element)]
+    return []
+
+
+def untranslated_literals(source: str) -> list[tuple[int, str]]:
+    """(line, text) of every literal string with letters a Streamlit call or a flash/question helper shows."""
+    streamlit = _streamlit_names()
+    found: list[tuple[int, str]] = []
+    for call in ast.walk(ast.parse(source)):
+        if not isinstance(call, ast.Call):
+            continue
+        name = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
+        arguments: list[ast.AST] = []
+        if name in HELPERS_TEXT_ARGUMENTS and isinstance(call.func, ast.Name):
+            arguments = [call.args[i] for i in HELPERS_TEXT_ARGUMENTS[name] if i < len(call.args)]
+        elif isinstance(call.func, ast.Attribute) and name in streamlit:
+            arguments = list(call.args[1:] if name in NOT_TEXT_FIRST_ARGUMENT else call.args)
+        else:
+            continue
+        arguments += [keyword.value for keyword in call.keywords if keyword.arg in TEXT_KEYWORDS]
+        for argument in arguments:
+            found += [(literal.lineno, ast.unparse(literal)) for literal in literal_texts(argument)]
+    return sorted(set(found))
+
+
+def test_the_admin_draws_no_literal_text_outside_translation_calls() -> None:
+    assert untranslated_literals(Path(ADMIN).read_text(encoding="utf-8")) == []
+
+
+def test_the_literal_text_check_finds_english_written_straight_into_a_call() -> None:
+    sample = """
+st.button("Save")
+left.metric(f"Revenue ({currency})", value)
+st.markdown("**" + "Hello there" + "**")
+st.text_input(_("E-mail"), help="Your e-mail address")
+saved("tasks", f"Task {title} created.")
+st.tabs([_("New task"), "Edit a task"])
+st.warning(_("Sure?") if asking else "Done")
+st.button(_("Save"), key="save_button")
+st.form("sign_in")
+st.columns([2, 1])
+st.markdown("**" + _("Sections") + "**  \\n")
+st.selectbox(LANGUAGE_LABEL, LOCALES, format_func=NAMES.get, key="language")
+st.code(guide.request, language="bash")
+"""
+    assert [line for line, _text in untranslated_literals(sample)] == [2, 3, 4, 5, 6, 7, 8]
+
+
+def test_the_service_words_the_admin_shows_are_translated(engine, world) -> None:
+    """Labels and sentences the services write and the admin shows are in a catalogue (admin.po or api.po)."""
+    from api.services import earnings
+
+    words = set(earnings.REASON_LABELS.values()) | {memberships.INVITED_MESSAGE}
+    words |= {label for moves in memberships.ACTIONS.values() for label, _status in moves}
+    with db.reading(engine) as conn:
+        readiness = campaigns.readiness(conn, campaigns.get_campaign(conn, world.campaign.id))
+    words |= {check.label for check in readiness.checks} | {check.hint for check in readiness.checks}
+    for status, switches in (("paused", (1, 1, 1)), ("ended", (1, 1, 1)), ("active", (0, 1, 1))):
+        words.add(str(campaigns.availability(status, *map(bool, switches), 0, None, "active", False).reason))
+    words.add(str(campaigns.availability("active", True, False, True, 0, None, "active", False).reason))
+    words.add(str(campaigns.availability("active", True, True, False, 0, None, "active", False).reason))
+    translated = {
+        str(message.id)
+        for domain in ("admin", "api")
+        for message in catalogues.read("zh_CN", domain)
+        if message.id and message.string
+    }
+    assert sorted(words - translated) == []
+
+
+def test_the_postback_words_are_the_guides_in_english(admin_env, world) -> None:
+    """The admin writes the guide's sentences again to translate them: in English they are the guide's."""
+    from api.postback_guide import postback_guide
+
+    guide = postback_guide(None, "clickid", "USD", 30)
+    at = open_admin_in("en", world.advertiser.id)
+    markdown = " ".join(m.value for m in at.markdown)
+    assert guide.intro in markdown and guide.tag_intro in markdown
+    assert guide.answers in texts(at.caption)
+    assert guide.missing_base_url in texts(at.warning)
