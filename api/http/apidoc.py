@@ -27,6 +27,7 @@ from pydantic_core import CoreSchema
 
 from . import auth
 from .ids import MAX_ID
+from .language import language_headers, request_locale
 from .models import Error, QueryModel, RequestModel
 from .validation import read_body, read_query
 
@@ -143,8 +144,10 @@ def operation(
 
 
 def respond(model: BaseModel, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
-    """The JSON answer of ``model``, by its fields' API names."""
-    return Response(model.model_dump_json(by_alias=True), status, headers, mimetype="application/json")
+    """The JSON answer of ``model``, by its fields' API names, in the caller's language (``Content-Language``)."""
+    response = Response(model.model_dump_json(by_alias=True), status, headers, mimetype="application/json")
+    language_headers(response, request_locale())
+    return response
 
 
 def operation_of(view: Callable[..., Any]) -> Operation | None:
