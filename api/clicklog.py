@@ -65,6 +65,7 @@ from . import outages
 from .clickstore import ClickStore
 from .db import utcnow
 from .errors import ServiceUnavailable
+from .i18n import Message
 from .rawsql import Raw
 from .services import clicks, conversions
 
@@ -154,7 +155,8 @@ class ClickLog:
                     error,
                 )
                 raise ServiceUnavailable(
-                    "This link cannot be followed right now; please try again in a moment.", "click_log_unavailable"
+                    Message("This link cannot be followed right now; please try again in a moment."),
+                    "click_log_unavailable",
                 ) from error
             self._written += written
             if self._written >= MAX_SEGMENT_BYTES:
@@ -310,7 +312,8 @@ class ClickLog:
         except OSError as error:
             outages.report("click-log-folder", f"the click log folder {self.directory} cannot be used", error)
             raise ServiceUnavailable(
-                "Tasklink cannot read its click log right now; please try again in a moment.", "service_unavailable"
+                Message("Tasklink cannot read its click log right now; please try again in a moment."),
+                "service_unavailable",
             ) from error
 
     def writable(self) -> bool:

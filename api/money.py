@@ -12,6 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 import pycountry
 
 from .errors import ValidationError
+from .i18n import Message
 
 # ISO 4217 currencies whose minor unit is not 1/100.
 _EXPONENTS = {
@@ -55,10 +56,11 @@ MAX_MINOR = 9_000_000_000
 def currency_code(value: object) -> str:
     """Validate an ISO 4217 currency code (upper case), from pycountry's maintained list."""
     if not isinstance(value, str) or not _CURRENCY.match(value):
-        raise ValidationError("Currency must be a 3-letter ISO 4217 code such as USD.", "invalid_currency")
+        raise ValidationError(Message("Currency must be a 3-letter ISO 4217 code such as USD."), "invalid_currency")
     if pycountry.currencies.get(alpha_3=value) is None:
         raise ValidationError(
-            f"{value} is not an ISO 4217 currency code (such as USD, EUR or JPY).", "invalid_currency"
+            Message("{value} is not an ISO 4217 currency code (such as USD, EUR or JPY).", value=value),
+            "invalid_currency",
         )
     return value
 
@@ -75,18 +77,22 @@ def parse_amount(value: object, field: str = "amount") -> Decimal:
     exponents and more than 4 decimals.
     """
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise ValidationError(f'{field} must be a decimal number such as "12.50".', "invalid_amount")
+        raise ValidationError(
+            Message('{field} must be a decimal number such as "12.50".', field=field), "invalid_amount"
+        )
     text = repr(value) if isinstance(value, float) else str(value)
     text = text.strip()
     if not _AMOUNT.match(text):
         raise ValidationError(
-            f'{field} must be a non-negative decimal number with at most 4 decimals, such as "12.50".',
+            Message(
+                '{field} must be a non-negative decimal number with at most 4 decimals, such as "12.50".', field=field
+            ),
             "invalid_amount",
         )
     try:
         return Decimal(text)
     except InvalidOperation as exc:  # pragma: no cover - the regex already refuses these
-        raise ValidationError(f"{field} is not a number.", "invalid_amount") from exc
+        raise ValidationError(Message("{field} is not a number.", field=field), "invalid_amount") from exc
 
 
 def to_minor(amount: Decimal, currency: str) -> int:
@@ -99,8 +105,14 @@ def check_minor(minor: int, currency: str, field: str = "amount", code: str = "i
     """``minor`` when it is at most :data:`MAX_MINOR`; else a :class:`ValidationError` naming the maximum."""
     if minor > MAX_MINOR:
         raise ValidationError(
-            f"{field} must be at most {format_minor(MAX_MINOR, currency)} {currency} "
-            f"({MAX_MINOR:,} minor units), so that reports can always add them up.",
+            Message(
+                "{field} must be at most {maximum} {currency} ({units} minor units), so that reports can always "
+                "add them up.",
+                field=field,
+                maximum=format_minor(MAX_MINOR, currency),
+                currency=currency,
+                units=format(MAX_MINOR, ","),
+            ),
             code,
         )
     return minor

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .i18n import Message
+
 PLACEHOLDER_BASE_URL = "https://YOUR-TASKLINK-ADDRESS"
 #: The cookie the landing tag writes (api/http/tag.py, api/data/tag.js).
 TAG_COOKIE = "tasklink_click"
 
-ANSWERS = (
+ANSWERS = Message(
     "Answers: 201 with the conversion, 200 when that order id was already reported, 202 when the click was made "
     "moments ago and is not stored yet (the conversion is recorded as soon as it is; send the same postback again "
     "to get it), 404 for an unknown click, 422 when the click is older than the attribution window, conversion "
@@ -41,17 +43,22 @@ def postback_guide(
 ) -> PostbackGuide:
     """The postback explained for one campaign, with its click-id parameter, currency and attribution window."""
     address = (base_url or "").rstrip("/") or PLACEHOLDER_BASE_URL
-    intro = (
-        f"Each link click reaches your landing page with `?{click_id_param}=…`. Keep that click id with the "
-        f"visitor's order, and when the order is placed send it to Tasklink from your server with your API key as "
-        f"a bearer token. The amount is a decimal string in the campaign currency ({currency}). A repeated order id "
-        f"is counted once."
+    intro = Message(
+        "Each link click reaches your landing page with `?{param}=…`. Keep that click id with the "
+        "visitor's order, and when the order is placed send it to Tasklink from your server with your API key as "
+        "a bearer token. The amount is a decimal string in the campaign currency ({currency}). A repeated order id "
+        "is counted once.",
+        param=click_id_param,
+        currency=currency,
     )
-    tag_intro = (
-        f"The landing tag keeps the click id for you: put it on your pages and it stores the `{click_id_param}` "
-        f"of the landing URL in the first-party cookie `{TAG_COOKIE}` for the attribution window "
-        f"({attribution_days} days; a newer click replaces an older one). Your server reads that cookie at "
-        "checkout; in the page, `Tasklink.clickId()` returns it. Never put your API key in a page."
+    tag_intro = Message(
+        "The landing tag keeps the click id for you: put it on your pages and it stores the `{param}` "
+        "of the landing URL in the first-party cookie `{cookie}` for the attribution window "
+        "({days} days; a newer click replaces an older one). Your server reads that cookie at "
+        "checkout; in the page, `Tasklink.clickId()` returns it. Never put your API key in a page.",
+        param=click_id_param,
+        cookie=TAG_COOKIE,
+        days=attribution_days,
     )
     tag = (
         f'<script src="{address}/tag.js"\n'
@@ -85,7 +92,7 @@ if click_id:
     missing = (
         None
         if base_url
-        else (
+        else Message(
             "Tasklink's public address is not configured, so the example shows a placeholder. The operator must set "
             "`TASKLINK_BASE_URL` (e.g. `https://track.example.com`) to the address your server reaches the API at."
         )

@@ -32,6 +32,7 @@ import http.client
 import ipaddress
 import logging
 import os
+import re
 import socket
 import ssl
 import threading
@@ -44,6 +45,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import Engine
 
 from . import db, outages
+from .i18n import N_, Message
 from .rawsql import Raw
 from .services import postbacks
 
@@ -63,6 +65,67 @@ USER_AGENT = "Tasklink-Postback/1"
 Resolver = Callable[[str, int], Sequence[str]]
 
 
+# What a delivery's last_error says, for the partner: stored in English, shown in the reader's
+# language by :func:`explain`, which recognises the sentence these templates made.
+ONLY_HTTP = N_("only http and https URLs with a host are requested")
+DOES_NOT_RESOLVE_BECAUSE = N_("{host} does not resolve: {error}")
+DOES_NOT_RESOLVE = N_("{host} does not resolve")
+REFUSED_ADDRESS = N_(
+    "refused: {host} resolves to {reason} (postbacks go to public addresses only unless "
+    "TASKLINK_POSTBACKS_ALLOW_PRIVATE is set)"
+)
+NO_ADDRESS_ANSWERED = N_("no address answered")
+CANNOT_CONNECT = N_("cannot connect to {address}: {error}")
+REDIRECT_NOT_FOLLOWED = N_("HTTP {code}: redirects are not followed")
+NOT_PUBLIC = N_("{address}, not a public address")
+_KINDS = (
+    ("is_loopback", N_("{address}, a loopback address")),
+    ("is_link_local", N_("{address}, a link-local address")),
+    ("is_multicast", N_("{address}, a multicast address")),
+    ("is_unspecified", N_("{address}, an unspecified address")),
+    ("is_reserved", N_("{address}, a reserved address")),
+    ("is_private", N_("{address}, a private address")),
+)
+#: Sentences a reason inside :data:`REFUSED_ADDRESS` may be.
+_REASONS = (NOT_PUBLIC, *(template for _test, template in _KINDS))
+_ERRORS = (
+    ONLY_HTTP,
+    DOES_NOT_RESOLVE_BECAUSE,
+    DOES_NOT_RESOLVE,
+    REFUSED_ADDRESS,
+    NO_ADDRESS_ANSWERED,
+    CANNOT_CONNECT,
+    REDIRECT_NOT_FOLLOWED,
+)
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    parts = re.split(r"\{(\w+)\}", template)
+    return re.compile(
+        "".join(re.escape(part) if index % 2 == 0 else f"(?P<{part}>.+)" for index, part in enumerate(parts)) + "$",
+        re.DOTALL,
+    )
+
+
+def _recognise(text: str, templates: Sequence[str]) -> str:
+    for template in templates:
+        found = _pattern(template).match(text)
+        if found is not None:
+            values: dict[str, object] = dict(found.groupdict())
+            if "reason" in values:
+                values["reason"] = _recognise(str(values["reason"]), _REASONS)
+            return Message(template, **values)
+    return text
+
+
+def explain(error: str | None) -> str | None:
+    """A stored ``last_error`` as the :class:`Message` it was made from, to be shown in the reader's language.
+
+    An error the templates did not make (an HTTP status, a network library's own words) is returned as it is.
+    """
+    return None if error is None else _recognise(error, _ERRORS)
+
+
 class Forbidden(Exception):
     """The URL may not be requested: a scheme other than http(s), or a host resolving to a forbidden address."""
 
@@ -78,18 +141,11 @@ def forbidden_reason(address: str) -> str | None:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
-    for test, kind in (
-        ("is_loopback", "a loopback"),
-        ("is_link_local", "a link-local"),
-        ("is_multicast", "a multicast"),
-        ("is_unspecified", "an unspecified"),
-        ("is_reserved", "a reserved"),
-        ("is_private", "a private"),
-    ):
+    for test, template in _KINDS:
         if getattr(ip, test):
-            return f"{address}, {kind} address"
+            return Message(template, address=address)
     if not ip.is_global:  # shared address space (100.64/10) and the like
-        return f"{address}, not a public address"
+        return Message(NOT_PUBLIC, address=address)
     return None
 
 
@@ -102,22 +158,19 @@ def vet(url: str, allow_private: bool, resolver: Resolver = resolve) -> tuple[st
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https") or not parts.hostname:
-        raise Forbidden("only http and https URLs with a host are requested")
+        raise Forbidden(Message(ONLY_HTTP))
     port = parts.port or (443 if scheme == "https" else 80)
     try:
         addresses = list(resolver(parts.hostname, port))
     except OSError as error:
-        raise OSError(f"{parts.hostname} does not resolve: {error}") from error
+        raise OSError(Message(DOES_NOT_RESOLVE_BECAUSE, host=parts.hostname, error=error)) from error
     if not addresses:
-        raise OSError(f"{parts.hostname} does not resolve")
+        raise OSError(Message(DOES_NOT_RESOLVE, host=parts.hostname))
     if not allow_private:
         for address in addresses:
             reason = forbidden_reason(address)
             if reason is not None:
-                raise Forbidden(
-                    f"refused: {parts.hostname} resolves to {reason} (postbacks go to public addresses "
-                    "only unless TASKLINK_POSTBACKS_ALLOW_PRIVATE is set)"
-                )
+                raise Forbidden(Message(REFUSED_ADDRESS, host=parts.hostname, reason=reason))
     return parts.hostname, port, addresses
 
 
@@ -176,12 +229,13 @@ class Transport:
         try:
             host, port, addresses = vet(url, self.allow_private, self.resolver)
         except Forbidden as refused:
-            return Outcome(False, None, str(refused))
+            return Outcome(False, None, refused.args[0])
         except OSError as error:
-            return Outcome(False, None, str(error))
+            given = error.args[0] if len(error.args) == 1 else None
+            return Outcome(False, None, given if isinstance(given, Message) else str(error))
         parts = urlsplit(url)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        error_text = "no address answered"
+        error_text: str = Message(NO_ADDRESS_ANSWERED)
         for address in addresses:  # each one vetted; the next only when one cannot be reached
             connection: _PinnedHTTP = (
                 _PinnedHTTPS(host, port, address, self.connect_timeout, self.read_timeout, self.tls)
@@ -192,7 +246,7 @@ class Transport:
                 try:
                     connection.connect()
                 except OSError as error:
-                    error_text = f"cannot connect to {address}: {error or type(error).__name__}"
+                    error_text = Message(CANNOT_CONNECT, address=address, error=str(error) or type(error).__name__)
                     continue
                 connection.request("GET", target, headers={"User-Agent": USER_AGENT, **headers})
                 answer = connection.getresponse()
@@ -205,7 +259,7 @@ class Transport:
             if 200 <= code < 300:
                 return Outcome(True, code)
             if 300 <= code < 400:
-                return Outcome(False, code, f"HTTP {code}: redirects are not followed")
+                return Outcome(False, code, Message(REDIRECT_NOT_FOLLOWED, code=code))
             return Outcome(False, code, f"HTTP {code}")
         return Outcome(False, None, error_text)
 

@@ -17,6 +17,7 @@ from urllib.parse import quote, unquote_plus, urlsplit
 from publicsuffixlist import PublicSuffixList
 
 from .errors import LandingPageNotAllowed, ValidationError
+from .i18n import Message
 
 MAX_URL_LENGTH = 2048
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
@@ -48,37 +49,43 @@ def normalize_domain(value: object) -> str:
     subdomains (any depth) and not ``brand.com`` itself, as TLS wildcards do.
     """
     if not isinstance(value, str):
-        raise ValidationError("A domain must be text such as brand.com.", "invalid_domain")
+        raise ValidationError(Message("A domain must be text such as brand.com."), "invalid_domain")
     text = value.strip().lower()
     if "://" in text or "/" in text:
         raise ValidationError(
-            f"“{value}” is a URL; enter just the domain, such as brand.com or *.brand.com.",
+            Message("“{value}” is a URL; enter just the domain, such as brand.com or *.brand.com.", value=value),
             "invalid_domain",
         )
     wildcard = text.startswith("*.")
     host = text[2:] if wildcard else text
     if not _valid_host(host):
         raise ValidationError(
-            f"“{value}” is not a valid domain. Use letters, digits and hyphens, "
-            "such as brand.com, or *.brand.com for its subdomains "
-            "(no IP addresses, ports or internationalised names).",
+            Message(
+                "“{value}” is not a valid domain. Use letters, digits and hyphens, "
+                "such as brand.com, or *.brand.com for its subdomains "
+                "(no IP addresses, ports or internationalised names).",
+                value=value,
+            ),
             "invalid_domain",
         )
     if wildcard and "." not in host and host != "localhost":
         raise ValidationError(
-            f"“{value}” would allow a whole top-level domain; name the site, such as *.brand.com.",
+            Message("“{value}” would allow a whole top-level domain; name the site, such as *.brand.com.", value=value),
             "invalid_domain",
         )
     if public_suffix_list().is_public(host):
         if wildcard:
-            message = (
-                f"{host} is a public suffix: anyone can publish under it, so “{value}” would allow other "
-                f"people's sites. Name your own site, such as *.yourbrand.{host}."
+            message = Message(
+                "{host} is a public suffix: anyone can publish under it, so “{value}” would allow other "
+                "people's sites. Name your own site, such as *.yourbrand.{host}.",
+                host=host,
+                value=value,
             )
         else:
-            message = (
-                f"{host} is a public suffix: anyone can publish under it and no one site owns it. "
-                f"Enter your own domain, such as yourbrand.{host}."
+            message = Message(
+                "{host} is a public suffix: anyone can publish under it and no one site owns it. "
+                "Enter your own domain, such as yourbrand.{host}.",
+                host=host,
             )
         raise ValidationError(message, "public_suffix")
     return f"*.{host}" if wildcard else host
@@ -131,12 +138,17 @@ def not_on_domains_reason(host: str, domains: Iterable[str]) -> str:
         if domain.startswith("*.") and host.endswith(domain[1:]):
             suffix = _crosses_public_suffix(host, domain[2:])
             if suffix is not None:
-                return (
-                    f"{host} is under {suffix}, a public suffix where anyone can publish, so {domain} does not cover it"
+                return Message(
+                    "{host} is under {suffix}, a public suffix where anyone can publish, so {domain} does not cover it",
+                    host=host,
+                    suffix=suffix,
+                    domain=domain,
                 )
     if not domains:
-        return "the campaign has no allowed domains yet"
-    return f"{host} is not one of the campaign's allowed domains ({', '.join(domains)})"
+        return Message("the campaign has no allowed domains yet")
+    return Message(
+        "{host} is not one of the campaign's allowed domains ({domains})", host=host, domains=", ".join(domains)
+    )
 
 
 def normalize_url(value: object) -> str:
@@ -146,36 +158,42 @@ def normalize_url(value: object) -> str:
     URL with an ordinary host.
     """
     if not isinstance(value, str):
-        raise ValidationError("The landing page must be a URL such as https://brand.com/sale.", "invalid_url")
+        raise ValidationError(Message("The landing page must be a URL such as https://brand.com/sale."), "invalid_url")
     text = value.strip()
     if not text:
-        raise ValidationError("The landing page URL is empty.", "invalid_url")
+        raise ValidationError(Message("The landing page URL is empty."), "invalid_url")
     if len(text) > MAX_URL_LENGTH:
-        raise ValidationError(f"The landing page URL is longer than {MAX_URL_LENGTH} characters.", "invalid_url")
+        raise ValidationError(
+            Message("The landing page URL is longer than {limit} characters.", limit=MAX_URL_LENGTH), "invalid_url"
+        )
     if any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in text) or "\\" in text:
-        raise ValidationError("The landing page URL contains spaces, control characters or backslashes.", "invalid_url")
+        raise ValidationError(
+            Message("The landing page URL contains spaces, control characters or backslashes."), "invalid_url"
+        )
     try:
         parts = urlsplit(text)
         port = parts.port
     except ValueError as exc:
-        raise ValidationError("The landing page URL is malformed.", "invalid_url") from exc
+        raise ValidationError(Message("The landing page URL is malformed."), "invalid_url") from exc
     if parts.scheme not in ("http", "https"):
-        raise ValidationError("The landing page must be an http or https URL.", "invalid_url")
+        raise ValidationError(Message("The landing page must be an http or https URL."), "invalid_url")
     netloc = parts.netloc
     if "@" in netloc:
-        raise ValidationError("The landing page URL must not contain a user name or password.", "invalid_url")
+        raise ValidationError(Message("The landing page URL must not contain a user name or password."), "invalid_url")
     host = (parts.hostname or "").lower()
     expected_netloc = host if port is None else f"{host}:{port}"
     if netloc.lower() not in (expected_netloc, f"{host}:"):
-        raise ValidationError("The landing page URL has an unusual host part.", "invalid_url")
+        raise ValidationError(Message("The landing page URL has an unusual host part."), "invalid_url")
     if not _valid_host(host):
         raise ValidationError(
-            "The landing page host must be an ordinary domain name (no IP addresses, "
-            "percent-encoding or internationalised names).",
+            Message(
+                "The landing page host must be an ordinary domain name (no IP addresses, "
+                "percent-encoding or internationalised names)."
+            ),
             "invalid_url",
         )
     if port is not None and not 0 < port < 65536:
-        raise ValidationError("The landing page URL has an invalid port.", "invalid_url")
+        raise ValidationError(Message("The landing page URL has an invalid port."), "invalid_url")
     path = quote(parts.path, safe=_SAFE) or "/"
     url = f"{parts.scheme}://{expected_netloc}{path}"
     if parts.query:
@@ -184,7 +202,7 @@ def normalize_url(value: object) -> str:
         url += "#" + quote(parts.fragment, safe=_SAFE)
     # Belt and braces: what we built must parse back to the same host.
     if (urlsplit(url).hostname or "") != host:  # pragma: no cover - defensive
-        raise ValidationError("The landing page URL is malformed.", "invalid_url")
+        raise ValidationError(Message("The landing page URL is malformed."), "invalid_url")
     return url
 
 
@@ -204,7 +222,10 @@ def check_landing_url(value: object, domains: Iterable[str], click_id_param: str
     host = url_host(url)
     if not host_allowed(host, domains):
         raise LandingPageNotAllowed(
-            f"This landing page is not allowed for the campaign: {not_on_domains_reason(host, domains)}.",
+            Message(
+                "This landing page is not allowed for the campaign: {reason}.",
+                reason=not_on_domains_reason(host, domains),
+            ),
             "landing_page_not_allowed",
         )
     if click_id_param is not None:
@@ -212,7 +233,7 @@ def check_landing_url(value: object, domains: Iterable[str], click_id_param: str
     return url
 
 
-def refuse_click_id_param(url: str, click_id_param: str, what: str = "The landing URL") -> None:
+def refuse_click_id_param(url: str, click_id_param: str, what: str = Message("The landing URL")) -> None:
     """Refuse (422, ``click_id_param_in_url``) a URL that carries the campaign's click-id parameter in any spelling.
 
     The redirect adds a fresh click id to every visit; a URL bringing its own
@@ -222,12 +243,22 @@ def refuse_click_id_param(url: str, click_id_param: str, what: str = "The landin
     found = find_param(url, click_id_param)
     if found is None:
         return
-    spelled = "" if found == click_id_param else f" (written “{found}”)"
-    raise LandingPageNotAllowed(
-        f"{what} carries the click-id parameter “{click_id_param}”{spelled}. Tasklink adds a fresh click id "
-        "to every visit: remove that parameter from the URL.",
-        "click_id_param_in_url",
-    )
+    if found == click_id_param:
+        message = Message(
+            "{what} carries the click-id parameter “{param}”. Tasklink adds a fresh click id "
+            "to every visit: remove that parameter from the URL.",
+            what=what,
+            param=click_id_param,
+        )
+    else:
+        message = Message(
+            "{what} carries the click-id parameter “{param}” (written “{found}”). Tasklink adds a fresh click id "
+            "to every visit: remove that parameter from the URL.",
+            what=what,
+            param=click_id_param,
+            found=found,
+        )
+    raise LandingPageNotAllowed(message, "click_id_param_in_url")
 
 
 def allowed_landing_url(url: str, mode: str, pages: Collection[str], domains: Iterable[str]) -> str | None:

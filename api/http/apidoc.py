@@ -27,6 +27,7 @@ from pydantic_core import CoreSchema
 
 from . import auth
 from .ids import MAX_ID
+from .language import language_headers, request_locale
 from .models import Error, QueryModel, RequestModel
 from .validation import read_body, read_query
 
@@ -67,6 +68,28 @@ _PATH_ID = {
     "description": f"Any positive whole number; one no row has (including any above {MAX_ID}) is not found",
 }
 _CONVERTER = re.compile(r"<(?:([^:<>]+):)?([^<>]+)>")
+#: Every operation's sentences follow Accept-Language: declared once, referred to by each operation and answer.
+_LANGUAGE_PARAMETER = {"$ref": "#/components/parameters/AcceptLanguage"}
+_LANGUAGE_HEADER = {"Content-Language": {"$ref": "#/components/headers/ContentLanguage"}}
+_LANGUAGE_COMPONENTS = {
+    "parameters": {
+        "AcceptLanguage": {
+            "name": "Accept-Language",
+            "in": "header",
+            "required": False,
+            "description": "The language of the answer's sentences (an error's message, a reason): Simplified "
+            "Chinese for any zh tag but a Traditional one (zh-TW, zh-HK, zh-MO, zh-Hant), otherwise English. "
+            "Codes never change with it",
+            "schema": {"type": "string", "examples": ["zh-CN,zh;q=0.9,en;q=0.8"]},
+        }
+    },
+    "headers": {
+        "ContentLanguage": {
+            "description": "The language of the answer's sentences: en or zh-CN (with Vary: Accept-Language)",
+            "schema": {"type": "string", "enum": ["en", "zh-CN"]},
+        }
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -143,8 +166,10 @@ def operation(
 
 
 def respond(model: BaseModel, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
-    """The JSON answer of ``model``, by its fields' API names."""
-    return Response(model.model_dump_json(by_alias=True), status, headers, mimetype="application/json")
+    """The JSON answer of ``model``, by its fields' API names, in the caller's language (``Content-Language``)."""
+    response = Response(model.model_dump_json(by_alias=True), status, headers, mimetype="application/json")
+    language_headers(response, request_locale())
+    return response
 
 
 def operation_of(view: Callable[..., Any]) -> Operation | None:
@@ -215,6 +240,7 @@ def build_document(app: Flask) -> dict[str, Any]:
                 },
                 "advertiserKey": {"type": "http", "scheme": "bearer", "description": "The advertiser's API key"},
             },
+            **_LANGUAGE_COMPONENTS,
         },
     }
 
@@ -237,8 +263,7 @@ def _operation_object(
     ]
     if spec.query is not None:
         parameters += _query_parameters(spec.query)
-    if parameters:
-        document["parameters"] = parameters
+    document["parameters"] = [*parameters, _LANGUAGE_PARAMETER]
     if spec.body is not None:
         document["requestBody"] = {
             "required": True,
@@ -249,6 +274,7 @@ def _operation_object(
         response: dict[str, Any] = {"description": answer.description}
         if answer.model is not None:
             response["content"] = {"application/json": {"schema": refs[(answer.model, "serialization")]}}
+            response["headers"] = dict(_LANGUAGE_HEADER)
         elif answer.media_types:
             # OpenAPI 3.1: a binary body is a string of that media type, its bytes as they are.
             response["content"] = {
@@ -257,16 +283,18 @@ def _operation_object(
             }
         if answer.headers:
             response["headers"] = {
-                name: {"description": text, "schema": {"type": "string"}} for name, text in answer.headers.items()
+                **response.get("headers", {}),
+                **{name: {"description": text, "schema": {"type": "string"}} for name, text in answer.headers.items()},
             }
         responses[str(status)] = response
     for status in spec.statuses():
         response = {
             "description": _STATUS_TEXT[status],
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            "headers": dict(_LANGUAGE_HEADER),
         }
         if status in (429, 503):
-            response["headers"] = dict(_RETRY_AFTER)
+            response["headers"] = {**_RETRY_AFTER, **_LANGUAGE_HEADER}
         responses[str(status)] = response
     document["responses"] = responses
     return document

@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 
 from .. import db
 from ..errors import AuthenticationError
+from ..i18n import Message
 from ..services import advertisers, sessions
 from ..services.advertisers import Advertiser
 from ..services.partners import Partner
@@ -37,7 +38,7 @@ def partner_claim() -> sessions.TokenClaim:
     if "tasklink_claim" not in g:
         token = bearer_token()
         if token is None:
-            raise AuthenticationError("Sign in to continue: no session token was sent.", "no_token")
+            raise AuthenticationError(Message("Sign in to continue: no session token was sent."), "no_token")
         g.tasklink_claim = sessions.token_claim(current_app.config["SECRET_KEYS"], token)
     return g.tasklink_claim  # type: ignore[no-any-return]
 
@@ -64,7 +65,9 @@ def current_advertiser() -> Advertiser:
     if "tasklink_advertiser" not in g:
         token = bearer_token()
         if token is None:
-            raise AuthenticationError("An advertiser API key is required (Authorization: Bearer KEY).", "no_api_key")
+            raise AuthenticationError(
+                Message("An advertiser API key is required (Authorization: Bearer KEY)."), "no_api_key"
+            )
         with db.reading() as conn:
             g.tasklink_advertiser = advertisers.by_api_key(conn, token)
     return g.tasklink_advertiser  # type: ignore[no-any-return]

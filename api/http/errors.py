@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 from .. import i18n, outages
 from ..errors import TasklinkError
 from ..i18n import Message
+from .language import language_headers as _language_headers
 
 
 def _driver_errors() -> tuple[type[Exception], ...]:
@@ -88,12 +89,6 @@ def error_page(status: int, message: str, accept_language: str | None = None) ->
     if status == 503:
         response.headers["Retry-After"] = RETRY_AFTER
     return response
-
-
-def _language_headers(response: Response, locale: i18n.Locale) -> None:
-    # The sentence depends on Accept-Language: a shared cache must not hand one visitor's language to another.
-    response.headers["Content-Language"] = i18n.LANGUAGE_TAGS[locale]
-    response.vary.add("Accept-Language")
 
 
 def error_response(status: int, code: str, message: str) -> Response:

@@ -39,6 +39,7 @@ from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
 from ..errors import TasklinkError
+from ..i18n import Message
 from .errors import error_response
 from .validation import is_text, request_json
 
@@ -90,9 +91,12 @@ def _links_limit() -> str:
 def too_many(reset_at: float) -> Response:
     """The 429 answer, with ``Retry-After`` in whole seconds (at least 1)."""
     retry_after = max(1, int(reset_at - time.time()))
-    response = error_response(
-        429, "rate_limited", f"Too many attempts; try again in {retry_after} second{'s' if retry_after != 1 else ''}."
+    message = (
+        Message("Too many attempts; try again in 1 second.")
+        if retry_after == 1
+        else Message("Too many attempts; try again in {seconds} seconds.", seconds=retry_after)
     )
+    response = error_response(429, "rate_limited", message)
     response.headers["Retry-After"] = str(retry_after)
     return response
 

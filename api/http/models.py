@@ -30,13 +30,16 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from .. import money
+from .. import money, postback_sender
 from ..errors import ValidationError
+from ..i18n import Message
 from ..schema import POSTBACK_URL_MAX, SUB_ID_MAX
 from ..services import campaigns, conversions, earnings, links, memberships, postbacks, qr, reports, tasks
 from ..services.campaigns import AvailabilityCode, LandingMode
 from ..services.links import DisabledBy, LinkKind
 from .ids import MAX_ID, id_from_digits, id_in_range
+from .language import Sentence, say
+from .validation import PROBLEMS
 
 MAX_LANDING_URL = 2048
 DEFAULT_PAGE_SIZE = 20
@@ -107,15 +110,20 @@ Timestamp = Annotated[
 ReportingText = Annotated[str, Field(max_length=SUB_ID_MAX, description="Reporting info")]
 
 
-def _invalid_query(message: str, **context: object) -> PydanticCustomError:
-    return PydanticCustomError("invalid_query", message, context)
+def query_problem(problem: str, **context: object) -> PydanticCustomError:
+    """A query parameter refused: ``problem`` is the error type, whose sentence is in :data:`.validation.PROBLEMS`.
+
+    pydantic formats the English itself; the API words (and translates) the
+    400 from the type and ``context``, so the template is kept, not only its result.
+    """
+    return PydanticCustomError(problem, PROBLEMS[problem], context)
 
 
 def _query_id(raw: object) -> object:
     # isascii: str.isdigit() also accepts "²" and other digits int() refuses.
     if isinstance(raw, str):
         if not (raw.isascii() and raw.isdigit()) or not raw.strip("0"):
-            raise _invalid_query("must be a positive whole number")
+            raise query_problem("positive_id")
         return id_from_digits(raw)
     return raw
 
@@ -142,7 +150,7 @@ def query_int(minimum: int, maximum: int) -> Any:
             # Length first: int() refuses strings of more than 4300 digits.
             if raw.isascii() and raw.isdigit() and len(raw) <= 12 and minimum <= int(raw) <= maximum:
                 return int(raw)
-            raise _invalid_query("must be a whole number from {minimum} to {maximum}", minimum=minimum, maximum=maximum)
+            raise query_problem("whole_number_range", minimum=minimum, maximum=maximum)
         return raw
 
     # The bounds first, so they are the integer's own (minimum and maximum in the JSON Schema); the check wraps them.
@@ -156,7 +164,7 @@ def _query_day(raw: object) -> object:
                 raise ValueError(raw)
             return dt.date.fromisoformat(raw)
         except ValueError:
-            raise _invalid_query("must be a date such as 2026-01-31") from None
+            raise query_problem("day") from None
     return raw
 
 
@@ -168,7 +176,7 @@ def query_choice(options: Sequence[str]) -> Callable[[object], object]:
 
     def check(raw: object) -> object:
         if isinstance(raw, str) and raw not in options:
-            raise _invalid_query("must be one of {options}", options=", ".join(options))
+            raise query_problem("choice", options=", ".join(options))
         return raw
 
     return check
@@ -224,7 +232,9 @@ class Availability(ResponseModel):
     """Whether links can be made, and when not, why (a sentence and its code)."""
 
     link_available: bool
-    reason: str | None = Field(description="Why links cannot be made (null when they can)")
+    reason: Sentence | None = Field(
+        description="Why links cannot be made (null when they can), in the language of Accept-Language"
+    )
     reason_code: AvailabilityCode | None
 
     @staticmethod
@@ -412,7 +422,7 @@ class MatchRuleList(ResponseModel):
 def _kind(value: object) -> object:
     # The service's own code for a kind that is text but not one of the kinds.
     if isinstance(value, str) and value not in links.KINDS:
-        raise ValidationError("kind must be short or regular.", "invalid_kind")
+        raise ValidationError(Message("kind must be short or regular."), "invalid_kind")
     return value
 
 
@@ -525,7 +535,7 @@ class CampaignPostbackTemplate(ResponseModel):
 
 class Macro(ResponseModel):
     name: str
-    description: str
+    description: Sentence
 
 
 class PostbackSettings(ResponseModel):
@@ -559,7 +569,10 @@ class PostbackDelivery(ResponseModel):
         "(every attempt used)"
     )
     attempts: Count
-    last_error: str | None
+    last_error: Annotated[str | None, BeforeValidator(lambda text: say(postback_sender.explain(text)))] = Field(
+        description="What went wrong with the last attempt (null: nothing), in the language of Accept-Language "
+        "where Tasklink worded it"
+    )
     last_status_code: int | None = Field(description="HTTP status of the last answer (null: none came)")
     next_attempt_at: Timestamp | None = Field(description="When it is tried next (null once delivered or failed)")
     created_at: Timestamp
@@ -651,6 +664,13 @@ class Conversion(ResponseModel):
     link_id: Id
 
 
+#: A waiting conversion's note to the advertiser (translated when the answer is built).
+WAITING_MESSAGE = Message(
+    "Accepted. The click was made moments ago and is not stored yet; the conversion is recorded as soon as it is, "
+    "normally within a second. Send the same postback again to get it."
+)
+
+
 class WaitingConversion(ResponseModel):
     """A postback accepted before its click was stored: the conversion is recorded, by the same rules, as soon
     as the click is (normally within a second). Send the same postback again to learn the outcome: 200 with the
@@ -662,10 +682,7 @@ class WaitingConversion(ResponseModel):
     currency: str
     status: Literal["waiting"]
     received_at: Timestamp = Field(description="When the first of these postbacks came: the conversion's time")
-    message: str = (
-        "Accepted. The click was made moments ago and is not stored yet; the conversion is recorded as soon as it "
-        "is, normally within a second. Send the same postback again to get it."
-    )
+    message: Sentence = Field(default_factory=lambda: WAITING_MESSAGE, validate_default=True)
 
 
 # --- reports ------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from flask.typing import ResponseReturnValue
 
 from .. import clicklog, db
 from ..errors import ValidationError
+from ..i18n import Message
 from ..services import reports
 from ..services.advertisers import Advertiser
 from ..services.partners import Partner
@@ -65,7 +66,7 @@ def summary(caller: Partner | Advertiser, query: ReportQuery) -> ResponseReturnV
     date_from, date_to = _period(query.from_, query.to)
     allowed = reports.allowed_groups(for_advertiser)
     if query.group_by not in allowed:
-        raise ValidationError(f"group_by must be one of {', '.join(allowed)}.", "invalid_query")
+        raise ValidationError(Message("group_by must be one of {groups}.", groups=", ".join(allowed)), "invalid_query")
     reports.check_dates(date_from, date_to)
     _prepare()
     with db.reading() as conn:

@@ -29,6 +29,7 @@ from werkzeug.datastructures import MultiDict
 
 from .. import clicklog, clickstore, db, outages
 from ..errors import NotFound, ServiceUnavailable, TasklinkError
+from ..i18n import Message
 from ..postback_sender import EXTENSION_KEY as SENDER_KEY
 from ..postback_sender import Sender, transport_for
 from ..rawsql import Raw
@@ -102,7 +103,7 @@ def query_of(environ: dict[str, Any]) -> Mapping[str, str]:
 
 def _unavailable() -> ServiceUnavailable:
     return ServiceUnavailable(
-        "This link cannot be followed right now; please try again in a moment.", "service_unavailable"
+        Message("This link cannot be followed right now; please try again in a moment."), "service_unavailable"
     )
 
 
@@ -227,7 +228,7 @@ class RedirectApp:
             cache.put(key, resolved)
         url = resolved.url
         if url is None:
-            raise NotFound("This link is no longer active.", "link_inactive")
+            raise NotFound(Message("This link is no longer active."), "link_inactive")
         target = resolved.target
         if not should_track(method, target):
             start_response("302 Found", [("Location", url), *_REDIRECT_HEADERS])

@@ -26,22 +26,28 @@ from flask import request
 from pydantic_core import ErrorDetails
 
 from ..errors import ValidationError
+from ..i18n import N_, Message
 
 MAX_BODY_BYTES = 64 * 1024
 
 Model = TypeVar("Model", bound=pydantic.BaseModel)
 
-#: Pydantic error types → what the message says after the field's name.
-_MESSAGES = {
-    "string_type": "must be a string",
-    "string_unicode": "must be valid Unicode text",
-    "string_too_long": "must be at most {max_length} characters",
-    "string_too_short": "must not be empty",
-    "string_pattern_mismatch": "must match {pattern}",
-    "int_type": "must be a positive whole number",
-    "greater_than_equal": "must be a positive whole number",
-    "bool_type": "must be true or false",
-    "literal_error": "must be one of {expected}",
+#: What a refused field's message says after its name, by pydantic's error type: pydantic's own
+#: types, then the query models' checks (``models.query_problem``), whose error type is the key.
+PROBLEMS = {
+    "string_type": N_("must be a string"),
+    "string_unicode": N_("must be valid Unicode text"),
+    "string_too_long": N_("must be at most {max_length} characters"),
+    "string_too_short": N_("must not be empty"),
+    "string_pattern_mismatch": N_("must match {pattern}"),
+    "int_type": N_("must be a positive whole number"),
+    "greater_than_equal": N_("must be a positive whole number"),
+    "bool_type": N_("must be true or false"),
+    "literal_error": N_("must be one of {expected}"),
+    "positive_id": N_("must be a positive whole number"),
+    "whole_number_range": N_("must be a whole number from {minimum} to {maximum}"),
+    "day": N_("must be a date such as 2026-01-31"),
+    "choice": N_("must be one of {options}"),
 }
 
 
@@ -71,10 +77,10 @@ def is_text(value: str) -> bool:
 def read_body(model: type[Model]) -> Model:
     """The request's JSON object as ``model``, or :class:`ValidationError` (400) saying what is wrong."""
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        raise ValidationError("The request body is too large.", "body_too_large")
+        raise ValidationError(Message("The request body is too large."), "body_too_large")
     body = request_json()
     if not isinstance(body, dict):
-        raise ValidationError("The request body must be a JSON object.", "invalid_json")
+        raise ValidationError(Message("The request body must be a JSON object."), "invalid_json")
     try:
         return model.model_validate(body)
     except pydantic.ValidationError as exc:
@@ -89,7 +95,7 @@ def read_query(model: type[Model]) -> Model:
         return model.model_validate(given)
     except pydantic.ValidationError as exc:
         first = exc.errors(include_url=False)[0]
-        raise ValidationError(f"{_name(first)} {_message(first)}.", "invalid_query") from None
+        raise ValidationError(_refusal(first), "invalid_query") from None
 
 
 @functools.cache
@@ -102,22 +108,32 @@ def body_error(model: type[pydantic.BaseModel], errors: list[ErrorDetails]) -> V
     """The one 400 for a body ``model`` refused: unknown fields first, then the first field in declared order."""
     unknown = sorted(_name(error) for error in errors if error["type"] == "extra_forbidden")
     if unknown:
-        return ValidationError(f"Unknown field(s): {', '.join(unknown)}.", "unknown_field")
+        return ValidationError(Message("Unknown field(s): {fields}.", fields=", ".join(unknown)), "unknown_field")
     first = errors[0]
     name = _name(first)
     field = model.model_fields.get(name)
     if first["type"] == "missing" or (first["input"] is None and field is not None and field.is_required()):
-        return ValidationError(f"{name} is required.", "missing_field")
-    return ValidationError(f"{name} {_message(first)}.", "invalid_field")
+        return ValidationError(Message("{field} is required.", field=name), "missing_field")
+    return ValidationError(_refusal(first), "invalid_field")
 
 
 def _name(error: ErrorDetails) -> str:
     return str(error["loc"][0]) if error["loc"] else "body"
 
 
-def _message(error: ErrorDetails) -> str:
-    template = _MESSAGES.get(error["type"])
-    if template is None:
-        # Our own validators (PydanticCustomError) already word the message after the name.
+def _refusal(error: ErrorDetails) -> Message:
+    """The sentence naming the field and what is wrong with it, translatable as a whole and in its parts."""
+    return Message("{field} {problem}.", field=_name(error), problem=_problem(error))
+
+
+def _problem(error: ErrorDetails) -> str:
+    template = PROBLEMS.get(error["type"])
+    if template is None:  # pragma: no cover - every error type the models can raise is in PROBLEMS
         return error["msg"]
-    return template.format(**error.get("ctx", {}))
+    context = dict(error.get("ctx", {}))
+    expected = context.get("expected")
+    if error["type"] == "literal_error" and isinstance(expected, str) and " or " in expected:
+        # pydantic writes "'a', 'b' or 'c'": the "or" is a word to translate.
+        first, last = expected.rsplit(" or ", 1)
+        context["expected"] = Message("{first} or {last}", first=first, last=last)
+    return Message(template, **context)

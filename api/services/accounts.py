@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Row, Table, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..errors import AuthenticationError, ValidationError
+from ..i18n import Message
 
 # werkzeug's default (scrypt). Tests lower the cost; nothing else should.
 PASSWORD_METHOD = "scrypt"
@@ -22,16 +23,18 @@ _DUMMY_HASH: str | None = None
 def normalize_email(value: object) -> str:
     """Lower-cased, trimmed e-mail; refuses anything that is not one."""
     if not isinstance(value, str) or len(value) > 254 or not _EMAIL.match(value.strip()):
-        raise ValidationError("Enter a valid e-mail address.", "invalid_email")
+        raise ValidationError(Message("Enter a valid e-mail address."), "invalid_email")
     return value.strip().lower()
 
 
-def normalize_name(value: object, what: str = "Name") -> str:
-    """A trimmed, non-empty display name of at most 200 characters."""
+def normalize_name(value: object, what: str = Message("Name")) -> str:
+    """A trimmed, non-empty display name of at most 200 characters (``what`` names it: a :class:`Message`)."""
     if not isinstance(value, str) or not value.strip():
-        raise ValidationError(f"{what} must not be empty.", "invalid_name")
+        raise ValidationError(Message("{what} must not be empty.", what=what), "invalid_name")
     if len(value.strip()) > 200:
-        raise ValidationError(f"{what} must be at most 200 characters.", "invalid_name")
+        raise ValidationError(
+            Message("{what} must be at most {limit} characters.", what=what, limit=200), "invalid_name"
+        )
     return value.strip()
 
 
@@ -39,7 +42,11 @@ def hash_password(password: object) -> str:
     """Hash a new password after checking its length."""
     if not isinstance(password, str) or not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
         raise ValidationError(
-            f"The password must be {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters long.",
+            Message(
+                "The password must be {minimum} to {maximum} characters long.",
+                minimum=MIN_PASSWORD_LENGTH,
+                maximum=MAX_PASSWORD_LENGTH,
+            ),
             "invalid_password",
         )
     return generate_password_hash(password, method=PASSWORD_METHOD)
@@ -69,5 +76,5 @@ def authenticate(conn: Connection, table: Table, email: object, password: object
     """The account row whose e-mail and password match; one error for every failure."""
     row = find_by_email(conn, table, email)
     if not password_matches(row.password_hash if row is not None else None, password) or row is None:
-        raise AuthenticationError("Wrong e-mail or password.", "bad_credentials")
+        raise AuthenticationError(Message("Wrong e-mail or password."), "bad_credentials")
     return row

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..db import utcnow
 from ..errors import AuthenticationError, Conflict, NotFound
+from ..i18n import Message
 from ..schema import advertisers
 from . import accounts
 from .sign_in_limits import SignInLimiter
@@ -64,7 +65,9 @@ def create_advertiser(
         with conn.begin_nested():
             new_id = conn.execute(insert(advertisers).values(**values).returning(advertisers.c.id)).scalar_one()
     except IntegrityError as exc:
-        raise Conflict(f"An advertiser with the e-mail {values['email']} already exists.", "email_taken") from exc
+        raise Conflict(
+            Message("An advertiser with the e-mail {email} already exists.", email=values["email"]), "email_taken"
+        ) from exc
     return get_advertiser(conn, new_id), api_key
 
 
@@ -72,7 +75,7 @@ def get_advertiser(conn: Connection, advertiser_id: int) -> Advertiser:
     """The advertiser with this id, or :class:`NotFound`."""
     row = conn.execute(select(advertisers).where(advertisers.c.id == advertiser_id)).first()
     if row is None:
-        raise NotFound("No such advertiser.")
+        raise NotFound(Message("No such advertiser."))
     return Advertiser.from_row(row)
 
 
@@ -103,10 +106,10 @@ def sign_in(conn: Connection, limiter: SignInLimiter, email: object, password: o
 def by_api_key(conn: Connection, api_key: object) -> Advertiser:
     """The advertiser owning an API key, or :class:`AuthenticationError`."""
     if not isinstance(api_key, str) or not api_key or len(api_key) > 200:
-        raise AuthenticationError("A valid advertiser API key is required.", "bad_api_key")
+        raise AuthenticationError(Message("A valid advertiser API key is required."), "bad_api_key")
     row = conn.execute(select(advertisers).where(advertisers.c.api_key_hash == hash_api_key(api_key))).first()
     if row is None:
-        raise AuthenticationError("A valid advertiser API key is required.", "bad_api_key")
+        raise AuthenticationError(Message("A valid advertiser API key is required."), "bad_api_key")
     return Advertiser.from_row(row)
 
 
@@ -119,5 +122,5 @@ def rotate_api_key(conn: Connection, advertiser_id: int) -> str:
         .values(api_key_hash=hash_api_key(api_key), api_key_hint=_hint(api_key))
     )
     if result.rowcount != 1:
-        raise NotFound("No such advertiser.")
+        raise NotFound(Message("No such advertiser."))
     return api_key

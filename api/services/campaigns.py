@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import money, urls
 from ..db import utcnow
 from ..errors import Conflict, NotFound, RuleRefused, ValidationError
+from ..i18n import Message
 from ..schema import campaign_domains, campaigns, landing_pages, programs, tasks
 from ..schema import memberships as membership_table
 from . import accounts, earnings, memberships
@@ -98,7 +99,7 @@ def get_campaign(conn: Connection, campaign_id: int) -> Campaign:
     """Any campaign by id (for services that already checked who is asking)."""
     row = conn.execute(_select().where(campaigns.c.id == campaign_id)).first()
     if row is None:
-        raise NotFound("No such campaign.")
+        raise NotFound(Message("No such campaign."))
     return Campaign.from_row(row)
 
 
@@ -108,7 +109,7 @@ def get_campaign_for_advertiser(conn: Connection, advertiser_id: int, campaign_i
         _select().where(campaigns.c.id == campaign_id, programs.c.advertiser_id == advertiser_id)
     ).first()
     if row is None:
-        raise NotFound("No such campaign.")
+        raise NotFound(Message("No such campaign."))
     return Campaign.from_row(row)
 
 
@@ -118,6 +119,16 @@ def list_campaigns(conn: Connection, advertiser_id: int, program_id: int | None 
     if program_id is not None:
         query = query.where(campaigns.c.program_id == program_id)
     return [Campaign.from_row(row) for row in conn.execute(query.order_by(campaigns.c.name, campaigns.c.id))]
+
+
+#: The on/off settings, as a sentence names them.
+_SWITCHES = {
+    "click_tracking": Message("Click tracking"),
+    "conversion_tracking": Message("Conversion tracking"),
+    "pay_for_performance": Message("Pay for performance"),
+    "paused_pays": Message("Paused pays"),
+}
+PAYOUT_AMOUNT = Message("The payout amount")
 
 
 def validate_settings(changes: Mapping[str, Any], current: Campaign | None = None) -> dict[str, Any]:
@@ -135,55 +146,65 @@ def validate_settings(changes: Mapping[str, Any], current: Campaign | None = Non
     for key, value in changes.items():
         if key in ("click_tracking", "conversion_tracking", "pay_for_performance", "paused_pays"):
             if not isinstance(value, bool):
-                raise ValidationError(f"{key.replace('_', ' ').capitalize()} must be on or off.", "invalid_setting")
+                raise ValidationError(
+                    Message("{setting} must be on or off.", setting=_SWITCHES[key]), "invalid_setting"
+                )
             values[key] = value
         elif key == "status":
             if value not in STATUSES:
-                raise ValidationError(f"Status must be one of {', '.join(STATUSES)}.", "invalid_setting")
+                raise ValidationError(
+                    Message("Status must be one of {statuses}.", statuses=", ".join(STATUSES)), "invalid_setting"
+                )
             values[key] = value
         elif key == "payout_model":
             if value not in PAYOUT_MODELS:
-                raise ValidationError("Payout model must be cpc, cpa or revshare.", "invalid_setting")
+                raise ValidationError(Message("Payout model must be cpc, cpa or revshare."), "invalid_setting")
             values[key] = value
         elif key == "landing_mode":
             if value not in LANDING_MODES:
-                raise ValidationError("Landing page mode must be manual, choose or default.", "invalid_setting")
+                raise ValidationError(
+                    Message("Landing page mode must be manual, choose or default."), "invalid_setting"
+                )
             values[key] = value
         elif key == "currency":
             values[key] = money.currency_code(value)
         elif key == "attribution_window_days":
             if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 3650:
-                raise ValidationError("The attribution window must be 1 to 3650 days.", "invalid_setting")
+                raise ValidationError(Message("The attribution window must be 1 to 3650 days."), "invalid_setting")
             values[key] = value
         elif key == "daily_click_cap":
             if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= earnings.MAX_DAILY_CLICK_CAP:
                 raise ValidationError(
-                    f"The daily click cap must be 1 to {earnings.MAX_DAILY_CLICK_CAP:,} billable clicks per visitor.",
+                    Message(
+                        "The daily click cap must be 1 to {maximum} billable clicks per visitor.",
+                        maximum=format(earnings.MAX_DAILY_CLICK_CAP, ","),
+                    ),
                     "invalid_setting",
                 )
             values[key] = value
         elif key == "click_id_param":
             if not isinstance(value, str) or not _CLICK_ID_PARAM.match(value):
                 raise ValidationError(
-                    "The click-id parameter must be 1 to 64 letters, digits, '_', '-' or '.'.", "invalid_setting"
+                    Message("The click-id parameter must be 1 to 64 letters, digits, '_', '-' or '.'."),
+                    "invalid_setting",
                 )
             values[key] = value
         elif key == "name":
-            values[key] = accounts.normalize_name(value, "Campaign name")
+            values[key] = accounts.normalize_name(value, Message("Campaign name"))
         elif key != "payout_amount":
-            raise ValidationError(f"Unknown campaign setting: {key}.", "invalid_setting")
+            raise ValidationError(Message("Unknown campaign setting: {key}.", key=key), "invalid_setting")
     if "payout_amount" in changes:
         model = values.get("payout_model", current.payout_model if current else "cpa")
-        amount = money.parse_amount(changes["payout_amount"], "The payout amount")
+        amount = money.parse_amount(changes["payout_amount"], PAYOUT_AMOUNT)
         if model == "revshare":
             if amount > 100:
-                raise ValidationError("A revenue share is a percent from 0 to 100.", "invalid_setting")
+                raise ValidationError(Message("A revenue share is a percent from 0 to 100."), "invalid_setting")
             values["payout_value"] = int((amount * 100).to_integral_value())
         else:
             currency = values.get("currency", current.currency if current else "USD")
             # Every click (cpc) or conversion (cpa) adds this up in the reports: bounded like a sale.
             values["payout_value"] = money.check_minor(
-                money.to_minor(amount, currency), currency, "The payout amount", "invalid_setting"
+                money.to_minor(amount, currency), currency, PAYOUT_AMOUNT, "invalid_setting"
             )
     return values
 
@@ -194,7 +215,7 @@ def create_campaign(conn: Connection, advertiser_id: int, program_id: int, name:
         select(programs.c.id).where(programs.c.id == program_id, programs.c.advertiser_id == advertiser_id)
     ).first()
     if owner is None:
-        raise NotFound("No such program.")
+        raise NotFound(Message("No such program."))
     values = validate_settings({"name": name, **settings})
     try:
         with conn.begin_nested():
@@ -202,7 +223,9 @@ def create_campaign(conn: Connection, advertiser_id: int, program_id: int, name:
                 insert(campaigns).values(program_id=program_id, created_at=utcnow(), **values).returning(campaigns.c.id)
             ).scalar_one()
     except IntegrityError as exc:
-        raise Conflict(f"The program already has a campaign named “{values['name']}”.", "name_taken") from exc
+        raise Conflict(
+            Message("The program already has a campaign named “{name}”.", name=values["name"]), "name_taken"
+        ) from exc
     return get_campaign(conn, new_id)
 
 
@@ -217,7 +240,9 @@ def _check_mode_possible(conn: Connection, campaign_id: int, mode: str) -> None:
             select(landing_pages.c.id).where(landing_pages.c.campaign_id == campaign_id, landing_pages.c.is_default)
         ).first()
         if default is None:
-            raise RuleRefused(f"Add a landing page before switching to {mode} mode.", "page_required")
+            raise RuleRefused(
+                Message("Add a landing page before switching to {mode} mode.", mode=mode), "page_required"
+            )
 
 
 def _check_click_id_param_possible(conn: Connection, campaign_id: int, click_id_param: str) -> None:
@@ -234,13 +259,24 @@ def _check_click_id_param_possible(conn: Connection, campaign_id: int, click_id_
     for name, url in pages:
         found = urls.find_param(url, click_id_param)
         if found is not None:
-            spelled = "" if found == click_id_param else f" (written “{found}”)"
-            raise RuleRefused(
-                f"The landing page “{name}” already carries a parameter “{click_id_param}”{spelled}, "
-                "so its visitors would arrive with two click ids: choose another click-id parameter name, "
-                "or remove that parameter from the page first.",
-                "click_id_param_in_url",
-            )
+            if found == click_id_param:
+                message = Message(
+                    "The landing page “{name}” already carries a parameter “{param}”, so its visitors would arrive "
+                    "with two click ids: choose another click-id parameter name, or remove that parameter from "
+                    "the page first.",
+                    name=name,
+                    param=click_id_param,
+                )
+            else:
+                message = Message(
+                    "The landing page “{name}” already carries a parameter “{param}” (written “{found}”), so its "
+                    "visitors would arrive with two click ids: choose another click-id parameter name, or remove "
+                    "that parameter from the page first.",
+                    name=name,
+                    param=click_id_param,
+                    found=found,
+                )
+            raise RuleRefused(message, "click_id_param_in_url")
 
 
 def update_settings(conn: Connection, advertiser_id: int, campaign_id: int, **changes: Any) -> Campaign:
@@ -254,7 +290,9 @@ def update_settings(conn: Connection, advertiser_id: int, campaign_id: int, **ch
     if changes_units and "payout_amount" not in changes:
         # The stored number means money or percent by model and currency; a
         # change of either without the amount would silently change the payout.
-        raise ValidationError("Give the payout amount together with a new payout model or currency.", "invalid_setting")
+        raise ValidationError(
+            Message("Give the payout amount together with a new payout model or currency."), "invalid_setting"
+        )
     if values.get("landing_mode", campaign.landing_mode) != campaign.landing_mode:
         _check_mode_possible(conn, campaign_id, values["landing_mode"])
     if values.get("click_id_param", campaign.click_id_param) != campaign.click_id_param:
@@ -264,20 +302,20 @@ def update_settings(conn: Connection, advertiser_id: int, campaign_id: int, **ch
             with conn.begin_nested():
                 conn.execute(update(campaigns).where(campaigns.c.id == campaign_id).values(**values))
         except IntegrityError as exc:
-            raise Conflict("Another campaign of this program already has that name.", "name_taken") from exc
+            raise Conflict(Message("Another campaign of this program already has that name."), "name_taken") from exc
     return replace(campaign, **{k: v for k, v in values.items() if k in Campaign.__dataclass_fields__})
 
 
 _STATUS_REASONS = {
-    "paused": "The advertiser has paused this campaign, so no new links can be made.",
-    "ended": "This campaign has ended, so no new links can be made.",
+    "paused": Message("The advertiser has paused this campaign, so no new links can be made."),
+    "ended": Message("This campaign has ended, so no new links can be made."),
 }
 _MEMBERSHIP_REASONS = {
-    None: "You are not a member of this campaign.",
-    "pending": "Your membership in this campaign is pending the advertiser's approval.",
-    "declined": "Your application to this campaign was declined.",
-    "ended": "Your membership in this campaign has ended.",
-    "invited": "You are invited to this campaign: accept the invitation in Tasklink to make links.",
+    None: Message("You are not a member of this campaign."),
+    "pending": Message("Your membership in this campaign is pending the advertiser's approval."),
+    "declined": Message("Your application to this campaign was declined."),
+    "ended": Message("Your membership in this campaign has ended."),
+    "invited": Message("You are invited to this campaign: accept the invitation in Tasklink to make links."),
 }
 
 
@@ -323,25 +361,31 @@ def availability(
 ) -> Availability:
     """The rules of :func:`link_availability` on values already read (link creation reads them in one query)."""
     if status != "active":
-        return Availability(False, "campaign_not_active", _STATUS_REASONS.get(status, "This campaign is not active."))
+        return Availability(
+            False, "campaign_not_active", _STATUS_REASONS.get(status, Message("This campaign is not active."))
+        )
     if membership != "active":
         reason = _MEMBERSHIP_REASONS.get(membership if isinstance(membership, str) else None)
         return Availability(False, "membership_not_active", reason or _MEMBERSHIP_REASONS[None])
     if task_partner_id is not ... and task_partner_id is not None and task_partner_id != partner_id:
-        return Availability(False, "task_not_open", "This task is assigned to another partner.")
+        return Availability(False, "task_not_open", Message("This task is assigned to another partner."))
     if task_archived:
-        return Availability(False, "task_archived", "This task is archived: it takes no new links.")
+        return Availability(False, "task_archived", Message("This task is archived: it takes no new links."))
     if not click_tracking:
         return Availability(
-            False, "click_tracking_off", "The advertiser has not enabled click tracking for this campaign."
+            False, "click_tracking_off", Message("The advertiser has not enabled click tracking for this campaign.")
         )
     if not conversion_tracking:
         return Availability(
-            False, "conversion_tracking_off", "The advertiser has not enabled conversion tracking for this campaign."
+            False,
+            "conversion_tracking_off",
+            Message("The advertiser has not enabled conversion tracking for this campaign."),
         )
     if not pay_for_performance:
         return Availability(
-            False, "pay_for_performance_off", "The advertiser has not enabled pay for performance for this campaign."
+            False,
+            "pay_for_performance_off",
+            Message("The advertiser has not enabled pay for performance for this campaign."),
         )
     return AVAILABLE
 
@@ -388,19 +432,25 @@ def readiness(conn: Connection, campaign: Campaign) -> Readiness:
 
     return Readiness(
         (
-            Check("Campaign active", campaign.status == "active", "set Status to Active in section 1"),
-            Check("Click tracking on", campaign.click_tracking, "turn it on in section 1"),
-            Check("Conversion tracking on", campaign.conversion_tracking, "turn it on in section 1"),
-            Check("Pay for performance on", campaign.pay_for_performance, "turn it on in section 1"),
-            Check("A landing page", there(landing_pages), "add one in section 2"),
-            Check("An allowed domain", there(campaign_domains), "add your site's domain in section 2"),
             Check(
-                "A task", there(tasks, *_open_task_conditions()), "create one in section 3 (archived ones do not count)"
+                Message("Campaign active"), campaign.status == "active", Message("set Status to Active in section 1")
+            ),
+            Check(Message("Click tracking on"), campaign.click_tracking, Message("turn it on in section 1")),
+            Check(Message("Conversion tracking on"), campaign.conversion_tracking, Message("turn it on in section 1")),
+            Check(Message("Pay for performance on"), campaign.pay_for_performance, Message("turn it on in section 1")),
+            Check(Message("A landing page"), there(landing_pages), Message("add one in section 2")),
+            Check(
+                Message("An allowed domain"), there(campaign_domains), Message("add your site's domain in section 2")
             ),
             Check(
-                "An active partner",
+                Message("A task"),
+                there(tasks, *_open_task_conditions()),
+                Message("create one in section 3 (archived ones do not count)"),
+            ),
+            Check(
+                Message("An active partner"),
                 there(membership_table, membership_table.c.status == "active"),
-                "add or approve one in section 4",
+                Message("add or approve one in section 4"),
             ),
         ),
         availability_for_partners(conn, campaign),

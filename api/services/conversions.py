@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Row, Select, select, update
 from .. import money
 from ..db import utcnow
 from ..errors import NotFound, RuleRefused, ValidationError
+from ..i18n import Message
 from ..rawsql import Raw
 from ..schema import CLICK_ID_MAX, campaigns, clicks, conversions, pending_conversions, programs
 from . import earnings, postbacks
@@ -103,12 +104,14 @@ def _conversion(conn: Connection, conversion_id: int) -> Conversion:
 def clean_order_id(value: object) -> str:
     """The advertiser's order id: 1 to 255 printable characters."""
     if not isinstance(value, str) or not value.strip():
-        raise ValidationError("order_id is required: the advertiser's id of the order.", "invalid_order_id")
+        raise ValidationError(Message("order_id is required: the advertiser's id of the order."), "invalid_order_id")
     # Lone surrogates (JSON allows "\\ud800") are not text and cannot be stored.
     if len(value) > MAX_ORDER_ID or any(
         ord(ch) < 0x20 or ord(ch) == 0x7F or 0xD800 <= ord(ch) <= 0xDFFF for ch in value
     ):
-        raise ValidationError(f"order_id must be at most {MAX_ORDER_ID} printable characters.", "invalid_order_id")
+        raise ValidationError(
+            Message("order_id must be at most {limit} printable characters.", limit=MAX_ORDER_ID), "invalid_order_id"
+        )
     return value.strip()
 
 
@@ -132,7 +135,9 @@ def check_click_id(value: object) -> str:
         or len(value) > MAX_CLICK_ID
         or not (value.isascii() and value.isprintable())
     ):
-        raise ValidationError("click_id is required: the value your landing page received.", "invalid_click_id")
+        raise ValidationError(
+            Message("click_id is required: the value your landing page received."), "invalid_click_id"
+        )
     return value
 
 
@@ -142,7 +147,12 @@ def make_report(click_id: str, order_id: str, amount: Decimal, currency: str) ->
     money.check_minor(minor, currency, "amount")
     if money.from_minor(minor, currency) != amount:
         raise ValidationError(
-            f"amount has more decimals than {currency} allows ({money.exponent(currency)}).", "invalid_amount"
+            Message(
+                "amount has more decimals than {currency} allows ({decimals}).",
+                currency=currency,
+                decimals=money.exponent(currency),
+            ),
+            "invalid_amount",
         )
     return Report(click_id, order_id, minor, currency)
 
@@ -265,15 +275,22 @@ def _attribute(raw: Raw, click: _Click, report: Report, now: dt.datetime) -> tup
     if existing is not None:
         return existing, False
     if not click.conversion_tracking:
-        raise RuleRefused("Conversion tracking is off for this campaign.", "conversion_tracking_off")
+        raise RuleRefused(Message("Conversion tracking is off for this campaign."), "conversion_tracking_off")
     if report.currency != click.currency:
         raise RuleRefused(
-            f"This campaign is in {click.currency}; report the amount in {click.currency} (got {report.currency}).",
+            Message(
+                "This campaign is in {currency}; report the amount in {currency} (got {given}).",
+                currency=click.currency,
+                given=report.currency,
+            ),
             "currency_mismatch",
         )
     if now - click.created_at > dt.timedelta(days=click.attribution_window_days):
         raise RuleRefused(
-            f"The click is older than the campaign's attribution window ({click.attribution_window_days} days).",
+            Message(
+                "The click is older than the campaign's attribution window ({days} days).",
+                days=click.attribution_window_days,
+            ),
             "outside_attribution_window",
         )
     # A conversion pays unless its click was made where nobody may earn (the
@@ -311,7 +328,7 @@ def _attribute(raw: Raw, click: _Click, report: Report, now: dt.datetime) -> tup
     # A concurrent report of the same order won the insert: answer with its conversion.
     won = _existing(raw, click.campaign_id, report.order_id)
     if won is None:  # pragma: no cover - the constraint said it exists
-        raise RuleRefused("The order could not be recorded; please retry.", "retry")
+        raise RuleRefused(Message("The order could not be recorded; please retry."), "retry")
     return won, False
 
 
@@ -351,10 +368,10 @@ WAITING_BATCH = 500
 
 #: What a failed waiting conversion tells a repeated postback (error code → 404 or 422 and a sentence).
 _FAILURES: dict[str, tuple[type[NotFound] | type[RuleRefused], str]] = {
-    "click_not_found": (NotFound, "No click with this click_id in your campaigns: it was never stored."),
-    "conversion_tracking_off": (RuleRefused, "Conversion tracking is off for this campaign."),
-    "currency_mismatch": (RuleRefused, "The currency is not this campaign's."),
-    "outside_attribution_window": (RuleRefused, "The click is older than the campaign's attribution window."),
+    "click_not_found": (NotFound, Message("No click with this click_id in your campaigns: it was never stored.")),
+    "conversion_tracking_off": (RuleRefused, Message("Conversion tracking is off for this campaign.")),
+    "currency_mismatch": (RuleRefused, Message("The currency is not this campaign's.")),
+    "outside_attribution_window": (RuleRefused, Message("The click is older than the campaign's attribution window.")),
 }
 
 
@@ -480,7 +497,7 @@ def report_conversion(
             )
         )
         if campaign is None:
-            raise NotFound("No click with this click_id in your campaigns.", "click_not_found")
+            raise NotFound(Message("No click with this click_id in your campaigns."), "click_not_found")
         lock_click_store(raw)
         click = _stored_click(raw, advertiser_id, report.click_id)  # stored while we looked?
         if click is None:
@@ -497,10 +514,14 @@ def _wait(
     if existing is not None:
         return _conversion(conn, existing), False
     if not tracking:
-        raise RuleRefused("Conversion tracking is off for this campaign.", "conversion_tracking_off")
+        raise RuleRefused(Message("Conversion tracking is off for this campaign."), "conversion_tracking_off")
     if report.currency != currency:
         raise RuleRefused(
-            f"This campaign is in {currency}; report the amount in {currency} (got {report.currency}).",
+            Message(
+                "This campaign is in {currency}; report the amount in {currency} (got {given}).",
+                currency=currency,
+                given=report.currency,
+            ),
             "currency_mismatch",
         )
     raw.run(
@@ -524,7 +545,7 @@ def _wait(
     assert row is not None, "inserted or already there"
     waiting = _waiting_from_raw(row)
     if waiting.status == "failed":
-        error, message = _FAILURES.get(waiting.error or "", (RuleRefused, "This conversion was refused."))
+        error, message = _FAILURES.get(waiting.error or "", (RuleRefused, Message("This conversion was refused.")))
         raise error(message, waiting.error)
     if waiting.status == "recorded" and waiting.conversion_id is not None:
         return _conversion(conn, waiting.conversion_id), False
@@ -637,12 +658,12 @@ def set_conversion_status(conn: Connection, advertiser_id: int, conversion_id: i
     A reversed conversion no longer counts in reports (neither revenue nor payout).
     """
     if status not in STATUSES:
-        raise ValidationError("Status must be pending, approved or reversed.", "invalid_status")
+        raise ValidationError(Message("Status must be pending, approved or reversed."), "invalid_status")
     row = conn.execute(
         _select().where(conversions.c.id == conversion_id, programs.c.advertiser_id == advertiser_id)
     ).first()
     if row is None:
-        raise NotFound("No such conversion.")
+        raise NotFound(Message("No such conversion."))
     conn.execute(
         update(conversions).where(conversions.c.id == conversion_id).values(status=status, updated_at=utcnow())
     )

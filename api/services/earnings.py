@@ -36,6 +36,8 @@ import ipaddress
 from functools import lru_cache
 from typing import Literal, Protocol, get_args
 
+from ..i18n import Message
+
 #: Every reason a click may not be billable, in the order they are checked: declared once, used by
 #: the rules below, the reports and the API's document.
 Reason = Literal[
@@ -68,15 +70,15 @@ REASONS: tuple[Reason, ...] = get_args(Reason)
 
 #: Each reason in a few words, for people (admin tables, CSV exports).
 REASON_LABELS: dict[str, str] = {
-    NOT_PAYING: "pay for performance off",
-    CAMPAIGN_ENDED: "campaign ended",
-    CAMPAIGN_PAUSED: "campaign paused (not paying)",
-    MEMBERSHIP_ENDED: "membership not active",
-    LINK_DISABLED: "link disabled",
-    BOT: "bot or link preview",
-    PREFETCH: "browser prefetch",
-    DUPLICATE: "repeat click (24 h)",
-    OVER_CAP: "over the daily cap",
+    NOT_PAYING: Message("pay for performance off"),
+    CAMPAIGN_ENDED: Message("campaign ended"),
+    CAMPAIGN_PAUSED: Message("campaign paused (not paying)"),
+    MEMBERSHIP_ENDED: Message("membership not active"),
+    LINK_DISABLED: Message("link disabled"),
+    BOT: Message("bot or link preview"),
+    PREFETCH: Message("browser prefetch"),
+    DUPLICATE: Message("repeat click (24 h)"),
+    OVER_CAP: Message("over the daily cap"),
 }
 NO_EARNINGS: frozenset[Reason] = frozenset(get_args(NoEarningsReason))
 #: A later click of the same visitor on the same link within this time of a billable one is a duplicate.

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Row, delete, insert, select, update
 from .. import urls
 from ..db import utcnow
 from ..errors import LandingPageNotAllowed, NotFound, RuleRefused, ValidationError
+from ..i18n import Message
 from ..schema import campaign_domains, landing_pages, tasks
 from . import accounts, campaigns
 from .campaigns import Campaign, get_campaign_for_advertiser
@@ -88,8 +89,13 @@ def set_allowed_domains(conn: Connection, advertiser_id: int, campaign_id: int, 
         host = urls.url_host(page.url)
         if not urls.host_allowed(host, cleaned):
             raise RuleRefused(
-                f"The landing page “{page.name}” ({page.url}) is on {host}, which these allowed domains no "
-                "longer cover: change or remove the page first, or keep its domain.",
+                Message(
+                    "The landing page “{name}” ({url}) is on {host}, which these allowed domains no longer cover: "
+                    "change or remove the page first, or keep its domain.",
+                    name=page.name,
+                    url=page.url,
+                    host=host,
+                ),
                 "domain_in_use",
             )
     _write_domains(conn, campaign_id, cleaned)
@@ -103,20 +109,28 @@ def _clean_page(campaign: Campaign, domains: list[str], name: object, url: objec
     visitors to them, and choose or default mode must not be a way around
     the domains.
     """
-    name = accounts.normalize_name(name, "Landing page name")
+    name = accounts.normalize_name(name, Message("Landing page name"))
     url = urls.normalize_url(url)
     host = urls.url_host(url)
     if not domains:
         raise LandingPageNotAllowed(
-            f"The landing page “{name}” is on {host}, but the campaign has no allowed domains yet: "
-            f"add {host} to the allowed domains first."
+            Message(
+                "The landing page “{name}” is on {host}, but the campaign has no allowed domains yet: "
+                "add {host} to the allowed domains first.",
+                name=name,
+                host=host,
+            )
         )
     if not urls.host_allowed(host, domains):
         raise LandingPageNotAllowed(
-            f"The landing page “{name}” is not allowed: {urls.not_on_domains_reason(host, domains)}. "
-            "Landing pages must be on the allowed domains; add its domain first if it is yours."
+            Message(
+                "The landing page “{name}” is not allowed: {reason}. "
+                "Landing pages must be on the allowed domains; add its domain first if it is yours.",
+                name=name,
+                reason=urls.not_on_domains_reason(host, domains),
+            )
         )
-    urls.refuse_click_id_param(url, campaign.click_id_param, f"The landing page “{name}”")
+    urls.refuse_click_id_param(url, campaign.click_id_param, Message("The landing page “{name}”", name=name))
     return name, url
 
 
@@ -143,7 +157,7 @@ def _get(conn: Connection, campaign_id: int, page_id: int) -> LandingPage:
         select(landing_pages).where(landing_pages.c.id == page_id, landing_pages.c.campaign_id == campaign_id)
     ).first()
     if row is None:
-        raise NotFound("No such landing page in this campaign.")
+        raise NotFound(Message("No such landing page in this campaign."))
     return LandingPage.from_row(row)
 
 
@@ -166,10 +180,10 @@ def replace_landing_pages(
         try:
             name, url = _clean_page(campaign, domains, row.get("name"), row.get("url"))
         except (ValidationError, RuleRefused) as exc:
-            raise type(exc)(f"Row {index}: {exc.message}", exc.code) from exc
+            raise type(exc)(Message("Row {index}: {problem}", index=index, problem=exc.message), exc.code) from exc
         page_id = row.get("id")
         if page_id is not None and page_id not in existing:
-            raise NotFound(f"Row {index}: no such landing page in this campaign.")
+            raise NotFound(Message("Row {index}: no such landing page in this campaign.", index=index))
         cleaned.append((page_id, name, url, bool(row.get("is_default"))))
     defaults = sum(1 for *_, is_default in cleaned if is_default)
     if len(cleaned) == 1 and not defaults:  # a single page is the default; nothing else could be
@@ -177,10 +191,11 @@ def replace_landing_pages(
         cleaned[0] = (page_id, name, url, True)
         defaults = 1
     if cleaned and defaults != 1:
-        raise ValidationError("Mark exactly one landing page as the default.", "default_required")
+        raise ValidationError(Message("Mark exactly one landing page as the default."), "default_required")
     if not cleaned and campaign.landing_mode != "manual":
         raise RuleRefused(
-            f"The campaign is in {campaign.landing_mode} mode and needs at least one landing page.", "page_required"
+            Message("The campaign is in {mode} mode and needs at least one landing page.", mode=campaign.landing_mode),
+            "page_required",
         )
     kept = {page_id for page_id, *_ in cleaned if page_id is not None}
     removed = [page_id for page_id in existing if page_id not in kept]
@@ -305,27 +320,39 @@ def pick_landing_url(
     domains (needed only when a ``landing_url`` is given).
     """
     if landing_page_id is not None and (isinstance(landing_page_id, bool) or not isinstance(landing_page_id, int)):
-        raise ValidationError("landing_page_id must be a whole number.", "invalid_input")
+        raise ValidationError(Message("landing_page_id must be a whole number."), "invalid_input")
     if landing_url is not None and landing_page_id is not None:
-        raise ValidationError("Give either landing_url or landing_page_id, not both.", "invalid_input")
+        raise ValidationError(Message("Give either landing_url or landing_page_id, not both."), "invalid_input")
     if landing_url is not None:
         if mode != "manual":
             raise LandingPageNotAllowed(
-                f"This campaign does not allow your own landing URLs ({mode} mode); "
-                + ("pick one of the advertiser's landing pages." if mode == "choose" else "its default page is used."),
+                Message(
+                    "This campaign does not allow your own landing URLs (choose mode); pick one of the advertiser's landing pages."
+                )
+                if mode == "choose"
+                else Message(
+                    "This campaign does not allow your own landing URLs ({mode} mode); its default page is used.",
+                    mode=mode,
+                )
             )
         return urls.check_landing_url(landing_url, domains, click_id_param), None
     if landing_page_id is not None:
         if mode == "default":
-            raise LandingPageNotAllowed("This campaign uses its default landing page; no other page can be chosen.")
+            raise LandingPageNotAllowed(
+                Message("This campaign uses its default landing page; no other page can be chosen.")
+            )
         if requested_page is None:
-            raise LandingPageNotAllowed("That landing page is not one of this campaign's pages.")
+            raise LandingPageNotAllowed(Message("That landing page is not one of this campaign's pages."))
         return requested_page[1], requested_page[0]
     if task_page is not None:
         return task_page[1], task_page[0]
     if default_page is None:
         raise LandingPageNotAllowed(
-            "The advertiser has not set a default landing page for this campaign."
-            + (" Enter a landing URL on one of its allowed domains." if mode == "manual" else "")
+            Message(
+                "The advertiser has not set a default landing page for this campaign. "
+                "Enter a landing URL on one of its allowed domains."
+            )
+            if mode == "manual"
+            else Message("The advertiser has not set a default landing page for this campaign.")
         )
     return default_page[1], default_page[0]

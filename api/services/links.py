@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Row, Select, func, select, update
 from .. import urls
 from ..db import utcnow
 from ..errors import Conflict, LinkUnavailable, NotFound, PermissionDenied, RuleRefused, ValidationError
+from ..i18n import Message
 from ..rawsql import Raw
 from ..schema import SUB_ID_MAX, clicks, conversions, links, programs
 from ..schema import campaigns as campaign_table
@@ -106,11 +107,16 @@ def clean_reporting(values: Mapping[str, object]) -> dict[str, str | None]:
             cleaned[column] = None
             continue
         if not isinstance(value, str):
-            raise ValidationError(f"{api_name} must be a string.", "invalid_reporting")
+            raise ValidationError(Message("{field} must be a string.", field=api_name), "invalid_reporting")
         if len(value) > SUB_ID_MAX:
-            raise ValidationError(f"{api_name} must be at most {SUB_ID_MAX} characters.", "invalid_reporting")
+            raise ValidationError(
+                Message("{field} must be at most {limit} characters.", field=api_name, limit=SUB_ID_MAX),
+                "invalid_reporting",
+            )
         if any(ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 for ch in value):
-            raise ValidationError(f"{api_name} must not contain control characters.", "invalid_reporting")
+            raise ValidationError(
+                Message("{field} must not contain control characters.", field=api_name), "invalid_reporting"
+            )
         cleaned[column] = value
     return cleaned
 
@@ -153,13 +159,24 @@ def check_followable(link: Link, base_url: str, keys: Sequence[str]) -> None:
     url, _display = link_urls(link, base_url, keys)
     size = request_target_bytes(url)
     if size > MAX_REQUEST_TARGET:
-        shorter = "a shorter landing URL, a short link, or shorter" if link.kind == "regular" else "shorter"
-        raise RuleRefused(
-            f"This link would be too long to follow: its path and query take {size:,} bytes, more than the "
-            f"{MAX_REQUEST_TARGET:,} web servers reliably accept. Use {shorter} Sub IDs or Shared ID "
-            "(characters other than ASCII letters and digits take up to 12 bytes each once percent-encoded).",
-            "link_too_long",
-        )
+        if link.kind == "regular":
+            message = Message(
+                "This link would be too long to follow: its path and query take {size} bytes, more than the "
+                "{limit} web servers reliably accept. Use a shorter landing URL, a short link, or shorter Sub IDs "
+                "or Shared ID (characters other than ASCII letters and digits take up to 12 bytes each once "
+                "percent-encoded).",
+                size=format(size, ","),
+                limit=format(MAX_REQUEST_TARGET, ","),
+            )
+        else:
+            message = Message(
+                "This link would be too long to follow: its path and query take {size} bytes, more than the "
+                "{limit} web servers reliably accept. Use shorter Sub IDs or Shared ID (characters other than "
+                "ASCII letters and digits take up to 12 bytes each once percent-encoded).",
+                size=format(size, ","),
+                limit=format(MAX_REQUEST_TARGET, ","),
+            )
+        raise RuleRefused(message, "link_too_long")
 
 
 # Every rule of link creation reads from this one query (one round trip): the task
@@ -216,14 +233,14 @@ def create_link(
     query and the link written in one more, both in the caller's transaction.
     """
     if kind not in KINDS:
-        raise ValidationError("kind must be short or regular.", "invalid_kind")
+        raise ValidationError(Message("kind must be short or regular."), "invalid_kind")
     raw = Raw.of(conn)
     row = raw.one(
         _RULES_SQL[raw.sqlite, landing_url is not None],
         (partner_id, landing_page_id if landing_pages.is_page_id(landing_page_id) else None, task_id, partner_id),
     )
     if row is None:
-        raise NotFound("No such task.")
+        raise NotFound(Message("No such task."))
     (
         campaign_id,
         task_partner_id,
@@ -253,7 +270,7 @@ def create_link(
         archived_at is not None,
     )
     if not availability.available:
-        raise LinkUnavailable(availability.reason or "Links cannot be made for this task.", availability.code)
+        raise LinkUnavailable(availability.reason or Message("Links cannot be made for this task."), availability.code)
     url, _page_id = landing_pages.pick_landing_url(
         mode,
         click_id_param,
@@ -301,7 +318,7 @@ def create_link(
                 disabled_by=None,
                 created_at=created_at,
             )
-    raise Conflict("Could not find a free short code; please try again.", "code_exhausted")
+    raise Conflict(Message("Could not find a free short code; please try again."), "code_exhausted")
 
 
 @dataclass(frozen=True)
@@ -332,9 +349,13 @@ def task_link_options(conn: Connection, partner_id: int, task: tasks.Task, base:
     """A task's options: the task's own page is its default, and an assigned task is checked."""
     availability = base.availability
     if availability.available and not task.open_to(partner_id):
-        availability = campaigns.Availability(False, "task_not_open", "This task is assigned to another partner.")
+        availability = campaigns.Availability(
+            False, "task_not_open", Message("This task is assigned to another partner.")
+        )
     elif availability.available and task.archived:
-        availability = campaigns.Availability(False, "task_archived", "This task is archived: it takes no new links.")
+        availability = campaigns.Availability(
+            False, "task_archived", Message("This task is archived: it takes no new links.")
+        )
     default = base.default_landing_page_id
     if task.landing_page_id is not None and any(page.id == task.landing_page_id for page in base.landing_pages):
         default = task.landing_page_id
@@ -430,7 +451,7 @@ def get_link(conn: Connection, partner_id: int, link_id: int) -> Link:
     """One of the partner's links with its counts, or :class:`NotFound`."""
     row = conn.execute(_with_counts().where(links.c.id == link_id, links.c.partner_id == partner_id)).first()
     if row is None:
-        raise NotFound("No such link.")
+        raise NotFound(Message("No such link."))
     return Link.from_row(row)
 
 
@@ -458,7 +479,8 @@ def set_disabled(conn: Connection, partner_id: int, link_id: int, disabled: bool
     link = get_link(conn, partner_id, link_id)
     if link.disabled_by == "advertiser":
         raise PermissionDenied(
-            "The advertiser disabled this link; only the advertiser can enable it again.", "disabled_by_advertiser"
+            Message("The advertiser disabled this link; only the advertiser can enable it again."),
+            "disabled_by_advertiser",
         )
     if link.disabled != disabled:
         conn.execute(
@@ -490,7 +512,7 @@ def advertiser_set_disabled(conn: Connection, advertiser_id: int, link_id: int, 
         _with_counts().where(links.c.id == link_id, links.c.id.in_(_owned_link_ids(advertiser_id)))
     ).first()
     if row is None:
-        raise NotFound("No such link in your campaigns.")
+        raise NotFound(Message("No such link in your campaigns."))
     conn.execute(
         update(links)
         .where(links.c.id == link_id)

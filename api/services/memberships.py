@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..db import utcnow
 from ..errors import Conflict, NotFound, ValidationError
+from ..i18n import Message
 from ..schema import campaigns, email_invitations, memberships, partners, programs
 from . import accounts
 
@@ -31,16 +32,17 @@ STATUSES: tuple[MembershipStatus, ...] = get_args(MembershipStatus)
 #: An invitation is the partner's to answer (:func:`answer_invitation`); the
 #: advertiser can only withdraw it (:func:`withdraw_invitation`).
 ACTIONS: dict[str, tuple[tuple[str, str], ...]] = {
-    "pending": (("Approve", "active"), ("Decline", "declined")),
-    "active": (("End", "ended"),),
-    "declined": (("Approve", "active"),),
-    "ended": (("Re-activate", "active"),),
+    "pending": ((Message("Approve"), "active"), (Message("Decline"), "declined")),
+    "active": ((Message("End"), "ended"),),
+    "declined": ((Message("Approve"), "active"),),
+    "ended": ((Message("Re-activate"), "active"),),
 }
 
 #: What the advertiser is told after inviting an e-mail, whether or not it has a partner account.
-INVITED_MESSAGE = (
+INVITED_MESSAGE = Message(
     "Invitation recorded for {email}. If they have a Tasklink partner account, they see it in the extension; "
-    "otherwise they will when they create one with this e-mail. They join once they accept."
+    "otherwise they will when they create one with this e-mail. They join once they accept.",
+    email="{email}",
 )
 
 
@@ -89,7 +91,9 @@ class Membership:
 
 def _check_status(status: object) -> str:
     if status not in STATUSES:
-        raise ValidationError(f"Membership status must be one of {', '.join(STATUSES)}.", "invalid_status")
+        raise ValidationError(
+            Message("Membership status must be one of {statuses}.", statuses=", ".join(STATUSES)), "invalid_status"
+        )
     return str(status)
 
 
@@ -113,7 +117,7 @@ def add_membership(conn: Connection, partner_id: int, campaign_id: int, status: 
             ).scalar_one()
     except IntegrityError as exc:
         raise Conflict(
-            "This partner is already a member of the campaign, or the partner or campaign does not exist.",
+            Message("This partner is already a member of the campaign, or the partner or campaign does not exist."),
             "membership_exists",
         ) from exc
     return _get(conn, new_id)
@@ -128,7 +132,7 @@ def _select() -> Select[Any]:
 def _get(conn: Connection, membership_id: int) -> Membership:
     row = conn.execute(_select().where(memberships.c.id == membership_id)).first()
     if row is None:
-        raise NotFound("No such membership.")
+        raise NotFound(Message("No such membership."))
     return Membership.from_row(row)
 
 
@@ -177,11 +181,14 @@ def set_membership_status(conn: Connection, advertiser_id: int, membership_id: i
         .with_for_update()
     ).first()
     if found is None:
-        raise NotFound("No such membership.")
+        raise NotFound(Message("No such membership."))
     current = found.status
     if status not in {new for _label, new in actions_for(current, found.invited_at is not None)}:
         raise Conflict(
-            f"A {current} membership cannot become {status}.", "invalid_transition", status=current, requested=status
+            Message("A {current} membership cannot become {status}.", current=current, status=status),
+            "invalid_transition",
+            status=current,
+            requested=status,
         )
     conn.execute(
         update(memberships).where(memberships.c.id == membership_id).values(status=status, updated_at=utcnow())
@@ -238,7 +245,7 @@ def invite_by_email(conn: Connection, advertiser_id: int, campaign_id: int, emai
                 conn.execute(insert(email_invitations).values(campaign_id=campaign_id, email=address, created_at=now))
     except IntegrityError:
         pass  # already invited or already a member: the same answer
-    return INVITED_MESSAGE.format(email=address)
+    return Message(INVITED_MESSAGE.template, email=address)
 
 
 @dataclass(frozen=True)
@@ -327,10 +334,12 @@ def answer_invitation(conn: Connection, partner_id: int, campaign_id: int, accep
         .with_for_update()
     ).first()
     if found is None:
-        raise NotFound("No such invitation.")
+        raise NotFound(Message("No such invitation."))
     if found.status != "invited":
         raise Conflict(
-            f"There is no invitation to answer: your membership is {found.status}.", "not_invited", status=found.status
+            Message("There is no invitation to answer: your membership is {status}.", status=found.status),
+            "not_invited",
+            status=found.status,
         )
     conn.execute(
         update(memberships)
@@ -353,4 +362,4 @@ def _owned_campaign(conn: Connection, advertiser_id: int, campaign_id: int) -> N
         .where(campaigns.c.id == campaign_id, programs.c.advertiser_id == advertiser_id)
     ).first()
     if owned is None:
-        raise NotFound("No such campaign.")
+        raise NotFound(Message("No such campaign."))

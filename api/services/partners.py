@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..db import utcnow
 from ..errors import Conflict, NotFound
+from ..i18n import Message
 from ..rawsql import Raw
 from ..schema import partners
 from . import accounts, memberships
@@ -44,7 +45,9 @@ def create_partner(conn: Connection, name: str, email: str, password: str) -> Pa
         with conn.begin_nested():
             new_id = conn.execute(insert(partners).values(**values).returning(partners.c.id)).scalar_one()
     except IntegrityError as exc:
-        raise Conflict(f"A partner with the e-mail {values['email']} already exists.", "email_taken") from exc
+        raise Conflict(
+            Message("A partner with the e-mail {email} already exists.", email=values["email"]), "email_taken"
+        ) from exc
     memberships.claim_email_invitations(conn, new_id, str(values["email"]))
     return get_partner(conn, new_id)
 
@@ -58,7 +61,7 @@ def get_partner(conn: Connection, partner_id: int) -> Partner:
     """The partner with this id, or :class:`NotFound`."""
     row = Raw.of(conn).one(_BY_ID, (partner_id,))
     if row is None:
-        raise NotFound("No such partner.")
+        raise NotFound(Message("No such partner."))
     return Partner(row[0], row[1], row[2], row[3], Raw.read_time(row[4]), row[5])
 
 
@@ -82,5 +85,5 @@ def revoke_tokens(conn: Connection, partner_id: int) -> int:
         .returning(partners.c.token_version)
     ).first()
     if result is None:
-        raise NotFound("No such partner.")
+        raise NotFound(Message("No such partner."))
     return int(result.token_version)

@@ -31,6 +31,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 from .. import money
 from ..db import utcnow
 from ..errors import NotFound, RuleRefused
+from ..i18n import Message
 from ..rawsql import Raw
 from ..schema import (
     POSTBACK_URL_MAX,
@@ -46,19 +47,19 @@ DeliveryStatus = Literal["pending", "delivered", "failed"]
 
 #: The macros a template may use, each replaced by its URL-encoded value.
 MACROS: dict[str, str] = {
-    "click_id": "The click id the landing page received",
-    "subId1": "The link's sub id 1 (empty when none)",
-    "subId2": "The link's sub id 2 (empty when none)",
-    "subId3": "The link's sub id 3 (empty when none)",
-    "sharedid": "The link's shared id (empty when none)",
-    "order_id": "The advertiser's order id",
-    "amount": "The sale amount, e.g. 40.00",
-    "payout": "Your payout, e.g. 5.00",
-    "currency": "ISO 4217 code of amount and payout",
-    "status": "The conversion's status after the event: pending, approved or reversed",
-    "event": "What happened: created, approved or reversed",
-    "campaign_id": "The campaign's id",
-    "conversion_id": "The conversion's id (the same for all of its events)",
+    "click_id": Message("The click id the landing page received"),
+    "subId1": Message("The link's sub id 1 (empty when none)"),
+    "subId2": Message("The link's sub id 2 (empty when none)"),
+    "subId3": Message("The link's sub id 3 (empty when none)"),
+    "sharedid": Message("The link's shared id (empty when none)"),
+    "order_id": Message("The advertiser's order id"),
+    "amount": Message("The sale amount, e.g. 40.00"),
+    "payout": Message("Your payout, e.g. 5.00"),
+    "currency": Message("ISO 4217 code of amount and payout"),
+    "status": Message("The conversion's status after the event: pending, approved or reversed"),
+    "event": Message("What happened: created, approved or reversed"),
+    "campaign_id": Message("The campaign's id"),
+    "conversion_id": Message("The conversion's id (the same for all of its events)"),
 }
 _MACRO = re.compile(r"\{([^{}]*)\}")
 
@@ -73,30 +74,36 @@ def check_template(value: str) -> str:
     """A template as it is stored: an http(s) URL with a host and known macros only (422 naming what is wrong)."""
     template = value.strip()
     if not template:
-        raise RuleRefused("The postback URL is empty.", "invalid_postback_url")
+        raise RuleRefused(Message("The postback URL is empty."), "invalid_postback_url")
     if len(template) > POSTBACK_URL_MAX:
-        raise RuleRefused(f"The postback URL is longer than {POSTBACK_URL_MAX} characters.", "invalid_postback_url")
+        raise RuleRefused(
+            Message("The postback URL is longer than {limit} characters.", limit=POSTBACK_URL_MAX),
+            "invalid_postback_url",
+        )
     if any(ord(ch) <= 0x20 or ord(ch) == 0x7F for ch in template):
-        raise RuleRefused("The postback URL contains spaces or control characters.", "invalid_postback_url")
+        raise RuleRefused(Message("The postback URL contains spaces or control characters."), "invalid_postback_url")
     unknown = [name for name in _MACRO.findall(template) if name not in MACROS]
     if unknown:
         raise RuleRefused(
-            f"Unknown macro {{{unknown[0]}}} in the postback URL; the macros are "
-            + ", ".join(f"{{{name}}}" for name in MACROS)
-            + ".",
+            Message(
+                "Unknown macro {macro} in the postback URL; the macros are {macros}.",
+                macro="{" + unknown[0] + "}",
+                macros=", ".join(f"{{{name}}}" for name in MACROS),
+            ),
             "unknown_macro",
         )
     if "{" in _MACRO.sub("", template) or "}" in _MACRO.sub("", template):
-        raise RuleRefused("The postback URL has an unmatched { or }.", "invalid_postback_url")
+        raise RuleRefused(Message("The postback URL has an unmatched { or }."), "invalid_postback_url")
     # The host may not be a macro: a partner's values must never choose where a request goes.
     parts = urlsplit(_MACRO.sub("x", template))
     if parts.scheme.lower() not in ("http", "https") or not urlsplit(template).hostname:
         raise RuleRefused(
-            "The postback URL must start with http:// or https:// and name a host.", "invalid_postback_url"
+            Message("The postback URL must start with http:// or https:// and name a host."), "invalid_postback_url"
         )
     if "{" in (urlsplit(template).netloc or ""):
         raise RuleRefused(
-            "Macros may be used in the path and query of the postback URL, not in its host.", "invalid_postback_url"
+            Message("Macros may be used in the path and query of the postback URL, not in its host."),
+            "invalid_postback_url",
         )
     return template
 
@@ -184,7 +191,7 @@ def set_campaign_template(conn: Connection, partner_id: int, campaign_id: int, t
         select(memberships.c.id).where(memberships.c.partner_id == partner_id, memberships.c.campaign_id == campaign_id)
     ).first()
     if member is None:
-        raise NotFound("No such campaign.")
+        raise NotFound(Message("No such campaign."))
     checked = None if template is None else check_template(template)
     _ensure(conn, partner_id)
     key = (

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..db import utcnow
 from ..errors import Conflict, NotFound
+from ..i18n import Message
 from ..schema import campaigns, memberships, programs
 from . import accounts
 
@@ -29,7 +30,7 @@ class Program:
 
 def create_program(conn: Connection, advertiser_id: int, name: str) -> Program:
     """Create a program for the advertiser (names are unique per advertiser)."""
-    name = accounts.normalize_name(name, "Program name")
+    name = accounts.normalize_name(name, Message("Program name"))
     try:
         with conn.begin_nested():
             new_id = conn.execute(
@@ -38,7 +39,7 @@ def create_program(conn: Connection, advertiser_id: int, name: str) -> Program:
                 .returning(programs.c.id)
             ).scalar_one()
     except IntegrityError as exc:
-        raise Conflict(f"You already have a program named “{name}”.", "name_taken") from exc
+        raise Conflict(Message("You already have a program named “{name}”.", name=name), "name_taken") from exc
     return get_program(conn, advertiser_id, new_id)
 
 
@@ -48,7 +49,7 @@ def get_program(conn: Connection, advertiser_id: int, program_id: int) -> Progra
         select(programs).where(programs.c.id == program_id, programs.c.advertiser_id == advertiser_id)
     ).first()
     if row is None:
-        raise NotFound("No such program.")
+        raise NotFound(Message("No such program."))
     return Program.from_row(row)
 
 

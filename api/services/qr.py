@@ -23,6 +23,7 @@ import segno
 from segno import DataOverflowError
 
 from ..errors import RuleRefused
+from ..i18n import Message
 from . import links
 
 #: Which of the link's URLs the code encodes.
@@ -84,8 +85,12 @@ def draw(text: str, fmt: QrFormat, scale: int = DEFAULT_SCALE, margin: int = DEF
         code = segno.make_qr(text, error="l", boost_error=True)
     except DataOverflowError:
         raise RuleRefused(
-            f"This link is too long for a QR code ({len(text.encode()):,} bytes; a QR code holds at most "
-            "2,953). Use a short link, or shorter Sub IDs or Shared ID, or encode display_url.",
+            Message(
+                "This link is too long for a QR code ({size} bytes; a QR code holds at most {limit}). "
+                "Use a short link, or shorter Sub IDs or Shared ID, or encode display_url.",
+                size=format(len(text.encode()), ","),
+                limit="2,953",
+            ),
             "qr_too_long",
         ) from None
     out = io.BytesIO()

@@ -33,6 +33,7 @@ from sqlalchemy.sql import ColumnElement
 from .. import money
 from ..db import utcnow
 from ..errors import ValidationError
+from ..i18n import Message
 from ..schema import campaigns, click_rollup_state, click_rollups, clicks, conversions, links, programs, tasks
 from . import earnings
 
@@ -117,7 +118,13 @@ def check_day(name: str, day: dt.date) -> None:
     """A report day must lie between :data:`FIRST_DAY` and :data:`LAST_DAY` (``invalid_dates`` otherwise)."""
     if not FIRST_DAY <= day <= LAST_DAY:
         raise ValidationError(
-            f"{name} must be a day from {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}; got {day.isoformat()}.",
+            Message(
+                "{name} must be a day from {first} to {last}; got {day}.",
+                name=name,
+                first=FIRST_DAY.isoformat(),
+                last=LAST_DAY.isoformat(),
+                day=day.isoformat(),
+            ),
             "invalid_dates",
         )
 
@@ -127,9 +134,9 @@ def check_dates(date_from: dt.date, date_to: dt.date) -> None:
     check_day("from", date_from)
     check_day("to", date_to)
     if date_from > date_to:
-        raise ValidationError("from must not be after to.", "invalid_dates")
+        raise ValidationError(Message("from must not be after to."), "invalid_dates")
     if (date_to - date_from).days >= MAX_DAYS:
-        raise ValidationError(f"A report spans at most {MAX_DAYS} days.", "invalid_dates")
+        raise ValidationError(Message("A report spans at most {days} days.", days=MAX_DAYS), "invalid_dates")
 
 
 def _day_of(column: Any, conn: Connection) -> ColumnElement[Any]:
@@ -291,7 +298,8 @@ def summary(
         raise ValueError("give exactly one of advertiser_id and partner_id")
     if group_by not in allowed_groups(advertiser_id is not None):
         raise ValidationError(
-            f"group_by must be one of {', '.join(allowed_groups(advertiser_id is not None))}.", "invalid_group_by"
+            Message("group_by must be one of {groups}.", groups=", ".join(allowed_groups(advertiser_id is not None))),
+            "invalid_group_by",
         )
     check_dates(date_from, date_to)
     start = dt.datetime.combine(date_from, dt.time(), dt.UTC)

@@ -19,6 +19,7 @@ from sqlalchemy import Connection
 
 from ..db import utcnow
 from ..errors import AuthenticationError, NotFound
+from ..i18n import Message
 from ..signing import BadData, account_fingerprint, fingerprint_matches, partner_session_serializer
 from . import partners
 
@@ -88,11 +89,11 @@ def token_claim(
     try:
         payload, issued = _serializer(tuple(keys)).loads(token, return_timestamp=True)
     except BadData as exc:  # a bad signature, or a signed value that is no payload
-        raise AuthenticationError("Sign in to continue: the session token is not valid.", "bad_token") from exc
+        raise AuthenticationError(Message("Sign in to continue: the session token is not valid."), "bad_token") from exc
     if (now or utcnow()) - issued.astimezone(dt.UTC) > max_age:
-        raise AuthenticationError("Your session has expired; sign in again.", "token_expired")
+        raise AuthenticationError(Message("Your session has expired; sign in again."), "token_expired")
     if not isinstance(payload, dict) or not isinstance(payload.get("p"), int) or not isinstance(payload.get("v"), int):
-        raise AuthenticationError("Sign in to continue: the session token is not valid.", "bad_token")
+        raise AuthenticationError(Message("Sign in to continue: the session token is not valid."), "bad_token")
     return TokenClaim(payload["p"], payload["v"], payload.get("a"))
 
 
@@ -114,14 +115,14 @@ def partner_from_token(
     try:
         partner = partners.get_partner(conn, claim.partner_id)
     except NotFound as exc:
-        raise AuthenticationError("Sign in to continue: the session token is not valid.", "bad_token") from exc
+        raise AuthenticationError(Message("Sign in to continue: the session token is not valid."), "bad_token") from exc
     if partner.token_version != claim.version:
-        raise AuthenticationError("This session was signed out; sign in again.", "token_revoked")
+        raise AuthenticationError(Message("This session was signed out; sign in again."), "token_revoked")
     # Any key may have made the fingerprint: sessions survive a key rotation like their signatures do.
     # A token without one (made before fingerprints) fails here too.
     if not fingerprint_matches(keys, account_data(partner), claim.fingerprint):
         raise AuthenticationError(
-            "This session belongs to an account that has changed or no longer exists; sign in again.",
+            Message("This session belongs to an account that has changed or no longer exists; sign in again."),
             "token_revoked",
         )
     return partner

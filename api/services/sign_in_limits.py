@@ -16,6 +16,7 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from ..errors import AuthenticationError
+from ..i18n import Message
 
 NAMESPACE = "admin-sign-in"
 
@@ -38,7 +39,9 @@ class SignInLimiter:
             reset_at, _remaining = self._limiter.get_window_stats(self._item, NAMESPACE, key)
             wait = max(1, int(reset_at - time.time()))
             raise AuthenticationError(
-                f"Too many failed sign-ins for this e-mail; try again in {wait} second{'s' if wait != 1 else ''}.",
+                Message("Too many failed sign-ins for this e-mail; try again in 1 second.")
+                if wait == 1
+                else Message("Too many failed sign-ins for this e-mail; try again in {seconds} seconds.", seconds=wait),
                 "rate_limited",
             )
 

@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, Connection, Row, Select, and_, insert, or_
 
 from ..db import utcnow
 from ..errors import NotFound, ValidationError
+from ..i18n import Message
 from ..schema import landing_pages, memberships, partners, tasks
 from . import accounts
 from .campaigns import get_campaign_for_advertiser
@@ -62,12 +63,13 @@ def _select() -> Select[Any]:
 def _clean(conn: Connection, campaign_id: int, values: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if "title" in values:
-        out["title"] = accounts.normalize_name(values["title"], "Task title")
+        out["title"] = accounts.normalize_name(values["title"], Message("Task title"))
     if "description" in values:
         description = values["description"] or ""
         if not isinstance(description, str) or len(description) > MAX_DESCRIPTION:
             raise ValidationError(
-                f"The description must be text of at most {MAX_DESCRIPTION} characters.", "invalid_input"
+                Message("The description must be text of at most {limit} characters.", limit=MAX_DESCRIPTION),
+                "invalid_input",
             )
         out["description"] = description.strip()
     if "partner_id" in values:
@@ -79,7 +81,9 @@ def _clean(conn: Connection, campaign_id: int, values: dict[str, Any]) -> dict[s
                 )
             ).first()
             if member is None:
-                raise ValidationError("A task can only be assigned to a partner of the campaign.", "invalid_partner")
+                raise ValidationError(
+                    Message("A task can only be assigned to a partner of the campaign."), "invalid_partner"
+                )
         out["partner_id"] = partner_id
     if "landing_page_id" in values:
         page_id = values["landing_page_id"]
@@ -91,7 +95,7 @@ def _clean(conn: Connection, campaign_id: int, values: dict[str, Any]) -> dict[s
             ).first()
             if page is None:
                 raise ValidationError(
-                    "The task's landing page must be one of the campaign's pages.", "invalid_landing_page"
+                    Message("The task's landing page must be one of the campaign's pages."), "invalid_landing_page"
                 )
         out["landing_page_id"] = page_id
     return out
@@ -160,7 +164,7 @@ def get_task(conn: Connection, task_id: int) -> Task:
     """Any task by id (callers check who may see it)."""
     row = conn.execute(_select().where(tasks.c.id == task_id)).first()
     if row is None:
-        raise NotFound("No such task.")
+        raise NotFound(Message("No such task."))
     return Task.from_row(row)
 
 
@@ -194,7 +198,7 @@ def list_tasks_for_partner(conn: Connection, partner_id: int, campaign_id: int) 
         )
     ).scalar_one_or_none()
     if status != "active":
-        raise NotFound("No such campaign.")
+        raise NotFound(Message("No such campaign."))
     rows = conn.execute(
         _select().where(tasks.c.campaign_id == campaign_id, _visible_to_partner(partner_id)).order_by(tasks.c.id)
     )
@@ -205,5 +209,5 @@ def get_task_for_partner(conn: Connection, partner_id: int, task_id: int) -> Tas
     """A task the partner may see (active membership, open to them), or :class:`NotFound`."""
     row = conn.execute(_select().where(tasks.c.id == task_id, _visible_to_partner(partner_id))).first()
     if row is None:
-        raise NotFound("No such task.")
+        raise NotFound(Message("No such task."))
     return Task.from_row(row)
