@@ -42,7 +42,7 @@ from sqlalchemy import Connection, Engine
 from api import core, db, exports, i18n, money
 from api.errors import ConfigurationError, NotFound, TasklinkError
 from api.i18n import N_
-from api.postback_guide import TAG_COOKIE, postback_guide
+from api.postback_guide import postback_guide
 from api.services import (
     accounts,
     advertisers,
@@ -93,54 +93,6 @@ FAILURE_LABELS = {  # the codes a postback would have been refused with
     "currency_mismatch": N_("not the campaign's currency"),
     "outside_attribution_window": N_("outside the attribution window"),
 }
-#: Words the services write and the admin shows (readiness checklist, membership moves, why a click
-#: earns nothing, what partners are told), marked here so the admin's catalogue translates them while
-#: the API's does not (:func:`said` looks in both). tests/test_admin_app.py fails when a service's
-#: words change and this list does not.
-SERVICE_WORDS = (
-    # campaigns.readiness: the checks and what to do
-    N_("Campaign active"),
-    N_("set Status to Active in section 1"),
-    N_("Click tracking on"),
-    N_("Conversion tracking on"),
-    N_("Pay for performance on"),
-    N_("turn it on in section 1"),
-    N_("A landing page"),
-    N_("add one in section 2"),
-    N_("An allowed domain"),
-    N_("add your site's domain in section 2"),
-    N_("A task"),
-    N_("create one in section 3 (archived ones do not count)"),
-    N_("An active partner"),
-    N_("add or approve one in section 4"),
-    # campaigns.availability: what an active partner is told
-    N_("The advertiser has paused this campaign, so no new links can be made."),
-    N_("This campaign has ended, so no new links can be made."),
-    N_("This campaign is not active."),
-    N_("The advertiser has not enabled click tracking for this campaign."),
-    N_("The advertiser has not enabled conversion tracking for this campaign."),
-    N_("The advertiser has not enabled pay for performance for this campaign."),
-    # memberships.ACTIONS: the advertiser's moves
-    N_("Approve"),
-    N_("Decline"),
-    N_("End"),
-    N_("Re-activate"),
-    # memberships.INVITED_MESSAGE
-    N_(
-        "Invitation recorded for {email}. If they have a Tasklink partner account, they see it in the extension; "
-        "otherwise they will when they create one with this e-mail. They join once they accept."
-    ),
-    # earnings.REASON_LABELS: why a click or a sale earns nothing
-    N_("pay for performance off"),
-    N_("campaign ended"),
-    N_("campaign paused (not paying)"),
-    N_("membership not active"),
-    N_("link disabled"),
-    N_("bot or link preview"),
-    N_("browser prefetch"),
-    N_("repeat click (24 h)"),
-    N_("over the daily cap"),
-)
 READ_TTL = 60  # seconds; every write and the refresh button clear the cache
 OPEN_TO_ALL = 0  # "Assign to" value for no partner
 NO_PAGE = 0  # "Landing page" value for the campaign's default
@@ -183,29 +135,10 @@ def _(text: str, **params: object) -> str:
 def said(text: object) -> str:
     """Words a service wrote (a label, a hint, a sentence), in the chosen language.
 
-    A :class:`api.i18n.Message` is translated with its values by the API's
-    catalogue (:func:`api.i18n.localize`); plain words are looked up in the
-    API's catalogue, then in the admin's (:data:`SERVICE_WORDS`); anything
-    neither has is shown as the service wrote it.
+    Services write them as :class:`api.i18n.Message`, translated with their values
+    by the API's catalogue; anything else is shown as the service wrote it.
     """
-    language = locale()
-    if language == i18n.DEFAULT_LOCALE:
-        return str(text)
-    if isinstance(text, i18n.Message):
-        shown = i18n.localize(text, language)
-        if shown != text:
-            return shown
-        template, params = text.template, text.params
-    else:
-        template, params = str(text), {}
-    for domain in ("api", "admin"):
-        translated = i18n.translations(language, domain).gettext(template)
-        if translated != template:
-            try:
-                return translated.format(**params) if params else translated
-            except (KeyError, IndexError, ValueError):
-                break
-    return str(text)
+    return i18n.localize(text, locale())
 
 
 def translated(labels: dict[str, str]) -> dict[str, str]:
@@ -1624,54 +1557,22 @@ def performance_section(
 
 
 def postback_words(base_url: str | None, click_id_param: str, currency: str, attribution_days: int) -> None:
-    """How to send a conversion, in the chosen language: the words of :func:`api.postback_guide.postback_guide`.
-
-    The guide's examples (the tag, curl, Python) are code and shown as they are; its
-    sentences are written here again inside ``_()`` so they can be translated
-    (tests/test_admin_app.py checks that the English ones still match the guide's).
-    """
+    """How to send a conversion, in the chosen language: :func:`api.postback_guide.postback_guide`'s words and code."""
     guide = postback_guide(base_url, click_id_param, currency, attribution_days)
     st.markdown(
         _(
-            "**Sending a conversion (postback).** Each link click reaches your landing page with `?{param}=…`. Keep that click id with the visitor's "
-            "order, and when the order is placed send it to Tasklink from your server with your API key as a "
-            "bearer token. The amount is a decimal string in the campaign currency ({currency}). A repeated order "
-            "id is counted once. Your API key is in section 7.",
-            param=click_id_param,
-            currency=currency,
+            "**Sending a conversion (postback).** {intro} Your API key is in section 7.",
+            intro=said(guide.intro),
         )
     )
     if guide.missing_base_url:
-        st.warning(
-            _(
-                "Tasklink's public address is not configured, so the example shows a placeholder. The operator must "
-                "set `TASKLINK_BASE_URL` (e.g. `https://track.example.com`) to the address your server reaches the "
-                "API at."
-            )
-        )
-    st.markdown(
-        _(
-            "**Landing tag.** The landing tag keeps the click id for you: put it on your pages and it stores the `{param}` of the "
-            "landing URL in the first-party cookie `{cookie}` for the attribution window ({days} days; a newer "
-            "click replaces an older one). Your server reads that cookie at checkout; in the page, "
-            "`Tasklink.clickId()` returns it. Never put your API key in a page.",
-            param=click_id_param,
-            cookie=TAG_COOKIE,
-            days=number(attribution_days),
-        )
-    )
+        st.warning(said(guide.missing_base_url))
+    st.markdown(_("**Landing tag.** {intro}", intro=said(guide.tag_intro)))
     st.code(guide.tag, language="html")
     curl, python = st.tabs(list(CODE_TABS))
     curl.code(guide.request, language="bash")
     python.code(guide.python, language="python")
-    st.caption(
-        _(
-            "Answers: 201 with the conversion, 200 when that order id was already reported, 202 when the click was "
-            "made moments ago and is not stored yet (the conversion is recorded as soon as it is; send the same "
-            "postback again to get it), 404 for an unknown click, 422 when the click is older than the attribution "
-            "window, conversion tracking is off or the currency is not the campaign's."
-        )
-    )
+    st.caption(said(guide.answers))
 
 
 def conversions_section(

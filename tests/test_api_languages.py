@@ -597,7 +597,7 @@ def test_a_sentence_in_a_success_body_is_in_the_callers_language(client, make, w
     assert chinese_answer.headers["Content-Language"] == "zh-CN" and english.headers["Content-Language"] == "en"
     reasons = {entry["id"]: entry for entry in chinese_answer.json["campaigns"]}
     assert reasons[pending.id]["reason_code"] == "membership_not_active"
-    assert reasons[pending.id]["reason"] == "您参与此活动的申请正在等待广告主批准。"
+    assert reasons[pending.id]["reason"] == "你参与此活动的申请正在等待广告主批准。"
     assert {entry["id"]: entry["reason"] for entry in english.json["campaigns"]}[pending.id] == (
         "Your membership in this campaign is pending the advertiser's approval."
     )
