@@ -14,7 +14,7 @@ it:
 Catalogues are gettext ``.po`` files under ``api/translations/<locale>/LC_MESSAGES``:
 ``api.po`` for what the API and the services say, ``admin.po`` for the admin's
 screens. They are compiled in memory the first time a language is used, so
-there is no build step and no compiled file to go stale. ``scripts/translations.sh``
+there is no build step and no compiled file to go stale. ``flask --app api translations``
 extracts new strings (Babel's ``pybabel``) and merges them into the catalogues.
 
 Numbers, money and dates are formatted for the language with Babel's CLDR data
@@ -60,7 +60,7 @@ class Message(str):
     ``"order_id is required."``; :func:`localize` looks ``template`` up in the
     catalogue and fills in the same values (values that are themselves
     messages are translated too). Mark every sentence a person may read with
-    it: ``scripts/translations.sh`` extracts the templates from these calls.
+    it: ``flask --app api translations`` extracts the templates from these calls.
     """
 
     template: str
