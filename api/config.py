@@ -29,6 +29,8 @@ class Settings:
     ratelimit_storage: str = "memory://"
     ratelimit_login: str = "10/minute"
     ratelimit_links: str = "120/minute"
+    #: QR codes per partner: the largest takes a quarter of a second of CPU to draw.
+    ratelimit_qr: str = "60/minute"
     demo: bool = False
     trusted_proxies: int = 0
     #: How long a worker may reuse what it read about a link (seconds; 0: never).
@@ -53,6 +55,7 @@ class Settings:
             "RATELIMIT_STORAGE_URI": self.ratelimit_storage,
             "RATELIMIT_LOGIN": self.ratelimit_login,
             "RATELIMIT_LINKS": self.ratelimit_links,
+            "RATELIMIT_QR": self.ratelimit_qr,
             "DEMO": self.demo,
             "TRUSTED_PROXIES": self.trusted_proxies,
             "REDIRECT_CACHE_SECONDS": self.redirect_cache_seconds,
@@ -179,6 +182,7 @@ def load_settings(instance_path: str | os.PathLike[str], environ: Mapping[str, s
         ratelimit_storage=env.get("TASKLINK_RATELIMIT_STORAGE") or "memory://",
         ratelimit_login=env.get("TASKLINK_RATELIMIT_LOGIN") or "10/minute",
         ratelimit_links=env.get("TASKLINK_RATELIMIT_LINKS") or "120/minute",
+        ratelimit_qr=env.get("TASKLINK_RATELIMIT_QR") or "60/minute",
         demo=demo,
         trusted_proxies=_proxy_count(env.get("TASKLINK_TRUSTED_PROXIES")),
         redirect_cache_seconds=_cache_seconds(env.get("TASKLINK_REDIRECT_CACHE_SECONDS")),

@@ -1,4 +1,4 @@
-"""Rate limits: failed sign-ins per e-mail and per address, link creation per partner, shared through Redis."""
+"""Rate limits: failed sign-ins per e-mail and per address, link creation and QR codes per partner, shared through Redis."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from conftest import PASSWORD
 
 @pytest.fixture
 def app_config(app_config):  # type: ignore[no-untyped-def]
-    return {**app_config, "RATELIMIT_LOGIN": "3/minute", "RATELIMIT_LINKS": "3/minute"}
+    return {**app_config, "RATELIMIT_LOGIN": "3/minute", "RATELIMIT_LINKS": "3/minute", "RATELIMIT_QR": "3/minute"}
 
 
 def attempt(client, email, password, address="10.0.0.1"):  # type: ignore[no-untyped-def]
@@ -74,10 +74,26 @@ def test_link_creation_is_limited_per_partner(client, make, world, auth) -> None
     assert client.post("/api/v1/links", headers=other, json={"task_id": world.task.id}).status_code == 201
 
 
+def test_qr_codes_are_limited_per_partner_in_either_format(client, make, world, auth) -> None:
+    """Drawing a code costs CPU (a quarter of a second for the largest): a script cannot ask for thousands."""
+    headers = auth(world.partner)
+    link = client.post("/api/v1/links", headers=headers, json={"task_id": world.task.id}).json
+    for fmt in ("svg", "png", "svg"):
+        assert client.get(f"/api/v1/links/{link['id']}/qr.{fmt}", headers=headers).status_code == 200
+    assert_limited(client.get(f"/api/v1/links/{link['id']}/qr.png", headers=headers))
+    assert_limited(client.get(f"/api/v1/links/{link['id']}/qr.svg?scale=20", headers=headers))
+    # Link creation has its own allowance, and so has another partner.
+    assert client.post("/api/v1/links", headers=headers, json={"task_id": world.task.id}).status_code == 201
+    make.membership(world.other_partner.id, world.campaign.id)
+    other = auth(world.other_partner)
+    theirs = client.post("/api/v1/links", headers=other, json={"task_id": world.task.id}).json
+    assert client.get(f"/api/v1/links/{theirs['id']}/qr.png", headers=other).status_code == 200
+
+
 def test_default_limits_let_a_busy_person_through(app_config, make, auth) -> None:
-    """At least 60 links a minute per partner with the default configuration."""
+    """At least 60 links and 60 QR codes a minute per partner with the default configuration."""
     world = make.world()
-    config = {k: v for k, v in app_config.items() if not k.startswith("RATELIMIT_L")}
+    config = {k: v for k, v in app_config.items() if not k.startswith(("RATELIMIT_L", "RATELIMIT_Q"))}
     app = create_app(config)
     client = app.test_client()
     headers = auth(world.partner)
@@ -85,6 +101,9 @@ def test_default_limits_let_a_busy_person_through(app_config, make, auth) -> Non
         client.post("/api/v1/links", headers=headers, json={"task_id": world.task.id}).status_code for _ in range(60)
     }
     assert statuses == {201}
+    link_id = client.get("/api/v1/links", headers=headers).json["links"][0]["id"]
+    statuses = {client.get(f"/api/v1/links/{link_id}/qr.svg", headers=headers).status_code for _ in range(60)}
+    assert statuses == {200}
     db.get_engine(app).dispose()
 
 

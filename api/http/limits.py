@@ -1,24 +1,24 @@
-"""Rate limits, all in one place: login attempts and link creation.
+"""Rate limits, all in one place: login attempts, link creation and QR codes.
 
 Limits are read from the config at request time (``RATELIMIT_LOGIN``,
-``RATELIMIT_LINKS``, in the ``limits`` library's notation such as
+``RATELIMIT_LINKS``, ``RATELIMIT_QR``, in the ``limits`` library's notation such as
 ``10/minute``) and counted in fixed windows in ``RATELIMIT_STORAGE_URI`` —
 ``memory://`` for one process, ``redis://…`` so several app nodes share one
-count. ``RATELIMIT_ENABLED = False`` turns both off.
+count. ``RATELIMIT_ENABLED = False`` turns them all off.
 
 - Login: failed attempts (answers 401) are counted per e-mail *and* per client
   address; once either count reaches the limit, every attempt (right password
   or not) is answered 429 until the window passes. Successful sign-ins cost
   nothing, so a person who types the password right is never locked out by
   their own earlier use.
-- Link creation: every attempt is counted per partner (per address before
-  sign-in), which lets a busy person through and stops a script.
+- Link creation and QR codes: every attempt is counted per partner (per
+  address before sign-in), which lets a busy person through and stops a script.
 
 A breach answers the API's error shape with ``Retry-After``. When the
 shared storage is unreachable, each node counts in its own memory until it
 answers again.
 
-Only the two decorated views pay for a limit: no hook runs on other
+Only the decorated views pay for a limit: no hook runs on other
 requests. Counting goes through the ``limits`` library for a shared storage
 (under the keys Flask-Limiter used: ``LIMITER/<key>/<scope>/<limit>``), and
 through :class:`MemoryWindows` in ``memory://``, which needs no timer thread
@@ -82,10 +82,6 @@ def _partner_key() -> str:
 
 def _login_limit() -> str:
     return str(current_app.config.get("RATELIMIT_LOGIN") or "10/minute")
-
-
-def _links_limit() -> str:
-    return str(current_app.config.get("RATELIMIT_LINKS") or "120/minute")
 
 
 def too_many(reset_at: float) -> Response:
@@ -230,19 +226,29 @@ def login_limits(view: F) -> F:
     return limited  # type: ignore[return-value]
 
 
-def link_creation_limit(view: F) -> F:
-    """Link creation per partner (``RATELIMIT_LINKS``)."""
+def partner_limit(setting: str, default: str, scope: str) -> Callable[[F], F]:
+    """Every attempt counted per partner (per address before sign-in) under the config's ``setting``."""
 
-    @functools.wraps(view)
-    def limited(*args: Any, **kwargs: Any) -> Any:
-        counters = _rate_limits()
-        if counters is not None:
-            wait = counters.hit(_links_limit(), _partner_key(), "links")
-            if wait is not None:
-                return too_many(wait)
-        return view(*args, **kwargs)
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def limited(*args: Any, **kwargs: Any) -> Any:
+            counters = _rate_limits()
+            if counters is not None:
+                limit = str(current_app.config.get(setting) or default)
+                wait = counters.hit(limit, _partner_key(), scope)
+                if wait is not None:
+                    return too_many(wait)
+            return view(*args, **kwargs)
 
-    return limited  # type: ignore[return-value]
+        return limited  # type: ignore[return-value]
+
+    return decorate
+
+
+#: Link creation per partner (``RATELIMIT_LINKS``).
+link_creation_limit = partner_limit("RATELIMIT_LINKS", "120/minute", "links")
+#: QR codes per partner (``RATELIMIT_QR``): drawing the largest costs about a quarter of a second.
+qr_code_limit = partner_limit("RATELIMIT_QR", "60/minute", "qr")
 
 
 def init_app(app: Flask) -> None:

@@ -16,7 +16,7 @@ from ..services import links, qr, sessions
 from ..services.partners import Partner
 from .apidoc import Answer, operation, respond
 from .auth import current_partner
-from .limits import link_creation_limit
+from .limits import link_creation_limit, qr_code_limit
 from .models import (
     DEFAULT_PAGE_SIZE,
     Link,
@@ -132,7 +132,8 @@ _QR_DESCRIPTION = (
     "answered with a strong ETag: a request with If-None-Match naming it gets 304 without a body. 400 "
     f"invalid_query for a scale outside {qr.MIN_SCALE}–{qr.MAX_SCALE}, a margin outside "
     f"{qr.MIN_MARGIN}–{qr.MAX_MARGIN} or another encode; 422 qr_too_long when the text is over the 2,953 bytes "
-    "a QR code holds (a regular link with a long landing URL and reporting info)."
+    "a QR code holds (a regular link with a long landing URL and reporting info). Rate limited per partner "
+    "(TASKLINK_RATELIMIT_QR, default 60/minute): drawing the largest code takes about a quarter of a second."
 )
 _QR_HEADERS = {"ETag": "Names this picture; send it back in If-None-Match", "Cache-Control": QR_CACHE_CONTROL}
 
@@ -155,6 +156,7 @@ def qr_answer(caller: Partner, link_id: int, query: QrQuery, fmt: qr.QrFormat) -
 
 
 @bp.get("/<id:link_id>/qr.svg")
+@qr_code_limit
 @operation(
     "getLinkQrSvg",
     "The link's QR code as SVG",
@@ -164,7 +166,7 @@ def qr_answer(caller: Partner, link_id: int, query: QrQuery, fmt: qr.QrFormat) -
         200: Answer("The QR code", headers=_QR_HEADERS, media_types=("image/svg+xml",)),
         304: Answer("The copy named in If-None-Match is current", headers=_QR_HEADERS),
     },
-    errors=(404, 422),
+    errors=(404, 422, 429),
 )
 def link_qr_svg(caller: Partner, link_id: int, query: QrQuery) -> ResponseReturnValue:
     """One of the partner's links as an SVG QR code."""
@@ -172,6 +174,7 @@ def link_qr_svg(caller: Partner, link_id: int, query: QrQuery) -> ResponseReturn
 
 
 @bp.get("/<id:link_id>/qr.png")
+@qr_code_limit
 @operation(
     "getLinkQrPng",
     "The link's QR code as PNG",
@@ -181,7 +184,7 @@ def link_qr_svg(caller: Partner, link_id: int, query: QrQuery) -> ResponseReturn
         200: Answer("The QR code", headers=_QR_HEADERS, media_types=("image/png",)),
         304: Answer("The copy named in If-None-Match is current", headers=_QR_HEADERS),
     },
-    errors=(404, 422),
+    errors=(404, 422, 429),
 )
 def link_qr_png(caller: Partner, link_id: int, query: QrQuery) -> ResponseReturnValue:
     """One of the partner's links as a PNG QR code."""
