@@ -150,6 +150,22 @@ def _not_invited(ctx: Ctx) -> Case:
     )
 
 
+def _not_failed(ctx: Ctx) -> Case:
+    with db.transaction(ctx.engine) as conn:
+        postbacks.set_template(conn, ctx.world.partner.id, "https://partner.example/cb?c={click_id}")
+    assert ctx.client.post("/api/v1/conversions", **ctx.postback(click_id=ctx.click_id())).status_code == 201
+    with db.reading(ctx.engine) as conn:
+        delivery = postbacks.list_deliveries(conn, ctx.world.partner.id)[0]
+    return Case(
+        "POST",
+        f"/api/v1/postbacks/deliveries/{delivery.id}/retry",
+        409,
+        "not_failed",
+        "This postback is still being sent; it can be retried once it has failed.",
+        {"headers": ctx.partner},
+    )
+
+
 def _currency_mismatch(ctx: Ctx) -> Case:
     return Case(
         "POST",
@@ -436,6 +452,10 @@ CASES: dict[str, Callable[[Ctx], Case]] = {
         "POST", "/api/v1/invitations/2000000000/accept", 404, "not_found", "No such invitation."
     ),
     "not_invited": _not_invited,
+    "not_found: postback delivery": _simple(
+        "POST", "/api/v1/postbacks/deliveries/2000000000/retry", 404, "not_found", "No such postback delivery."
+    ),
+    "not_failed": _not_failed,
     "invalid_postback_url": _simple(
         "PUT",
         "/api/v1/postbacks",
@@ -581,7 +601,7 @@ def test_the_broad_test_drives_every_code_a_partner_or_advertiser_can_meet() -> 
         *("invalid_click_id", "invalid_order_id", "invalid_amount", "invalid_currency"),
         # rules, conflicts, permissions
         *("landing_page_not_allowed", "click_id_param_in_url", "link_too_long", "campaign_not_active", "qr_too_long"),
-        *("disabled_by_advertiser", "not_invited", "currency_mismatch", "conversion_tracking_off"),
+        *("disabled_by_advertiser", "not_invited", "not_failed", "currency_mismatch", "conversion_tracking_off"),
         # what Flask and the database say
         *("not_found", "method_not_allowed", "service_unavailable"),
     }

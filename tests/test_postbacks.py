@@ -337,6 +337,46 @@ def test_backoff_doubles_with_jitter_and_stops_at_the_last_attempt(client, engin
     assert (row.status, row.attempts, row.last_error) == ("failed", 3, "HTTP 500")
 
 
+def test_a_failed_delivery_is_retried_on_request_once_the_receiver_is_back(
+    client, engine, auth, world, make, receiver
+) -> None:
+    """A receiver down for longer than the retries: the partner sends the events again, each once."""
+    receiver.answer = lambda _path: 503
+    set_template(client, auth, world.partner, receiver.url() + TEMPLATE)
+    convert(client, engine, world, "R-1")
+    quick_two = postbacks.Policy(max_attempts=2, base_delay=0.0)
+    assert postback_sender.send_all_due(engine, LOCAL, quick_two).failed == 1
+    [row] = outbox(engine)
+    headers = auth(world.partner)
+    retry = f"/api/v1/postbacks/deliveries/{row.id}/retry"
+    # Another partner cannot touch it, nor tell it from an unknown one.
+    stranger = client.post(retry, headers=auth(make.partner()))
+    assert (stranger.status_code, stranger.json["error"]["code"]) == (404, "not_found")
+    assert client.post("/api/v1/postbacks/deliveries/2000000000/retry", headers=headers).status_code == 404
+    assert outbox(engine)[0].status == "failed"
+
+    receiver.answer = lambda _path: 200
+    again = client.post(retry, headers=headers)
+    assert again.status_code == 200
+    assert (again.json["status"], again.json["attempts"], again.json["next_attempt_at"] is not None) == (
+        "pending",
+        0,
+        True,
+    )
+    # Pending: a second click on Retry sends nothing more.
+    pending = client.post(retry, headers=headers)
+    assert (pending.status_code, pending.json["error"]["code"]) == (409, "not_failed")
+    figures = postback_sender.send_all_due(engine, LOCAL, quick_two)
+    assert (figures.sent, figures.delivered) == (1, 1)
+    [row] = outbox(engine)
+    assert (row.status, row.attempts) == ("delivered", 1)
+    assert [status for _path, _headers, status in receiver.requests] == [503, 503, 200]
+    done = client.post(retry, headers=headers)
+    assert (done.status_code, done.json["error"]["code"]) == (409, "not_failed")
+    assert postback_sender.send_all_due(engine, LOCAL, quick_two).sent == 0
+    assert len(receiver.delivered()) == 1
+
+
 def test_created_is_delivered_before_approved(client, engine, auth, world, receiver) -> None:
     failures = {"created": 3}
 

@@ -215,3 +215,20 @@ def list_postback_deliveries(caller: Partner, query: models.PostbackDeliveryQuer
     with db.reading() as conn:
         found = postbacks.list_deliveries(conn, caller.id, query.status, query.limit)
     return respond(models.PostbackDeliveryList(deliveries=[models.PostbackDelivery.model_validate(d) for d in found]))
+
+
+@bp.post("/postbacks/deliveries/<id:delivery_id>/retry")
+@operation(
+    "retryPostbackDelivery",
+    "Send a failed postback delivery again",
+    description="For a receiver that was down longer than the retries lasted: the delivery is sent again "
+    "from now, with every attempt anew, to the URL rendered when its event happened. 409 not_failed unless "
+    "it failed (every attempt used); another partner's delivery is 404 like an unknown one.",
+    responses={200: Answer("The delivery, pending again", models.PostbackDelivery)},
+    errors=(404, 409),
+)
+def retry_postback_delivery(caller: Partner, delivery_id: int) -> ResponseReturnValue:
+    """Put one of the partner's failed deliveries back in the outbox."""
+    with db.transaction() as conn:
+        retried = postbacks.retry_delivery(conn, caller.id, delivery_id)
+    return respond(models.PostbackDelivery.model_validate(retried))

@@ -30,7 +30,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from .. import money
 from ..db import utcnow
-from ..errors import NotFound, RuleRefused
+from ..errors import Conflict, NotFound, RuleRefused
 from ..i18n import Message
 from ..rawsql import Raw
 from ..schema import (
@@ -322,6 +322,36 @@ def list_deliveries(conn: Connection, partner_id: int, status: str | None = None
         query = query.where(postback_outbox.c.status == status)
     rows = conn.execute(query.order_by(postback_outbox.c.id.desc()).limit(limit))
     return [Delivery.from_row(row) for row in rows]
+
+
+def retry_delivery(conn: Connection, partner_id: int, delivery_id: int, now: dt.datetime | None = None) -> Delivery:
+    """Send one of the partner's failed deliveries again from now, with every attempt anew.
+
+    For a partner whose receiver was down longer than the retries lasted: once
+    it answers again, the events it missed can be sent as they were rendered.
+    Only a ``failed`` row can be retried, so each retry is one more series of
+    attempts to the partner's own template's URL, never more. Another
+    partner's delivery is not found, like an unknown one.
+    """
+    stamp = now or utcnow()
+    mine = (postback_outbox.c.id == delivery_id) & (postback_outbox.c.partner_id == partner_id)
+    changed = conn.execute(
+        update(postback_outbox)
+        .where(mine & (postback_outbox.c.status == "failed"))
+        .values(
+            status="pending", attempts=0, next_attempt_at=stamp, lease_until=None, lease_token=None, updated_at=stamp
+        )
+    ).rowcount
+    row = conn.execute(select(postback_outbox).where(mine)).first()
+    if row is None:
+        raise NotFound(Message("No such postback delivery."), "not_found")
+    if changed != 1:
+        if row._mapping["status"] == "delivered":
+            raise Conflict(Message("This postback was delivered; there is nothing to retry."), "not_failed")
+        raise Conflict(
+            Message("This postback is still being sent; it can be retried once it has failed."), "not_failed"
+        )
+    return Delivery.from_row(row)
 
 
 # --- claiming and recording (the sender's side) --------------------------------------------------
