@@ -54,7 +54,7 @@ export function apiUrl(base, path, query = {}) {
 
 // What a request needs picked first, by the sentence that asks for it.
 const PICK = Object.freeze({
-  program: "api_pick_program", campaign: "api_pick_campaign", task: "api_pick_task", link: "api_pick_link", "landing page": "api_pick_landing_page",
+  program: "api_pick_program", campaign: "api_pick_campaign", task: "api_pick_task", link: "api_pick_link", landingPage: "api_pick_landing_page",
 });
 
 function positiveId(value, what) {
@@ -145,7 +145,7 @@ export const QR_FORMATS = Object.freeze({ svg: "image/svg+xml", png: "image/png"
 export function linkBody({ taskId, kind, landingUrl, landingPageId, reporting } = {}) {
   const body = { task_id: positiveId(taskId, "task"), kind: kind === "regular" ? "regular" : "short" };
   if (landingPageId !== undefined && landingPageId !== null && landingPageId !== "") {
-    body.landing_page_id = positiveId(landingPageId, "landing page");
+    body.landing_page_id = positiveId(landingPageId, "landingPage");
   } else if (typeof landingUrl === "string" && landingUrl.trim()) {
     body.landing_url = landingUrl.trim();
   }
