@@ -50,7 +50,8 @@ async function checkSiteAccess() {
   access.missing = missing;
   $("site-access").hidden = !missing.length;
   if (!missing.length) return;
-  $("site-access-text").replaceChildren(...i18n.tParts("site_access_text", h("strong", { text: i18n.formatList(answer.data.hosts) })));
+  const hosts = i18n.formatListParts(answer.data.hosts).map((part) => (part.type === "element" ? h("strong", { text: part.value }) : part.value));
+  $("site-access-text").replaceChildren(...i18n.tParts("site_access_text", h("span", {}, hosts)));
   $("allow-sites").hidden = false;
   fadeWhenMore();
 }

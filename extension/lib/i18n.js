@@ -113,6 +113,11 @@ export function formatList(items, type = "conjunction") {
   return new Intl.ListFormat(languageTag(), { type }).format(items.map(String));
 }
 
+/** The same list as parts ({type: "element" | "literal", value}), to set its items apart (in bold) but not its "and". */
+export function formatListParts(items, type = "conjunction") {
+  return new Intl.ListFormat(languageTag(), { type }).formatToParts(items.map(String));
+}
+
 /** A wait in words ("in 5 seconds", "5秒钟后"). */
 export function formatIn(seconds) {
   const format = new Intl.RelativeTimeFormat(languageTag(), { numeric: "auto" });

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { useLocale } from "./fake-i18n.mjs";
 import {
-  formatDateTime, formatDayRange, formatDecimal, formatIn, formatList, formatMoney, formatNumber, formatPercent,
+  formatDateTime, formatDayRange, formatDecimal, formatIn, formatList, formatListParts, formatMoney, formatNumber, formatPercent,
   languageTag, localize, pluralKey, t, tParts,
 } from "../lib/i18n.js";
 
@@ -61,6 +61,7 @@ test("numbers, money, dates, lists and waits with Intl in the messages' language
   assert.equal(plain(formatDayRange("2026-11-02", "2026-12-01")), "2026/11/2 – 2026/12/1");
   assert.equal(formatList(["a", "b", "c"]), "a、b和c");
   assert.equal(formatList(["a", "b"], "disjunction"), "a或b");
+  assert.deepEqual(formatListParts(["a.test", "b.test"]).map((p) => [p.type, p.value]), [["element", "a.test"], ["literal", "和"], ["element", "b.test"]]);
   assert.equal(formatIn(5), "5秒钟后");
   assert.match(formatDateTime("2026-12-01T10:00:00Z"), /^2026年12月1日/);
 });

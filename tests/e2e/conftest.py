@@ -151,7 +151,10 @@ def browser(playwright_instance, tmp_path_factory):  # type: ignore[no-untyped-d
         executable_path=CHROMIUM,
         headless=True,
         viewport={"width": 1200, "height": 800},
-        args=[f"--disable-extensions-except={EXTENSION}", f"--load-extension={EXTENSION}"],
+        # In English whatever the machine's locale: these tests read the English words (test_languages.py
+        # starts its own browser per language).
+        locale="en-US",
+        args=[f"--disable-extensions-except={EXTENSION}", f"--load-extension={EXTENSION}", "--lang=en-US"],
     )
     context.grant_permissions(["clipboard-read", "clipboard-write"])
     # Shared, busy CI machines: wait longer than Playwright's 5 s before calling anything missing.
