@@ -34,7 +34,16 @@ from api.demo import ADVERTISER, PARTNER
 
 from .conftest import CHROMIUM, EXTENSION, LiveApi
 from .shadow import Panel
-from .test_extension import SHORT, TIMEOUT, _first_task_id, extension_page, has_redirects, open_popup
+from .test_extension import (
+    SHORT,
+    TIMEOUT,
+    _first_task_id,
+    dead_base,
+    extension_page,
+    has_redirects,
+    open_popup,
+    set_api_base,
+)
 from .test_partner_views import INVITED, fits, follow_as_a_person, reinvite
 
 # The browser's language → the catalogue Chrome answers from.
@@ -394,6 +403,26 @@ def test_earnings_and_invitations(run: Run) -> None:
     assert accept_language_of_extension(run.api, mark) == {w("language_tag")}
 
 
+def test_the_extensions_own_sentence_when_the_api_is_down(run: Run) -> None:
+    w, down = run.w, dead_base()
+    set_api_base(run.context, run.extension_id, down)
+    try:
+        popup = open_popup(run.context, run.extension_id)
+        expect(popup.get_by_role("alert")).to_contain_text(w("api_down", down), timeout=TIMEOUT)
+        expect(popup.get_by_role("button", name=w("link_form_open_options"))).to_be_visible()
+        run.check(page_texts(popup), "popup, API down")
+        fits(popup)
+        run.shot(popup, "popup-api-down")
+        popup.get_by_role("tab", name=w("popup_tab_earnings")).click()
+        expect(popup.locator("#earnings-error")).to_contain_text(w("api_down", down), timeout=TIMEOUT)
+        expect(popup.get_by_role("button", name=w("common_retry"))).to_be_visible()
+        run.check(page_texts(popup), "earnings, API down")
+        run.shot(popup, "popup-earnings-error")
+        popup.close()
+    finally:
+        set_api_base(run.context, run.extension_id, run.api.base)
+
+
 def test_the_panel_on_a_campaign_page(run: Run) -> None:
     w, mark = run.w, run.api.log.mark()
     page = run.context.new_page()
@@ -419,4 +448,4 @@ def test_the_panel_on_a_campaign_page(run: Run) -> None:
     page.screenshot(path=str(run.folder / "extension-panel-qr.png"))
     page.close()
     assert accept_language_of_extension(run.api, mark) == {w("language_tag")}
-    assert len(run.screens) >= 10
+    assert len(run.screens) >= 12
