@@ -191,6 +191,19 @@ def run(request, playwright_instance, browser, live_api: LiveApi, screenshots: P
     worker = context.service_workers[0] if context.service_workers else context.wait_for_event("serviceworker")
     # Same path, same id: the live API's CORS admits this browser's extension too.
     assert worker.url.split("/")[2] == extension_id
+    # A new profile is an install: the worker opens the options page in a blank tab, which can be the tab
+    # a test has just opened for something else. Let it happen first (opening a tab sets it off) and let
+    # it load. It stays open: closing the extension's first page while it loads sometimes leaves the next
+    # extension page of that process without its messages (getMessage answers "" for every key).
+    options = f"chrome-extension://{extension_id}/options.html"
+    blank = context.new_page()
+    for _ in range(100):
+        if any(page.url == options for page in context.pages):
+            break
+        blank.wait_for_timeout(100)
+    for page in context.pages:
+        if page.url == options:
+            page.wait_for_load_state()
     folder = screenshots / lang
     folder.mkdir(parents=True, exist_ok=True)
     yield Run(lang, context, extension_id, live_api, folder)
