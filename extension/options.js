@@ -1,16 +1,19 @@
 // Options page: API base URL, sign in and out, and the partner's postbacks. The token never reaches this
-// page: it asks the service worker, which keeps it.
+// page: it asks the service worker, which keeps it. Its words come from _locales (lib/i18n.js).
 
 import { DEFAULT_API_BASE, normalizeApiBase, originPattern } from "./lib/api.js";
+import { formatDateTime, formatNumber, localize, pluralKey, t, tParts } from "./lib/i18n.js";
 import { MSG } from "./lib/messages.js";
 
 const $ = (id) => document.getElementById(id);
+localize(document);
+$("api-base-hint").textContent = t("options_api_base_hint", DEFAULT_API_BASE);
 
 async function ask(type, payload = {}) {
   try {
-    return (await chrome.runtime.sendMessage({ type, ...payload })) || { ok: false, error: { message: "Tasklink did not answer. Reload this page." } };
+    return (await chrome.runtime.sendMessage({ type, ...payload })) || { ok: false, error: { message: t("options_no_answer") } };
   } catch {
-    return { ok: false, error: { message: "Tasklink did not answer. Reload this page." } };
+    return { ok: false, error: { message: t("options_no_answer") } };
   }
 }
 
@@ -26,9 +29,19 @@ function render(sessionInfo) {
   $("signed-in").hidden = !signedIn;
   $("login-form").hidden = signedIn;
   if (signedIn) {
-    $("partner-name").textContent = sessionInfo.partner.name;
-    $("partner-email").textContent = `(${sessionInfo.partner.email})`;
-    $("api-shown").textContent = sessionInfo.apiBase;
+    const name = document.createElement("strong");
+    name.id = "partner-name";
+    name.textContent = sessionInfo.partner.name;
+    const email = document.createElement("span");
+    email.id = "partner-email";
+    email.className = "muted";
+    email.textContent = t("options_email_brackets", sessionInfo.partner.email);
+    $("signed-in-as").replaceChildren(...tParts("options_signed_in_as", name, email));
+    const base = document.createElement("span");
+    base.id = "api-shown";
+    base.className = "mono";
+    base.textContent = sessionInfo.apiBase;
+    $("api-line").replaceChildren(...tParts("options_api_line", base));
   } else {
     $("api-base").value = (sessionInfo && sessionInfo.apiBase) || DEFAULT_API_BASE;
   }
@@ -48,7 +61,7 @@ $("login-form").addEventListener("submit", async (event) => {
   if (!checked.ok) return say(checked.message);
   const email = $("email").value.trim();
   const password = $("password").value;
-  if (!email || !password) return say("Enter your e-mail and password.");
+  if (!email || !password) return say(t("options_enter_credentials"));
   // An API outside the built-in host permissions needs the partner's consent,
   // asked here because only a click may ask for it.
   const origins = [originPattern(checked.base)];
@@ -59,24 +72,24 @@ $("login-form").addEventListener("submit", async (event) => {
     } catch {
       granted = false;
     }
-    if (!granted) return say(`Tasklink needs your permission to contact ${new URL(checked.base).origin}. Press Log in again and allow it.`);
+    if (!granted) return say(t("options_permission_needed", new URL(checked.base).origin));
   }
   const button = $("login");
   button.disabled = true;
-  button.textContent = "Logging in…";
+  button.textContent = t("options_logging_in");
   const answer = await ask(MSG.SESSION_LOGIN, { apiBase: checked.base, email, password });
   button.disabled = false;
-  button.textContent = "Log in";
+  button.textContent = t("options_log_in");
   if (!answer.ok) return say(answer.error.message);
   $("password").value = "";
   await refresh();
-  say(`Signed in. Open a campaign page to see the Create link button, or use the Tasklink toolbar button.`, "ok");
+  say(t("options_signed_in"), "ok");
 });
 
 $("logout").addEventListener("click", async () => {
   await ask(MSG.SESSION_LOGOUT);
   await refresh();
-  say("Signed out.", "ok");
+  say(t("options_signed_out"), "ok");
 });
 
 // --- Postbacks: templates, the signing secret, the last deliveries ---------------------------
@@ -90,11 +103,22 @@ function sayPostbacks(text, tone = "error") {
   box.hidden = !text;
 }
 
+// A delivery's event and status (API codes) in words; a code this version does not know is shown as it is.
+const EVENTS = Object.freeze({ created: "postbacks_event_created", approved: "postbacks_event_approved", reversed: "postbacks_event_reversed" });
+const STATUSES = Object.freeze({ delivered: "postbacks_status_delivered", failed: "postbacks_status_failed", pending: "postbacks_status_pending" });
+
 function deliveryLine(delivery) {
   const item = document.createElement("li");
-  const when = new Date(delivery.created_at).toLocaleString();
-  let text = `${when} · ${delivery.event} · conversion ${delivery.conversion_id} · ${delivery.status}, ${delivery.attempts} attempt${delivery.attempts === 1 ? "" : "s"}`;
-  if (delivery.status !== "delivered" && delivery.last_error) text += ` · ${delivery.last_error}`;
+  let text = t(
+    pluralKey("postbacks_delivery", delivery.attempts),
+    formatDateTime(delivery.created_at),
+    EVENTS[delivery.event] ? t(EVENTS[delivery.event]) : delivery.event,
+    delivery.conversion_id,
+    STATUSES[delivery.status] ? t(STATUSES[delivery.status]) : delivery.status,
+    formatNumber(delivery.attempts),
+  );
+  // The receiver's own error, as the API recorded it.
+  if (delivery.status !== "delivered" && delivery.last_error) text = t("postbacks_delivery_error", text, delivery.last_error);
   item.textContent = text;
   item.className = `delivery ${delivery.status}`;
   return item;
@@ -149,7 +173,7 @@ async function savePostback(template, campaignId) {
   if (!answer.ok) return sayPostbacks(answer.error.message);
   postbackState.settings = answer.data;
   renderPostbacks(postbackState);
-  sayPostbacks(template.trim() ? "Postback URL saved." : "Postback URL removed.", "ok");
+  sayPostbacks(t(template.trim() ? "postbacks_saved" : "postbacks_removed"), "ok");
 }
 
 $("pb-global").addEventListener("submit", (event) => {
@@ -170,7 +194,7 @@ $("pb-show").addEventListener("click", () => {
   const field = $("pb-secret");
   const hidden = field.type === "password";
   field.type = hidden ? "text" : "password";
-  $("pb-show").textContent = hidden ? "Hide" : "Show";
+  $("pb-show").textContent = t(hidden ? "postbacks_hide" : "postbacks_show");
 });
 
 $("pb-rotate").addEventListener("click", async () => {
@@ -179,7 +203,7 @@ $("pb-rotate").addEventListener("click", async () => {
   if (!answer.ok) return sayPostbacks(answer.error.message);
   postbackState.settings = answer.data;
   renderPostbacks(postbackState);
-  sayPostbacks("New secret made: postbacks are signed with it from now on.", "ok");
+  sayPostbacks(t("postbacks_rotated"), "ok");
 });
 
 refresh();

@@ -4,7 +4,8 @@
 // sites have not been allowed, a way to allow them. Two more views: the
 // partner's earnings for a chosen period, and the advertisers' invitations to
 // accept or decline (their rules in lib/earnings.js). Every call goes through
-// the service worker, which holds the token.
+// the service worker, which holds the token. Every word comes from _locales
+// (lib/i18n.js); the API's own sentences are shown as they arrive.
 
 import {
   answeredText, COLUMNS, invitationsLabel, linkLabel, PERIODS, periodDays, totalText,
@@ -12,14 +13,17 @@ import {
 import {
   createLinkForm, el, isBlocking, makeAsk, messageSource, onTrusted, termsText, termsWindowText,
 } from "./lib/link-form.js";
+import * as i18n from "./lib/i18n.js";
 import { linkCounts, linkState } from "./lib/linkstate.js";
 import { MSG } from "./lib/messages.js";
 import { cleanReporting, REPORTING_FIELDS, reportingPairs } from "./lib/reporting.js";
 import { requestSiteAccess } from "./lib/sites.js";
 
+const { t } = i18n;
 const $ = (id) => document.getElementById(id);
 const h = (tag, props, children) => el(document, tag, props, children);
-const ask = makeAsk((message) => chrome.runtime.sendMessage(message), "Tasklink did not answer. Close and reopen this window.");
+i18n.localize(document);
+const ask = makeAsk((message) => chrome.runtime.sendMessage(message), t("popup_no_answer"));
 
 // Advanced (Sub ID 1–3, Shared ID): the popup's addition to the form.
 const advanced = {
@@ -32,7 +36,7 @@ const advanced = {
   },
   note(link) {
     const pairs = reportingPairs(link);
-    return pairs.length ? `Copy adds your reporting info: ${pairs.map(([label, value]) => `${label} ${value}`).join(", ")}.` : "";
+    return pairs.length ? t("reporting_copy_note", i18n.formatList(pairs.map(([label, value]) => t("reporting_pair", label, value)))) : "";
   },
 };
 
@@ -46,11 +50,8 @@ async function checkSiteAccess() {
   access.missing = missing;
   $("site-access").hidden = !missing.length;
   if (!missing.length) return;
-  $("site-access-text").replaceChildren(
-    "Create link appears only on campaign sites you allow. Not allowed yet: ",
-    h("strong", { text: answer.data.hosts.join(", ") }),
-    ".",
-  );
+  const hosts = i18n.formatListParts(answer.data.hosts).map((part) => (part.type === "element" ? h("strong", { text: part.value }) : part.value));
+  $("site-access-text").replaceChildren(...i18n.tParts("site_access_text", h("span", {}, hosts)));
   $("allow-sites").hidden = false;
   fadeWhenMore();
 }
@@ -78,12 +79,12 @@ async function loadRecent() {
   const answer = await ask(MSG.LINKS_RECENT, { limit: 5 });
   const list = $("recent");
   if (!answer.ok) {
-    list.replaceChildren(h("li", { class: "muted small", text: "Your recent links could not be loaded." }));
+    list.replaceChildren(h("li", { class: "muted small", text: t("recent_error") }));
     return;
   }
   const links = answer.data.links || [];
   if (!links.length) {
-    list.replaceChildren(h("li", { class: "muted small", text: "No links yet. Create your first one here." }));
+    list.replaceChildren(h("li", { class: "muted small", text: t("recent_empty") }));
     return;
   }
   list.replaceChildren(
@@ -98,7 +99,7 @@ async function loadRecent() {
       const state = linkState(link);
       return h("li", {}, [
         h("div", { class: "mono small one-line", text: link.display_url, title: link.display_url }),
-        h("div", { class: "small muted one-line", text: `${link.kind === "regular" ? "Regular" : "Short"} → ${landing}`, title: link.landing_url }),
+        h("div", { class: "small muted one-line", text: t("recent_kind_landing", t(link.kind === "regular" ? "link_kind_regular" : "link_kind_short"), landing), title: link.landing_url }),
         state.text ? h("div", { class: state.stoppedByAdvertiser ? "small stopped" : "small muted", text: state.text }) : null,
         h("div", { class: "counts" }, linkCounts(link).map((text) => h("span", { class: "pill", text }))),
       ]);
@@ -137,11 +138,11 @@ async function loadEarnings() {
   loaded.earnings = true;
   const ticket = ++earningsTicket.last;
   const period = periodDays($("period").value);
-  $("period-days").textContent = `${period.from} to ${period.to}`;
+  $("period-days").textContent = i18n.formatDayRange(period.from, period.to);
   $("earnings-error").hidden = true;
   $("earnings-totals").replaceChildren();
   $("earnings-table").replaceChildren();
-  earningsMessage("Loading your earnings…");
+  earningsMessage(t("earnings_loading"));
   const answer = await ask(MSG.EARNINGS_GET, period);
   if (ticket !== earningsTicket.last) return; // another period was chosen meanwhile
   earningsMessage("");
@@ -152,7 +153,7 @@ async function loadEarnings() {
   }
   const { campaigns, totals } = answer.data;
   if (!campaigns.length) {
-    earningsMessage("No clicks or sales in this period. Earnings appear here once your links are clicked.");
+    earningsMessage(t("earnings_empty"));
     return;
   }
   $("earnings-totals").replaceChildren(...totals.map((total) => h("div", { class: "total", text: totalText(total) })));
@@ -173,8 +174,8 @@ async function loadEarnings() {
   }
   $("earnings-table").replaceChildren(h("table", { class: "earnings" }, [
     h("thead", {}, [h("tr", {}, [
-      h("th", { text: "Campaign / link" }),
-      ...COLUMNS.map((column) => h("th", { text: column.head, title: column.title })),
+      h("th", { text: t("earnings_col_campaign_link") }),
+      ...COLUMNS.map((column) => h("th", { text: column.head(), title: column.title ? column.title() : undefined })),
     ])]),
     h("tbody", {}, body),
   ]));
@@ -191,7 +192,7 @@ async function loadInvitations() {
   const list = $("invitations");
   $("invitations-error").hidden = true;
   list.replaceChildren();
-  $("invitations-status").textContent = "Loading your invitations…";
+  $("invitations-status").textContent = t("invitations_loading");
   const answer = await ask(MSG.INVITATIONS_LIST);
   $("invitations-status").textContent = "";
   if (!answer.ok) {
@@ -206,18 +207,18 @@ function renderInvitations(invitations) {
   setInvitationCount(invitations.length);
   const list = $("invitations");
   if (!invitations.length) {
-    $("invitations-status").textContent = "No invitations waiting. When an advertiser invites you to a campaign, it appears here.";
+    $("invitations-status").textContent = t("invitations_empty");
     list.replaceChildren();
     return;
   }
   list.replaceChildren(...invitations.map((invitation) => {
-    const accept = h("button", { type: "button", class: "primary", text: "Accept" });
-    const decline = h("button", { type: "button", class: "secondary", text: "Decline" });
+    const accept = h("button", { type: "button", class: "primary", text: t("invitation_accept") });
+    const decline = h("button", { type: "button", class: "secondary", text: t("invitation_decline") });
     const problem = h("p", { class: "small stopped", role: "alert" });
     const item = h("li", {}, [
       h("strong", { text: invitation.campaign_name }),
-      h("span", { class: "small muted", text: `Program: ${invitation.program_name}` }),
-      h("span", { class: "small", text: `${termsText(invitation.terms, { withWindow: false })}. ${termsWindowText(invitation.terms)}` }),
+      h("span", { class: "small muted", text: t("invitation_program", invitation.program_name) }),
+      h("span", { class: "small", text: t("invitation_terms", termsText(invitation.terms, { withWindow: false }, i18n), termsWindowText(invitation.terms, i18n)) }),
       h("div", { class: "actions" }, [accept, decline]),
       problem,
     ]);
@@ -256,6 +257,7 @@ async function main() {
     page: { onPage: false, here: async (campaignId) => (await tabPages).find((p) => p.campaignId === campaignId) || null },
     extras: advanced,
     idPrefix: "lf",
+    i18n,
     onCreated: () => loadRecent(),
     onError: (error) => {
       if (!isBlocking(error)) return;
@@ -266,14 +268,14 @@ async function main() {
   });
   $("form-slot").append(form.element);
   if (!current.ok || !current.data.signedIn) {
-    form.showError({ kind: "signed_out", message: "You are not signed in to Tasklink. Sign in on the options page to create links." });
+    form.showError({ kind: "signed_out", message: t("popup_signed_out") });
     return;
   }
   $("who").textContent = current.data.partner.name;
   $("side").hidden = false;
   $("tabs").hidden = false;
   document.body.classList.add("tabbed");
-  $("period").replaceChildren(...PERIODS.map((p) => h("option", { value: p.value, text: p.label, selected: p.value === "30" })));
+  $("period").replaceChildren(...PERIODS.map((p) => h("option", { value: p.value, text: p.label(), selected: p.value === "30" })));
   $("period").addEventListener("change", () => loadEarnings());
   onTrusted($("earnings-retry"), "click", () => loadEarnings());
   onTrusted($("invitations-retry"), "click", () => loadInvitations());

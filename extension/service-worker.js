@@ -9,10 +9,11 @@
 // rules that changes them, sign-out.
 
 import {
-  DEFAULT_API_BASE, SIGNED_OUT, callApi, normalizeApiBase, originPattern, requests,
+  DEFAULT_API_BASE, callApi, normalizeApiBase, originPattern, requests, signedOutMessage,
 } from "./lib/api.js";
 import { RULES_TTL_MS, isFresh } from "./lib/cache.js";
 import { Failure, createDispatcher } from "./lib/dispatch.js";
+import { t } from "./lib/i18n.js";
 import { matchPage } from "./lib/match.js";
 import { EXTENSION_PAGE_ONLY, MSG } from "./lib/messages.js";
 import { contentScriptFor, missingAccess, patternHost, sameRegistration } from "./lib/sites.js";
@@ -91,7 +92,7 @@ async function injectIntoOpenPages() {
 async function call(spec, options = {}) {
   const base = await apiBase();
   const current = spec.auth ? await session() : null;
-  if (spec.auth && !current) throw new Failure("signed_out", SIGNED_OUT);
+  if (spec.auth && !current) throw new Failure("signed_out", signedOutMessage());
   try {
     return await callApi(fetch, base, current && current.token, spec, options);
   } catch (error) {
@@ -129,10 +130,10 @@ const handlers = {
     if (!checked.ok) throw new Failure("invalid", checked.message);
     const base = checked.base;
     if (!(await chrome.permissions.contains({ origins: [originPattern(base)] }))) {
-      throw new Failure("permission", `Tasklink is not allowed to contact ${new URL(base).origin}. Press Log in again and allow it when Chrome asks.`);
+      throw new Failure("permission", t("worker_not_allowed", new URL(base).origin));
     }
     if (!String(message.email || "").trim() || !String(message.password || "")) {
-      throw new Failure("invalid", "Enter your e-mail and password.");
+      throw new Failure("invalid", t("options_enter_credentials"));
     }
     const login = await callApi(fetch, base, null, requests.login(message.email, message.password), { action: "login" });
     const me = await callApi(fetch, base, login.token, requests.me());

@@ -6,13 +6,15 @@ cd "$(dirname "$0")/.."
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# System packages: PostgreSQL 15 (server), Chromium (extension tests), wrk and Redis (scale-out tests),
-# Node and npm (extension tests, ESLint).
+# System packages: PostgreSQL 15 (server), Chromium and a Chinese font (extension tests), wrk and Redis
+# (scale-out tests), Node and npm (extension tests, ESLint).
 need=()
 command -v node >/dev/null || need+=(nodejs)
 command -v npm >/dev/null || need+=(npm)
 command -v pg_ctlcluster >/dev/null || need+=(postgresql-15)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+# A Chinese font: the extension's zh-CN screens (e2e, screenshots) are drawn with it, not as empty boxes.
+fc-list :lang=zh 2>/dev/null | grep -q . || need+=(fonts-noto-cjk)
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v wrk >/dev/null || need+=(wrk)
 if [ ${#need[@]} -gt 0 ]; then

@@ -1,8 +1,14 @@
 // Building requests to the Tasklink partner API and turning its
 // answers, or their absence, into data or a sentence for the partner.
 // Pure: the service worker passes in `fetch`, the tests a fake.
+//
+// Every request says which language the partner reads (Accept-Language: the
+// messages' own language tag, see lib/i18n.js), so the API's error `message`
+// arrives in it and is shown as sent; the extension's own sentences come
+// from _locales.
 
 import { Failure } from "./dispatch.js";
+import { formatIn, languageTag, t } from "./i18n.js";
 import { cleanReporting } from "./reporting.js";
 
 export const DEFAULT_API_BASE = "http://127.0.0.1:5000";
@@ -14,18 +20,18 @@ export const REQUEST_TIMEOUT_MS = 10000;
  */
 export function normalizeApiBase(text) {
   const value = String(text ?? "").trim();
-  if (!value) return { ok: false, message: "Enter the address of your Tasklink API, for example " + DEFAULT_API_BASE + "." };
+  if (!value) return { ok: false, message: t("api_base_empty", DEFAULT_API_BASE) };
   let parsed;
   try {
     parsed = new URL(value);
   } catch {
-    return { ok: false, message: `“${value}” is not a web address. It should look like ${DEFAULT_API_BASE}.` };
+    return { ok: false, message: t("api_base_not_url", value, DEFAULT_API_BASE) };
   }
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
-    return { ok: false, message: "The API address must start with http:// or https://." };
+    return { ok: false, message: t("api_base_scheme") };
   }
   if (parsed.username || parsed.password) {
-    return { ok: false, message: "The API address must not contain a user name or password." };
+    return { ok: false, message: t("api_base_credentials") };
   }
   const path = parsed.pathname.replace(/\/+$/, "");
   return { ok: true, base: `${parsed.origin}${path}` };
@@ -46,9 +52,14 @@ export function apiUrl(base, path, query = {}) {
   return url.toString();
 }
 
+// What a request needs picked first, by the sentence that asks for it.
+const PICK = Object.freeze({
+  program: "api_pick_program", campaign: "api_pick_campaign", task: "api_pick_task", link: "api_pick_link", landingPage: "api_pick_landing_page",
+});
+
 function positiveId(value, what) {
   const number = Number(value);
-  if (!Number.isSafeInteger(number) || number < 1) throw new Failure("invalid", `Pick a ${what} first.`);
+  if (!Number.isSafeInteger(number) || number < 1) throw new Failure("invalid", t(PICK[what]));
   return number;
 }
 
@@ -107,7 +118,7 @@ export const requests = Object.freeze({
   // A picture, not JSON: the browser may keep it (the API answers Cache-Control: private and an ETag).
   linkQr: (linkId, format) => {
     const fmt = QR_FORMATS[format];
-    if (!fmt) throw new Failure("invalid", "A QR code is SVG or PNG.");
+    if (!fmt) throw new Failure("invalid", t("api_qr_formats"));
     return { method: "GET", path: `/api/v1/links/${positiveId(linkId, "link")}/qr.${format}`, auth: true, accept: fmt, cache: "default" };
   },
 });
@@ -117,7 +128,7 @@ function day(value, which) {
   if (value === undefined || value === null || value === "") return undefined;
   const text = String(value);
   if (!/^\d{4}-\d{2}-\d{2}$/.test(text) || Number.isNaN(Date.parse(`${text}T00:00:00Z`))) {
-    throw new Failure("invalid", `Pick a valid ${which} day.`);
+    throw new Failure("invalid", t(which === "first" ? "api_pick_first_day" : "api_pick_last_day"));
   }
   return text;
 }
@@ -134,7 +145,7 @@ export const QR_FORMATS = Object.freeze({ svg: "image/svg+xml", png: "image/png"
 export function linkBody({ taskId, kind, landingUrl, landingPageId, reporting } = {}) {
   const body = { task_id: positiveId(taskId, "task"), kind: kind === "regular" ? "regular" : "short" };
   if (landingPageId !== undefined && landingPageId !== null && landingPageId !== "") {
-    body.landing_page_id = positiveId(landingPageId, "landing page");
+    body.landing_page_id = positiveId(landingPageId, "landingPage");
   } else if (typeof landingUrl === "string" && landingUrl.trim()) {
     body.landing_url = landingUrl.trim();
   }
@@ -147,9 +158,10 @@ export function linkBody({ taskId, kind, landingUrl, landingPageId, reporting } 
 /** The fetch() URL and options for a request description. */
 export function buildFetch(base, token, spec) {
   // An error is JSON whatever was asked for, so a picture's request accepts both.
-  const headers = { Accept: spec.accept ? `${spec.accept}, application/json` : "application/json" };
+  // The language the partner reads, so the API's error sentences come in it.
+  const headers = { Accept: spec.accept ? `${spec.accept}, application/json` : "application/json", "Accept-Language": languageTag() };
   if (spec.auth) {
-    if (!token) throw new Failure("signed_out", SIGNED_OUT);
+    if (!token) throw new Failure("signed_out", signedOutMessage());
     headers.Authorization = `Bearer ${token}`;
   }
   const init = { method: spec.method, headers, credentials: "omit", cache: spec.cache || "no-store" };
@@ -160,18 +172,14 @@ export function buildFetch(base, token, spec) {
   return { url: apiUrl(base, spec.path, spec.query || {}), init };
 }
 
-export const SIGNED_OUT = "You are not signed in to Tasklink. Open the Tasklink options to sign in.";
+/** The sentence for a partner who is not signed in. */
+export function signedOutMessage() {
+  return t("api_signed_out");
+}
 
 /** The sentence for an API that could not be reached. */
 export function apiDownMessage(base) {
-  return `Tasklink could not reach its API at ${base}. Check that it is running, or change the address in the Tasklink options.`;
-}
-
-function retryWords(seconds) {
-  const n = Number(seconds);
-  if (!Number.isFinite(n) || n <= 0) return "in a minute";
-  if (n < 90) return `in ${Math.ceil(n)} second${Math.ceil(n) === 1 ? "" : "s"}`;
-  return `in ${Math.ceil(n / 60)} minutes`;
+  return t("api_down", base);
 }
 
 /**
@@ -183,24 +191,24 @@ export function describeFailure({ status, body, retryAfter, action }) {
   const code = typeof error.code === "string" ? error.code : "";
   const apiMessage = typeof error.message === "string" && error.message.trim() ? error.message.trim() : "";
   if (status === 401) {
-    if (action === "login") return new Failure("wrong_credentials", "That e-mail and password do not match a Tasklink partner account.", { code });
-    const why = code === "token_expired" ? "Your Tasklink session has expired." : code === "token_revoked" ? "You were signed out of Tasklink." : "You are not signed in to Tasklink.";
-    return new Failure("signed_out", `${why} Open the Tasklink options to sign in.`, { code });
+    if (action === "login") return new Failure("wrong_credentials", t("api_wrong_credentials"), { code });
+    const why = code === "token_expired" ? "api_session_expired" : code === "token_revoked" ? "api_session_revoked" : "api_signed_out";
+    return new Failure("signed_out", t(why), { code });
   }
   if (status === 429) {
-    const what = action === "login" ? "Too many sign-in attempts." : "Too many requests: Tasklink is limiting how fast links can be made.";
-    return new Failure("rate_limited", `${what} Try again ${retryWords(retryAfter)}.`, { code, retryAfter: Number(retryAfter) || null });
+    const what = action === "login" ? "api_rate_limited_login" : "api_rate_limited";
+    return new Failure("rate_limited", t(what, formatIn(retryAfter)), { code, retryAfter: Number(retryAfter) || null });
   }
   if (status === 422 && (code === "landing_page_not_allowed" || code === "click_id_param_in_url")) {
-    return new Failure("landing_not_allowed", apiMessage || "This landing page is not allowed for the campaign.", { code });
+    return new Failure("landing_not_allowed", apiMessage || t("api_landing_not_allowed"), { code });
   }
   if (status === 422) {
-    return new Failure("link_unavailable", apiMessage || "Links cannot be made for this task.", { code });
+    return new Failure("link_unavailable", apiMessage || t("api_link_unavailable"), { code });
   }
-  if (status === 404) return new Failure("not_found", apiMessage || "Tasklink could not find that; it may have been removed.", { code });
-  if (status === 400) return new Failure("invalid", apiMessage || "Tasklink could not accept that input.", { code });
-  if (status >= 500) return new Failure("server", `The Tasklink API had a problem (error ${status}). Please try again in a moment.`, { code });
-  return new Failure("server", apiMessage || `The Tasklink API answered with error ${status}.`, { code });
+  if (status === 404) return new Failure("not_found", apiMessage || t("api_not_found"), { code });
+  if (status === 400) return new Failure("invalid", apiMessage || t("api_invalid"), { code });
+  if (status >= 500) return new Failure("server", t("api_server_error", status), { code });
+  return new Failure("server", apiMessage || t("api_other_error", status), { code });
 }
 
 /**
@@ -233,7 +241,7 @@ export async function callApi(fetchFn, base, token, spec, { timeoutMs = REQUEST_
   }
   if (response.status !== 204 && (body === null || typeof body !== "object")) {
     // Something answered, but not a Tasklink API (a wrong port, a proxy page).
-    throw new Failure("api_down", `The address ${base} did not answer like a Tasklink API. Check the address in the Tasklink options.`);
+    throw new Failure("api_down", t("api_not_tasklink", base));
   }
   return body;
 }
@@ -250,7 +258,7 @@ export function toBase64(bytes) {
 async function picture(response, mediaType, base) {
   const type = String(response.headers.get("Content-Type") || "").split(";")[0].trim().toLowerCase();
   if (type !== mediaType) {
-    throw new Failure("api_down", `The address ${base} did not answer like a Tasklink API. Check the address in the Tasklink options.`);
+    throw new Failure("api_down", t("api_not_tasklink", base));
   }
   const bytes = new Uint8Array(await response.arrayBuffer());
   return { mediaType, base64: toBase64(bytes) };

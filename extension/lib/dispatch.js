@@ -1,6 +1,8 @@
 // One message dispatcher over a {type: handler} map (the refined-github
 // pattern): unknown types are refused, handler failures become a sentence.
 
+import { t } from "./i18n.js";
+
 /**
  * Build `dispatch(message, sender) → Promise<{ok, data} | {ok: false, error}>`.
  *
@@ -14,17 +16,17 @@ export function createDispatcher(handlers, { mayCall = () => true, onError = () 
   return async function dispatch(message, sender) {
     const type = message && typeof message === "object" ? message.type : undefined;
     if (typeof type !== "string" || !table.has(type)) {
-      return { ok: false, error: { kind: "unknown_message", message: `Tasklink does not know the message ${JSON.stringify(type)}.` } };
+      return { ok: false, error: { kind: "unknown_message", message: t("dispatch_unknown", JSON.stringify(type)) } };
     }
     if (!mayCall(type, sender)) {
-      return { ok: false, error: { kind: "forbidden", message: "Only the Tasklink options page can do that." } };
+      return { ok: false, error: { kind: "forbidden", message: t("dispatch_forbidden") } };
     }
     try {
       return { ok: true, data: await table.get(type)(message, sender) };
     } catch (error) {
       if (error instanceof Failure) return { ok: false, error: error.toJSON() };
       onError(error);
-      return { ok: false, error: { kind: "internal", message: "Something went wrong inside Tasklink. Please try again." } };
+      return { ok: false, error: { kind: "internal", message: t("dispatch_internal") } };
     }
   };
 }

@@ -1,14 +1,17 @@
 // The popup's earnings and invitations views: their rules, pure (node --test
 // imports them). Amounts stay the API's decimal strings in each campaign's
-// currency: they are shown, never added up here, and never across currencies.
+// currency: they are shown (written the partner's language's way by Intl,
+// digit for digit), never added up here, and never across currencies.
 
-/** The periods the earnings view offers, by value. */
+import { formatDecimal, formatMoney, formatNumber, t } from "./i18n.js";
+
+/** The periods the earnings view offers, by value; `label()` in the partner's language. */
 export const PERIODS = Object.freeze([
-  { value: "7", label: "Last 7 days" },
-  { value: "30", label: "Last 30 days" },
-  { value: "this-month", label: "This month" },
-  { value: "last-month", label: "Last month" },
-  { value: "90", label: "Last 90 days" },
+  { value: "7", label: () => t("period_7") },
+  { value: "30", label: () => t("period_30") },
+  { value: "this-month", label: () => t("period_this_month") },
+  { value: "last-month", label: () => t("period_last_month") },
+  { value: "90", label: () => t("period_90") },
 ]);
 
 const iso = (date) => date.toISOString().slice(0, 10);
@@ -30,27 +33,26 @@ export function periodDays(value, now = new Date()) {
   return { from: iso(back(days - 1)), to: iso(today) };
 }
 
-/** An amount as the API sent it, with its currency ("5.00 USD"). */
-export function moneyText(amount, currency) {
-  return `${amount ?? "0"} ${currency || ""}`.trim();
-}
-
-/** The columns of the earnings table: header, and how a campaign's or link's figures fill it. */
+/** The columns of the earnings table: header and tooltip (in the partner's language), and how a campaign's or link's figures fill it. */
 export const COLUMNS = Object.freeze([
-  { head: "Clicks", cell: (f) => String(f.clicks) },
-  { head: "Billable", cell: (f) => String(f.billable_clicks), title: "Clicks that count for pay" },
-  { head: "Sales", cell: (f) => String(f.conversions), title: "Conversions not reversed" },
-  { head: "Click pay", cell: (f) => f.click_payout, title: "Earned by billable clicks (cpc)" },
-  { head: "Pending", cell: (f) => f.pending, title: "Payouts of conversions not approved yet" },
-  { head: "Approved", cell: (f) => f.approved },
-  { head: "Reversed", cell: (f) => f.reversed, title: "Payouts of reversed conversions: not earned" },
+  { head: () => t("earnings_col_clicks"), cell: (f) => formatNumber(f.clicks) },
+  { head: () => t("earnings_col_billable"), cell: (f) => formatNumber(f.billable_clicks), title: () => t("earnings_col_billable_title") },
+  { head: () => t("earnings_col_sales"), cell: (f) => formatNumber(f.conversions), title: () => t("earnings_col_sales_title") },
+  { head: () => t("earnings_col_click_pay"), cell: (f) => formatDecimal(f.click_payout), title: () => t("earnings_col_click_pay_title") },
+  { head: () => t("earnings_col_pending"), cell: (f) => formatDecimal(f.pending), title: () => t("earnings_col_pending_title") },
+  { head: () => t("earnings_col_approved"), cell: (f) => formatDecimal(f.approved) },
+  { head: () => t("earnings_col_reversed"), cell: (f) => formatDecimal(f.reversed), title: () => t("earnings_col_reversed_title") },
 ]);
 
-/** The headline of one currency's totals: "Earned 12.50 USD · 5.00 pending · 7.50 approved". */
+/** The headline of one currency's totals: "Earned $12.50 · 5.00 pending · 7.50 approved". */
 export function totalText(total) {
-  const parts = [`Earned ${moneyText(total.earned, total.currency)}`, `${total.pending} pending`, `${total.approved} approved`];
-  if (total.click_payout !== undefined && Number(total.click_payout) !== 0) parts.push(`${total.click_payout} from clicks`);
-  if (Number(total.reversed) !== 0) parts.push(`${total.reversed} reversed`);
+  const parts = [
+    t("earnings_total_earned", formatMoney(total.earned, total.currency)),
+    t("earnings_total_pending", formatDecimal(total.pending)),
+    t("earnings_total_approved", formatDecimal(total.approved)),
+  ];
+  if (total.click_payout !== undefined && Number(total.click_payout) !== 0) parts.push(t("earnings_total_from_clicks", formatDecimal(total.click_payout)));
+  if (Number(total.reversed) !== 0) parts.push(t("earnings_total_reversed", formatDecimal(total.reversed)));
   return parts.join(" · ");
 }
 
@@ -63,17 +65,15 @@ export function linkLabel(link) {
   } catch {
     // keep the stored text
   }
-  return { title: link.task_title || `Link ${link.link_id}`, where, full: link.landing_url || "" };
+  return { title: link.task_title || t("earnings_link_fallback", link.link_id), where, full: link.landing_url || "" };
 }
 
 /** The invitations tab's label: its count when there are some. */
 export function invitationsLabel(count) {
-  return count > 0 ? `Invitations (${count})` : "Invitations";
+  return count > 0 ? t("popup_tab_invitations_count", formatNumber(count)) : t("popup_tab_invitations");
 }
 
 /** What the popup says after an answer to an invitation. */
 export function answeredText(invitation, membership) {
-  return membership === "active"
-    ? `You joined ${invitation.campaign_name}. You can create links for it now.`
-    : `You declined the invitation to ${invitation.campaign_name}.`;
+  return t(membership === "active" ? "invitation_joined" : "invitation_declined", invitation.campaign_name);
 }

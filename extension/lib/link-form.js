@@ -14,7 +14,11 @@
 // This module imports nothing and touches no browser API when imported: the
 // panel loads it into web pages from a per-session random address
 // (web_accessible_resources with use_dynamic_url), where relative imports do
-// not resolve, and node --test imports its rules directly.
+// not resolve, and node --test imports its rules directly. So its words come
+// in as `i18n`, the lib/i18n.js module its caller loaded (the popup imports
+// it, the content script loads it like this one): every sentence is
+// `i18n.t(key, ...)` from _locales, amounts and lists are formatted with Intl
+// in the messages' language.
 
 // --- the rules (pure) --------------------------------------------------------
 
@@ -29,12 +33,11 @@ export function samePage(a, b) {
   }
 }
 
-/** Domains in words: "shop.com", "a.com or b.com", "a.com, b.com or c.com". */
-export function domainsText(domains) {
+/** Domains in words: "shop.com", "a.com or b.com", "a.com, b.com, or c.com" (the language's way of saying "or"). */
+export function domainsText(domains, i18n) {
   const list = (Array.isArray(domains) ? domains : []).filter(Boolean);
-  if (!list.length) return "the campaign's domains";
-  if (list.length === 1) return list[0];
-  return `${list.slice(0, -1).join(", ")} or ${list[list.length - 1]}`;
+  if (!list.length) return i18n.t("link_form_campaign_domains");
+  return i18n.formatList(list, "disjunction");
 }
 
 /** The campaign preselected: the first that allows links, or null when none does. */
@@ -105,18 +108,18 @@ export function landingPlan(options, here, onPage) {
  * entered: {ok: true, fields} or {ok: false, error}. An empty URL field is a
  * sentence, never a silent link to the default page.
  */
-export function landingRequest(plan, input = {}) {
+export function landingRequest(plan, input, i18n) {
   if (plan.kind === "this-page") return { ok: true, fields: { landingUrl: input.pageUrl || plan.url } };
   if (plan.kind === "url") {
     const url = String(input.typedUrl ?? "").trim();
     if (!url) {
-      return { ok: false, error: { kind: "invalid", field: "landing", message: `Enter a landing URL: any page on ${domainsText(plan.domains)}.` } };
+      return { ok: false, error: { kind: "invalid", field: "landing", message: i18n.t("link_form_enter_url", domainsText(plan.domains, i18n)) } };
     }
     return { ok: true, fields: { landingUrl: url } };
   }
   if (plan.kind === "choose") {
     const id = Number(input.chosenId);
-    if (!Number.isSafeInteger(id) || id < 1) return { ok: false, error: { kind: "invalid", field: "landing", message: "Pick a landing page." } };
+    if (!Number.isSafeInteger(id) || id < 1) return { ok: false, error: { kind: "invalid", field: "landing", message: i18n.t("link_form_pick_landing") } };
     return { ok: true, fields: { landingPageId: id } };
   }
   return { ok: true, fields: {} }; // default mode: the API fills in the campaign's default page
@@ -128,10 +131,10 @@ export function createsAtOnce(plan, task, onPage) {
 }
 
 /** The button an error offers, or null: a way to the options page when signing in or the API address is the fix. */
-export function optionsAction(error) {
+export function optionsAction(error, i18n) {
   if (!error) return null;
-  if (error.kind === "signed_out") return "Open options to sign in";
-  if (error.kind === "api_down") return "Open Tasklink options";
+  if (error.kind === "signed_out") return i18n.t("link_form_open_options_sign_in");
+  if (error.kind === "api_down") return i18n.t("link_form_open_options");
   return null;
 }
 
@@ -141,42 +144,41 @@ export function isBlocking(error) {
 }
 
 /** What Copy says: the full link goes to the clipboard, reporting info included. */
-export function copiedMessage(link, done) {
-  if (!done) return "Could not copy: select the link and press Ctrl+C.";
-  return link && link.url !== link.display_url ? "Copied the full link, with your reporting info." : "Copied to clipboard.";
+export function copiedMessage(link, done, i18n) {
+  if (!done) return i18n.t("link_form_copy_failed");
+  return i18n.t(link && link.url !== link.display_url ? "link_form_copied_full" : "link_form_copied");
 }
 
 /**
  * A campaign's payout terms in one line, amounts exactly as the API sent them
- * (decimal strings in the campaign's currency, never turned into floats):
- * "Pays 5.00 USD per sale · 30-day window". Short enough for one line of the
- * form; `termsWindowText` says what the window means (`withWindow` false
- * leaves the window out, for a place that says it in full).
+ * (decimal strings in the campaign's currency, never turned into floats, only
+ * written the language's way by Intl): "Pays $5.00 per sale · 30-day window".
+ * Short enough for one line of the form; `termsWindowText` says what the
+ * window means (`withWindow` false leaves the window out, for a place that
+ * says it in full).
  */
-export function termsText(terms, { withWindow = true } = {}) {
+export function termsText(terms, { withWindow = true } = {}, i18n) {
   if (!terms || typeof terms !== "object") return "";
   let pays;
-  if (terms.payout_model === "cpc") pays = `Pays ${terms.amount} ${terms.currency} per billable click`;
-  else if (terms.payout_model === "cpa") pays = `Pays ${terms.amount} ${terms.currency} per sale`;
-  else if (terms.payout_model === "revshare") pays = `Pays ${terms.percent}% of each sale (${terms.currency})`;
+  if (terms.payout_model === "cpc") pays = i18n.t("terms_cpc", i18n.formatMoney(terms.amount, terms.currency));
+  else if (terms.payout_model === "cpa") pays = i18n.t("terms_cpa", i18n.formatMoney(terms.amount, terms.currency));
+  else if (terms.payout_model === "revshare") pays = i18n.t("terms_revshare", i18n.formatPercent(terms.percent), terms.currency);
   else return "";
-  if (terms.pays === false) return "Pays nothing now: the advertiser has turned pay for performance off.";
+  if (terms.pays === false) return i18n.t("terms_pays_nothing");
   const days = Number(terms.attribution_window_days);
-  return withWindow && Number.isSafeInteger(days) && days > 0 ? `${pays} · ${days}-day window` : pays;
+  return withWindow && Number.isSafeInteger(days) && days > 0 ? i18n.t("terms_with_window", pays, i18n.formatNumber(days)) : pays;
 }
 
 /** The attribution window in a sentence: "Sales count within 30 days of the click." */
-export function termsWindowText(terms) {
+export function termsWindowText(terms, i18n) {
   const days = Number(terms && terms.attribution_window_days);
   if (!Number.isSafeInteger(days) || days < 1) return "";
-  return `Sales count within ${days} day${days === 1 ? "" : "s"} of the click.`;
+  return i18n.t(i18n.pluralKey("terms_window", days), i18n.formatNumber(days));
 }
 
 /** What the QR box says the code opens: the full link, reporting info included, like Copy. */
-export function qrNote(link) {
-  return link && link.url !== link.display_url
-    ? "Scanning opens the full link, with your reporting info, like the copied one."
-    : "Scanning opens this link.";
+export function qrNote(link, i18n) {
+  return i18n.t(link && link.url !== link.display_url ? "link_form_qr_note_full" : "link_form_qr_note");
 }
 
 /** The name a downloaded code is saved under: "tasklink-link-42.png". */
@@ -191,10 +193,6 @@ export function pictureBlob({ mediaType, base64 }) {
   for (let i = 0; i < binary.length; i += 1) bytes[i] = binary.charCodeAt(i);
   return new Blob([bytes], { type: mediaType });
 }
-
-export const NO_CAMPAIGN = "No campaign in this program allows links now: the list says why for each.";
-export const NO_TASK = "This campaign has no task open to you yet, so no link can be made here.";
-export const NO_PROGRAM = "You have no active campaign yet. When an advertiser approves you, or you accept an invitation (Invitations, above), its programs appear here.";
 
 /**
  * A stale-answer guard: `const ticket = guard.next()` before asking; after the
@@ -293,11 +291,13 @@ function fill(doc, select, items, { label, value = (item) => item.id, disabled =
  * - `page`: {onPage, here(campaignId) → Promise<{landingUrl, pageAllowed} | null>};
  * - `extras`: {element, collect() → {fields} | {error}, note(link) → text} (the popup's Advanced);
  * - `idPrefix`: ids of the form's controls (unique in the popup's document);
- * - `onCreated(link)`, `onError(error)`: hooks.
+ * - `onCreated(link)`, `onError(error)`: hooks;
+ * - `i18n`: the lib/i18n.js module (its words and formats).
  *
  * Returns {element, start({createAtOnce}), ready(), showError(error)}.
  */
-export function createLinkForm({ document: doc, source, campaigns, page = { onPage: false, here: async () => null }, extras = null, idPrefix = "lf", onCreated = () => {}, onError = () => {} }) {
+export function createLinkForm({ document: doc, source, campaigns, page = { onPage: false, here: async () => null }, extras = null, idPrefix = "lf", onCreated = () => {}, onError = () => {}, i18n }) {
+  const { t } = i18n;
   const fromPrograms = !Array.isArray(campaigns);
   const state = { campaigns: fromPrograms ? [] : campaigns, campaign: null, tasks: [], task: null, plan: null, here: null, link: null, busy: false, ready: false };
   const guards = { campaigns: latestOnly(), tasks: latestOnly(), qr: latestOnly() };
@@ -316,19 +316,19 @@ export function createLinkForm({ document: doc, source, campaigns, page = { onPa
   const landingBox = h("div", { class: "landing", id: id("landing"), role: "group", "aria-labelledby": id("landing-label") });
   const shortRadio = h("input", { type: "radio", name: id("kind"), value: "short", checked: true });
   const regularRadio = h("input", { type: "radio", name: id("kind"), value: "regular" });
-  const preference = h("div", { class: "seg", role: "group", "aria-label": "Link preference" }, [
-    h("label", {}, [shortRadio, "Short"]),
-    h("label", {}, [regularRadio, "Regular"]),
+  const preference = h("div", { class: "seg", role: "group", "aria-label": t("link_form_preference") }, [
+    h("label", {}, [shortRadio, t("link_kind_short")]),
+    h("label", {}, [regularRadio, t("link_kind_regular")]),
   ]);
-  const createButton = h("button", { class: "primary create", type: "button", text: "Create link" });
+  const createButton = h("button", { class: "primary create", type: "button", text: t("link_form_create") });
 
-  const programRow = [label("program", "Program"), programSelect];
+  const programRow = [label("program", t("link_form_program")), programSelect];
   const fields = h("div", { class: "fields" }, [
     ...(fromPrograms ? programRow : []),
-    label("campaign", "Campaign"), h("div", { class: "control" }, [campaignSelect, campaignName, campaignTerms]),
-    label("task", "Task"), h("div", { class: "control" }, [taskSelect, taskNote]),
-    h("span", { class: "label", id: id("landing-label"), text: "Landing page" }), landingBox,
-    h("span", { class: "label", text: "Link preference" }), preference,
+    label("campaign", t("link_form_campaign")), h("div", { class: "control" }, [campaignSelect, campaignName, campaignTerms]),
+    label("task", t("link_form_task")), h("div", { class: "control" }, [taskSelect, taskNote]),
+    h("span", { class: "label", id: id("landing-label"), text: t("link_form_landing") }), landingBox,
+    h("span", { class: "label", text: t("link_form_preference") }), preference,
     extras && extras.element ? h("div", { class: "extras" }, [extras.element]) : null,
   ]);
 
@@ -337,9 +337,9 @@ export function createLinkForm({ document: doc, source, campaigns, page = { onPa
   const optionsButton = h("button", { class: "secondary", type: "button", hidden: true });
   const errorBox = h("div", { class: "error", role: "alert", hidden: true }, [errorText, optionsButton]);
 
-  const linkField = h("textarea", { class: "link", id: id("link"), readOnly: true, rows: 1, spellcheck: false, "aria-label": "Shareable link" });
-  const copyButton = h("button", { class: "secondary", type: "button", text: "Copy" });
-  const qrButton = h("button", { class: "secondary", type: "button", text: "QR", title: "Show a QR code of this link", "aria-expanded": "false", "aria-controls": id("qr") });
+  const linkField = h("textarea", { class: "link", id: id("link"), readOnly: true, rows: 1, spellcheck: false, "aria-label": t("link_form_shareable") });
+  const copyButton = h("button", { class: "secondary", type: "button", text: t("link_form_copy") });
+  const qrButton = h("button", { class: "secondary", type: "button", text: t("link_form_qr"), title: t("link_form_qr_title"), "aria-expanded": "false", "aria-controls": id("qr") });
   const copied = h("span", { class: "copied", role: "status" });
   const resultNote = h("p", { class: "muted small" });
 
@@ -348,13 +348,13 @@ export function createLinkForm({ document: doc, source, campaigns, page = { onPa
   const qrStatus = h("p", { class: "small", role: "status" });
   const qrCanvas = h("canvas", { class: "qr-code", role: "img", hidden: true });
   const qrNoteText = h("p", { class: "muted small", hidden: true });
-  const svgButton = h("button", { class: "secondary", type: "button", text: "Download SVG" });
-  const pngButton = h("button", { class: "secondary", type: "button", text: "Download PNG" });
+  const svgButton = h("button", { class: "secondary", type: "button", text: t("link_form_download_svg") });
+  const pngButton = h("button", { class: "secondary", type: "button", text: t("link_form_download_png") });
   const qrActions = h("div", { class: "qr-actions", hidden: true }, [svgButton, pngButton]);
   const qrBox = h("div", { class: "qr", id: id("qr"), hidden: true }, [qrCanvas, h("div", { class: "qr-side" }, [qrStatus, qrNoteText, qrActions])]);
 
-  const result = h("section", { class: "result", hidden: true, "aria-label": "Your link" }, [
-    h("label", { class: "label", for: id("link"), text: "Shareable link" }),
+  const result = h("section", { class: "result", hidden: true, "aria-label": t("link_form_your_link") }, [
+    h("label", { class: "label", for: id("link"), text: t("link_form_shareable") }),
     h("div", { class: "link-row" }, [linkField, copyButton, qrButton]),
     copied,
     resultNote,
@@ -368,8 +368,8 @@ export function createLinkForm({ document: doc, source, campaigns, page = { onPa
   // --- showing things --------------------------------------------------------
 
   function showError(error) {
-    const action = optionsAction(error);
-    errorText.textContent = (error && error.message) || "Something went wrong. Please try again.";
+    const action = optionsAction(error, i18n);
+    errorText.textContent = (error && error.message) || t("common_something_wrong");
     optionsButton.textContent = action || "";
     optionsButton.hidden = !action;
     errorBox.hidden = false;
@@ -420,7 +420,7 @@ export function createLinkForm({ document: doc, source, campaigns, page = { onPa
 
   function setBusy(busy) {
     state.busy = busy;
-    createButton.textContent = busy ? "Creating…" : "Create link";
+    createButton.textContent = t(busy ? "link_form_creating" : "link_form_create");
     for (const control of fields.querySelectorAll("select, input, button, textarea")) control.disabled = busy;
     updateCreate();
   }
@@ -433,11 +433,11 @@ export function createLinkForm({ document: doc, source, campaigns, page = { onPa
   // --- the lists -------------------------------------------------------------
 
   async function loadPrograms() {
-    showLoading("Loading your campaigns…");
+    showLoading(t("link_form_loading_campaigns"));
     const answer = await source.programs();
     if (!answer.ok) return showError(answer.error);
     const programs = answer.data.programs || [];
-    if (!programs.length) return showError({ kind: "empty", message: NO_PROGRAM });
+    if (!programs.length) return showError({ kind: "empty", message: t("link_form_no_program") });
     fill(doc, programSelect, programs, { label: (program) => program.name });
     return loadCampaigns();
   }
@@ -451,7 +451,7 @@ export function createLinkForm({ document: doc, source, campaigns, page = { onPa
     state.campaigns = answer.data.campaigns || [];
     // Campaigns that cannot have links are listed, disabled, with the reason.
     fill(doc, campaignSelect, state.campaigns, {
-      label: (c) => (c.link_available ? c.name : `${c.name} — ${c.reason || "links unavailable"}`),
+      label: (c) => (c.link_available ? c.name : t("link_form_campaign_disabled", c.name, c.reason || t("link_form_unavailable_reason"))),
       disabled: (c) => !c.link_available,
     });
     showLoading("");
@@ -461,7 +461,7 @@ export function createLinkForm({ document: doc, source, campaigns, page = { onPa
     if (!state.campaign) {
       campaignSelect.selectedIndex = -1;
       setTasks([]);
-      showError({ kind: "link_unavailable", message: NO_CAMPAIGN });
+      showError({ kind: "link_unavailable", message: t("link_form_no_campaign") });
       return false;
     }
     campaignSelect.value = String(state.campaign.id);
@@ -492,13 +492,13 @@ export function createLinkForm({ document: doc, source, campaigns, page = { onPa
     clearError();
     clearResult();
     const campaign = state.campaign;
-    say(campaignTerms, termsText(campaign && campaign.terms));
-    campaignTerms.title = termsWindowText(campaign && campaign.terms);
+    say(campaignTerms, termsText(campaign && campaign.terms, {}, i18n));
+    campaignTerms.title = termsWindowText(campaign && campaign.terms, i18n);
     const ticket = guards.tasks.next();
     setTasks([]);
     taskSelect.hidden = true;
     taskNote.hidden = false;
-    taskNote.textContent = "Loading tasks…";
+    taskNote.textContent = t("link_form_loading_tasks");
     const [answer, here] = await Promise.all([source.tasks(campaign.id), page.here(campaign.id)]);
     // The partner picked another campaign meanwhile: that newer request renders, not this one.
     if (!guards.tasks.isLatest(ticket)) return false;
@@ -511,7 +511,7 @@ export function createLinkForm({ document: doc, source, campaigns, page = { onPa
     state.here = here;
     if (!state.tasks.length) {
       taskSelect.hidden = true;
-      showError({ kind: "no_tasks", message: NO_TASK });
+      showError({ kind: "no_tasks", message: t("link_form_no_task") });
       return false;
     }
     state.task = pickTask(state.tasks, here && here.landingUrl);
@@ -541,12 +541,12 @@ export function createLinkForm({ document: doc, source, campaigns, page = { onPa
     const options = task.link_options;
     clearError();
     updateCreate();
-    if (!options.link_available) showError({ kind: "link_unavailable", message: options.reason || "Links cannot be made for this task." });
+    if (!options.link_available) showError({ kind: "link_unavailable", message: options.reason || t("link_form_task_unavailable") });
     const plan = landingPlan(options, state.here, page.onPage);
     state.plan = plan;
     if (plan.kind === "this-page") {
       const shown = urlBox(plan.url);
-      landingBox.replaceChildren(h("span", { class: "value", text: "This page" }), shown);
+      landingBox.replaceChildren(h("span", { class: "value", text: t("link_form_this_page") }), shown);
       landingInput = async () => {
         // A single-page site may have changed its address since: ask again.
         const now = await page.here(state.campaign.id);
@@ -555,11 +555,11 @@ export function createLinkForm({ document: doc, source, campaigns, page = { onPa
         return { pageUrl: url };
       };
     } else if (plan.kind === "url") {
-      const input = h("input", { type: "url", id: id("landing-url"), "aria-label": "Landing page URL", spellcheck: false, placeholder: "https://…" });
-      const hint = h("span", { class: "muted small grow", text: `Any page on ${domainsText(plan.domains)}.` });
+      const input = h("input", { type: "url", id: id("landing-url"), "aria-label": t("link_form_url_label"), spellcheck: false, placeholder: t("link_form_url_placeholder") });
+      const hint = h("span", { class: "muted small grow", text: t("link_form_any_page_on", domainsText(plan.domains, i18n)) });
       const row = h("div", { class: "hint" }, [hint]);
       if (plan.suggestion) {
-        const use = h("button", { class: "link-button", type: "button", text: "Use this page", title: plan.suggestion });
+        const use = h("button", { class: "link-button", type: "button", text: t("link_form_use_this_page"), title: plan.suggestion });
         onTrusted(use, "click", () => {
           input.value = plan.suggestion;
           clearError();
@@ -572,13 +572,13 @@ export function createLinkForm({ document: doc, source, campaigns, page = { onPa
       });
       input.addEventListener("input", () => clearResult());
       landingBox.replaceChildren(
-        ...(plan.offDomains ? [h("p", { class: "muted small", text: `This page is not on ${domainsText(plan.domains)}, so it cannot be the landing page.` })] : []),
+        ...(plan.offDomains ? [h("p", { class: "muted small", text: t("link_form_off_domains", domainsText(plan.domains, i18n)) })] : []),
         input,
         row,
       );
       landingInput = () => ({ typedUrl: input.value });
     } else if (plan.kind === "choose") {
-      const select = h("select", { id: id("landing-page"), "aria-label": "Landing page" });
+      const select = h("select", { id: id("landing-page"), "aria-label": t("link_form_landing") });
       fill(doc, select, plan.pages, { label: (p) => p.name, selected: (p) => p.id === plan.selectedId });
       const shown = urlBox("");
       const sync = () => setUrl(shown, (plan.pages.find((p) => String(p.id) === select.value) || {}).url || "");
@@ -588,7 +588,7 @@ export function createLinkForm({ document: doc, source, campaigns, page = { onPa
       landingInput = () => ({ chosenId: select.value });
     } else {
       landingBox.replaceChildren(
-        h("span", { class: "value", text: plan.page ? plan.page.name : "The campaign's default page" }),
+        h("span", { class: "value", text: plan.page ? plan.page.name : t("link_form_default_page") }),
         ...(plan.page ? [urlBox(plan.page.url)] : []),
       );
       landingInput = () => ({});
@@ -602,7 +602,7 @@ export function createLinkForm({ document: doc, source, campaigns, page = { onPa
     if (state.busy || !task || !state.plan || !task.link_options.link_available) return;
     clearError();
     clearResult();
-    const landing = landingRequest(state.plan, await landingInput());
+    const landing = landingRequest(state.plan, await landingInput(), i18n);
     if (!landing.ok) {
       showError(landing.error);
       const field = landingBox.querySelector("input, select");
@@ -639,7 +639,7 @@ export function createLinkForm({ document: doc, source, campaigns, page = { onPa
     if (!state.link) return;
     const view = doc.defaultView;
     const done = await copyText(state.link.url, { clipboard: view && view.navigator && view.navigator.clipboard, fallbackCopy });
-    copied.textContent = copiedMessage(state.link, done); // a live region: it stays in place, empty or not
+    copied.textContent = copiedMessage(state.link, done, i18n); // a live region: it stays in place, empty or not
   }
 
   // --- the QR code -------------------------------------------------------------
@@ -660,7 +660,7 @@ export function createLinkForm({ document: doc, source, campaigns, page = { onPa
 
   function qrFailed(error) {
     qrStatus.className = "small qr-error";
-    qrStatus.textContent = (error && error.message) || "The QR code could not be made. Please try again.";
+    qrStatus.textContent = (error && error.message) || t("link_form_qr_failed");
   }
 
   async function showQr() {
@@ -670,7 +670,7 @@ export function createLinkForm({ document: doc, source, campaigns, page = { onPa
     qrBox.hidden = false;
     qrButton.setAttribute("aria-expanded", "true");
     qrStatus.className = "small muted";
-    qrStatus.textContent = "Drawing the QR code…";
+    qrStatus.textContent = t("link_form_qr_drawing");
     qrCanvas.hidden = true;
     qrActions.hidden = true;
     qrNoteText.hidden = true;
@@ -688,11 +688,11 @@ export function createLinkForm({ document: doc, source, campaigns, page = { onPa
     } catch {
       return qrFailed(null);
     }
-    qrCanvas.setAttribute("aria-label", `QR code of ${link.url}`);
+    qrCanvas.setAttribute("aria-label", t("link_form_qr_label", link.url));
     qrCanvas.hidden = false;
     qrStatus.textContent = "";
     qrStatus.removeAttribute("class");
-    qrNoteText.textContent = qrNote(link);
+    qrNoteText.textContent = qrNote(link, i18n);
     qrNoteText.hidden = false;
     qrActions.hidden = false;
     // With the code open the popup is taller than the 600 px Chrome gives it: bring the code into view.

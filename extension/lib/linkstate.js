@@ -3,6 +3,8 @@
 // (then it earns nothing and only the advertiser can enable it again), and
 // how many of its clicks the advertiser pays for.
 
+import { formatNumber, pluralKey, t } from "./i18n.js";
+
 /**
  * The link's state: {live, text, stoppedByAdvertiser}.
  * `text` is null for a live link.
@@ -12,11 +14,11 @@ export function linkState(link) {
   if (link.disabled_by === "advertiser") {
     return {
       live: false,
-      text: "Disabled by the advertiser: visitors go to the campaign's default page and it earns nothing.",
+      text: t("link_disabled_by_advertiser"),
       stoppedByAdvertiser: true,
     };
   }
-  return { live: false, text: "Disabled by you.", stoppedByAdvertiser: false };
+  return { live: false, text: t("link_disabled_by_you"), stoppedByAdvertiser: false };
 }
 
 /**
@@ -24,11 +26,11 @@ export function linkState(link) {
  * not billable (bots, repeats, prefetches…), then conversions.
  */
 export function linkCounts(link) {
-  const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
   const clicks = Number(link.clicks) || 0;
   const billable = link.billable_clicks === undefined ? clicks : Number(link.billable_clicks) || 0;
-  const pills = [plural(clicks, "click")];
-  if (billable !== clicks) pills.push(`${billable} billable`);
-  pills.push(plural(Number(link.conversions) || 0, "conversion"));
+  const pills = [t(pluralKey("link_clicks", clicks), formatNumber(clicks))];
+  if (billable !== clicks) pills.push(t("link_billable", formatNumber(billable)));
+  const conversions = Number(link.conversions) || 0;
+  pills.push(t(pluralKey("link_conversions", conversions), formatNumber(conversions)));
   return pills;
 }

@@ -8,7 +8,8 @@
 // events, that is a person's click or key).
 //
 // Like lib/link-form.js this module imports nothing: the content script loads
-// it from a per-session random address and hands it the form module.
+// it from a per-session random address and hands it the form module and
+// lib/i18n.js (its words come from _locales, like every other screen's).
 
 const HOST_ID = "tasklink-extension-root";
 
@@ -38,9 +39,11 @@ function mark(doc) {
  * - `form`: the lib/link-form.js module;
  * - `styles`: CSS texts (link-form.css, panel.css);
  * - `ask`: the message function, `MSG`: the message types;
+ * - `i18n`: the lib/i18n.js module;
  * - `matches`: the page's campaigns from the service worker (lib/match.js shape).
  */
-export function mountPanel({ document: doc, location, form, styles, ask, MSG, matches }) {
+export function mountPanel({ document: doc, location, form, styles, ask, MSG, matches, i18n }) {
+  const { t } = i18n;
   const h = (tag, props, children) => form.el(doc, tag, props, children);
 
   const host = doc.createElement("div");
@@ -75,15 +78,16 @@ export function mountPanel({ document: doc, location, form, styles, ask, MSG, ma
     campaigns: matches.map((m) => ({ id: m.campaignId, name: m.campaignName, link_available: true })),
     page: { onPage: true, here },
     idPrefix: "tasklink",
+    i18n,
   });
 
-  const launcher = h("button", { class: "launcher", type: "button", title: "Tasklink: create a tracking link for this page" }, [
+  const launcher = h("button", { class: "launcher", type: "button", title: t("panel_launcher_title") }, [
     mark(doc),
-    h("span", { text: "Create link" }),
+    h("span", { text: t("panel_launcher") }),
   ]);
-  const closeButton = h("button", { class: "close", type: "button", "aria-label": "Close Tasklink", text: "×" });
-  const panel = h("section", { class: "panel", hidden: true, role: "region", "aria-label": "Tasklink: create link" }, [
-    h("div", { class: "head" }, [mark(doc), h("h2", { text: "Create link" }), closeButton]),
+  const closeButton = h("button", { class: "close", type: "button", "aria-label": t("panel_close"), text: "×" });
+  const panel = h("section", { class: "panel", hidden: true, role: "region", "aria-label": t("panel_region") }, [
+    h("div", { class: "head" }, [mark(doc), h("h2", { text: t("panel_heading") }), closeButton]),
     h("div", { class: "body" }, [linkForm.element]),
   ]);
   shadow.append(h("div", { class: "wrap" }, [launcher, panel]));

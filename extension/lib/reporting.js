@@ -2,13 +2,21 @@
 // as query parameters. The API checks them too; checking here first turns a
 // mistake into a sentence next to the field instead of a round trip.
 
+import { formatNumber, t } from "./i18n.js";
+
 export const REPORTING_FIELDS = Object.freeze(["subId1", "subId2", "subId3", "sharedid"]);
-export const REPORTING_LABELS = Object.freeze({
-  subId1: "Sub ID 1",
-  subId2: "Sub ID 2",
-  subId3: "Sub ID 3",
-  sharedid: "Shared ID",
+// Each field's label, by message key.
+const LABEL_KEYS = Object.freeze({
+  subId1: "reporting_sub_id_1",
+  subId2: "reporting_sub_id_2",
+  subId3: "reporting_sub_id_3",
+  sharedid: "reporting_shared_id",
 });
+
+/** A field's label in the partner's language ("Sub ID 1", "子 ID 1"). */
+export function reportingLabel(name) {
+  return t(LABEL_KEYS[name]);
+}
 export const REPORTING_MAX = 255;
 
 // C0 and C1 control characters, which the API refuses.
@@ -28,11 +36,10 @@ export function cleanReporting(input) {
     if (raw === undefined || raw === null) continue;
     const value = String(raw).trim();
     if (!value) continue;
-    const label = REPORTING_LABELS[name];
     if (value.length > REPORTING_MAX) {
-      errors.push(`${label} is ${value.length} characters long; the most is ${REPORTING_MAX}.`);
+      errors.push(t("reporting_too_long", reportingLabel(name), formatNumber(value.length), formatNumber(REPORTING_MAX)));
     } else if (CONTROL.test(value)) {
-      errors.push(`${label} contains a control character; use plain text.`);
+      errors.push(t("reporting_control", reportingLabel(name)));
     } else {
       values[name] = value;
     }
@@ -42,7 +49,7 @@ export function cleanReporting(input) {
 
 /** The reporting info of a link (API shape) as [label, value] pairs, skipping empty ones. */
 export function reportingPairs(link) {
-  return REPORTING_FIELDS.filter((name) => link && link[name]).map((name) => [REPORTING_LABELS[name], link[name]]);
+  return REPORTING_FIELDS.filter((name) => link && link[name]).map((name) => [reportingLabel(name), link[name]]);
 }
 
 /** The URL without the query parameters `names` (unchanged when it has none of them, or is no URL). */

@@ -6,6 +6,8 @@
 // this machine's demo hosts at install, any other campaign site once allowed
 // from the popup (chrome.permissions.request, which needs the partner's click).
 
+import { formatList, t } from "./i18n.js";
+
 const DOMAIN = /^(\*\.)?([a-z0-9-]+\.)*[a-z0-9-]+$/;
 
 /** A rule's domain ("brand.com", "*.brand.com") as a match pattern for http and https, or null when it cannot be one. */
@@ -72,17 +74,17 @@ export async function missingAccess(patterns, contains) {
  */
 export function requestSiteAccess(permissions, patterns) {
   const origins = [...patterns];
-  const hosts = origins.map(patternHost).join(", ");
+  const hosts = formatList(origins.map(patternHost));
   let asked;
   try {
     asked = permissions.request({ origins });
   } catch {
-    return Promise.resolve({ granted: false, message: "Chrome did not ask for access. Allow it under the extension's Site access settings in chrome://extensions." });
+    return Promise.resolve({ granted: false, message: t("site_access_not_asked") });
   }
   return Promise.resolve(asked).then(
     (granted) => (granted
-      ? { granted: true, message: `Allowed. The Create link button now appears on ${hosts}.` }
-      : { granted: false, message: `Not allowed. The Create link button will not appear on ${hosts}; you can still make links here.` }),
-    () => ({ granted: false, message: "Chrome did not ask for access. Allow it under the extension's Site access settings in chrome://extensions." }),
+      ? { granted: true, message: t("site_access_allowed", hosts) }
+      : { granted: false, message: t("site_access_refused", hosts) }),
+    () => ({ granted: false, message: t("site_access_not_asked") }),
   );
 }

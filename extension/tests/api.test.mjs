@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { useLocale } from "./fake-i18n.mjs"; // chrome.i18n with the English catalogue, as in a browser in English
 import {
   DEFAULT_API_BASE, QR_FORMATS, apiUrl, buildFetch, callApi, describeFailure, linkBody, normalizeApiBase, originPattern,
   requests, toBase64,
@@ -156,4 +157,48 @@ test("callApi: a picture comes back as base64 of its bytes, an error as the usua
   const large = new Uint8Array(100000).map((_, i) => i % 256);
   const back = Uint8Array.from(atob(toBase64(large)), (c) => c.charCodeAt(0));
   assert.deepEqual(back, large);
+});
+
+test("every API request says the partner's language: Accept-Language is the messages' language tag", async (t) => {
+  t.after(() => useLocale("en"));
+  const every = [
+    requests.login("p@demo.test", "pw"), requests.logout(), requests.me(), requests.matchRules(), requests.programs(),
+    requests.campaigns(3), requests.tasks(4), requests.links({ limit: 5 }), requests.createLink({ taskId: 1 }),
+    requests.invitations(), requests.answerInvitation(7, true), requests.earnings({}), requests.postbacks(),
+    requests.setPostbackTemplate("https://t.example/?c={click_id}", 2), requests.rotatePostbackSecret(),
+    requests.postbackDeliveries(), requests.linkQr(42, "png"), requests.linkQr(42, "svg"),
+  ];
+  for (const [locale, tag] of [["en", "en"], ["zh_CN", "zh-CN"]]) {
+    useLocale(locale);
+    const sent = [];
+    const fetchFn = async (url, init) => {
+      sent.push(init.headers["Accept-Language"]);
+      return fakeResponse(200, {}, { "Content-Type": init.headers.Accept.split(",")[0] });
+    };
+    for (const spec of every) {
+      if (spec.accept) {
+        const picture = async (url, init) => {
+          sent.push(init.headers["Accept-Language"]);
+          return { ...fakeResponse(200, null, { "Content-Type": spec.accept }), arrayBuffer: async () => new ArrayBuffer(1) };
+        };
+        await callApi(picture, BASE, "tok", spec);
+      } else {
+        await callApi(fetchFn, BASE, "tok", spec);
+      }
+    }
+    assert.deepEqual(sent, every.map(() => tag), locale);
+  }
+});
+
+test("the API's own sentence is shown as it arrives, in the language asked; the extension's own come from _locales", (t) => {
+  t.after(() => useLocale("en"));
+  useLocale("zh_CN");
+  const apiSentence = "落地页不在活动允许的域名内。";
+  const failure = describeFailure({ status: 422, body: { error: { code: "landing_page_not_allowed", message: apiSentence } } });
+  assert.equal(failure.message, apiSentence);
+  assert.equal(failure.code, undefined); // the code travels in toJSON, unchanged
+  assert.equal(failure.toJSON().code, "landing_page_not_allowed");
+  assert.equal(describeFailure({ status: 401, body: { error: { code: "token_expired" } } }).message, "你的 Tasklink 登录已过期。请打开 Tasklink 设置重新登录。");
+  assert.equal(describeFailure({ status: 429, body: {}, retryAfter: "5" }).message, "请求过多：Tasklink 正在限制创建链接的速度。请5秒钟后再试。");
+  assert.match(normalizeApiBase("ftp://x").message, /^API 地址必须以/);
 });

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
+import "./fake-i18n.mjs"; // chrome.i18n with the English catalogue, as in a browser in English
 import { createDispatcher, Failure } from "../lib/dispatch.js";
 import { MSG, EXTENSION_PAGE_ONLY } from "../lib/messages.js";
 import { isFresh, RULES_TTL_MS } from "../lib/cache.js";

@@ -1,9 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import "./fake-i18n.mjs"; // chrome.i18n with the English catalogue, as in a browser in English
 import {
   copiedMessage, copyText, createsAtOnce, domainsText, isBlocking, landingPlan, landingRequest, latestOnly,
   makeAsk, messageSource, optionsAction, orderTasks, pickCampaign, pickTask, pictureBlob, qrFileName, qrNote, samePage,
 } from "../lib/link-form.js";
+import * as i18n from "../lib/i18n.js";
 import { MSG } from "../lib/messages.js";
 
 const PAGES = [
@@ -76,33 +78,33 @@ test("default mode: the default page, made at once only when the panel opens", (
 
 test("the landing part of the request; an empty URL field is a sentence, not the default page", () => {
   const field = landingPlan(options("manual"), null, false);
-  assert.deepEqual(landingRequest(field, { typedUrl: "  https://brand.test/x  " }), { ok: true, fields: { landingUrl: "https://brand.test/x" } });
+  assert.deepEqual(landingRequest(field, { typedUrl: "  https://brand.test/x  " }, i18n), { ok: true, fields: { landingUrl: "https://brand.test/x" } });
   for (const typedUrl of ["", "   ", undefined]) {
-    assert.deepEqual(landingRequest(field, { typedUrl }), {
+    assert.deepEqual(landingRequest(field, { typedUrl }, i18n), {
       ok: false, error: { kind: "invalid", field: "landing", message: "Enter a landing URL: any page on brand.test or *.brand.test." },
     });
   }
   const thisPage = landingPlan(options("manual"), { landingUrl: "https://brand.test/a", pageAllowed: true }, true);
-  assert.deepEqual(landingRequest(thisPage, { pageUrl: "https://brand.test/b" }), { ok: true, fields: { landingUrl: "https://brand.test/b" } });
-  assert.deepEqual(landingRequest(thisPage, {}), { ok: true, fields: { landingUrl: "https://brand.test/a" } });
+  assert.deepEqual(landingRequest(thisPage, { pageUrl: "https://brand.test/b" }, i18n), { ok: true, fields: { landingUrl: "https://brand.test/b" } });
+  assert.deepEqual(landingRequest(thisPage, {}, i18n), { ok: true, fields: { landingUrl: "https://brand.test/a" } });
   const choose = landingPlan(options("choose"), null, false);
-  assert.deepEqual(landingRequest(choose, { chosenId: "3" }), { ok: true, fields: { landingPageId: 3 } });
-  assert.equal(landingRequest(choose, { chosenId: "" }).ok, false);
-  assert.deepEqual(landingRequest(landingPlan(options("default"), null, false), {}), { ok: true, fields: {} });
+  assert.deepEqual(landingRequest(choose, { chosenId: "3" }, i18n), { ok: true, fields: { landingPageId: 3 } });
+  assert.equal(landingRequest(choose, { chosenId: "" }, i18n).ok, false);
+  assert.deepEqual(landingRequest(landingPlan(options("default"), null, false), {}, i18n), { ok: true, fields: {} });
 });
 
-test("domains in words", () => {
-  assert.equal(domainsText(["a.test"]), "a.test");
-  assert.equal(domainsText(["a.test", "b.test"]), "a.test or b.test");
-  assert.equal(domainsText(["a.test", "b.test", "c.test"]), "a.test, b.test or c.test");
-  assert.equal(domainsText([]), "the campaign's domains");
+test("domains in words, the language's way of saying 'or'", () => {
+  assert.equal(domainsText(["a.test"], i18n), "a.test");
+  assert.equal(domainsText(["a.test", "b.test"], i18n), "a.test or b.test");
+  assert.equal(domainsText(["a.test", "b.test", "c.test"], i18n), "a.test, b.test, or c.test");
+  assert.equal(domainsText([], i18n), "the campaign's domains");
 });
 
 test("errors: a way to the options page when signing in or the address is the fix", () => {
-  assert.equal(optionsAction({ kind: "signed_out" }), "Open options to sign in");
-  assert.equal(optionsAction({ kind: "api_down" }), "Open Tasklink options");
-  for (const kind of ["link_unavailable", "invalid", "rate_limited", "internal"]) assert.equal(optionsAction({ kind }), null);
-  assert.equal(optionsAction(null), null);
+  assert.equal(optionsAction({ kind: "signed_out" }, i18n), "Open options to sign in");
+  assert.equal(optionsAction({ kind: "api_down" }, i18n), "Open Tasklink options");
+  for (const kind of ["link_unavailable", "invalid", "rate_limited", "internal"]) assert.equal(optionsAction({ kind }, i18n), null);
+  assert.equal(optionsAction(null, i18n), null);
   assert.equal(isBlocking({ kind: "signed_out" }) && isBlocking({ kind: "api_down" }), true);
   assert.equal(isBlocking({ kind: "landing_not_allowed" }), false);
 });
@@ -123,9 +125,9 @@ test("copying: the clipboard, else the fallback, and what Copy says", async () =
   assert.equal(await copyText("y", { clipboard: refused, fallbackCopy: (t) => t === "y" }), true);
   assert.equal(await copyText("z", { clipboard: refused, fallbackCopy: () => { throw new Error("no"); } }), false);
   assert.equal(await copyText("z", {}), false);
-  assert.equal(copiedMessage({ url: "u", display_url: "u" }, true), "Copied to clipboard.");
-  assert.equal(copiedMessage({ url: "u?subId1=a", display_url: "u" }, true), "Copied the full link, with your reporting info.");
-  assert.equal(copiedMessage({ url: "u", display_url: "u" }, false), "Could not copy: select the link and press Ctrl+C.");
+  assert.equal(copiedMessage({ url: "u", display_url: "u" }, true, i18n), "Copied to clipboard.");
+  assert.equal(copiedMessage({ url: "u?subId1=a", display_url: "u" }, true, i18n), "Copied the full link, with your reporting info.");
+  assert.equal(copiedMessage({ url: "u", display_url: "u" }, false, i18n), "Could not copy: select the link and press Ctrl+C.");
 });
 
 test("asking the worker: every outcome is an answer with a sentence", async () => {
@@ -158,8 +160,8 @@ test("the form's questions use the message types of lib/messages.js", async () =
 
 test("the QR box: what a scan opens, the file names, the picture's bytes", async () => {
   const withInfo = { id: 42, url: "http://x/s/abc?subId1=a", display_url: "http://x/s/abc" };
-  assert.match(qrNote(withInfo), /reporting info/);
-  assert.equal(qrNote({ ...withInfo, url: withInfo.display_url }), "Scanning opens this link.");
+  assert.match(qrNote(withInfo, i18n), /reporting info/);
+  assert.equal(qrNote({ ...withInfo, url: withInfo.display_url }, i18n), "Scanning opens this link.");
   assert.equal(qrFileName(withInfo, "png"), "tasklink-link-42.png");
   assert.equal(qrFileName(withInfo, "svg"), "tasklink-link-42.svg");
   assert.equal(qrFileName(withInfo, "exe"), "tasklink-link-42.png");

@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import "./fake-i18n.mjs"; // chrome.i18n with the English catalogue, as in a browser in English
 import { linkCounts, linkState } from "../lib/linkstate.js";
 
 test("a live link has no state text", () => {

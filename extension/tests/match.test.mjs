@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import "./fake-i18n.mjs"; // chrome.i18n with the English catalogue, as in a browser in English
 import { hostMatches, isAllowedLanding, landingUrlOf, matchPage, pageHost } from "../lib/match.js";
 
 const RULES = [

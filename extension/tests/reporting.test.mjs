@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import "./fake-i18n.mjs"; // chrome.i18n with the English catalogue, as in a browser in English
 import { cleanReporting, reportingPairs, withoutReporting, REPORTING_MAX } from "../lib/reporting.js";
 
 test("empty fields are left out and values are trimmed", () => {

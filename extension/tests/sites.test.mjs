@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import "./fake-i18n.mjs"; // chrome.i18n with the English catalogue, as in a browser in English
 import { contentScriptFor, domainPattern, missingAccess, patternHost, requestSiteAccess, sameRegistration } from "../lib/sites.js";
 
 const rule = (domains) => ({ campaign_id: 1, domains });
@@ -76,7 +77,7 @@ test("allowing sites asks Chrome at once, from the click, for exactly the missin
   const answer = requestSiteAccess(permissions, patterns);
   // Asked synchronously, inside the click handler: nothing awaited before (Chrome's prompt needs the gesture).
   assert.deepEqual(permissions.calls, [{ origins: patterns }]);
-  assert.deepEqual(await answer, { granted: true, message: "Allowed. The Create link button now appears on launch.localhost, outlet.localhost." });
+  assert.deepEqual(await answer, { granted: true, message: "Allowed. The Create link button now appears on launch.localhost and outlet.localhost." });
   assert.notEqual(permissions.calls[0].origins, patterns, "a copy: the caller's list is not handed to Chrome");
 });
 

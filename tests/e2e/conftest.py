@@ -43,9 +43,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @dataclass
 class RequestLog:
-    """Every request the live API received: (method, path, query, user agent)."""
+    """Every request the live API received: (method, path, query, user agent), and its Accept-Language."""
 
     entries: list[tuple[str, str, str, str]] = field(default_factory=list)
+    languages: list[str] = field(default_factory=list)  # the Accept-Language of each entry, "" when none
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def wrap(self, wsgi_app):  # type: ignore[no-untyped-def]
@@ -59,6 +60,7 @@ class RequestLog:
                         environ.get("HTTP_USER_AGENT", ""),
                     )
                 )
+                self.languages.append(environ.get("HTTP_ACCEPT_LANGUAGE", ""))
             return wsgi_app(environ, start_response)
 
         return logged
@@ -71,6 +73,12 @@ class RequestLog:
     def since(self, mark: int) -> list[tuple[str, str, str, str]]:
         with self.lock:
             return list(self.entries[mark:])
+
+    def languages_since(self, mark: int) -> list[tuple[str, str, str, str]]:
+        """(method, path, user agent, Accept-Language) of the /api/ requests after ``mark``."""
+        with self.lock:
+            pairs = list(zip(self.entries[mark:], self.languages[mark:], strict=True))
+        return [(entry[0], entry[1], entry[3], language) for entry, language in pairs if entry[1].startswith("/api/")]
 
     def api_since(self, mark: int) -> list[tuple[str, str, str, str]]:
         """The /api/ requests after ``mark``."""
@@ -143,7 +151,10 @@ def browser(playwright_instance, tmp_path_factory):  # type: ignore[no-untyped-d
         executable_path=CHROMIUM,
         headless=True,
         viewport={"width": 1200, "height": 800},
-        args=[f"--disable-extensions-except={EXTENSION}", f"--load-extension={EXTENSION}"],
+        # In English whatever the machine's locale: these tests read the English words (test_languages.py
+        # starts its own browser per language).
+        locale="en-US",
+        args=[f"--disable-extensions-except={EXTENSION}", f"--load-extension={EXTENSION}", "--lang=en-US"],
     )
     context.grant_permissions(["clipboard-read", "clipboard-write"])
     # Shared, busy CI machines: wait longer than Playwright's 5 s before calling anything missing.

@@ -1000,7 +1000,7 @@ def test_restricted_site_access_is_named_in_the_popup_and_honoured(
 
         popup = open_popup(context, extension_id)
         notice = popup.get_by_role("region", name="Site access")
-        expect(notice).to_contain_text("Not allowed yet: launch.localhost, outlet.localhost.", timeout=TIMEOUT)
+        expect(notice).to_contain_text("Not allowed yet: launch.localhost and outlet.localhost.", timeout=TIMEOUT)
         expect(notice.get_by_role("button", name="Allow on these sites")).to_be_visible()
         assert popup_size(popup)["height"] <= POPUP_MAX["height"]
         shot_popup(popup, screenshots, "popup-site-access")
