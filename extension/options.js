@@ -121,7 +121,28 @@ function deliveryLine(delivery) {
   if (delivery.status !== "delivered" && delivery.last_error) text = t("postbacks_delivery_error", text, delivery.last_error);
   item.textContent = text;
   item.className = `delivery ${delivery.status}`;
+  if (delivery.status === "failed") {
+    const retry = document.createElement("button");
+    retry.type = "button";
+    retry.className = "link-button retry";
+    retry.textContent = t("postbacks_retry");
+    retry.addEventListener("click", () => retryDelivery(delivery.id, retry));
+    item.append(" ", retry);
+  }
   return item;
+}
+
+// Sends a failed delivery again, then shows the log as it is now (the row pending again).
+async function retryDelivery(deliveryId, button) {
+  button.disabled = true;
+  sayPostbacks("");
+  const answer = await ask(MSG.POSTBACK_RETRY, { deliveryId });
+  if (!answer.ok) {
+    button.disabled = false;
+    return sayPostbacks(answer.error.message);
+  }
+  await loadPostbacks();
+  sayPostbacks(t("postbacks_retried"), "ok");
 }
 
 function campaignTemplate(campaignId) {

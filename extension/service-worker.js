@@ -258,6 +258,11 @@ const handlers = {
     return call(requests.rotatePostbackSecret());
   },
 
+  // A failed delivery sent again (the partner's receiver is back); the page then reloads the log.
+  async [MSG.POSTBACK_RETRY](message) {
+    return call(requests.retryPostbackDelivery(message.deliveryId));
+  },
+
   async [MSG.OPTIONS_OPEN]() {
     await chrome.runtime.openOptionsPage();
     return { opened: true };

@@ -114,6 +114,11 @@ export const requests = Object.freeze({
     auth: true,
   }),
   rotatePostbackSecret: () => ({ method: "POST", path: "/api/v1/postbacks/secret", auth: true }),
+  retryPostbackDelivery: (deliveryId) => ({
+    method: "POST",
+    path: `/api/v1/postbacks/deliveries/${positiveId(deliveryId, "delivery")}/retry`,
+    auth: true,
+  }),
   postbackDeliveries: (limit = 5) => ({ method: "GET", path: "/api/v1/postbacks/deliveries", query: { limit }, auth: true }),
   // A picture, not JSON: the browser may keep it (the API answers Cache-Control: private and an ETag).
   linkQr: (linkId, format) => {

@@ -23,6 +23,7 @@ export const MSG = Object.freeze({
   POSTBACKS_GET: "postbacks:get",
   POSTBACKS_SAVE: "postbacks:save",
   POSTBACKS_ROTATE: "postbacks:rotate",
+  POSTBACK_RETRY: "postback:retry",
 });
 
 // Only the extension's own pages (popup, options) may sign in or out, learn
@@ -33,5 +34,5 @@ export const MSG = Object.freeze({
 export const EXTENSION_PAGE_ONLY = Object.freeze(new Set([
   MSG.SESSION_LOGIN, MSG.SESSION_LOGOUT, MSG.TAB_PAGE, MSG.SITE_ACCESS,
   MSG.INVITATIONS_LIST, MSG.INVITATION_ANSWER, MSG.EARNINGS_GET,
-  MSG.POSTBACKS_GET, MSG.POSTBACKS_SAVE, MSG.POSTBACKS_ROTATE,
+  MSG.POSTBACKS_GET, MSG.POSTBACKS_SAVE, MSG.POSTBACKS_ROTATE, MSG.POSTBACK_RETRY,
 ]));

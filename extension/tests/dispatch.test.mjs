@@ -42,7 +42,7 @@ test("a sender may be refused a type", async () => {
 });
 
 test("postbacks (and their signing secret) are for the extension's own pages only", () => {
-  for (const type of [MSG.POSTBACKS_GET, MSG.POSTBACKS_SAVE, MSG.POSTBACKS_ROTATE]) assert.ok(EXTENSION_PAGE_ONLY.has(type), type);
+  for (const type of [MSG.POSTBACKS_GET, MSG.POSTBACKS_SAVE, MSG.POSTBACKS_ROTATE, MSG.POSTBACK_RETRY]) assert.ok(EXTENSION_PAGE_ONLY.has(type), type);
 });
 
 test("the modules loaded into campaign pages import nothing and are web accessible", async () => {

@@ -22,9 +22,11 @@ import pytest
 import zxingcpp
 from PIL import Image
 from playwright.sync_api import BrowserContext, Page, Worker, expect
+from sqlalchemy import update
 
 from api import db
 from api.demo import ADVERTISER, PARTNER
+from api.schema import postback_outbox
 from api.services import advertisers, campaigns, links
 
 from .conftest import LiveApi
@@ -354,6 +356,29 @@ def test_options_page_postbacks_section(browser, live_api: LiveApi, screenshots:
         expect(page.locator("#pb-deliveries li").first).to_contain_text("created", timeout=TIMEOUT)
         expect(page.locator("#pb-deliveries li").first).to_contain_text("delivered, 1 attempt")
         shot(page, screenshots, "options-postbacks", full_page=True)
+
+        # The receiver was down through every attempt: the row failed, and the partner sends it again.
+        with db.transaction(db.get_engine(live_api.app)) as conn:
+            conn.execute(
+                update(postback_outbox)
+                .where(postback_outbox.c.url == f"http://127.0.0.1:{port}" + paths[0])
+                .values(status="failed", attempts=8, last_error="HTTP 503", last_status_code=503, delivered_at=None)
+            )
+        page.reload()
+        failed = page.locator("#pb-deliveries li").first
+        expect(failed).to_contain_text("failed, 8 attempts", timeout=TIMEOUT)
+        shot(page, screenshots, "options-postbacks-failed", full_page=True)
+        failed.get_by_role("button", name="Retry").click()
+        expect(page.locator("#pb-message")).to_have_text(
+            "Sending it again: the log shows how it goes.", timeout=TIMEOUT
+        )
+        deadline = time.monotonic() + 20
+        while len(paths) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert paths[1] == paths[0], paths
+        page.reload()
+        expect(page.locator("#pb-deliveries li").first).to_contain_text("delivered, 1 attempt", timeout=TIMEOUT)
+        expect(page.locator("#pb-deliveries li").first.get_by_role("button", name="Retry")).to_have_count(0)
     page.close()
 
 
