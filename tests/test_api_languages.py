@@ -232,6 +232,19 @@ def _simple(method: str, path: str, status: int, code: str, english: str | re.Pa
     return build
 
 
+def _bad_postback(code: str, english: str, **fields: Any) -> Any:
+    """An advertiser's conversion postback refused with 400 ``code``: the usual body with ``fields`` changed."""
+    return _simple(
+        "POST",
+        "/api/v1/conversions",
+        400,
+        code,
+        english,
+        who="advertiser",
+        json=lambda ctx: ctx.postback(**fields)["json"],
+    )
+
+
 def _task(ctx: Ctx, **body: Any) -> dict[str, Any]:
     return {"task_id": ctx.world.task.id, **body}
 
@@ -481,68 +494,30 @@ CASES: dict[str, Callable[[Ctx], Case]] = {
         json={"url_template": "https://partner.example/cb"},
     ),
     # conversions
-    "invalid_click_id": _simple(
-        "POST",
-        "/api/v1/conversions",
-        400,
-        "invalid_click_id",
-        "click_id is required: the value your landing page received.",
-        who="advertiser",
-        json=lambda ctx: ctx.postback(click_id=5)["json"],
+    "invalid_click_id": _bad_postback(
+        "invalid_click_id", "click_id is required: the value your landing page received.", click_id=5
     ),
-    "invalid_order_id": _simple(
-        "POST",
-        "/api/v1/conversions",
-        400,
-        "invalid_order_id",
-        "order_id must be at most 255 printable characters.",
-        who="advertiser",
-        json=lambda ctx: ctx.postback(order_id="\x00")["json"],
+    "invalid_order_id": _bad_postback(
+        "invalid_order_id", "order_id must be at most 255 printable characters.", order_id="\x00"
     ),
-    "invalid_amount: format": _simple(
-        "POST",
-        "/api/v1/conversions",
-        400,
+    "invalid_amount: format": _bad_postback(
         "invalid_amount",
         'amount must be a non-negative decimal number with at most 4 decimals, such as "12.50".',
-        who="advertiser",
-        json=lambda ctx: ctx.postback(amount="1e3")["json"],
+        amount="1e3",
     ),
-    "invalid_amount: decimals": _simple(
-        "POST",
-        "/api/v1/conversions",
-        400,
-        "invalid_amount",
-        "amount has more decimals than USD allows (2).",
-        who="advertiser",
-        json=lambda ctx: ctx.postback(amount="1.005")["json"],
+    "invalid_amount: decimals": _bad_postback(
+        "invalid_amount", "amount has more decimals than USD allows (2).", amount="1.005"
     ),
-    "invalid_amount: too large": _simple(
-        "POST",
-        "/api/v1/conversions",
-        400,
+    "invalid_amount: too large": _bad_postback(
         "invalid_amount",
         "amount must be at most 90000000.00 USD (9,000,000,000 minor units), so that reports can always add them up.",
-        who="advertiser",
-        json=lambda ctx: ctx.postback(amount="90000000.01")["json"],
+        amount="90000000.01",
     ),
-    "invalid_currency: format": _simple(
-        "POST",
-        "/api/v1/conversions",
-        400,
-        "invalid_currency",
-        "Currency must be a 3-letter ISO 4217 code such as USD.",
-        who="advertiser",
-        json=lambda ctx: ctx.postback(currency="usd")["json"],
+    "invalid_currency: format": _bad_postback(
+        "invalid_currency", "Currency must be a 3-letter ISO 4217 code such as USD.", currency="usd"
     ),
-    "invalid_currency: unknown": _simple(
-        "POST",
-        "/api/v1/conversions",
-        400,
-        "invalid_currency",
-        "XYZ is not an ISO 4217 currency code (such as USD, EUR or JPY).",
-        who="advertiser",
-        json=lambda ctx: ctx.postback(currency="XYZ")["json"],
+    "invalid_currency: unknown": _bad_postback(
+        "invalid_currency", "XYZ is not an ISO 4217 currency code (such as USD, EUR or JPY).", currency="XYZ"
     ),
     "currency_mismatch": _currency_mismatch,
     "conversion_tracking_off": _conversion_tracking_off,
