@@ -37,7 +37,7 @@ LANGUAGE = "en"
 
 
 def t(text: str, **params: object) -> str:
-    """An admin sentence as the page shows it in the chosen language."""
+    """An admin sentence as the page shows it in the chosen language (a service's words: ``i18n.localize``)."""
     return i18n.gettext(LANGUAGE, text, "admin", **params)
 
 
@@ -156,7 +156,7 @@ def main(url: str, out: Path, newcomer: tuple[str, str] | None) -> None:
         clip = section_clip(page, "partners")
         if clip:
             page.screenshot(path=out / "admin-partners-pending.png", clip=clip)
-        page.get_by_role("button", name=t("Decline")).first.click()
+        page.get_by_role("button", name=i18n.localize(i18n.Message("Decline"), LANGUAGE)).first.click()
         settle(page)
         clip = section_clip(page, "partners")
         if clip:
