@@ -337,11 +337,24 @@ def saved(section: str, message: str, clear: tuple[str, ...] = ()) -> None:
     after a refusal they keep what was typed.
     """
     st.cache_data.clear()
-    for key in clear:
-        st.session_state.pop(key, None)
+    st.session_state.clear_next_run = clear
     st.session_state.flash = {section: message}
     st.session_state.confirming = None
     st.rerun()
+
+
+def empty_cleared_inputs() -> None:
+    """Empty the inputs the last save named (see :func:`saved`), before they are drawn again.
+
+    A text input is set to "" rather than forgotten: only a value set through the
+    session reaches the browser, which otherwise keeps showing what was typed.
+    Other widgets are forgotten and start from their defaults.
+    """
+    for key in st.session_state.pop("clear_next_run", ()):
+        if isinstance(st.session_state.get(key), str):
+            st.session_state[key] = ""
+        else:
+            st.session_state.pop(key, None)
 
 
 def show_flash(section: str) -> None:
@@ -1753,6 +1766,7 @@ def main() -> None:
         st.error(refusal(exc))  # same rule as the API: no signing keys outside demo mode means no start
         return
     engine, config = tasklink.engine, tasklink.config
+    empty_cleared_inputs()
     for name, initial in (("advertiser_id", None), ("flash", {}), ("confirming", None)):
         if name not in st.session_state:
             st.session_state[name] = initial

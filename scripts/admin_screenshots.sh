@@ -2,8 +2,7 @@
 # Rebuild docs/screenshots/en/admin-*.png and docs/screenshots/zh-CN/admin-*.png (or only the
 # languages named: scripts/admin_screenshots.sh zh_CN). For each language: a fresh demo database in
 # a temporary folder, demo traffic, the admin on a free port, Playwright + /usr/bin/chromium with the
-# browser asking for that language, then everything stopped. (docs/screenshots/admin-*.png, the
-# README's, are the English ones from before the language box.)
+# browser asking for that language, then everything stopped. The README shows the English ones.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONPATH=$PWD  # this tree's api package, whatever else is installed
