@@ -148,7 +148,7 @@ def translated(labels: dict[str, str]) -> dict[str, str]:
 
 def refusal(exc: TasklinkError) -> str:
     """A service's refusal in the chosen language."""
-    return i18n.localize(exc.message, locale())
+    return said(exc.message)
 
 
 def number(value: int | float | Decimal, digits: int | None = None) -> str:
